@@ -1,0 +1,146 @@
+"""The connection group: PING, ECHO, SELECT, HELLO, AUTH, QUIT, RESET.
+
+Authentication is Redis's `default` user: with `requirepass` set it has that password, without
+it every password is accepted by HELLO/AUTH for `default` (AUTH with only a password is then an
+error, as in Redis). Other user names do not exist (no ACL users yet).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from node import errors
+from node.client import REPLY_ON
+from node.errors import CommandError
+from node.numbers import parse_int
+from node.replies import NO_REPLY, OK, PONG, Status
+from node.server import REDIS_VERSION
+from node.table import command
+
+
+@command("ping", -1, "fast", group="connection", tips="request_policy:all_shards response_policy:all_succeeded",
+         summary="Ping the server")
+def ping(ctx: Any, argv: list[bytes]) -> Any:
+    if len(argv) > 2:
+        raise errors.wrong_arity("ping")
+    return PONG if len(argv) == 1 else argv[1]
+
+
+@command("echo", 2, "fast", group="connection", summary="Echo the given string")
+def echo(ctx: Any, argv: list[bytes]) -> bytes:
+    return argv[1]
+
+
+@command("select", 2, "loading stale fast", group="connection", since="1.0.0",
+         summary="Change the selected database for the current connection")
+def select(ctx: Any, argv: list[bytes]) -> Any:
+    index = parse_int(argv[1])
+    if not 0 <= index < len(ctx.server.keyspace.dbs):
+        raise CommandError(errors.DB_OUT_OF_RANGE)
+    ctx.select(index)
+    return OK
+
+
+def check_password(ctx: Any, user: bytes, password: bytes) -> bool:
+    required = ctx.server.config["requirepass"]
+    if user != b"default":
+        return False
+    if not required:
+        return True
+    return hmac.compare_digest(password, required.encode())
+
+
+@command("auth", -2, "noscript loading stale fast no_auth allow_busy", group="connection",
+         summary="Authenticate to the server")
+def auth(ctx: Any, argv: list[bytes]) -> Any:
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 2:
+        if not ctx.server.config["requirepass"]:
+            raise CommandError(
+                "ERR AUTH <password> called without any password configured for the default "
+                "user. Are you sure your configuration is correct?"
+            )
+        user, password = b"default", argv[1]
+    else:
+        user, password = argv[1], argv[2]
+    if not check_password(ctx, user, password):
+        ctx.authenticated = False if ctx.server.config["requirepass"] else ctx.authenticated
+        raise CommandError(errors.WRONGPASS)
+    ctx.authenticated = True
+    return OK
+
+
+@command("hello", -1, "noscript loading stale fast no_auth allow_busy", group="connection",
+         since="6.0.0", summary="Handshake with Redis")
+def hello(ctx: Any, argv: list[bytes]) -> Any:
+    version = ctx.protocol
+    i = 1
+    if len(argv) > 1:
+        try:
+            version = parse_int(argv[1])
+        except CommandError:
+            raise CommandError("ERR Protocol version is not an integer or out of range") from None
+        i = 2
+        if version not in (2, 3):
+            raise CommandError("NOPROTO unsupported protocol version")
+    creds: tuple[bytes, bytes] | None = None
+    name: bytes | None = None
+    while i < len(argv):
+        opt = argv[i].upper()
+        more = len(argv) - i - 1
+        if opt == b"AUTH" and more >= 2:
+            creds = (argv[i + 1], argv[i + 2])
+            i += 3
+        elif opt == b"SETNAME" and more >= 1:
+            name = argv[i + 1]
+            validate_client_name(name)
+            i += 2
+        else:
+            raise CommandError(f"ERR Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
+    if creds is not None:
+        if not check_password(ctx, *creds):
+            raise CommandError(errors.WRONGPASS)
+        ctx.authenticated = True
+    if not ctx.authenticated:
+        raise CommandError(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "select the RESP protocol version at the same time"
+        )
+    if name is not None:
+        ctx.name = name
+    ctx.set_protocol(version)
+    return {
+        "server": b"redis",
+        "version": REDIS_VERSION.encode(),
+        "proto": version,
+        "id": ctx.id,
+        "mode": b"standalone",
+        "role": b"master",
+        "modules": [],
+    }
+
+
+def validate_client_name(name: bytes) -> None:
+    if any(b < 33 or b > 126 for b in name):
+        raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
+
+
+@command("quit", -1, "noscript loading stale fast no_auth allow_busy", group="connection",
+         summary="Close the connection")
+def quit_(ctx: Any, argv: list[bytes]) -> Any:
+    # The OK goes out with the rest of the batch's replies, then the connection closes.
+    ctx.closing = True
+    if ctx.reply_mode == REPLY_ON:
+        ctx.write(OK)
+    return NO_REPLY
+
+
+@command("reset", 1, "noscript loading stale fast no_auth allow_busy", group="connection",
+         since="6.2.0", summary="Reset the connection")
+def reset(ctx: Any, argv: list[bytes]) -> Any:
+    ctx.reset()
+    return Status(b"RESET")
+

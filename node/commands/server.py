@@ -1,0 +1,110 @@
+"""Server-wide keyspace commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, LASTSAVE, SHUTDOWN."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from node import errors
+from node.errors import CommandError
+from node.numbers import parse_int
+from node.replies import NO_REPLY, OK
+from node.table import command
+
+
+@command("dbsize", 1, "readonly fast", group="server", categories="keyspace",
+         tips="request_policy:all_shards response_policy:agg_sum",
+         summary="Return the number of keys in the selected database")
+def dbsize(ctx: Any, argv: list[bytes]) -> int:
+    db = ctx.db
+    if not db.expires:
+        return len(db.data)
+    # Keys past their deadline are not counted even before the expiry cycle removes them.
+    return len(db.data) - sum(1 for w in db.expires.values() if w <= db.keyspace.now)
+
+
+def _flush_mode(argv: list[bytes]) -> None:
+    if len(argv) > 2 or (len(argv) == 2 and argv[1].upper() not in (b"ASYNC", b"SYNC")):
+        raise CommandError(errors.SYNTAX)
+
+
+@command("flushdb", -1, "write", group="server", categories="keyspace dangerous",
+         complexity="O(N) where N is the number of keys in the selected database",
+         tips="request_policy:all_shards response_policy:all_succeeded",
+         summary="Remove all keys from the current database")
+def flushdb(ctx: Any, argv: list[bytes]) -> Any:
+    _flush_mode(argv)
+    ctx.db.flush()
+    ctx.server.keyspace.dirty += 1
+    return OK
+
+
+@command("flushall", -1, "write", group="server", categories="keyspace dangerous",
+         complexity="O(N) where N is the total number of keys in all databases",
+         tips="request_policy:all_shards response_policy:all_succeeded",
+         summary="Remove all keys from all databases")
+def flushall(ctx: Any, argv: list[bytes]) -> Any:
+    _flush_mode(argv)
+    ctx.server.keyspace.flush_all()
+    ctx.server.keyspace.dirty += 1
+    return OK
+
+
+@command("swapdb", 3, "write fast", group="server", categories="keyspace dangerous",
+         since="4.0.0", complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.",
+         summary="Swaps two Redis databases")
+def swapdb(ctx: Any, argv: list[bytes]) -> Any:
+    dbs = ctx.server.keyspace.dbs
+    a = parse_int(argv[1], "ERR invalid first DB index")
+    b = parse_int(argv[2], "ERR invalid second DB index")
+    if not (0 <= a < len(dbs) and 0 <= b < len(dbs)):
+        raise CommandError(errors.DB_OUT_OF_RANGE)
+    if a != b:
+        dbs[a].swap_contents(dbs[b])
+        ctx.server.keyspace.dirty += 1
+    return OK
+
+
+@command("time", 1, "loading stale fast", group="server", since="2.6.0",
+         tips="nondeterministic_output", summary="Return the current server time")
+def time_(ctx: Any, argv: list[bytes]) -> list:
+    now = time.time_ns() // 1000
+    return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
+
+
+@command("lastsave", 1, "loading stale fast", group="server", categories="admin dangerous",
+         tips="nondeterministic_output",
+         summary="Get the UNIX time stamp of the last successful save to disk")
+def lastsave(ctx: Any, argv: list[bytes]) -> int:
+    return ctx.server.last_save
+
+
+@command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", group="server",
+         complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+         summary="Synchronously save the dataset to disk and then shut down the server")
+def shutdown(ctx: Any, argv: list[bytes]) -> Any:
+    save = None
+    abort = False
+    for arg in argv[1:]:
+        opt = arg.upper()
+        if opt == b"NOSAVE":
+            save = False
+        elif opt == b"SAVE":
+            save = True
+        elif opt in (b"NOW", b"FORCE"):
+            pass  # nothing to wait for or to force past: there are no replicas or files yet
+        elif opt == b"ABORT":
+            abort = True
+        else:
+            raise CommandError(errors.SYNTAX)
+    if abort:
+        if len(argv) != 2:
+            raise CommandError(errors.SYNTAX)
+        raise CommandError("ERR No shutdown in progress.")
+    if save:
+        # There is no snapshot format to write yet; refusing beats exiting without the save.
+        ctx.server.log("warning", "SHUTDOWN SAVE: this slotkv version cannot write snapshots")
+        raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
+    ctx.server.request_shutdown()
+    ctx.closing = True
+    return NO_REPLY

@@ -1,0 +1,368 @@
+"""The string group: SET/GET and friends, counters, ranges (Redis's t_string.c).
+
+A string value is `bytes`; a string that has been modified in place (APPEND, SETRANGE,
+SETBIT) is a `bytearray`, which is also what OBJECT ENCODING reports as `raw`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from node.errors import OVERFLOW, STRING_TOO_LONG, SYNTAX, WRONGTYPE, CommandError
+from node.numbers import INT64_MAX, INT64_MIN, LongDouble, parse_int
+from node.replies import OK
+from node.table import command
+
+STRING_TYPES = (bytes, bytearray)
+
+
+def get_string(db: Any, key: bytes, read: bool = True) -> bytes | bytearray | None:
+    """The string at `key`, None if missing; WRONGTYPE if it holds another type."""
+    value = db.get(key) if read else db.peek(key)
+    if value is None or value.__class__ is bytes or value.__class__ is bytearray:
+        return value
+    raise CommandError(WRONGTYPE)
+
+
+def check_length(ctx: Any, length: int) -> None:
+    if length > ctx.server.config["proto-max-bulk-len"]:
+        raise CommandError(STRING_TOO_LONG)
+
+
+# -- expiry options shared by SET, GETEX, SETEX, PSETEX --------------------------------------
+
+UNIT_MS = {b"EX": 1000, b"PX": 1, b"EXAT": 1000, b"PXAT": 1}
+
+
+def expire_at_ms(ctx: Any, name: str, option: bytes, arg: bytes) -> int:
+    """The absolute deadline in ms for `EX|PX|EXAT|PXAT arg`, with Redis's range checks."""
+    value = parse_int(arg)
+    unit = UNIT_MS[option]
+    invalid = CommandError(f"ERR invalid expire time in '{name}' command")
+    if value <= 0 or (unit == 1000 and value > INT64_MAX // 1000):
+        raise invalid
+    ms = value * unit
+    if option in (b"EX", b"PX"):
+        ms += ctx.server.keyspace.now
+        if ms > INT64_MAX:
+            raise invalid
+    return ms
+
+
+def parse_set_options(args: list[bytes], for_getex: bool) -> dict[bytes, Any]:
+    """SET / GETEX options, with the combinations Redis refuses as syntax errors."""
+    opts: dict[bytes, Any] = {}
+    expiry = (b"EX", b"PX", b"EXAT", b"PXAT", b"KEEPTTL", b"PERSIST")
+    i, n = 0, len(args)
+    while i < n:
+        opt = args[i].upper()
+        has_next = i + 1 < n
+        if opt in UNIT_MS and has_next and not any(o in opts for o in expiry if o != opt):
+            opts[opt] = args[i + 1]
+            i += 2
+            continue
+        if not for_getex and (
+            (opt == b"NX" and b"XX" not in opts)
+            or (opt == b"XX" and b"NX" not in opts)
+            or opt == b"GET"
+            or (opt == b"KEEPTTL" and not any(o in opts for o in expiry if o != opt))
+        ):
+            opts[opt] = True
+        elif for_getex and opt == b"PERSIST" and not any(o in opts for o in expiry if o != opt):
+            opts[opt] = True
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    return opts
+
+
+def _deadline(ctx: Any, name: str, opts: dict[bytes, Any]) -> int | None:
+    for option in UNIT_MS:
+        if option in opts:
+            return expire_at_ms(ctx, name, option, opts[option])
+    return None
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+@command("get", 2, "readonly fast", keys=(1, 1, 1), group="string",
+         summary="Get the value of a key")
+def get(ctx: Any, argv: list[bytes]) -> Any:
+    value = ctx.db.get(argv[1])
+    if value is None or value.__class__ is bytes or value.__class__ is bytearray:
+        return value
+    raise CommandError(WRONGTYPE)
+
+
+@command("set", -3, "write denyoom", keys=(1, 1, 1), group="string",
+         key_flags="RW access update variable_flags",
+         summary="Set the string value of a key")
+def set_(ctx: Any, argv: list[bytes]) -> Any:
+    db = ctx.db
+    key = argv[1]
+    if len(argv) == 3:
+        db.set(key, argv[2])
+        return OK
+    opts = parse_set_options(argv[3:], for_getex=False)
+    when = _deadline(ctx, "set", opts)
+    old = get_string(db, key, read=False) if b"GET" in opts else db.peek(key)
+    if (b"NX" in opts and old is not None) or (b"XX" in opts and old is None):
+        return old if b"GET" in opts else None
+    db.set(key, argv[2], keep_ttl=b"KEEPTTL" in opts)
+    if when is not None:
+        db.set_deadline(key, when)
+    return old if b"GET" in opts else OK
+
+
+@command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
+         key_flags="OW insert", summary="Set the value of a key, only if the key does not exist")
+def setnx(ctx: Any, argv: list[bytes]) -> int:
+    if ctx.db.peek(argv[1]) is not None:
+        return 0
+    ctx.db.set(argv[1], argv[2])
+    return 1
+
+
+def _set_with_ttl(ctx: Any, argv: list[bytes], name: str, option: bytes) -> Any:
+    when = expire_at_ms(ctx, name, option, argv[2])
+    ctx.db.set(argv[1], argv[3])
+    ctx.db.set_deadline(argv[1], when)
+    return OK
+
+
+@command("setex", 4, "write denyoom", keys=(1, 1, 1), group="string", key_flags="OW update",
+         since="2.0.0", summary="Set the value and expiration of a key")
+def setex(ctx: Any, argv: list[bytes]) -> Any:
+    return _set_with_ttl(ctx, argv, "setex", b"EX")
+
+
+@command("psetex", 4, "write denyoom", keys=(1, 1, 1), group="string", key_flags="OW update",
+         since="2.6.0", summary="Set the value and expiration in milliseconds of a key")
+def psetex(ctx: Any, argv: list[bytes]) -> Any:
+    return _set_with_ttl(ctx, argv, "psetex", b"PX")
+
+
+@command("getex", -2, "write fast", keys=(1, 1, 1), group="string", key_flags="RW access update",
+         since="6.2.0", summary="Get the value of a key and optionally set its expiration")
+def getex(ctx: Any, argv: list[bytes]) -> Any:
+    opts = parse_set_options(argv[2:], for_getex=True)
+    when = _deadline(ctx, "getex", opts)
+    db = ctx.db
+    value = get_string(db, argv[1])
+    if value is None:
+        return None
+    if when is not None:
+        db.set_deadline(argv[1], when)
+    elif b"PERSIST" in opts:
+        db.persist(argv[1])
+    return value
+
+
+@command("getdel", 2, "write fast", keys=(1, 1, 1), group="string", key_flags="RW access delete",
+         since="6.2.0", summary="Get the value of a key and delete the key")
+def getdel(ctx: Any, argv: list[bytes]) -> Any:
+    value = get_string(ctx.db, argv[1])
+    if value is not None:
+        ctx.db.delete(argv[1])
+    return value
+
+
+@command("getset", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
+         key_flags="RW access update", summary="Set the string value of a key and return its old value")
+def getset(ctx: Any, argv: list[bytes]) -> Any:
+    old = get_string(ctx.db, argv[1])
+    ctx.db.set(argv[1], argv[2])
+    return old
+
+
+@command("mget", -2, "readonly fast", keys=(1, -1, 1), group="string",
+         complexity="O(N) where N is the number of keys to retrieve.",
+         tips="request_policy:multi_shard", summary="Get the values of all the given keys")
+def mget(ctx: Any, argv: list[bytes]) -> list:
+    get = ctx.db.get
+    out = []
+    for key in argv[1:]:
+        value = get(key)
+        out.append(value if value is None or value.__class__ is bytes
+                   or value.__class__ is bytearray else None)
+    return out
+
+
+@command("mset", -3, "write denyoom", keys=(1, -1, 2), group="string", key_flags="OW update",
+         since="1.0.1", complexity="O(N) where N is the number of keys to set.",
+         tips="request_policy:multi_shard response_policy:all_succeeded",
+         summary="Set multiple keys to multiple values")
+def mset(ctx: Any, argv: list[bytes]) -> Any:
+    if len(argv) % 2 == 0:
+        raise CommandError("ERR wrong number of arguments for 'mset' command")
+    set_ = ctx.db.set
+    for i in range(1, len(argv), 2):
+        set_(argv[i], argv[i + 1])
+    return OK
+
+
+@command("msetnx", -3, "write denyoom", keys=(1, -1, 2), group="string", key_flags="OW insert",
+         since="1.0.1", complexity="O(N) where N is the number of keys to set.",
+         summary="Set multiple keys to multiple values, only if none of the keys exist")
+def msetnx(ctx: Any, argv: list[bytes]) -> int:
+    if len(argv) % 2 == 0:
+        raise CommandError("ERR wrong number of arguments for 'msetnx' command")
+    db = ctx.db
+    if any(db.peek(argv[i]) is not None for i in range(1, len(argv), 2)):
+        return 0
+    for i in range(1, len(argv), 2):
+        db.set(argv[i], argv[i + 1])
+    return 1
+
+
+def _incr(ctx: Any, key: bytes, by: int) -> int:
+    db = ctx.db
+    old = get_string(db, key, read=False)
+    if old is None:
+        current = 0
+    else:
+        current = parse_int(bytes(old) if old.__class__ is bytearray else old)
+    new = current + by
+    if not INT64_MIN <= new <= INT64_MAX:
+        raise CommandError(OVERFLOW)
+    db.set(key, b"%d" % new, keep_ttl=True)
+    return new
+
+
+@command("incr", 2, "write denyoom fast", keys=(1, 1, 1), group="string",
+         key_flags="RW access update", summary="Increment the integer value of a key by one")
+def incr(ctx: Any, argv: list[bytes]) -> int:
+    return _incr(ctx, argv[1], 1)
+
+
+@command("decr", 2, "write denyoom fast", keys=(1, 1, 1), group="string",
+         key_flags="RW access update", summary="Decrement the integer value of a key by one")
+def decr(ctx: Any, argv: list[bytes]) -> int:
+    return _incr(ctx, argv[1], -1)
+
+
+@command("incrby", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
+         key_flags="RW access update",
+         summary="Increment the integer value of a key by the given amount")
+def incrby(ctx: Any, argv: list[bytes]) -> int:
+    return _incr(ctx, argv[1], parse_int(argv[2]))
+
+
+@command("decrby", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
+         key_flags="RW access update",
+         summary="Decrement the integer value of a key by the given number")
+def decrby(ctx: Any, argv: list[bytes]) -> int:
+    by = parse_int(argv[2])
+    if by == INT64_MIN:
+        raise CommandError("ERR decrement would overflow")
+    return _incr(ctx, argv[1], -by)
+
+
+@command("incrbyfloat", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
+         key_flags="RW access update", since="2.6.0",
+         summary="Increment the float value of a key by the given amount")
+def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
+    db = ctx.db
+    old = get_string(db, argv[1], read=False)
+    current = LongDouble.parse(bytes(old)) if old is not None else 0
+    by = LongDouble.parse(argv[2])
+    if isinstance(current, float) or isinstance(by, float):
+        raise CommandError("ERR increment would produce NaN or Infinity")
+    result = LongDouble.round(current + by)
+    text = LongDouble.format(result)
+    if len(text) > 5 * 1024:
+        raise CommandError("ERR increment would produce NaN or Infinity")
+    db.set(argv[1], text, keep_ttl=True)
+    return text
+
+
+@command("append", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
+         key_flags="RW insert", since="2.0.0",
+         summary="Append a value to a key")
+def append(ctx: Any, argv: list[bytes]) -> int:
+    db = ctx.db
+    key = argv[1]
+    old = get_string(db, key, read=False)
+    if old is None:
+        db.set(key, argv[2])
+        return len(argv[2])
+    check_length(ctx, len(old) + len(argv[2]))
+    if old.__class__ is bytearray:
+        old += argv[2]
+        db.modified(key)
+    else:
+        old = bytearray(old) + argv[2]
+        db.set(key, old, keep_ttl=True)
+    return len(old)
+
+
+@command("strlen", 2, "readonly fast", keys=(1, 1, 1), group="string", since="2.2.0",
+         summary="Get the length of the value stored in a key")
+def strlen(ctx: Any, argv: list[bytes]) -> int:
+    value = get_string(ctx.db, argv[1])
+    return 0 if value is None else len(value)
+
+
+def _getrange(ctx: Any, argv: list[bytes]) -> bytes:
+    start, end = parse_int(argv[2]), parse_int(argv[3])
+    value = get_string(ctx.db, argv[1])
+    if value is None:
+        return b""
+    n = len(value)
+    if start < 0 and end < 0 and start > end:
+        return b""
+    if start < 0:
+        start = max(n + start, 0)
+    if end < 0:
+        end = max(n + end, 0)
+    if end >= n:
+        end = n - 1
+    if start > end or n == 0:
+        return b""
+    return bytes(value[start : end + 1])
+
+
+@command("getrange", 4, "readonly", keys=(1, 1, 1), group="string", since="2.4.0",
+         complexity="O(N) where N is the length of the returned string.",
+         summary="Get a substring of the string stored at a key")
+def getrange(ctx: Any, argv: list[bytes]) -> bytes:
+    return _getrange(ctx, argv)
+
+
+@command("substr", 4, "readonly", keys=(1, 1, 1), group="string",
+         complexity="O(N) where N is the length of the returned string.",
+         summary="Get a substring of the string stored at a key")
+def substr(ctx: Any, argv: list[bytes]) -> bytes:
+    return _getrange(ctx, argv)
+
+
+@command("setrange", 4, "write denyoom", keys=(1, 1, 1), group="string",
+         key_flags="RW update", since="2.2.0",
+         summary="Overwrite part of a string at key starting at the specified offset")
+def setrange(ctx: Any, argv: list[bytes]) -> int:
+    db = ctx.db
+    key, patch = argv[1], argv[3]
+    offset = parse_int(argv[2])
+    if offset < 0:
+        raise CommandError("ERR offset is out of range")
+    old = get_string(db, key, read=False)
+    if old is None:
+        if not patch:
+            return 0
+        check_length(ctx, offset + len(patch))
+        db.set(key, bytearray(offset) + patch)
+        return offset + len(patch)
+    if not patch:
+        return len(old)
+    check_length(ctx, offset + len(patch))
+    buf = old if old.__class__ is bytearray else bytearray(old)
+    if len(buf) < offset:
+        buf.extend(bytes(offset - len(buf)))
+    buf[offset : offset + len(patch)] = patch
+    if buf is old:
+        db.modified(key)
+    else:
+        db.set(key, buf, keep_ttl=True)
+    return len(buf)
+

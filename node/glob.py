@@ -1,0 +1,76 @@
+"""Redis's glob matching (`stringmatchlen`) for KEYS, SCAN MATCH and CONFIG GET.
+
+Patterns are translated once into an equivalent regular expression and cached, so matching a
+whole keyspace runs in the `re` engine rather than in a Python loop. The translation follows
+stringmatchlen's quirks: `[a-z]` ranges may be reversed, `[^...]` negates, `\\` escapes inside
+and outside classes, an unterminated `[` class ends at the end of the pattern, a trailing
+backslash is a literal backslash.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+def glob_match(pattern: bytes, subject: bytes, nocase: bool = False) -> bool:
+    return compile_glob(pattern, nocase).fullmatch(subject) is not None
+
+
+@lru_cache(maxsize=256)
+def compile_glob(pattern: bytes, nocase: bool = False) -> re.Pattern[bytes]:
+    out: list[bytes] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i : i + 1]
+        if c == b"*":
+            while i + 1 < n and pattern[i + 1 : i + 2] == b"*":
+                i += 1
+            out.append(b".*")
+        elif c == b"?":
+            out.append(b".")
+        elif c == b"[":
+            i, part = _translate_class(pattern, i + 1)
+            out.append(part)
+            continue
+        elif c == b"\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(pattern[i : i + 1]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    flags = re.DOTALL | (re.IGNORECASE if nocase else 0)
+    return re.compile(b"".join(out), flags)
+
+
+def _translate_class(pattern: bytes, i: int) -> tuple[int, bytes]:
+    """Translate a `[...]` class starting after the `[`; returns (next index, regex)."""
+    n = len(pattern)
+    negate = i < n and pattern[i] == 0x5E  # ^
+    if negate:
+        i += 1
+    members: list[bytes] = []
+    while True:
+        if i >= n:
+            break  # unterminated: the class ends with the pattern
+        c = pattern[i]
+        if c == 0x5C and i + 1 < n:  # backslash escapes the next byte
+            members.append(_byte(pattern[i + 1]))
+            i += 2
+        elif c == 0x5D:  # ]
+            i += 1
+            break
+        elif i + 2 < n and pattern[i + 1] == 0x2D:  # a-z (either order)
+            lo, hi = sorted((c, pattern[i + 2]))
+            members.append(_byte(lo) + b"-" + _byte(hi))
+            i += 3
+        else:
+            members.append(_byte(c))
+            i += 1
+    if not members:
+        return i, (b"(?s:.)" if negate else b"(?!)")
+    return i, b"[" + (b"^" if negate else b"") + b"".join(members) + b"]"
+
+
+def _byte(b: int) -> bytes:
+    return b"\\x%02x" % b

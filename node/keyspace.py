@@ -1,0 +1,237 @@
+"""The keyspace: numbered databases of keys, their expiry, and the one place keys change.
+
+Values live in a plain dict per database; a key with a deadline also has an entry in
+`expires` (absolute Unix milliseconds) and in a min-heap that the active expiry cycle pops,
+so expired keys disappear within a tick of their deadline without scanning the keyspace
+(Redis samples instead; a heap gives a firm bound). Reads expire lazily as well.
+
+Every change goes through `Database.set`, `Database.delete` or `Database.modified`, so the
+hooks that watch keys (WATCH, notifications, replication of expiry deletes) and the `dirty`
+counter hang off these methods rather than off each command.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import time
+from typing import Any, Callable, Iterator
+
+# Hooks called as hook(db, key) after a key changed or was removed.
+KeyHook = Callable[["Database", bytes], None]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# value class -> TYPE name; the data type modules add theirs.
+TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string"}
+
+
+def type_name(value: Any) -> bytes:
+    return TYPE_NAMES[value.__class__]
+
+
+class Database:
+    __slots__ = ("index", "keyspace", "data", "expires", "access", "_heap")
+
+    def __init__(self, index: int, keyspace: "Keyspace") -> None:
+        self.index = index
+        self.keyspace = keyspace
+        self.data: dict[bytes, Any] = {}
+        self.expires: dict[bytes, int] = {}
+        # Last-access LRU clock per key (seconds), for OBJECT IDLETIME.
+        self.access: dict[bytes, int] = {}
+        self._heap: list[tuple[int, bytes]] = []
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, key: bytes) -> Any:
+        """A read lookup: the value at `key` or None, expiring it first if its deadline passed.
+
+        Counts a keyspace hit or miss and refreshes the key's access time, as Redis's
+        lookupKeyRead does.
+        """
+        ks = self.keyspace
+        value = self.data.get(key)
+        if value is None:
+            ks.misses += 1
+            return None
+        if self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= ks.now:
+                self._expire(key)
+                ks.misses += 1
+                return None
+        ks.hits += 1
+        self.access[key] = ks.lru_clock
+        return value
+
+    def peek(self, key: bytes) -> Any:
+        """A lookup for writing or inspecting: like `get` without the statistics."""
+        value = self.data.get(key)
+        if value is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= self.keyspace.now:
+                self._expire(key)
+                return None
+        return value
+
+    def __contains__(self, key: bytes) -> bool:
+        return self.peek(key) is not None
+
+    def deadline(self, key: bytes) -> int | None:
+        """The key's absolute expiry in ms, or None if it has none (or does not exist)."""
+        return self.expires.get(key) if self.expires else None
+
+    def keys(self) -> Iterator[bytes]:
+        """Live keys (expired ones are skipped, not deleted, so iteration is safe)."""
+        now = self.keyspace.now
+        expires = self.expires
+        for key in list(self.data):
+            when = expires.get(key)
+            if when is None or when > now:
+                yield key
+
+    def random_key(self) -> bytes | None:
+        # Dicts have no O(1) random access; skipping to a random offset runs in C.
+        for _ in range(100):
+            n = len(self.data)
+            if n == 0:
+                return None
+            key = next(itertools.islice(self.data, random.randrange(n), None))
+            if self.peek(key) is not None:
+                return key
+        return None
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
+        """Store `value` at `key`; its TTL is cleared unless `keep_ttl`."""
+        self.data[key] = value
+        if not keep_ttl and self.expires:
+            self.expires.pop(key, None)
+        self.access[key] = self.keyspace.lru_clock
+        self.modified(key)
+
+    def delete(self, key: bytes) -> bool:
+        """Remove `key`; True if it existed (and had not expired)."""
+        if self.peek(key) is None:
+            return False
+        self._remove(key)
+        self.modified(key)
+        return True
+
+    def set_deadline(self, key: bytes, when_ms: int) -> None:
+        """Give an existing key an absolute deadline in ms (a past one deletes it)."""
+        if when_ms <= self.keyspace.now and not self.keyspace.replica:
+            self.delete(key)
+            return
+        self.expires[key] = when_ms
+        heapq.heappush(self._heap, (when_ms, key))
+        self.modified(key)
+
+    def persist(self, key: bytes) -> bool:
+        if self.expires.pop(key, None) is None:
+            return False
+        self.modified(key)
+        return True
+
+    def modified(self, key: bytes) -> None:
+        """Record a change to `key` (in-place mutators call this themselves)."""
+        ks = self.keyspace
+        ks.dirty += 1
+        for hook in ks.on_modified:
+            hook(self, key)
+
+    def flush(self) -> int:
+        removed = len(self.data)
+        keys = list(self.data) if self.keyspace.on_modified else ()
+        self.data = {}
+        self.expires = {}
+        self.access = {}
+        self._heap = []
+        for key in keys:
+            for hook in self.keyspace.on_modified:
+                hook(self, key)
+        return removed
+
+    def swap_contents(self, other: "Database") -> None:
+        """SWAPDB: the two databases trade their keys; clients stay on their index."""
+        for attr in ("data", "expires", "access", "_heap"):
+            mine = getattr(self, attr)
+            setattr(self, attr, getattr(other, attr))
+            setattr(other, attr, mine)
+
+    # -- expiry ------------------------------------------------------------------------------
+
+    def _remove(self, key: bytes) -> None:
+        del self.data[key]
+        self.access.pop(key, None)
+        if self.expires:
+            self.expires.pop(key, None)
+
+    def _expire(self, key: bytes) -> None:
+        # A replica keeps logically expired keys until its primary's DEL arrives (as Redis).
+        if self.keyspace.replica:
+            return
+        self._remove(key)
+        self.keyspace.expired_keys += 1
+        self.modified(key)
+        for hook in self.keyspace.on_expired:
+            hook(self, key)
+
+    def active_expire(self, budget: int) -> int:
+        """Delete up to `budget` keys whose deadline has passed; returns how many were looked at."""
+        heap = self._heap
+        now = self.keyspace.now
+        expires = self.expires
+        looked = 0
+        while heap and heap[0][0] <= now and looked < budget:
+            when, key = heapq.heappop(heap)
+            looked += 1
+            if expires.get(key) == when:
+                self._expire(key)
+        # TTLs that were changed or removed leave stale heap entries; rebuild when they dominate.
+        if len(heap) > 1024 and len(heap) > 2 * len(expires):
+            self._heap = [(w, k) for k, w in expires.items()]
+            heapq.heapify(self._heap)
+        return looked
+
+
+class Keyspace:
+    """All databases of one node, plus the clock and counters they share."""
+
+    def __init__(self, databases: int = 16) -> None:
+        self.now = now_ms()
+        self.lru_clock = self.now // 1000
+        self.dirty = 0
+        self.expired_keys = 0
+        self.hits = 0
+        self.misses = 0
+        self.replica = False
+        self.on_modified: list[KeyHook] = []
+        self.on_expired: list[KeyHook] = []
+        self.dbs = [Database(i, self) for i in range(databases)]
+
+    def tick(self) -> None:
+        """Refresh the cached clock; called once per batch of commands and by the cron."""
+        self.now = now_ms()
+        lru = self.now // 1000
+        if lru != self.lru_clock:
+            self.lru_clock = lru
+
+    def active_expire_cycle(self, budget: int = 2000) -> None:
+        for db in self.dbs:
+            if db.expires:
+                budget -= db.active_expire(budget)
+                if budget <= 0:
+                    return
+
+    def flush_all(self) -> int:
+        return sum(db.flush() for db in self.dbs)

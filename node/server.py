@@ -1,0 +1,385 @@
+"""The node server: listeners, connected clients, the periodic cron, and server-wide state.
+
+One process, one uvloop event loop. The server owns the keyspace, the configuration, the
+statistics INFO reports, the slow log and the monitors, and runs `cron` `hz` times a second
+for active expiry, idle-client timeouts, pause expiry and output-buffer soft limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from node import __version__
+from node.client import Client
+from node.config import Config, ConfigError
+from node.errors import CommandError
+from node.keyspace import Keyspace
+from node.log import log
+from node.replies import Status
+from node.table import COMMANDS, Command
+
+REDIS_VERSION = "7.0.15"
+
+
+@dataclass
+class Stats:
+    """Counters behind INFO stats; CONFIG RESETSTAT zeroes them."""
+
+    connections_received: int = 0
+    rejected_connections: int = 0
+    net_input_bytes: int = 0
+    net_output_bytes: int = 0
+    keyspace_hits: int = 0
+    keyspace_misses: int = 0
+    evicted_clients: int = 0
+    client_qbuf_limit_disconnections: int = 0
+    client_outbuf_limit_disconnections: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    ops_samples: deque = field(default_factory=lambda: deque(maxlen=16))
+
+
+@dataclass
+class SlowlogEntry:
+    id: int
+    timestamp: int
+    usec: int
+    argv: list[bytes]
+    addr: str
+    name: bytes
+
+
+class Slowlog:
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+        self.entries: deque[SlowlogEntry] = deque()
+        self.next_id = 0
+
+    def record(self, client: Client, argv: list[bytes], usec: int) -> None:
+        maxlen = self.server.config["slowlog-max-len"]
+        if maxlen == 0:
+            return
+        # As Redis: at most 32 arguments, each cut to 128 bytes, with a note of what is left.
+        args = []
+        for a in argv[:32] if len(argv) <= 32 else argv[:31]:
+            args.append(a if len(a) <= 128 else a[:128] + b"... (%d more bytes)" % (len(a) - 128))
+        if len(argv) > 32:
+            args.append(b"... (%d more arguments)" % (len(argv) - 31))
+        self.entries.appendleft(SlowlogEntry(self.next_id, int(time.time()), usec, args,
+                                             client.addr, client.name))
+        self.next_id += 1
+        while len(self.entries) > maxlen:
+            self.entries.pop()
+
+
+class Server:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.keyspace = Keyspace(config["databases"])
+        self.clients: dict[int, Client] = {}
+        self.monitors: list[Client] = []
+        self.paused_clients: list[Client] = []
+        self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
+        self.pause_writes_only = False
+        self.stats = Stats()
+        self.slowlog = Slowlog(self)
+        self.slowlog_threshold = config["slowlog-log-slower-than"]
+        self.start_time = time.time()
+        self.last_save = int(self.start_time)
+        self.run_id = os.urandom(20).hex()
+        self._next_id = 0
+        self._servers: list[asyncio.AbstractServer] = []
+        self._cron_handle: asyncio.TimerHandle | None = None
+        self.shutdown_requested: asyncio.Future | None = None
+        self.ports: list[int] = []
+        self.log = log
+        self.latency: Any = None  # set by the latency monitor module
+        self.config.listen("slowlog-log-slower-than", self._set_slowlog_threshold)
+        self.config.listen("loglevel", lambda v: log.configure(level=v))
+        self.config.listen("dir", _chdir)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        port = self.config["port"]
+        backlog = self.config["tcp-backlog"]
+        for host, optional in _bind_hosts(self.config["bind"]):
+            try:
+                srv = await loop.create_server(
+                    lambda: Client(self), host, port, backlog=backlog, reuse_address=True
+                )
+            except OSError as e:
+                if optional:
+                    continue  # `-` marks an address that may be unavailable (`-::*`)
+                raise OSError(e.errno, "Could not create server TCP listening socket "
+                              f"{host}:{port}: {e.strerror}") from None
+            self._servers.append(srv)
+            self.ports.extend(sock.getsockname()[1] for sock in srv.sockets)
+        self.shutdown_requested = loop.create_future()
+        self._schedule_cron()
+        log("notice", "Server initialized")
+        log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._signal_shutdown, sig)
+        assert self.shutdown_requested is not None
+        await self.shutdown_requested
+        await self.stop()
+
+    def _signal_shutdown(self, sig: int) -> None:
+        name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
+        log("warning", f"Received {name} scheduling shutdown...")
+        self.request_shutdown()
+
+    def request_shutdown(self) -> None:
+        if self.shutdown_requested is not None and not self.shutdown_requested.done():
+            self.shutdown_requested.set_result(True)
+
+    async def stop(self) -> None:
+        log("warning", "User requested shutdown...")
+        if self._cron_handle is not None:
+            self._cron_handle.cancel()
+        for srv in self._servers:
+            srv.close()
+        for client in list(self.clients.values()):
+            client.close()
+        pidfile = self.config["pidfile"]
+        if pidfile:
+            try:
+                os.unlink(pidfile)
+            except OSError:
+                pass
+        log("warning", "slotkv is now ready to exit, bye bye...")
+
+    # -- clients -----------------------------------------------------------------------------
+
+    def next_client_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def client_connected(self, client: Client) -> None:
+        self.stats.connections_received += 1
+        transport = client.transport
+        assert transport is not None
+        if len(self.clients) >= self.config["maxclients"]:
+            self.stats.rejected_connections += 1
+            transport.write(b"-ERR max number of clients reached\r\n")
+            client.closing = True
+            transport.close()
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                keepalive = self.config["tcp-keepalive"]
+                if keepalive > 0:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, keepalive)
+            except OSError:
+                pass
+        self.clients[client.id] = client
+
+    def client_disconnected(self, client: Client) -> None:
+        self.clients.pop(client.id, None)
+        if client.monitor:
+            self.monitors.remove(client)
+        if client in self.paused_clients:
+            self.paused_clients.remove(client)
+
+    def check_output_limit(self, client: Client, pending: int) -> None:
+        """Close a client whose unread replies pass its client-output-buffer-limit class."""
+        if pending == 0:
+            client.soft_limit_since = 0.0
+            return
+        hard, soft, secs = self.config["client-output-buffer-limit"]["normal"]
+        over_soft = soft and pending > soft
+        if hard and pending > hard or over_soft and secs == 0:
+            self._close_for_output(client, pending)
+        elif over_soft:
+            now = time.monotonic()
+            if not client.soft_limit_since:
+                client.soft_limit_since = now
+            elif now - client.soft_limit_since >= secs:
+                self._close_for_output(client, pending)
+        else:
+            client.soft_limit_since = 0.0
+
+    def _close_for_output(self, client: Client, pending: int) -> None:
+        self.stats.client_outbuf_limit_disconnections += 1
+        log("warning", f"Client {client.describe()} scheduled to be closed ASAP for overcoming "
+            f"of output buffer limits.")
+        if client.transport is not None:
+            client.transport.abort()
+        client.closing = True
+
+    # -- CLIENT PAUSE ------------------------------------------------------------------------
+
+    def pause(self, seconds: float, writes_only: bool) -> None:
+        # A second PAUSE may lengthen the pause or widen it to all commands, never narrow it.
+        self.pause_writes_only = writes_only and (not self.pause_end or self.pause_writes_only)
+        self.pause_end = max(self.pause_end, time.monotonic() + seconds)
+
+    def pause_blocks(self, client: Client, cmd: Command) -> bool:
+        """Whether `cmd` must wait for the pause to end (ALL: everything, as in Redis)."""
+        if time.monotonic() >= self.pause_end:
+            self.unpause()
+            return False
+        return not self.pause_writes_only or "write" in cmd.flags or "may_replicate" in cmd.flags
+
+    def unpause(self) -> None:
+        self.pause_end = 0.0
+        parked, self.paused_clients = self.paused_clients, []
+        for client in parked:
+            if not client.closing:
+                client.resume()
+
+    # -- monitors, errors, slow log ----------------------------------------------------------
+
+    def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+        now = time.time()
+        args = " ".join('"' + _escape(a) + '"' for a in argv)
+        line = Status(f"{now:.6f} [{client.db.index} {client.addr}] {args}".encode())
+        for m in self.monitors:
+            if m is not client:
+                m.write(line)
+                m.flush()
+
+    def count_error(self, err: CommandError) -> None:
+        prefix = str(err).split(" ", 1)[0]
+        self.stats.errors[prefix] = self.stats.errors.get(prefix, 0) + 1
+
+    def _set_slowlog_threshold(self, value: int) -> None:
+        self.slowlog_threshold = value
+
+    def reset_stats(self) -> None:
+        self.stats = Stats()
+        for cmd in _all_commands():
+            cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
+        self.keyspace.expired_keys = 0
+
+    # -- cron --------------------------------------------------------------------------------
+
+    def _schedule_cron(self) -> None:
+        hz = max(1, min(500, self.config["hz"]))
+        self._cron_handle = asyncio.get_running_loop().call_later(1.0 / hz, self.cron)
+
+    def cron(self) -> None:
+        try:
+            ks = self.keyspace
+            ks.tick()
+            # Bound the work per tick (Redis's ACTIVE_EXPIRE_CYCLE budget, scaled by effort).
+            ks.active_expire_cycle(budget=2000 * self.config["active-expire-effort"])
+            if self.pause_end and time.monotonic() >= self.pause_end:
+                self.unpause()
+            timeout = self.config["timeout"]
+            if timeout:
+                limit = time.monotonic() - timeout
+                for client in list(self.clients.values()):
+                    if client.last_interaction < limit and not client.blocked and not client.monitor:
+                        log("verbose", "Closing idle client")
+                        client.close()
+            self.stats.ops_samples.append((time.monotonic(), self.total_commands(),
+                                           self.stats.net_input_bytes, self.stats.net_output_bytes))
+        finally:
+            self._schedule_cron()
+
+    def total_commands(self) -> int:
+        return sum(cmd.calls for cmd in _all_commands())
+
+    def used_memory_rss(self) -> int:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _all_commands() -> list[Command]:
+    out = []
+    for cmd in COMMANDS.values():
+        out.append(cmd)
+        out.extend(cmd.subcommands.values())
+    return out
+
+
+def _escape(arg: bytes) -> str:
+    """sdscatrepr: quote-safe representation, as MONITOR prints arguments."""
+    out = []
+    for b in arg:
+        c = chr(b)
+        if c in '\\"':
+            out.append("\\" + c)
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\r":
+            out.append("\\r")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\a":
+            out.append("\\a")
+        elif c == "\b":
+            out.append("\\b")
+        elif 32 <= b < 127:
+            out.append(c)
+        else:
+            out.append("\\x%02x" % b)
+    return "".join(out)
+
+
+def _bind_hosts(bind: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """(host, optional) per `bind` word; `*` is every IPv4 address, `::*` every IPv6 one."""
+    out = []
+    for word in bind:
+        optional = word.startswith("-")
+        name = word[1:] if optional else word
+        out.append(({"*": "0.0.0.0", "::*": "::"}.get(name, name), optional))
+    return out
+
+
+def _chdir(path: str) -> None:
+    if path:
+        try:
+            os.chdir(path)
+        except OSError as e:
+            raise ConfigError(e.strerror or "No such file or directory") from e
+
+
+def run(config: Config) -> int:
+    """Run a node in the foreground until SHUTDOWN or a signal; the process exit code."""
+    import uvloop
+
+    log.configure(level=config["loglevel"], logfile=config["logfile"] or None)
+    if config["dir"]:
+        os.chdir(config["dir"])
+    if config["pidfile"]:
+        with open(config["pidfile"], "w") as f:
+            f.write(f"{os.getpid()}\n")
+    log("notice", "oO0OoO0OoO0Oo slotkv is starting oO0OoO0OoO0Oo")
+    log("notice", f"slotkv version={__version__}, redis_version={REDIS_VERSION}, "
+        f"bits=64, pid={os.getpid()}, just started")
+    server = Server(config)
+
+    async def main() -> None:
+        try:
+            await server.serve_forever()
+        except OSError as e:
+            log("warning", str(e))
+            raise SystemExit(1)
+
+    try:
+        uvloop.run(main())
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,236 @@
+"""The command table: every command described once, as data, next to its handler.
+
+A command module registers each handler with `@command(...)`, giving Redis's metadata: arity,
+flags, key positions (first, last, step; or a function for commands whose keys move), ACL
+categories beyond the ones the flags imply, and the docs fields. The dispatcher, `COMMAND ...`,
+the router and the cluster checks all read this table; nothing else lists commands.
+
+Conventions follow Redis 7 (`src/commands/*.json`): arity counts the command name and is
+negative for "at least"; a container command (CONFIG, CLIENT, ...) has subcommands whose
+names are `container|sub`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from node.replies import SetReply, Status
+
+Handler = Callable[[Any, list], Any]
+KeysFn = Callable[[list], list]
+
+# Flag and category order as Redis prints them in COMMAND INFO.
+FLAG_ORDER = (
+    "write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
+    "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
+    "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy",
+)  # may_replicate is a real flag that Redis deliberately leaves out of COMMAND INFO
+CATEGORY_ORDER = (
+    "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
+    "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous",
+    "connection", "transaction", "scripting",
+)
+# The ACL category a command's group puts it in, as Redis's command JSON files do.
+GROUP_CATEGORY = {
+    "string": "string", "bitmap": "bitmap", "generic": "keyspace", "list": "list",
+    "hash": "hash", "set": "set", "sorted_set": "sortedset", "stream": "stream",
+    "hyperloglog": "hyperloglog", "geo": "geo", "pubsub": "pubsub", "connection": "connection",
+    "transactions": "transaction", "scripting": "scripting",
+}
+
+
+@dataclass(slots=True)
+class KeySpec:
+    """One Redis 7 key specification: where a run of keys starts and how it continues."""
+
+    flags: tuple[str, ...]
+    begin_index: int = 1             # begin_search: index
+    begin_keyword: bytes | None = None  # begin_search: keyword (then begin_index is startfrom)
+    lastkey: int = 0                 # find_keys: range
+    keystep: int = 1
+    limit: int = 0
+    keynum_index: int | None = None  # find_keys: keynum (e.g. EVAL numkeys)
+    firstkey: int = 1
+    notes: str | None = None
+
+    def reply(self) -> dict:
+        out: dict = {}
+        if self.notes:
+            out["notes"] = self.notes
+        out["flags"] = SetReply(Status(f.encode()) for f in self.flags)
+        if self.begin_keyword is not None:
+            out["begin_search"] = {
+                "type": "keyword",
+                "spec": {"keyword": self.begin_keyword, "startfrom": self.begin_index},
+            }
+        else:
+            out["begin_search"] = {"type": "index", "spec": {"index": self.begin_index}}
+        if self.keynum_index is not None:
+            out["find_keys"] = {
+                "type": "keynum",
+                "spec": {"keynumidx": self.keynum_index, "firstkey": self.firstkey,
+                         "keystep": self.keystep},
+            }
+        else:
+            out["find_keys"] = {
+                "type": "range",
+                "spec": {"lastkey": self.lastkey, "keystep": self.keystep, "limit": self.limit},
+            }
+        return out
+
+
+@dataclass(slots=True, eq=False)
+class Command:
+    name: str                       # lower case; `container|sub` for subcommands
+    handler: Handler | None
+    arity: int
+    flags: frozenset[str]
+    first_key: int = 0
+    last_key: int = 0
+    key_step: int = 0
+    keys_fn: KeysFn | None = None   # for movablekeys commands: argv -> key indexes
+    key_specs: tuple[KeySpec, ...] = ()
+    categories: tuple[str, ...] = ()
+    group: str = "generic"
+    since: str = "1.0.0"
+    summary: str = ""
+    complexity: str = ""
+    tips: tuple[str, ...] = ()
+    subcommands: dict[bytes, "Command"] = field(default_factory=dict)
+    # Statistics for INFO commandstats and the slow log; reset by CONFIG RESETSTAT.
+    calls: int = 0
+    usec: int = 0
+    rejected_calls: int = 0
+    failed_calls: int = 0
+
+    @property
+    def is_write(self) -> bool:
+        return "write" in self.flags
+
+    def key_indexes(self, argv: list) -> list[int]:
+        """Positions of the keys in `argv`, as COMMAND GETKEYS and cluster routing see them."""
+        if self.keys_fn is not None:
+            return self.keys_fn(argv)
+        if self.first_key <= 0:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
+        return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.key_step))
+
+    def acl_categories(self) -> list[str]:
+        cats = set(self.categories)
+        f = self.flags
+        if "write" in f:
+            cats.add("write")
+        if "readonly" in f and "scripting" not in cats:
+            cats.add("read")
+        if "admin" in f:
+            cats.update(("admin", "dangerous"))
+        if "pubsub" in f:
+            cats.add("pubsub")
+        if "fast" in f:
+            cats.add("fast")
+        if "blocking" in f:
+            cats.add("blocking")
+        if "fast" not in f:
+            cats.add("slow")
+        return [c for c in CATEGORY_ORDER if c in cats]
+
+    def info_reply(self) -> list:
+        """This command's entry in `COMMAND` / `COMMAND INFO`, in Redis 7's 10-field shape."""
+        flags = [f for f in FLAG_ORDER if f in self.flags]
+        return [
+            self.name.encode(),
+            self.arity,
+            SetReply(Status(f.encode()) for f in flags),
+            self.first_key,
+            self.last_key,
+            self.key_step,
+            SetReply(Status(b"@" + c.encode()) for c in self.acl_categories()),
+            list(self.tips),
+            [ks.reply() for ks in self.key_specs],
+            [sub.info_reply() for sub in self.subcommands.values()],
+        ]
+
+    def docs_reply(self) -> dict:
+        docs: dict = {
+            "summary": self.summary,
+            "since": self.since,
+            "group": self.group,
+            "complexity": self.complexity,
+        }
+        if self.subcommands:
+            docs["subcommands"] = {
+                sub.name: sub.docs_reply() for sub in self.subcommands.values()
+            }
+        return docs
+
+
+# name (lower-case bytes) -> Command. Filled at import time by the command modules.
+COMMANDS: dict[bytes, Command] = {}
+
+
+def command(
+    name: str,
+    arity: int,
+    flags: str = "",
+    *,
+    keys: tuple[int, int, int] = (0, 0, 0),
+    keys_fn: KeysFn | None = None,
+    key_specs: tuple[KeySpec, ...] | None = None,
+    key_flags: str | None = None,
+    categories: str = "",
+    group: str = "generic",
+    since: str = "1.0.0",
+    summary: str = "",
+    complexity: str = "O(1)",
+    tips: str = "",
+) -> Callable[[Handler | None], Handler | None]:
+    """Register a handler. `name` is `cmd` or `container|sub`.
+
+    `keys` is (first, last, step) as in COMMAND INFO. Unless `key_specs` is given, one key spec
+    is derived from it, flagged `key_flags` (default: `RO access` for read-only commands,
+    `RW update` otherwise). A container is registered with `command(name, arity)(None)`.
+    """
+    flag_set = frozenset(flags.split())
+    if keys_fn is not None:
+        flag_set |= {"movablekeys"}
+    cats = tuple(categories.split())
+    if not cats and group in GROUP_CATEGORY:
+        cats = (GROUP_CATEGORY[group],)
+    first, last, step = keys
+    if key_specs is None:
+        key_specs = ()
+        if first > 0:
+            kf = key_flags or ("RO access" if "readonly" in flag_set else "RW update")
+            key_specs = (KeySpec(tuple(kf.split()), first, lastkey=_spec_last(first, last), keystep=step),)
+
+    def register(handler: Handler | None) -> Handler | None:
+        cmd = Command(
+            name=name, handler=handler, arity=arity, flags=flag_set, first_key=first,
+            last_key=last, key_step=step, keys_fn=keys_fn, key_specs=key_specs,
+            categories=cats, group=group, since=since, summary=summary,
+            complexity=complexity, tips=tuple(tips.split()),
+        )
+        if "|" in name:
+            container, sub = name.split("|", 1)
+            COMMANDS[container.encode()].subcommands[sub.encode()] = cmd
+        else:
+            COMMANDS[name.encode()] = cmd
+        return handler
+
+    return register
+
+
+def _spec_last(first: int, last: int) -> int:
+    # COMMAND INFO's `last` is absolute (or negative from the end); a key spec's `lastkey`
+    # is relative to the first key.
+    return last if last < 0 else last - first
+
+
+def lookup(argv: list[bytes]) -> Command | None:
+    """The command (or subcommand) `argv` names, ignoring case; None if there is none."""
+    cmd = COMMANDS.get(argv[0].lower())
+    if cmd is not None and cmd.subcommands and len(argv) > 1:
+        return cmd.subcommands.get(argv[1].lower(), cmd)
+    return cmd

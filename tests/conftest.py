@@ -1,0 +1,184 @@
+"""Fixtures: real slotkv nodes and a real redis-server (the oracle), on free loopback ports.
+
+Every process a test starts is stopped by PID in teardown, even when the test fails.
+
+- `node`      a slotkv node shared by a test module (flushed before each test via `r`)
+- `oracle`    a redis-server shared by the whole session (flushed before each test via `o`)
+- `r`, `o`    redis-py clients (bytes replies, RESP2) to the node and to the oracle
+- `both`      a `Differential` that sends one command to both and asserts equal replies
+- `start_node(*args)`  a factory for tests that need their own node with special settings
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Callable, Iterator
+
+import pytest
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """A server process on 127.0.0.1:port, started from `argv`, stopped by its PID."""
+
+    def __init__(self, argv: list[str], port: int, workdir: str, log_name: str) -> None:
+        self.port = port
+        self.workdir = workdir
+        self.log_path = os.path.join(workdir, log_name)
+        self._log = open(self.log_path, "wb")
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        self.proc = subprocess.Popen(argv, cwd=workdir, stdout=self._log,
+                                     stderr=subprocess.STDOUT, env=env)
+        self.pid = self.proc.pid
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(64):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not come up on port {self.port}:\n{self.log()}")
+
+    def log(self) -> str:
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def client(self, **kwargs: Any) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+def start_slotkv(*args: str, workdir: str | None = None, port: int | None = None) -> ServerProcess:
+    """A slotkv node; `args` as for `slotkv node` (an optional config file, then --flags)."""
+    port = port or free_port()
+    workdir = workdir or tempfile.mkdtemp(prefix="slotkv-test-")
+    argv = [sys.executable, "-m", "ops.cli", "node", *args,
+            "--port", str(port), "--bind", "127.0.0.1"]
+    return ServerProcess(argv, port, workdir, "slotkv.log")
+
+
+def start_redis(*args: str) -> ServerProcess:
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="redis-oracle-")
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+    argv = [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", workdir, *args]
+    return ServerProcess(argv, port, workdir, "redis.log")
+
+
+@pytest.fixture(scope="module")
+def node() -> Iterator[ServerProcess]:
+    proc = start_slotkv()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def oracle() -> Iterator[ServerProcess]:
+    proc = start_redis()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def r(node: ServerProcess) -> Iterator[redis.Redis]:
+    client = node.client()
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def o(oracle: ServerProcess) -> Iterator[redis.Redis]:
+    client = oracle.client()
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def start_node() -> Iterator[Callable[..., ServerProcess]]:
+    started: list[ServerProcess] = []
+
+    def factory(*args: str, **kwargs: Any) -> ServerProcess:
+        proc = start_slotkv(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    yield factory
+    for proc in started:
+        proc.stop()
+
+
+def reply_of(client: redis.Redis, *args: Any) -> Any:
+    """A raw reply (no redis-py response callbacks), or ("error", message) for an error."""
+    try:
+        conn = client.connection_pool.get_connection()
+        try:
+            conn.send_command(*args)
+            return conn.read_response()
+        finally:
+            client.connection_pool.release(conn)
+    except redis.ResponseError as e:
+        return ("error", str(e))
+
+
+class Differential:
+    """Send the same command to slotkv and redis-server and compare the raw replies."""
+
+    def __init__(self, r: redis.Redis, o: redis.Redis) -> None:
+        self.r, self.o = r, o
+
+    def __call__(self, *args: Any, unordered: bool = False) -> Any:
+        mine, theirs = reply_of(self.r, *args), reply_of(self.o, *args)
+        if unordered and isinstance(mine, list) and isinstance(theirs, list):
+            assert sorted(map(repr, mine)) == sorted(map(repr, theirs)), args
+        else:
+            assert mine == theirs, f"{args!r}: slotkv={mine!r} redis={theirs!r}"
+        return mine
+
+    def run(self, *commands: tuple) -> None:
+        for cmd in commands:
+            self(*cmd)
+
+
+@pytest.fixture
+def both(r: redis.Redis, o: redis.Redis) -> Differential:
+    return Differential(r, o)
