@@ -16,11 +16,15 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+import hiredis
+
 from node import errors
-from node.codec import RequestParser, encoder_for
+from node.codec import (
+    BULK_HEADERS, INT_REPLIES, INT_REPLY_MAX, INT_REPLY_MIN, RequestParser, encoder_for, validate,
+)
 from node.errors import CommandError, ProtocolError
 from node.keyspace import Database
-from node.replies import NO_REPLY
+from node.replies import NO_REPLY, OK
 from node.table import COMMANDS, Command
 
 if TYPE_CHECKING:
@@ -29,12 +33,28 @@ if TYPE_CHECKING:
 # CLIENT REPLY modes
 REPLY_ON, REPLY_OFF, REPLY_SKIP = 0, 1, 2
 
+# Command names as clients spell them -> commands that may run on the fast path: no
+# subcommands, and nothing that changes authentication, reply mode or monitoring
+# (`no_auth`, `admin`, `noscript` commands always take the full path).
+_FAST: dict[bytes, Command] = {}
+_SLOW_FLAGS = frozenset(("no_auth", "admin", "noscript"))
+
+
+def _fast_command(name: object) -> Command | None:
+    if name.__class__ is not bytes or len(_FAST) > 4096:
+        return None
+    cmd = COMMANDS.get(name.lower())  # type: ignore[attr-defined]
+    if cmd is None or cmd.subcommands or cmd.handler is None or cmd.flags & _SLOW_FLAGS:
+        return None
+    _FAST[name] = cmd  # type: ignore[index]
+    return cmd
+
 
 class Client(asyncio.Protocol):
     def __init__(self, server: "Server") -> None:
         self.server = server
         self.id = server.next_client_id()
-        self.parser = RequestParser()
+        self.parser = RequestParser(server.config["proto-max-bulk-len"])
         self.transport: asyncio.Transport | None = None
         self.out: list[bytes] = []
         self.db: Database = server.keyspace.dbs[0]
@@ -45,8 +65,8 @@ class Client(asyncio.Protocol):
         self.addr = self.laddr = "?:0"
         self.fd = -1
         self.created = time.time()
-        self.last_interaction = time.monotonic()
-        self.last_command = b"NULL"
+        self.last_interaction = server.keyspace.now
+        self.last_command: Command | None = None
         self.reply_mode = REPLY_ON
         self.no_evict = False
         self.monitor = False
@@ -84,7 +104,6 @@ class Client(asyncio.Protocol):
             self.transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
-        self.last_interaction = time.monotonic()
         self.server.stats.net_input_bytes += len(data)
         self.parser.feed(data)
         if self.blocked:
@@ -95,22 +114,99 @@ class Client(asyncio.Protocol):
     # -- the request path --------------------------------------------------------------------
 
     def process(self) -> None:
-        """Run every complete request that is buffered, then write all the replies at once."""
-        self.server.keyspace.tick()
-        get = self.parser.get
+        """Run every complete request that is buffered, then write all the replies at once.
+
+        The common case (a known command of the right arity, no MONITOR/PAUSE/AUTH/CLIENT
+        REPLY in play, a reply of a RESP2/RESP3-neutral type) runs inline in this loop; every
+        other case goes through `execute`, which applies the full set of checks.
+        """
+        server = self.server
+        ks = server.keyspace
+        ks.tick()
+        self.last_interaction = ks.now
+        parser = self.parser
+        gets = parser.reader.gets
+        out = self.out
+        append = out.append
+        extend = out.extend
+        clock = time.perf_counter_ns
+        slow_ns = server.slowlog_threshold * 1000 if server.slowlog_threshold >= 0 else 1 << 62
+        fast = self._fast_path_ok()
+        served = 0  # requests hiredis returned in this batch, `last` the final one
+        last = None
+        t_prev = clock()
         try:
             while not self.blocked and not self.closing:
-                argv = get()
-                if argv is None:
-                    break
-                self.execute(argv)
+                if parser.multibulk:
+                    try:
+                        argv = gets()
+                    except hiredis.ProtocolError:
+                        parser.recover(served)  # re-read by the Python parser from here
+                        continue
+                    if argv is False:
+                        parser.settle(served, last)
+                        break
+                    try:
+                        if not validate(argv):
+                            continue
+                    except ProtocolError:
+                        parser.recover(served)
+                        continue
+                    served += 1
+                    last = argv
+                else:
+                    argv = parser.get()
+                    if argv is None:
+                        break
+                cmd = _FAST.get(argv[0]) if fast else None
+                if cmd is None:
+                    cmd = _fast_command(argv[0]) if fast else None
+                n = len(argv)
+                if cmd is None or (n != cmd.arity and (cmd.arity > 0 or n < -cmd.arity)):
+                    self.execute(argv)
+                    fast = self._fast_path_ok()
+                    t_prev = clock()
+                    continue
+                try:
+                    reply = cmd.handler(self, argv)  # type: ignore[misc]
+                except CommandError as e:
+                    reply = e
+                    cmd.failed_calls += 1
+                    server.count_error(e)
+                now = clock()
+                elapsed = now - t_prev
+                t_prev = now
+                cmd.calls += 1
+                cmd.nsec += elapsed
+                if elapsed >= slow_ns:
+                    self._record_slow(cmd, argv, elapsed)
+                self.last_command = cmd
+                rc = reply.__class__
+                if rc is bytes:
+                    size = len(reply)
+                    extend((BULK_HEADERS[size] if size < 8192 else b"$%d\r\n" % size, reply, b"\r\n"))
+                elif reply is OK:
+                    append(b"+OK\r\n")
+                elif rc is int and INT_REPLY_MIN <= reply <= INT_REPLY_MAX:
+                    append(INT_REPLIES[reply - INT_REPLY_MIN])
+                elif reply is not NO_REPLY:
+                    append(self.encode(reply))
         except ProtocolError as e:
-            self.out.append(b"-ERR Protocol error: %b\r\n" % str(e).encode())
-            self.server.log("verbose", f"Protocol error ({e}) from client: {self.describe()}")
+            out.append(b"-ERR Protocol error: %b\r\n" % str(e).encode())
+            server.log("verbose", f"Protocol error ({e}) from client: {self.describe()}")
             self.closing = True
         self.flush()
-        if not self.closing:
+        if not self.closing and parser.reader.has_data():
             self._check_query_buffer()
+
+    def _fast_path_ok(self) -> bool:
+        server = self.server
+        return (self.authenticated and self.reply_mode == REPLY_ON
+                and not server.monitors and not server.pause_end)
+
+    def _record_slow(self, cmd: Command, argv: list[bytes], nsec: int) -> None:
+        if "skip_slowlog" not in cmd.flags:
+            self.server.slowlog.record(self, argv, nsec // 1000)
 
     def execute(self, argv: list[bytes]) -> None:
         server = self.server
@@ -154,12 +250,12 @@ class Client(asyncio.Protocol):
             reply = e
             cmd.failed_calls += 1
             server.count_error(e)
-        usec = (time.perf_counter_ns() - start) // 1000
+        elapsed = time.perf_counter_ns() - start
         cmd.calls += 1
-        cmd.usec += usec
-        if usec >= server.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:
-            server.slowlog.record(self, argv, usec)
-        self.last_command = cmd.name.encode()
+        cmd.nsec += elapsed
+        if elapsed >= server.slowlog_threshold * 1000 and server.slowlog_threshold >= 0:
+            self._record_slow(cmd, argv, elapsed)
+        self.last_command = cmd
         if reply is NO_REPLY:
             return
         if self.reply_mode:
@@ -268,11 +364,11 @@ class Client(asyncio.Protocol):
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
-            f"idle={int(time.monotonic() - self.last_interaction)} flags={self.flags_string()} "
+            f"idle={(self.server.keyspace.now - self.last_interaction) // 1000} flags={self.flags_string()} "
             f"db={self.db.index} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={obl} oll={oll} omem={oll} "
             f"tot-mem={qbuf + oll + 16384} events=r "
-            f"cmd={self.last_command.decode()} user=default redir=-1 resp={self.protocol}"
+            f"cmd={self.last_command.name if self.last_command else 'NULL'} user=default redir=-1 resp={self.protocol}"
         )
 
 

@@ -266,7 +266,7 @@ class Server:
     def reset_stats(self) -> None:
         self.stats = Stats()
         for cmd in _all_commands():
-            cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
+            cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0
 
     # -- cron --------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ class Server:
                 self.unpause()
             timeout = self.config["timeout"]
             if timeout:
-                limit = time.monotonic() - timeout
+                limit = self.keyspace.now - timeout * 1000
                 for client in list(self.clients.values()):
                     if client.last_interaction < limit and not client.blocked and not client.monitor:
                         log("verbose", "Closing idle client")

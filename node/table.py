@@ -100,7 +100,7 @@ class Command:
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
     # Statistics for INFO commandstats and the slow log; reset by CONFIG RESETSTAT.
     calls: int = 0
-    usec: int = 0
+    nsec: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
 
