@@ -1,0 +1,287 @@
+"""CLIENT: the connection's own settings and the server's view of every connection
+(Redis's networking.c `clientCommand`).
+
+A connection describes itself with `ctx.describe()` (one CLIENT LIST line) and its type with
+`ctx.client_type()`. KILL closes the target's connection; a client that kills itself gets
+its reply first. PAUSE parks other clients' commands in `Client.execute` until
+`Server.unpause` resumes them; REPLY's OFF and SKIP are honoured in `Client.call`.
+
+Tracking (CLIENT TRACKING, CACHING, GETREDIR, TRACKINGINFO) and CLIENT UNBLOCK belong with
+client-side caching and the blocking commands; they are not registered here.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from node.client import REPLY_OFF, REPLY_ON, REPLY_SKIP
+from node.commands.connection import validate_client_name
+from node.errors import SYNTAX, CommandError
+from node.numbers import INT64_MAX, parse_int
+from node.replies import NO_REPLY, OK, Status, Verbatim
+from node.table import command
+
+HELP = [
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "HELP",
+    "    Prints this help.",
+]
+
+# getClientTypeByName: the names TYPE accepts (`slave` is the old name of `replica`).
+CLIENT_TYPES = {b"normal": "normal", b"slave": "replica", b"replica": "replica",
+                b"pubsub": "pubsub", b"master": "master"}
+
+
+def _client_type(arg: bytes) -> str:
+    kind = CLIENT_TYPES.get(arg.lower())
+    if kind is None:
+        raise CommandError(f"ERR Unknown client type '{arg.decode('utf-8', 'replace')}'")
+    return kind
+
+
+def subcommand_syntax_error(argv: list[bytes]) -> CommandError:
+    """addReplySubcommandSyntaxError: the subcommand as typed (a C string, at most 128
+    bytes), and the command's HELP to try."""
+    sub = argv[1].split(b"\0", 1)[0][:128].decode("utf-8", "surrogateescape")
+    return CommandError(
+        f"ERR unknown subcommand or wrong number of arguments for '{sub}'. "
+        f"Try {argv[0].decode('utf-8', 'replace').upper()} HELP.")
+
+
+command("client", -2, categories="slow", group="connection", since="2.4.0",
+        complexity="Depends on subcommand.",
+        summary="A container for client connection commands")(None)
+
+
+# Registered in the order Redis 7.0.15 lists CLIENT's subcommands in COMMAND INFO.
+@command("client|setname", 3, "noscript loading stale", group="connection", since="2.6.9",
+         summary="Set the current connection name")
+def client_setname(ctx: Any, argv: list[bytes]) -> Any:
+    name = argv[2]
+    if name:
+        validate_client_name(name)
+    ctx.name = name  # an empty name removes it
+    return OK
+
+
+@command("client|id", 2, "noscript loading stale", group="connection", since="5.0.0",
+         summary="Returns the client ID for the current connection")
+def client_id(ctx: Any, argv: list[bytes]) -> int:
+    return ctx.id
+
+
+@command("client|info", 2, "noscript loading stale", group="connection", since="6.2.0",
+         tips="nondeterministic_output",
+         summary="Returns information about the current client connection.")
+def client_info(ctx: Any, argv: list[bytes]) -> Verbatim:
+    return Verbatim((ctx.describe() + "\n").encode())
+
+
+@command("client|no-evict", 3, "admin noscript loading stale", group="connection",
+         since="7.0.0", summary="Set client eviction mode for the current connection")
+def client_no_evict(ctx: Any, argv: list[bytes]) -> Any:
+    mode = argv[2].lower()
+    if mode == b"on":
+        ctx.no_evict = True
+    elif mode == b"off":
+        ctx.no_evict = False
+    else:
+        raise CommandError(SYNTAX)
+    return OK
+
+
+@command("client|kill", -3, "admin noscript loading stale", group="connection",
+         since="2.4.0", complexity="O(N) where N is the number of client connections",
+         summary="Kill the connection of a client")
+def client_kill(ctx: Any, argv: list[bytes]) -> Any:
+    addr = laddr = kind = None
+    client_id = 0
+    skipme = True
+    if len(argv) == 3:
+        # The old form, CLIENT KILL ip:port, which may kill the caller too.
+        addr = argv[2].decode("utf-8", "replace")
+        skipme = False
+    else:
+        i = 2
+        while i < len(argv):
+            opt = argv[i].lower()
+            if i + 1 >= len(argv):
+                raise CommandError(SYNTAX)
+            value = argv[i + 1]
+            if opt == b"id":
+                client_id = parse_int(value, "ERR client-id should be greater than 0")
+                if client_id < 1:
+                    raise CommandError("ERR client-id should be greater than 0")
+            elif opt == b"type":
+                kind = _client_type(value)
+            elif opt == b"addr":
+                addr = value.decode("utf-8", "replace")
+            elif opt == b"laddr":
+                laddr = value.decode("utf-8", "replace")
+            elif opt == b"user":
+                # Only the `default` user exists, and every connection is authenticated as it.
+                if value != b"default":
+                    raise CommandError(
+                        f"ERR No such user '{value.decode('utf-8', 'replace')}'")
+            elif opt == b"skipme":
+                flag = value.lower()
+                if flag not in (b"yes", b"no"):
+                    raise CommandError(SYNTAX)
+                skipme = flag == b"yes"
+            else:
+                raise CommandError(SYNTAX)
+            i += 2
+    killed = 0
+    close_self = False
+    for client in list(ctx.server.clients.values()):
+        if addr is not None and client.addr != addr:
+            continue
+        if laddr is not None and client.laddr != laddr:
+            continue
+        if kind is not None and client.client_type() != kind:
+            continue
+        if client_id and client.id != client_id:
+            continue
+        if client is ctx and skipme:
+            continue
+        if client is ctx:
+            close_self = True  # after the reply, as Redis's CLIENT_CLOSE_AFTER_REPLY
+        else:
+            client.close()
+        killed += 1
+    if close_self:
+        ctx.closing = True
+    if len(argv) == 3:
+        if not killed:
+            raise CommandError("ERR No such client")
+        return OK
+    return killed
+
+
+@command("client|help", 2, "loading stale", group="connection", since="5.0.0",
+         summary="Show helpful text about the different subcommands")
+def client_help(ctx: Any, argv: list[bytes]) -> list:
+    return [Status(line.encode()) for line in HELP]
+
+
+@command("client|list", -2, "admin noscript loading stale", group="connection",
+         since="2.4.0", tips="nondeterministic_output",
+         complexity="O(N) where N is the number of client connections",
+         summary="Get the list of client connections")
+def client_list(ctx: Any, argv: list[bytes]) -> Verbatim:
+    clients = ctx.server.clients
+    if len(argv) == 4 and argv[2].lower() == b"type":
+        kind = _client_type(argv[3])
+        chosen = [c for c in clients.values() if c.client_type() == kind]
+    elif len(argv) > 3 and argv[2].lower() == b"id":
+        chosen = []
+        for arg in argv[3:]:
+            client = clients.get(parse_int(arg, "ERR Invalid client ID"))
+            if client is not None:
+                chosen.append(client)  # in the order asked, repeats included, as Redis
+    elif len(argv) != 2:
+        raise CommandError(SYNTAX)
+    else:
+        chosen = list(clients.values())
+    return Verbatim("".join(c.describe() + "\n" for c in chosen).encode())
+
+
+@command("client|getname", 2, "noscript loading stale", group="connection", since="2.6.9",
+         summary="Get the current connection name")
+def client_getname(ctx: Any, argv: list[bytes]) -> bytes | None:
+    return ctx.name or None
+
+
+@command("client|unpause", 2, "admin noscript loading stale", group="connection",
+         since="6.2.0", complexity="O(N) Where N is the number of paused clients",
+         summary="Resume processing of clients that were paused")
+def client_unpause(ctx: Any, argv: list[bytes]) -> Any:
+    ctx.server.unpause()
+    return OK
+
+
+@command("client|pause", -3, "admin noscript loading stale", group="connection",
+         since="2.9.50", summary="Stop processing commands from clients for some time")
+def client_pause(ctx: Any, argv: list[bytes]) -> Any:
+    if len(argv) > 4:
+        raise subcommand_syntax_error(argv)
+    writes_only = False
+    if len(argv) == 4:
+        mode = argv[3].lower()
+        if mode == b"write":
+            writes_only = True
+        elif mode != b"all":
+            raise CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
+    # getTimeoutFromObjectOrReply, in milliseconds
+    ms = parse_int(argv[2], "ERR timeout is not an integer or out of range")
+    if ms < 0:
+        raise CommandError("ERR timeout is negative")
+    if ms > INT64_MAX - int(time.time() * 1000):
+        # Redis 7.0 adds the clock without an overflow check: the deadline wraps into the
+        # past, so such a pause only widens one already running (as a 0 ms pause does).
+        ms = 0
+    ctx.server.pause(ms / 1000, writes_only)
+    return OK
+
+
+@command("client|reply", 3, "noscript loading stale", group="connection", since="3.2.0",
+         summary="Instruct the server whether to reply to commands")
+def client_reply(ctx: Any, argv: list[bytes]) -> Any:
+    mode = argv[2].lower()
+    if mode == b"on":
+        ctx.reply_mode = REPLY_ON
+        return OK
+    if mode == b"off":
+        ctx.reply_mode = REPLY_OFF
+    elif mode == b"skip":
+        if ctx.reply_mode != REPLY_OFF:
+            ctx.reply_mode = REPLY_SKIP  # Client.call drops the next command's reply
+    else:
+        raise CommandError(SYNTAX)
+    return NO_REPLY
