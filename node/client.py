@@ -20,7 +20,7 @@ import hiredis
 
 from node import errors
 from node.codec import (
-    BULK_HEADERS, INT_REPLIES, INT_REPLY_MAX, INT_REPLY_MIN, RequestParser, encoder_for, validate,
+    BULK_HEADERS, INT_REPLIES, INT_REPLY_MAX, INT_REPLY_MIN, RequestParser, encoder_for,
 )
 from node.errors import CommandError, ProtocolError
 from node.keyspace import Database
@@ -34,10 +34,19 @@ if TYPE_CHECKING:
 REPLY_ON, REPLY_OFF, REPLY_SKIP = 0, 1, 2
 
 # Command names as clients spell them -> commands that may run on the fast path: no
-# subcommands, and nothing that changes authentication, reply mode or monitoring
-# (`no_auth`, `admin`, `noscript` commands always take the full path).
+# subcommands, and nothing that changes authentication, reply mode, monitoring or blocks
+# (`no_auth`, `admin`, `noscript`, `blocking` commands always take the full path).
 _FAST: dict[bytes, Command] = {}
-_SLOW_FLAGS = frozenset(("no_auth", "admin", "noscript"))
+_NOTHING: dict[bytes, Command] = {}
+_SLOW_FLAGS = frozenset(("no_auth", "admin", "noscript", "blocking"))
+# Flags of commands that read or change keys (refused to MONITOR clients, as to replicas).
+_KEYSPACE_FLAGS = frozenset(("readonly", "write", "may_replicate"))
+# Commands MONITOR never shows.
+_UNMONITORED = frozenset(("admin", "skip_monitor"))
+
+
+class _Rejected(Exception):
+    """hiredis parsed something that is not an array of bulk strings."""
 
 
 def _fast_command(name: object) -> Command | None:
@@ -117,86 +126,102 @@ class Client(asyncio.Protocol):
         """Run every complete request that is buffered, then write all the replies at once.
 
         The common case (a known command of the right arity, no MONITOR/PAUSE/AUTH/CLIENT
-        REPLY in play, a reply of a RESP2/RESP3-neutral type) runs inline in this loop; every
-        other case goes through `execute`, which applies the full set of checks.
+        REPLY in play, a reply of a RESP2/RESP3-neutral type) runs inline in the inner loop;
+        every other case goes through `execute`, which applies the full set of checks.
+        Commands that can block or close the connection never take the inline path (see
+        `_SLOW_FLAGS`), so the inner loop checks `blocked`/`closing` only after `execute`.
         """
         server = self.server
         ks = server.keyspace
         ks.tick()
         self.last_interaction = ks.now
         parser = self.parser
-        gets = parser.reader.gets
         out = self.out
         append = out.append
         extend = out.extend
         clock = time.perf_counter_ns
-        slow_ns = server.slowlog_threshold * 1000 if server.slowlog_threshold >= 0 else 1 << 62
-        fast = self._fast_path_ok()
+        slow_ns = server.slow_ns
         served = 0  # requests hiredis returned in this batch, `last` the final one
         last = None
-        t_prev = clock()
         try:
-            while not self.blocked and not self.closing:
-                if parser.multibulk:
-                    try:
-                        argv = gets()
-                    except hiredis.ProtocolError:
-                        parser.recover(served)  # re-read by the Python parser from here
-                        continue
-                    if argv is False:
-                        parser.settle(served, last)
-                        break
-                    try:
-                        if not validate(argv):
-                            continue
-                    except ProtocolError:
-                        parser.recover(served)
-                        continue
-                    served += 1
-                    last = argv
-                else:
+            while not (self.blocked or self.closing):
+                if not parser.multibulk:
                     argv = parser.get()
                     if argv is None:
                         break
-                cmd = _FAST.get(argv[0]) if fast else None
-                if cmd is None:
-                    cmd = _fast_command(argv[0]) if fast else None
-                n = len(argv)
-                if cmd is None or (n != cmd.arity and (cmd.arity > 0 or n < -cmd.arity)):
                     self.execute(argv)
-                    fast = self._fast_path_ok()
-                    t_prev = clock()
                     continue
+                gets = parser.reader.gets
+                fast = self._fast_path_ok()
+                fast_get = _FAST.get if fast else _NOTHING.get
+                t_prev = clock()
                 try:
-                    reply = cmd.handler(self, argv)  # type: ignore[misc]
-                except CommandError as e:
-                    reply = e
-                    cmd.failed_calls += 1
-                    server.count_error(e)
-                now = clock()
-                elapsed = now - t_prev
-                t_prev = now
-                cmd.calls += 1
-                cmd.nsec += elapsed
-                if elapsed >= slow_ns:
-                    self._record_slow(cmd, argv, elapsed)
-                self.last_command = cmd
-                rc = reply.__class__
-                if rc is bytes:
-                    size = len(reply)
-                    extend((BULK_HEADERS[size] if size < 8192 else b"$%d\r\n" % size, reply, b"\r\n"))
-                elif reply is OK:
-                    append(b"+OK\r\n")
-                elif rc is int and INT_REPLY_MIN <= reply <= INT_REPLY_MAX:
-                    append(INT_REPLIES[reply - INT_REPLY_MIN])
-                elif reply is not NO_REPLY:
-                    append(self.encode(reply))
+                    while True:
+                        argv = gets()
+                        if argv.__class__ is not list or not argv:
+                            if argv is False:
+                                break
+                            if argv:
+                                raise _Rejected
+                            continue  # `*0`, `*-1`: empty requests, skipped as Redis does
+                        for arg in argv:
+                            if arg.__class__ is not bytes:
+                                raise _Rejected
+                        served += 1
+                        last = argv
+                        cmd = fast_get(argv[0])
+                        if cmd is None or len(argv) not in cmd.nargs:
+                            if cmd is None and fast:
+                                cmd = _fast_command(argv[0])
+                            if cmd is None or len(argv) not in cmd.nargs:
+                                self.execute(argv)
+                                if self.blocked or self.closing:
+                                    break
+                                fast = self._fast_path_ok()
+                                fast_get = _FAST.get if fast else _NOTHING.get
+                                slow_ns = server.slow_ns  # CONFIG SET may have changed it
+                                t_prev = clock()
+                                continue
+                        try:
+                            reply = cmd.handler(self, argv)  # type: ignore[misc]
+                        except CommandError as e:
+                            reply = e
+                            cmd.failed_calls += 1
+                            server.count_error(e)
+                        now = clock()
+                        elapsed = now - t_prev
+                        t_prev = now
+                        cmd.calls += 1
+                        cmd.nsec += elapsed
+                        cmd.hist[elapsed.bit_length()] += 1  # latency histogram (node/latency.py)
+                        if elapsed >= slow_ns:
+                            self._record_slow(cmd, argv, elapsed)
+                        rc = reply.__class__
+                        if rc is bytes:
+                            size = len(reply)
+                            extend((BULK_HEADERS[size] if size < 8192 else b"$%d\r\n" % size,
+                                    reply, b"\r\n"))
+                        elif reply is OK:
+                            append(b"+OK\r\n")
+                        elif rc is int:
+                            append(INT_REPLIES[reply - INT_REPLY_MIN]
+                                   if INT_REPLY_MIN <= reply <= INT_REPLY_MAX else b":%d\r\n" % reply)
+                        elif reply is not NO_REPLY:
+                            append(self.encode(reply))
+                except (hiredis.ProtocolError, _Rejected):
+                    parser.recover(served)  # the Python parser re-reads from the last boundary
+                    continue
+                if argv is False:
+                    parser.settle(served, last)
+                    break
         except ProtocolError as e:
             out.append(b"-ERR Protocol error: %b\r\n" % str(e).encode())
             server.log("verbose", f"Protocol error ({e}) from client: {self.describe()}")
             self.closing = True
+        if last is not None:
+            self.last_command = _FAST.get(last[0], self.last_command)
         self.flush()
-        if not self.closing and parser.reader.has_data():
+        if not self.closing and parser.multibulk and parser.reader.has_data():
             self._check_query_buffer()
 
     def _fast_path_ok(self) -> bool:
@@ -205,8 +230,12 @@ class Client(asyncio.Protocol):
                 and not server.monitors and not server.pause_end)
 
     def _record_slow(self, cmd: Command, argv: list[bytes], nsec: int) -> None:
-        if "skip_slowlog" not in cmd.flags:
-            self.server.slowlog.record(self, argv, nsec // 1000)
+        # Reached past server.slow_ns, the lower of the slow log's and the latency monitor's
+        # thresholds; each applies its own here.
+        server = self.server
+        if 0 <= server.slowlog_threshold * 1000 <= nsec and "skip_slowlog" not in cmd.flags:
+            server.slowlog.record(self, argv, nsec // 1000)
+        server.latency.command_sample(cmd, nsec)
 
     def execute(self, argv: list[bytes]) -> None:
         server = self.server
@@ -228,10 +257,21 @@ class Client(asyncio.Protocol):
         if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
             self.reply_error(errors.wrong_arity(cmd.name), cmd)
             return
+        if cmd.protected and not self._protected_allowed(cmd.protected):
+            self.reply_error(CommandError(
+                f"ERR {cmd.name.split('|')[0].upper()} command not allowed. If the "
+                f"{cmd.protected} option is set to \"local\", you can run it from a local "
+                "connection, otherwise you need to set this option in the configuration "
+                "file, and then restart the server."), cmd)
+            return
         if not self.authenticated and "no_auth" not in cmd.flags:
             self.reply_error(CommandError(errors.NOAUTH), cmd)
             return
-        if server.pause_end and server.pause_blocks(self, cmd):
+        if self.monitor and not cmd.flags.isdisjoint(_KEYSPACE_FLAGS):
+            # A monitor is a replica to Redis, and replicas may not touch the keyspace.
+            self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
+            return
+        if server.pause_end and not self.monitor and server.pause_blocks(self, cmd):
             self.pending = argv
             self.blocked = True
             server.paused_clients.append(self)
@@ -241,8 +281,7 @@ class Client(asyncio.Protocol):
     def call(self, cmd: Command, argv: list[bytes]) -> None:
         """Run a command that passed its checks: time it, account it, queue its reply."""
         server = self.server
-        if server.monitors and "skip_monitor" not in cmd.flags and "admin" not in cmd.flags:
-            server.feed_monitors(self, argv)
+        self.last_command = cmd  # CLIENT INFO/LIST show the running command, as Redis does
         start = time.perf_counter_ns()
         try:
             reply = cmd.handler(self, argv)  # type: ignore[misc]
@@ -253,16 +292,18 @@ class Client(asyncio.Protocol):
         elapsed = time.perf_counter_ns() - start
         cmd.calls += 1
         cmd.nsec += elapsed
-        if elapsed >= server.slowlog_threshold * 1000 and server.slowlog_threshold >= 0:
+        cmd.hist[elapsed.bit_length()] += 1
+        if elapsed >= server.slow_ns:
             self._record_slow(cmd, argv, elapsed)
-        self.last_command = cmd
-        if reply is NO_REPLY:
-            return
-        if self.reply_mode:
-            if self.reply_mode == REPLY_SKIP:
+        if reply is not NO_REPLY:
+            if not self.reply_mode:
+                self.out.append(self.encode(reply))
+            elif self.reply_mode == REPLY_SKIP:
                 self.reply_mode = REPLY_ON
-            return
-        self.out.append(self.encode(reply))
+        # After the command, as Redis 7 does: SELECT shows its new db, AUTH its redactions,
+        # and a monitor sees its own commands after their replies.
+        if server.monitors and cmd.flags.isdisjoint(_UNMONITORED):
+            server.feed_monitors(self, argv)
 
     def reply_error(self, err: CommandError, cmd: Command | None) -> None:
         """An error raised before the handler ran (unknown command, arity, auth)."""
@@ -271,6 +312,8 @@ class Client(asyncio.Protocol):
         self.server.count_error(err)
         if self.reply_mode == REPLY_ON:
             self.out.append(self.encode(err))
+        elif self.reply_mode == REPLY_SKIP:  # the skipped reply was this error
+            self.reply_mode = REPLY_ON
 
     def write(self, value: Any) -> None:
         """Queue a reply outside the normal flow (a woken blocked client, a push message)."""
@@ -338,6 +381,19 @@ class Client(asyncio.Protocol):
     def select(self, index: int) -> None:
         self.db = self.server.keyspace.dbs[index]
 
+    def client_type(self) -> str:
+        """CLIENT LIST/KILL TYPE: normal, replica, master or pubsub (a monitor is normal)."""
+        return "normal"
+
+    def is_local(self) -> bool:
+        """Connected over loopback (Redis's islocalClient, for `enable-*-command local`)."""
+        host = self.addr.rsplit(":", 1)[0]
+        return host in ("127.0.0.1", "[::1]")
+
+    def _protected_allowed(self, directive: str) -> bool:
+        setting = self.server.config[directive]
+        return setting == "yes" or (setting == "local" and self.is_local())
+
     def close(self) -> None:
         self.closing = True
         if self.transport is not None:
@@ -376,5 +432,5 @@ def _format_addr(addr: Any) -> str:
     if not addr:
         return "?:0"
     host, port = addr[0], addr[1]
-    return f"{host}:{port}"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # as anetFormatAddr
 

@@ -8,6 +8,8 @@ difference. Nothing here touches a socket.
 
 from __future__ import annotations
 
+import ctypes
+import platform
 from typing import Any, Callable
 
 import hiredis
@@ -17,6 +19,106 @@ from node.replies import NULL_ARRAY, Push, SetReply, Status, Verbatim, format_do
 
 # Redis refuses inline lines longer than this (PROTO_INLINE_MAX_SIZE).
 INLINE_MAX = 64 * 1024
+# The largest array hiredis may start building; longer requests go to `_PyParser`.
+HIREDIS_MAX_ELEMENTS = 1024 * 1024
+
+
+class _ReaderStruct(ctypes.Structure):
+    """The head of hiredis's `redisReader` (read.h, unchanged since hiredis 1.0)."""
+
+    _fields_ = [
+        ("err", ctypes.c_int),
+        ("errstr", ctypes.c_char * 128),
+        ("buf", ctypes.c_void_p),
+        ("pos", ctypes.c_size_t),
+        ("len", ctypes.c_size_t),
+        ("maxbuf", ctypes.c_size_t),
+        ("maxelements", ctypes.c_longlong),
+        ("task", ctypes.c_void_p),  # redisReadTask **, each task starting with `int type`
+        ("tasks", ctypes.c_int),
+        ("ridx", ctypes.c_int),  # the task being read; -1 between replies
+    ]
+
+
+def _reader_struct(reader: hiredis.Reader) -> _ReaderStruct:
+    # hiredis-py's Reader object is PyObject_HEAD followed by its `redisReader *`.
+    ptr = ctypes.c_void_p.from_address(id(reader) + object.__basicsize__).value
+    if not ptr:
+        raise ValueError("no redisReader")
+    return _ReaderStruct.from_address(ptr)
+
+
+def _at_boundary(st: _ReaderStruct) -> bool:
+    """Whether hiredis consumed everything and holds no part of a request."""
+    if st.pos != st.len:
+        return False
+    ridx = st.ridx
+    if ridx < 0:
+        return True
+    # A gets() with nothing left to read starts a reply (ridx 0) but reads no type byte.
+    task0 = ctypes.c_void_p.from_address(st.task).value
+    return ridx == 0 and ctypes.c_int.from_address(task0).value < 0
+
+
+def _layout_ok() -> bool:
+    """Whether `_ReaderStruct` matches this hiredis, checked on throwaway readers."""
+    if platform.python_implementation() != "CPython":
+        return False
+    try:
+        if int(hiredis.__version__.split(".")[0]) not in (2, 3):
+            return False
+        reader = hiredis.Reader()
+        reader.setmaxbuf(0x5EED)
+        st = _reader_struct(reader)
+        if (st.maxbuf != 0x5EED or st.maxelements != (1 << 32) - 1 or st.len != reader.len()
+                or st.ridx != -1 or st.tasks < 1):
+            return False
+        # the boundary test, on the states a connection goes through
+        reader.feed(b"*2\r\n$1\r\na\r\n")
+        if reader.gets() is not False or _at_boundary(st) or st.ridx != 1:
+            return False
+        reader.feed(b"$1\r\nb\r\n")
+        if reader.gets() != [b"a", b"b"] or not _at_boundary(st):
+            return False
+        if reader.gets() is not False or not _at_boundary(st):
+            return False
+        reader.feed(b"*")
+        if reader.gets() is not False or _at_boundary(st):
+            return False
+        # the element limit
+        st.maxelements = 2
+        reader.feed(b"2\r\n$1\r\na\r\n$1\r\nb\r\n*3\r\n")
+        if reader.gets() != [b"a", b"b"]:
+            return False
+        try:
+            reader.gets()
+        except hiredis.ProtocolError:
+            return True
+        return False
+    except Exception:
+        return False
+
+
+_LAYOUT_OK = _layout_ok()
+
+
+def _new_reader() -> tuple[hiredis.Reader, _ReaderStruct | None]:
+    """A hiredis reader that refuses to start arrays longer than HIREDIS_MAX_ELEMENTS.
+
+    hiredis allocates a Python list of the declared size as soon as it reads an array header,
+    so `*2000000000\r\n` alone costs 16 GB of address space and seconds of the event loop when
+    the list is freed. Redis itself never preallocates more than 1024 slots. hiredis-py has no
+    setter for its reader's `maxelements`, so it is set in the C struct (the layout is verified
+    once at import; without that the limit is simply not applied). A longer request makes
+    hiredis raise, and `_PyParser`, which allocates nothing ahead of the data, takes it over.
+    The struct also tells exactly whether hiredis stopped at a request boundary.
+    """
+    reader = hiredis.Reader()
+    if not _LAYOUT_OK:
+        return reader, None
+    st = _reader_struct(reader)
+    st.maxelements = HIREDIS_MAX_ELEMENTS
+    return reader, st
 
 
 class RequestParser:
@@ -37,32 +139,75 @@ class RequestParser:
       since the last request boundary are kept (references only) and, on a rejection, re-read
       by `_PyParser`, skipping the requests already served. That is how the empty inline line
       redis-cli --pipe sends before its final ECHO is accepted, and how garbage gets Redis's
-      exact error text.
+      exact error text. A multibulk request that starts at a clean boundary of `_PyParser`
+      hands the connection back to hiredis.
+
+    Known differences from Redis that come from hiredis (it is a reply parser): inside a
+    request it also accepts `+simple` strings and verbatim strings as arguments, and a `~`
+    (set) or `|` (attribute) array as a request after a multibulk one; Redis refuses the
+    first two with a protocol error and reads the last as an inline command. No client
+    library sends any of them.
     """
 
-    __slots__ = ("reader", "multibulk", "_retained", "_served", "_py", "_max_bulk")
+    __slots__ = ("reader", "multibulk", "_retained", "_held", "_served", "_py", "_max_bulk", "_st",
+                 "_auth")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
-        self.reader = hiredis.Reader()
+        self.reader, self._st = _new_reader()
         self.multibulk: bool | None = None  # decided by the connection's first byte
         self._retained: list[bytes] = []  # chunks fed since the last request boundary
+        self._held = 0  # their total size
         self._served = 0  # requests hiredis returned since that boundary
         self._py: _PyParser | None = None
         self._max_bulk = max_bulk_len
+        self._auth = False
+
+    @property
+    def auth_required(self) -> bool:
+        """Whether the client still has to authenticate (its connection sets this).
+
+        Redis limits what an unauthenticated client may declare (a multibulk count of 10, a
+        bulk of 16 KiB) so that it cannot make the server buffer much; only `_PyParser` sees
+        those headers, so such a connection is read by it, and hands over to hiredis at the
+        first clean request boundary after authenticating.
+        """
+        return self._auth
+
+    @auth_required.setter
+    def auth_required(self, value: bool) -> None:
+        self._auth = value
+        if self._py is not None:
+            self._py.auth_required = value
+
+    def _to_python(self) -> None:
+        """Leave hiredis at a request boundary: nothing is held, nothing is replayed."""
+        self._py = _PyParser(self._max_bulk, self._auth)
+        self.multibulk = False
+        self._retained = []
+        self._served = self._held = 0
+        self.reader, self._st = _new_reader()
 
     def feed(self, data: bytes) -> None:
+        if self.multibulk is None and data:
+            self.multibulk = data[:1] == b"*" and not self._auth
+            if not self.multibulk:
+                self._py = _PyParser(self._max_bulk, self._auth)
+        elif self.multibulk and self._auth and self._st is not None and _at_boundary(self._st):
+            self._to_python()  # authentication is required again (RESET, a failed AUTH)
         if self.multibulk:
             self._retained.append(data)
+            self._held += len(data)
             self.reader.feed(data)
         elif self._py is not None:
-            self._py.feed(data)
-        elif data:
-            self.multibulk = data[:1] == b"*"
-            if self.multibulk:
+            if data[:1] == b"*" and not self._auth and self._py.idle():
+                # A multibulk request at a clean boundary: back to hiredis (after an inline
+                # command, a recovered rejection or a request too long for hiredis).
+                self._py = None
+                self.multibulk = True
                 self._retained.append(data)
+                self._held += len(data)
                 self.reader.feed(data)
             else:
-                self._py = _PyParser(self._max_bulk)
                 self._py.feed(data)
 
     def settle(self, served: int, last: list[bytes] | None) -> None:
@@ -70,31 +215,38 @@ class RequestParser:
 
         The kept chunks can be dropped only at a request boundary. hiredis reports no pending
         bytes both there and after consuming a type byte or whole elements of the next
-        request, so the boundary is confirmed by the stream ending with `last`'s encoding.
+        request, so the boundary is read from the reader's C struct; where its layout is
+        unknown, it is guessed from the stream ending with `last`'s encoding (which a request
+        whose elements end with those bytes can fool). Either is done once 64 KiB of chunks
+        are held, not per batch.
         """
         self._served += served
-        retained = self._retained
-        if self.reader.has_data() or last is None:
-            if len(retained) > 64:  # a slow, chunked upload: compact the references
-                self._retained = [b"".join(retained)]
+        if self._held < 65536 or last is None or self.reader.has_data():
             return
-        enc = encode_request(last)
-        tail = retained[-1]
-        if len(tail) < len(enc):
-            tail = b"".join(retained)
-        if tail.endswith(enc):
+        retained = self._retained
+        if self._st is not None:
+            boundary = _at_boundary(self._st)
+        else:
+            enc = encode_request(last)
+            tail = retained[-1]
+            if len(tail) < len(enc):
+                tail = b"".join(retained)
+            boundary = tail.endswith(enc)
+        if boundary:
             retained.clear()
-            self._served = 0
+            self._served = self._held = 0
+        elif len(retained) > 64:  # a slow, chunked upload: compact the references
+            self._retained = [b"".join(retained)]
 
     def recover(self, served: int) -> None:
         """hiredis rejected the stream after `served` requests of this batch: re-read it."""
-        py = self._py = _PyParser(self._max_bulk)
+        py = self._py = _PyParser(self._max_bulk, self._auth)
         py.feed(b"".join(self._retained))
         skip = self._served + served
         self._retained = []
-        self._served = 0
+        self._served = self._held = 0
         self.multibulk = False
-        self.reader = hiredis.Reader()
+        self.reader, self._st = _new_reader()
         for _ in range(skip):
             if py.get() is None:
                 break
@@ -102,7 +254,7 @@ class RequestParser:
     def pending(self) -> int:
         """An upper bound on the bytes of the request still being received."""
         if self._py is not None:
-            return len(self._py.buf)
+            return self._py.pending()
         # hiredis keeps up to 1 KiB of already-consumed bytes before compacting.
         return self.reader.len() if self.reader.has_data() else 0
 
@@ -111,7 +263,8 @@ class RequestParser:
         while self.multibulk:
             try:
                 req = self.reader.gets()
-            except hiredis.ProtocolError:
+            except (hiredis.ProtocolError, TypeError):
+                # TypeError: a RESP3 map with an aggregate as a key (hiredis builds a dict)
                 self.recover(0)
                 break
             if req is False:
@@ -134,91 +287,145 @@ class RequestParser:
 
 
 class _PyParser:
-    """Redis's request parser (networking.c processInlineBuffer/processMultibulkBuffer)."""
+    """Redis's request parser (networking.c processInlineBuffer/processMultibulkBuffer).
 
-    __slots__ = ("buf", "max_bulk")
+    Incremental, like Redis's: the count of a multibulk request and the arguments read so far
+    survive between feeds, so a request that arrives in many pieces is read once, not re-read
+    from its start on every piece. Lines are found as Redis finds them, with `strchr`: a
+    multibulk line ends at `\r` (the byte after it is skipped unchecked), an inline one at
+    `\n`, and a NUL byte before the line end hides it.
+    """
 
-    def __init__(self, max_bulk_len: int) -> None:
+    __slots__ = ("buf", "max_bulk", "auth_required", "_left", "_args", "_held", "_bulk")
+
+    def __init__(self, max_bulk_len: int, auth_required: bool = False) -> None:
         self.buf = bytearray()
         self.max_bulk = max_bulk_len
+        self.auth_required = auth_required
+        self._left = 0  # arguments still to come of the multibulk request being read
+        self._args: list[bytes] = []  # its arguments so far
+        self._held = 0  # their total size
+        self._bulk = -1  # the declared size of the argument being read; -1: header pending
 
     def feed(self, data: bytes) -> None:
         self.buf += data
 
+    def idle(self) -> bool:
+        """At a request boundary with nothing buffered."""
+        return not self.buf and not self._left
+
+    def pending(self) -> int:
+        return len(self.buf) + self._held
+
     def get(self) -> list[bytes] | None:
-        while self.buf:
-            if self.buf[0] == 0x2A:  # '*'
-                req = self._multibulk()
+        buf = self.buf
+        while True:
+            if self._left:
+                return self._arguments()
+            if not buf:
+                return None
+            if buf[0] == 0x2A:  # '*'
+                started = self._count()
+                if started is None:
+                    return None
+                # else: a request whose arguments follow, or `*0`/`*-1`, skipped as Redis does
             else:
                 req = self._inline()
-            if req is None:
-                return None
-            if req:
-                return req
-        return None
+                if req is None:
+                    return None
+                if req:
+                    return req
+                # an empty line is skipped
 
-    def _line(self, start: int, what: str) -> int | None:
-        end = self.buf.find(b"\r\n", start)
-        if end < 0 and len(self.buf) - start > INLINE_MAX:
-            raise ProtocolError(f"too big {what} string")
-        return None if end < 0 else end
-
-    def _multibulk(self) -> list[bytes] | None:
+    def _count(self) -> bool | None:
         buf = self.buf
-        end = self._line(0, "mbulk count")
-        if end is None:
+        end = _line_end(buf, 0x0D)
+        if end < 0:
+            if len(buf) > INLINE_MAX:
+                raise ProtocolError("too big mbulk count string")
             return None
-        count = _strict_int(bytes(buf[1:end]))
-        if count is None or count > 1024 * 1024 * 1024:
+        if end > len(buf) - 2:
+            return None  # the byte after `\r` is still to come
+        count = _string2ll(bytes(buf[1:end]))
+        if count is None or count > INT_MAX:
             raise ProtocolError("invalid multibulk length")
-        pos = end + 2
+        if count > 10 and self.auth_required:
+            raise ProtocolError("unauthenticated multibulk length")
+        del buf[: end + 2]
         if count <= 0:
-            del buf[:pos]
-            return []
-        args = []
-        for _ in range(count):
-            if pos >= len(buf):
+            return False
+        self._left = count
+        return True
+
+    def _arguments(self) -> list[bytes] | None:
+        buf = self.buf
+        args = self._args
+        while self._left:
+            size = self._bulk
+            if size < 0:
+                end = _line_end(buf, 0x0D)
+                if end < 0:
+                    if len(buf) > INLINE_MAX:
+                        raise ProtocolError("too big bulk count string")
+                    return None
+                if end > len(buf) - 2:
+                    return None
+                if buf[0] != 0x24:  # '$'
+                    raise ProtocolError(f"expected '$', got '{chr(buf[0])}'")
+                size = _string2ll(bytes(buf[1:end]))
+                if size is None or size < 0 or size > self.max_bulk:
+                    raise ProtocolError("invalid bulk length")
+                if size > 16384 and self.auth_required:
+                    raise ProtocolError("unauthenticated bulk length")
+                del buf[: end + 2]
+                self._bulk = size
+            if len(buf) < size + 2:
                 return None
-            if buf[pos] != 0x24:  # '$'
-                raise ProtocolError(f"expected '$', got '{chr(buf[pos])}'")
-            end = self._line(pos, "bulk count")
-            if end is None:
-                return None
-            size = _strict_int(bytes(buf[pos + 1 : end]))
-            if size is None or size < 0 or size > self.max_bulk:
-                raise ProtocolError("invalid bulk length")
-            start = end + 2
-            if len(buf) < start + size + 2:
-                return None
-            args.append(bytes(buf[start : start + size]))
-            pos = start + size + 2
-        del buf[:pos]
+            args.append(bytes(buf[:size]))
+            del buf[: size + 2]  # the two bytes after the data are not checked, as in Redis
+            self._held += size
+            self._bulk = -1
+            self._left -= 1
+        self._args = []
+        self._held = 0
         return args
 
     def _inline(self) -> list[bytes] | None:
         buf = self.buf
-        nl = buf.find(b"\n")
+        nl = _line_end(buf, 0x0A)
         if nl < 0:
             if len(buf) > INLINE_MAX:
                 raise ProtocolError("too big inline request")
             return None
-        line = bytes(buf[:nl])
+        line = bytes(buf[: nl - 1 if nl and buf[nl - 1] == 0x0D else nl])
         del buf[: nl + 1]
-        if line.endswith(b"\r"):
-            line = line[:-1]
         args = split_args(line)
         if args is None:
             raise ProtocolError("unbalanced quotes in request")
         return args
 
 
-def _strict_int(text: bytes) -> int | None:
-    try:
-        if not text or text.strip() != text or b"_" in text or text[:1] == b"+":
-            return None
-        return int(text)
-    except ValueError:
+INT_MAX = 2**31 - 1  # Redis refuses a multibulk count above this
+_LLONG_MIN, _LLONG_MAX = -(2**63), 2**63 - 1
+
+
+def _line_end(buf: bytearray, terminator: int) -> int:
+    """Where `strchr` finds `terminator` in `buf`, or -1 (a NUL byte ends the C string first)."""
+    end = buf.find(terminator)
+    if end > 0 and buf.find(0, 0, end) >= 0:
+        return -1
+    return end
+
+
+def _string2ll(text: bytes) -> int | None:
+    """Redis's string2ll: a plain decimal long long; no sign `+`, spaces or leading zeros."""
+    if text == b"0":
+        return 0
+    digits = text[1:] if text[:1] == b"-" else text
+    if not digits.isdigit() or digits[0] == 0x30:
         return None
+    value = int(text)
+    return value if _LLONG_MIN <= value <= _LLONG_MAX else None
 
 
 def encode_request(argv: list[bytes]) -> bytes:
@@ -329,7 +536,12 @@ def _status(v: bytes) -> bytes:
 def _error(e: CommandError) -> bytes:
     # Redis replaces newlines so an error is always one protocol line.
     msg = str(e).replace("\r", " ").replace("\n", " ")
-    return b"-%b\r\n" % msg.encode("utf-8", "replace")
+    try:
+        # Redis echoes a client's bytes as they are: a message that carries them decoded
+        # with "surrogateescape" gets them back unchanged.
+        return b"-%b\r\n" % msg.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return b"-%b\r\n" % msg.encode("utf-8", "replace")
 
 
 def _str(v: str) -> bytes:

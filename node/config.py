@@ -15,7 +15,7 @@ Redis's error wording. Directives are grouped by what slotkv does with them:
 from __future__ import annotations
 
 import os
-import shlex
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -29,7 +29,7 @@ class ConfigError(Exception):
 @dataclass(slots=True)
 class Directive:
     name: str
-    kind: str  # bool | int | memory | enum | string | save | bind | oom | cobl | percentiles
+    kind: str  # bool int memory mempct enum string notify proctitle hostname save bind oom cobl percentiles
     default: Any
     group: str = "live"  # live | tuning | fixed
     lo: int = 0
@@ -37,18 +37,28 @@ class Directive:
     choices: tuple[str, ...] = ()
     immutable: bool = False
     aliases: tuple[str, ...] = ()
+    clamp: tuple[int, int] | None = None  # accepted, then held within (hz: 1..500)
+    protected: bool = False  # settable at runtime only with enable-protected-configs
+    refusal: str = ""  # a fixed directive's reason for refusing other values, if not the usual
+
+    @property
+    def multi_arg(self) -> bool:
+        return self.kind in MULTI_ARG_KINDS
 
     def parse(self, args: list[str]) -> Any:
         """A value from its words (a directive may take several, e.g. `save 60 10 300 1`)."""
-        if self.kind in ("save", "bind", "oom", "cobl", "percentiles"):
-            raw = " ".join(args)
+        if self.multi_arg:
+            # One word is split on single spaces, as CONFIG SET and `--save "60 10"` give it.
+            raw: Any = (args[0].split(" ") if args[0] else []) if len(args) == 1 else list(args)
         elif len(args) != 1:
             raise ConfigError("wrong number of arguments")
         else:
             raw = args[0]
         value = _PARSERS[self.kind](self, raw)
+        if self.clamp is not None:
+            value = max(self.clamp[0], min(self.clamp[1], value))
         if self.group == "fixed" and value != self.default:
-            raise ConfigError(f"'{self.name}' cannot be changed in this slotkv version")
+            raise ConfigError(self.refusal or f"'{self.name}' cannot be changed in this slotkv version")
         return value
 
     def format(self, value: Any) -> str:
@@ -62,21 +72,46 @@ def _parse_bool(d: Directive, raw: str) -> bool:
     raise ConfigError("argument must be 'yes' or 'no'")
 
 
+_INT_RE = re.compile(r"(?:-?[1-9][0-9]{0,18}|0)\Z")
+
+
 def _parse_int(d: Directive, raw: str) -> int:
-    try:
-        if not raw or raw.strip() != raw or "_" in raw:
-            raise ValueError
-        value = int(raw, 10)
-    except ValueError:
-        raise ConfigError("argument couldn't be parsed into an integer") from None
-    return _bounded(d, value)
+    # string2ll: no sign `+`, no spaces, no leading zeros, 64-bit range.
+    if not _INT_RE.match(raw) or not -(2**63) <= int(raw) < 2**63:
+        raise ConfigError("argument couldn't be parsed into an integer")
+    return _bounded(d, int(raw))
 
 
 def _parse_memory(d: Directive, raw: str) -> int:
     value = parse_memory(raw)
     if value is None:
         raise ConfigError("argument must be a memory value")
+    return _bounded(d, _signed(d, value))
+
+
+def _signed(d: Directive, value: int) -> int:
+    # A signed (long long) directive reads memtoull's result as two's complement, as Redis.
+    return value - 2**64 if d.hi < 2**63 and value >= 2**63 else value
+
+
+def _parse_memory_percent(d: Directive, raw: str) -> int:
+    """A memory value or `N%` of maxmemory, stored as -N (maxmemory-clients)."""
+    if len(raw) > 1 and raw.endswith("%") and _INT_RE.match(raw[:-1]) and int(raw[:-1]) >= 0:
+        value = -int(raw[:-1])
+    else:
+        parsed = parse_memory(raw)
+        if parsed is None:
+            raise ConfigError("argument must be a memory or percent value")
+        value = _signed(d, parsed)
+    if value < 0:  # a percentage, stored negated
+        if value < d.lo:
+            raise ConfigError(f"percentage argument must be less or equal to {-d.lo}")
+        return value
     return _bounded(d, value)
+
+
+def _format_memory_percent(value: int) -> str:
+    return f"{-value}%" if value < 0 else str(value)
 
 
 def _bounded(d: Directive, value: int) -> int:
@@ -91,55 +126,127 @@ def _parse_enum(d: Directive, raw: str) -> str:
         raise ConfigError(
             "argument(s) must be one of the following: " + ", ".join(d.choices)
         )
-    return low
+    return _ENUM_SYNONYMS.get((d.name, low), low)
 
 
-def _parse_save(d: Directive, raw: str) -> tuple[tuple[int, int], ...]:
-    words = raw.split()
+# Enum words that share a value with an earlier word, which is what Redis prints back.
+_ENUM_SYNONYMS = {("oom-score-adj", "relative"): "yes"}
+
+
+def _parse_save(d: Directive, words: list[str]) -> tuple[tuple[int, int], ...]:
     if len(words) % 2:
         raise ConfigError("Invalid save parameters")
-    try:
-        pairs = tuple((int(words[i]), int(words[i + 1])) for i in range(0, len(words), 2))
-    except ValueError:
-        raise ConfigError("Invalid save parameters") from None
-    if any(s < 1 or c < 0 for s, c in pairs):
+    values = [_strtoll(w) for w in words]
+    pairs = tuple((values[i], values[i + 1]) for i in range(0, len(values), 2))
+    if any(s is None or c is None or s < 1 or c < 0 for s, c in pairs):
         raise ConfigError("Invalid save parameters")
-    return pairs
+    return pairs  # type: ignore[return-value]
 
 
-def _parse_words(d: Directive, raw: str) -> tuple[str, ...]:
-    return tuple(raw.split())
+NOTIFY_CLASSES = "g$lshzxetdnKEmA"
+_NOTIFY_ALL = "g$lshzxetd"
 
 
-def _parse_oom(d: Directive, raw: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(w) for w in raw.split())
-    except ValueError:
-        raise ConfigError("Invalid oom-score-adj-values") from None
-    if len(values) != 3 or any(not -2000 <= v <= 2000 for v in values):
-        raise ConfigError("Invalid oom-score-adj-values")
-    return values
+def _parse_hostname(d: Directive, raw: str) -> str:
+    if len(raw) >= 256:
+        raise ConfigError("Hostnames must be less than 256 characters")
+    if re.search(r"[^A-Za-z0-9.-]", raw):
+        raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+    return raw
 
 
-def _parse_percentiles(d: Directive, raw: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(w) for w in raw.split())
-    except ValueError:
-        raise ConfigError("latency-tracking-info-percentiles must be doubles") from None
-    if any(not 0.0 <= v <= 100.0 for v in values):
-        raise ConfigError("latency-tracking-info-percentiles must be between 0.0 and 100.0")
-    return values
+def _parse_notify(d: Directive, raw: str) -> str:
+    """notify-keyspace-events, normalised as Redis prints it back (`KEA` -> `AKE`)."""
+    if any(c not in NOTIFY_CLASSES for c in raw):
+        raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    flags = set(raw.replace("A", _NOTIFY_ALL))
+    if all(c in flags for c in _NOTIFY_ALL):
+        out = "A"  # Redis prints `n` only outside `A`, so `An` reads back as `A`
+    else:
+        out = "".join(c for c in "g$lshzxetdn" if c in flags)
+    return out + "".join(c for c in "KEm" if c in flags)
+
+
+# Redis validates against placeholder values: only {title} and {server-mode} can be blank.
+_PROC_TITLE_VARS = {"title": "", "listen-addr": "*:6379", "server-mode": "", "port": "6379",
+                    "tls-port": "0", "unixsocket": "x", "config-file": "x"}
+
+
+def _parse_proc_title(d: Directive, raw: str) -> str:
+    # validateProcTitleTemplate: known {variables}, `{{` for a brace, not blank once expanded.
+    out, i = [], 0
+    while i < len(raw):
+        start = raw.find("{", i)
+        if start < 0:
+            out.append(raw[i:])
+            break
+        out.append(raw[i:start])
+        if start + 1 >= len(raw):
+            raise ConfigError("template format is invalid or contains unknown variables")
+        if raw[start + 1] == "{":
+            out.append("{")
+            i = start + 2
+            continue
+        end = raw.find("}", start + 1)
+        if end < 0 or raw[start + 1:end] not in _PROC_TITLE_VARS:
+            raise ConfigError("template format is invalid or contains unknown variables")
+        out.append(_PROC_TITLE_VARS[raw[start + 1:end]])
+        i = end + 1
+    if not "".join(out).strip(" "):
+        raise ConfigError("template format is invalid or contains unknown variables")
+    return raw
+
+
+def _parse_words(d: Directive, words: list[str]) -> tuple[str, ...]:
+    return tuple(words)
+
+
+def _strtoll(word: str) -> int | None:
+    # strtoll with the whole word consumed: leading blanks and a sign are allowed, and an
+    # empty word reads as 0 (CONFIG SET splits on single spaces, so "0  200" has one).
+    m = re.fullmatch(r"[ \t\n\v\f\r]*([-+]?[0-9]*)", word)
+    if m is None or m.group(1) in ("-", "+"):
+        return None
+    return int(m.group(1) or "0")
+
+
+def _parse_oom(d: Directive, words: list[str]) -> tuple[int, ...]:
+    if len(words) != 3:
+        raise ConfigError("wrong number of arguments")
+    values = tuple(_strtoll(w) for w in words)
+    if any(v is None or not -2000 <= v <= 2000 for v in values):
+        raise ConfigError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
+    return values  # type: ignore[return-value]
+
+
+_DOUBLE_RE = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+
+
+def _parse_percentiles(d: Directive, words: list[str]) -> tuple[float, ...]:
+    values = []
+    for w in words:
+        if not _DOUBLE_RE.match(w):
+            raise ConfigError("Invalid latency-tracking-info-percentiles parameters")
+        v = float(w)
+        if not 0.0 <= v <= 100.0:
+            raise ConfigError(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+        values.append(v)
+    return tuple(values)
 
 
 CLIENT_CLASSES = ("normal", "replica", "pubsub")
 
 
-def _parse_cobl(d: Directive, raw: str) -> dict[str, tuple[int, int, int]]:
+def _parse_cobl(d: Directive, words: list[str]) -> dict[str, tuple[int, int, int]]:
     """client-output-buffer-limit: `<class> <hard> <soft> <soft seconds>` groups."""
-    words = raw.split()
-    if not words or len(words) % 4:
+    # Only the classes named; Config.apply merges them into the current limits, as Redis
+    # leaves the other classes alone. An empty value changes nothing, as in Redis.
+    if not words:
+        return {}
+    if len(words) % 4:
         raise ConfigError("Wrong number of arguments in buffer limit configuration.")
-    current = dict(COBL_DEFAULT)
+    given: dict[str, tuple[int, int, int]] = {}
     for i in range(0, len(words), 4):
         cls = words[i].lower()
         if cls == "slave":
@@ -147,14 +254,11 @@ def _parse_cobl(d: Directive, raw: str) -> dict[str, tuple[int, int, int]]:
         if cls not in CLIENT_CLASSES:
             raise ConfigError("Invalid client class specified in buffer limit configuration.")
         hard, soft = parse_memory(words[i + 1]), parse_memory(words[i + 2])
-        try:
-            secs = int(words[i + 3])
-        except ValueError:
-            secs = -1
-        if hard is None or soft is None or secs < 0:
+        secs = _strtoll(words[i + 3])
+        if hard is None or soft is None or secs is None or secs < 0:
             raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
-        current[cls] = (hard, soft, secs)
-    return current
+        given[cls] = (hard, soft, secs)
+    return given
 
 
 def _format_cobl(value: dict[str, tuple[int, int, int]]) -> str:
@@ -163,14 +267,23 @@ def _format_cobl(value: dict[str, tuple[int, int, int]]) -> str:
 
 
 def _format_percentiles(values: tuple[float, ...]) -> str:
-    return " ".join(f"{v:g}" for v in values)
+    return " ".join(format_percentile(v) for v in values)
 
 
-_PARSERS: dict[str, Callable[[Directive, str], Any]] = {
+def format_percentile(v: float) -> str:
+    """`%f` without trailing zeros, as Redis prints percentiles (99.9, 50, 0.0001)."""
+    text = "%f" % v
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_PARSERS: dict[str, Callable[[Directive, Any], Any]] = {
     "bool": _parse_bool, "int": _parse_int, "memory": _parse_memory, "enum": _parse_enum,
     "string": lambda d, raw: raw, "save": _parse_save, "bind": _parse_words,
     "oom": _parse_oom, "cobl": _parse_cobl, "percentiles": _parse_percentiles,
+    "mempct": _parse_memory_percent, "notify": _parse_notify, "proctitle": _parse_proc_title,
+    "hostname": _parse_hostname,
 }
+MULTI_ARG_KINDS = frozenset(("save", "bind", "oom", "cobl", "percentiles"))
 _FORMATTERS: dict[str, Callable[[Any], str]] = {
     "bool": lambda v: "yes" if v else "no",
     "save": lambda v: " ".join(f"{s} {c}" for s, c in v),
@@ -178,6 +291,7 @@ _FORMATTERS: dict[str, Callable[[Any], str]] = {
     "oom": lambda v: " ".join(map(str, v)),
     "cobl": _format_cobl,
     "percentiles": _format_percentiles,
+    "mempct": _format_memory_percent,
 }
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
@@ -185,14 +299,21 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
 
 
 def parse_memory(raw: str) -> int | None:
-    """Redis's memtoll: `100`, `1k` (1000), `1kb` (1024), `5mb`, `2gb`; None if invalid."""
-    low = raw.strip().lower()
-    digits = low.rstrip("bkmg")
-    unit = low[len(digits):]
-    if unit not in _UNITS or not digits or not (digits.isdigit() or
-                                                 (digits[0] == "-" and digits[1:].isdigit())):
+    """Redis's memtoull: `100`, `1k` (1000), `1kb` (1024), `5mb`, `2gb`; None if invalid.
+
+    As memtoull: no sign, leading zeros allowed, no digits reads as 0 (`kb`), a number past
+    2**64-1 saturates, and an overflowing product is an error.
+    """
+    i = 0
+    while i < len(raw) and raw[i] in "0123456789":
+        i += 1
+    mul = _UNITS.get(raw[i:].lower())
+    if mul is None:
         return None
-    return int(digits) * _UNITS[unit]
+    value = min(int(raw[:i] or "0"), 2**64 - 1)
+    if value > (2**64 - 1) // mul:
+        return None
+    return value * mul
 
 
 COBL_DEFAULT = {
@@ -204,6 +325,8 @@ COBL_DEFAULT = {
 ENUMS = {
     "loglevel": ("debug", "verbose", "notice", "warning"),
     "appendfsync": ("everysec", "always", "no"),
+    "oom-score-adj": ("no", "yes", "relative", "absolute"),
+    "tls-auth-clients": ("no", "yes", "optional"),
     "maxmemory-policy": ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
                          "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
     "supervised": ("upstart", "systemd", "auto", "no"),
@@ -231,7 +354,7 @@ _TABLE: list[tuple] = [
     ("bind", "bind", ("*", "-::*"), "live", dict(immutable=True)),
     ("requirepass", "string", "", "live", {}),
     ("maxclients", "int", 10000, "live", dict(lo=1, hi=U32)),
-    ("dir", "string", "", "live", {}),
+    ("dir", "string", "", "live", dict(protected=True)),
     ("logfile", "string", "", "live", dict(immutable=True)),
     ("loglevel", "enum", "notice", "live", {}),
     ("databases", "int", 16, "live", dict(lo=1, hi=2**31 - 1, immutable=True)),
@@ -246,15 +369,15 @@ _TABLE: list[tuple] = [
     ("latency-monitor-threshold", "int", 0, "live", dict(hi=G)),
     ("latency-tracking", "bool", True, "live", {}),
     ("latency-tracking-info-percentiles", "percentiles", (50.0, 99.0, 99.9), "live", {}),
-    ("hz", "int", 10, "live", dict(lo=0, hi=2**31 - 1)),
+    ("hz", "int", 10, "live", dict(lo=0, hi=2**31 - 1, clamp=(1, 500))),
     ("daemonize", "bool", False, "live", dict(immutable=True)),
     ("pidfile", "string", "", "live", dict(immutable=True)),
-    ("enable-debug-command", "enum", "no", "live", {}),
+    ("enable-debug-command", "enum", "no", "live", dict(immutable=True)),
     ("protected-mode", "bool", True, "live", {}),
     ("active-expire-effort", "int", 1, "live", dict(lo=1, hi=10)),
     ("always-show-logo", "bool", False, "live", dict(immutable=True)),
     ("set-proc-title", "bool", True, "live", dict(immutable=True)),
-    ("proc-title-template", "string", "{title} {listen-addr} {server-mode}", "live", {}),
+    ("proc-title-template", "proctitle", "{title} {listen-addr} {server-mode}", "live", {}),
     ("shutdown-timeout", "int", 10, "live", dict(hi=2**31 - 1)),
     ("shutdown-on-sigint", "enum", "default", "live", {}),
     ("shutdown-on-sigterm", "enum", "default", "live", {}),
@@ -280,7 +403,9 @@ _TABLE: list[tuple] = [
     ("oom-score-adj-values", "oom", (0, 200, 800), "tuning", {}),
     ("activerehashing", "bool", True, "tuning", {}),
     ("dynamic-hz", "bool", True, "tuning", {}),
-    ("activedefrag", "bool", False, "tuning", {}),
+    ("activedefrag", "bool", False, "fixed", dict(refusal=(
+        "Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
+        "modified Jemalloc like the one shipped by default with the Redis source distribution"))),
     ("active-defrag-ignore-bytes", "memory", 100 * 1024**2, "tuning", dict(lo=1, hi=G)),
     ("active-defrag-threshold-lower", "int", 10, "tuning", dict(hi=1000)),
     ("active-defrag-threshold-upper", "int", 100, "tuning", dict(hi=1000)),
@@ -293,12 +418,12 @@ _TABLE: list[tuple] = [
     ("lazyfree-lazy-user-del", "bool", False, "tuning", {}),
     ("lazyfree-lazy-user-flush", "bool", False, "tuning", {}),
     ("hash-max-listpack-entries", "int", 512, "tuning", dict(hi=G, aliases=("hash-max-ziplist-entries",))),
-    ("hash-max-listpack-value", "int", 64, "tuning", dict(hi=G, aliases=("hash-max-ziplist-value",))),
-    ("list-max-listpack-size", "int", -2, "tuning", dict(lo=-5, hi=2**31 - 1, aliases=("list-max-ziplist-size",))),
+    ("hash-max-listpack-value", "memory", 64, "tuning", dict(hi=G, aliases=("hash-max-ziplist-value",))),
+    ("list-max-listpack-size", "int", -2, "tuning", dict(lo=-(2**31), hi=2**31 - 1, aliases=("list-max-ziplist-size",))),
     ("list-compress-depth", "int", 0, "tuning", dict(hi=2**31 - 1)),
     ("set-max-intset-entries", "int", 512, "tuning", dict(hi=G)),
     ("zset-max-listpack-entries", "int", 128, "tuning", dict(hi=G, aliases=("zset-max-ziplist-entries",))),
-    ("zset-max-listpack-value", "int", 64, "tuning", dict(hi=G, aliases=("zset-max-ziplist-value",))),
+    ("zset-max-listpack-value", "memory", 64, "tuning", dict(hi=G, aliases=("zset-max-ziplist-value",))),
     ("hll-sparse-max-bytes", "memory", 3000, "tuning", dict(hi=G)),
     ("stream-node-max-bytes", "memory", 4096, "tuning", dict(hi=G)),
     ("stream-node-max-entries", "int", 100, "tuning", dict(hi=G)),
@@ -306,10 +431,10 @@ _TABLE: list[tuple] = [
     ("acllog-max-len", "int", 128, "tuning", dict(hi=G)),
     ("acl-pubsub-default", "enum", "resetchannels", "tuning", {}),
     ("aclfile", "string", "", "tuning", dict(immutable=True)),
-    ("maxmemory-samples", "int", 5, "tuning", dict(lo=1, hi=64)),
+    ("maxmemory-samples", "int", 5, "tuning", dict(lo=1, hi=2**31 - 1)),
     ("maxmemory-eviction-tenacity", "int", 10, "tuning", dict(hi=100)),
-    ("maxmemory-clients", "memory", 0, "tuning", dict(hi=G)),
-    ("socket-mark-id", "int", 0, "tuning", dict(hi=U32)),
+    ("maxmemory-clients", "mempct", 0, "tuning", dict(lo=-100, hi=G)),
+    ("socket-mark-id", "int", 0, "tuning", dict(hi=U32, immutable=True)),
     ("bind-source-addr", "string", "", "tuning", {}),
     ("server_cpulist", "string", "", "tuning", dict(immutable=True)),
     ("bio_cpulist", "string", "", "tuning", dict(immutable=True)),
@@ -334,7 +459,7 @@ _TABLE: list[tuple] = [
     ("repl-disable-tcp-nodelay", "bool", False, "tuning", {}),
     ("repl-ping-replica-period", "int", 10, "tuning", dict(lo=1, hi=2**31 - 1, aliases=("repl-ping-slave-period",))),
     ("repl-timeout", "int", 60, "tuning", dict(lo=1, hi=2**31 - 1)),
-    ("repl-backlog-ttl", "int", 3600, "tuning", dict(hi=2**31 - 1)),
+    ("repl-backlog-ttl", "int", 3600, "tuning", dict(hi=G)),
     ("replica-serve-stale-data", "bool", True, "tuning", dict(aliases=("slave-serve-stale-data",))),
     ("replica-lazy-flush", "bool", False, "tuning", dict(aliases=("slave-lazy-flush",))),
     ("replica-priority", "int", 100, "tuning", dict(hi=2**31 - 1, aliases=("slave-priority",))),
@@ -348,7 +473,7 @@ _TABLE: list[tuple] = [
     ("cluster-node-timeout", "int", 15000, "tuning", dict(hi=G)),
     ("cluster-port", "int", 0, "tuning", dict(hi=65535, immutable=True)),
     ("cluster-announce-ip", "string", "", "tuning", {}),
-    ("cluster-announce-hostname", "string", "", "tuning", {}),
+    ("cluster-announce-hostname", "hostname", "", "tuning", {}),
     ("cluster-announce-port", "int", 0, "tuning", dict(hi=65535)),
     ("cluster-announce-bus-port", "int", 0, "tuning", dict(hi=65535)),
     ("cluster-announce-tls-port", "int", 0, "tuning", dict(hi=65535)),
@@ -359,13 +484,13 @@ _TABLE: list[tuple] = [
     ("cluster-allow-reads-when-down", "bool", False, "tuning", {}),
     ("cluster-allow-pubsubshard-when-down", "bool", True, "tuning", {}),
     ("cluster-allow-replica-migration", "bool", True, "tuning", {}),
-    ("cluster-link-sendbuf-limit", "memory", 0, "tuning", dict(hi=G)),
+    ("cluster-link-sendbuf-limit", "memory", 0, "tuning", dict(hi=2**64 - 1)),
     ("cluster-preferred-endpoint-type", "enum", "ip", "tuning", {}),
     ("tls-session-caching", "bool", True, "tuning", {}),
     ("tls-session-cache-size", "int", 20480, "tuning", dict(hi=2**31 - 1)),
     ("tls-session-cache-timeout", "int", 300, "tuning", dict(hi=2**31 - 1)),
     ("tls-prefer-server-ciphers", "bool", False, "tuning", {}),
-    ("tls-auth-clients", "string", "yes", "tuning", {}),
+    ("tls-auth-clients", "enum", "yes", "tuning", {}),
     ("tls-protocols", "string", "", "tuning", {}),
     ("tls-ciphers", "string", "", "tuning", {}),
     ("tls-ciphersuites", "string", "", "tuning", {}),
@@ -378,7 +503,7 @@ _TABLE: list[tuple] = [
     ("tls-cert-file", "string", "", "tuning", {}),
     ("tls-key-file", "string", "", "tuning", {}),
     ("tls-key-file-pass", "string", "", "tuning", {}),
-    ("notify-keyspace-events", "string", "", "tuning", {}),
+    ("notify-keyspace-events", "notify", "", "tuning", {}),
     # features that land in later versions: only their defaults are accepted
     ("appendonly", "bool", False, "fixed", {}),
     ("appendfsync", "enum", "everysec", "fixed", {}),
@@ -388,7 +513,7 @@ _TABLE: list[tuple] = [
     ("auto-aof-rewrite-min-size", "memory", 64 * 1024**2, "fixed", dict(hi=G)),
     ("aof-load-truncated", "bool", True, "fixed", {}),
     ("save", "save", (), "fixed", {}),
-    ("dbfilename", "string", "dump.rdb", "fixed", {}),
+    ("dbfilename", "string", "dump.rdb", "fixed", dict(protected=True)),
     ("replicaof", "string", "", "fixed", dict(aliases=("slaveof",), immutable=True)),
     ("masterauth", "string", "", "fixed", {}),
     ("masteruser", "string", "", "fixed", {}),
@@ -397,7 +522,7 @@ _TABLE: list[tuple] = [
     ("min-replicas-to-write", "int", 0, "fixed", dict(hi=2**31 - 1, aliases=("min-slaves-to-write",))),
     ("min-replicas-max-lag", "int", 10, "fixed", dict(hi=2**31 - 1, aliases=("min-slaves-max-lag",))),
     ("cluster-enabled", "bool", False, "fixed", dict(immutable=True)),
-    ("maxmemory", "memory", 0, "fixed", dict(hi=G)),
+    ("maxmemory", "memory", 0, "fixed", dict(hi=2**64 - 1)),
     ("tls-port", "int", 0, "fixed", dict(hi=65535)),
     ("tls-replication", "bool", False, "fixed", {}),
     ("tls-cluster", "bool", False, "fixed", {}),
@@ -437,7 +562,13 @@ class Config:
             raise KeyError(name)
         if d.immutable and not at_start:
             raise ConfigError("can't set immutable config")
-        value = d.parse(args)
+        self.apply(d.name, d.parse(args))
+
+    def apply(self, name: str, value: Any) -> None:
+        """Store an already parsed value and tell the listeners (who may refuse it)."""
+        d = DIRECTIVES[name]
+        if d.kind == "cobl":
+            value = {**self.values[d.name], **value}
         self.values[d.name] = value
         for fn in self.listeners.get(d.name, ()):
             fn(value)
@@ -460,39 +591,111 @@ class Config:
         return out
 
     def rewrite(self) -> None:
-        """CONFIG REWRITE: keep the file's lines and comments, update what differs."""
+        """CONFIG REWRITE, as Redis's rewriteConfig.
+
+        Every line of the file stays where it is; a directive's first line takes its current
+        value (aliases become the canonical name) and its repeats become blank lines. Settings
+        not in the file that differ from their defaults (and `save`, `dir`,
+        `latency-tracking-info-percentiles`, which Redis always writes) are appended after a
+        `# Generated by CONFIG REWRITE` line.
+        """
         if not self.file:
             raise ConfigError("The server is running without a config file")
-        with open(self.file) as f:
-            lines = f.read().splitlines()
-        written: set[str] = set()
-        out = []
-        for line in lines:
-            words = split_args(line.encode()) if line.strip() and not line.lstrip().startswith("#") else None
-            if not words:
-                out.append(line)
+        try:
+            with open(self.file) as f:
+                lines = f.read().split("\n")
+        except FileNotFoundError:
+            lines = []
+        if lines and lines[-1] == "":
+            lines.pop()
+        by_option: dict[str, list[int]] = {}
+        has_tail = REWRITE_SIGNATURE in lines
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
                 continue
-            d = DIRECTIVES.get(words[0].decode().lower())
-            if d is None or d.name in written:
-                continue
-            written.add(d.name)
-            if self.values[d.name] != d.default:
-                out.append(self._line(d))
+            words = split_args(stripped.encode())
+            d = DIRECTIVES.get(words[0].decode("utf-8", "replace").lower()) if words else None
+            if d is not None:
+                by_option.setdefault(d.name, []).append(i)
+        appended: list[str] = []
         for d in {d.name: d for d in DIRECTIVES.values()}.values():
-            if d.name not in written and self.values[d.name] != d.default:
-                out.append(self._line(d))
+            slots = by_option.pop(d.name, [])
+            for text, force in self._rewrite_lines(d):
+                if slots:
+                    lines[slots.pop(0)] = text
+                elif force:
+                    appended.append(text)
+            for i in slots:
+                lines[i] = ""  # an orphaned repeat of this directive
+        if appended:
+            if not has_tail:
+                if lines and lines[-1].strip():
+                    lines.append("")
+                lines.append(REWRITE_SIGNATURE)
+            lines.extend(appended)
         tmp = self.file + ".tmp"
         with open(tmp, "w") as f:
-            f.write("\n".join(out) + "\n")
+            f.write("\n".join(lines) + "\n")
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.file)
 
-    def _line(self, d: Directive) -> str:
-        text = d.format(self.values[d.name])
-        if d.kind in ("save", "bind", "oom", "cobl", "percentiles"):
-            return f"{d.name} {text}" if text else f'{d.name} ""'
-        return f"{d.name} {shlex.quote(text) if text else chr(34) * 2}"
+    def _rewrite_lines(self, d: Directive) -> list[tuple[str, bool]]:
+        """The lines `d` rewrites to, each with whether it must be written if not in the file."""
+        value = self.values[d.name]
+        differs = value != d.default
+        if d.name == "dir":
+            return [(f"dir {repr_quote(os.getcwd())}", True)]
+        if d.kind == "save":
+            if not value:
+                return [('save ""', True)]
+            return [(f"save {s} {c}", True) for s, c in value]
+        if d.kind == "percentiles":
+            return [(f"{d.name} {d.format(value)}" if value else f'{d.name} ""', True)]
+        if d.kind == "cobl":
+            names = {"normal": "normal", "replica": "slave", "pubsub": "pubsub"}
+            return [(f"{d.name} {names[c]} {format_memory(h)} {format_memory(s)} {t}",
+                     (h, s, t) != COBL_DEFAULT[c]) for c, (h, s, t) in value.items()]
+        if d.kind in ("string", "notify", "proctitle", "hostname"):
+            return [(f"{d.name} {repr_quote(value)}", differs)]
+        if d.kind == "memory":
+            return [(f"{d.name} {format_memory(value)}", differs)]
+        if d.kind == "mempct":
+            text = f"{-value}%" if value < 0 else format_memory(value)
+            return [(f"{d.name} {text}", differs)]
+        return [(f"{d.name} {d.format(value)}", differs)]
+
+
+REWRITE_SIGNATURE = "# Generated by CONFIG REWRITE"
+
+
+def format_memory(n: int) -> str:
+    """rewriteConfigFormatMemory: the largest of gb/mb/kb that divides `n` exactly."""
+    for unit, size in (("gb", 1024**3), ("mb", 1024**2), ("kb", 1024)):
+        if n and n % size == 0:
+            return f"{n // size}{unit}"
+    return str(n)
+
+
+def repr_quote(text: str) -> str:
+    """sdscatrepr: a double-quoted string with C escapes, readable back by split_args."""
+    out = ['"']
+    for b in text.encode("utf-8", "surrogateescape"):
+        c = chr(b)
+        if c in '\\"':
+            out.append("\\" + c)
+        elif c in _REPR_ESCAPES:
+            out.append(_REPR_ESCAPES[c])
+        elif 32 <= b < 127:
+            out.append(c)
+        else:
+            out.append("\\x%02x" % b)
+    out.append('"')
+    return "".join(out)
+
+
+_REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
 
 
 class StartupError(Exception):

@@ -11,10 +11,23 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Callable
 
 
 def glob_match(pattern: bytes, subject: bytes, nocase: bool = False) -> bool:
-    return compile_glob(pattern, nocase).fullmatch(subject) is not None
+    return glob_matcher(pattern, nocase)(subject)
+
+
+def glob_matcher(pattern: bytes, nocase: bool = False) -> Callable[[bytes], bool]:
+    """A test for `pattern`, to run over many subjects (KEYS, SCAN MATCH).
+
+    stringmatchlen never enters its loop for an empty subject, so the empty string matches
+    only the empty pattern (not even `*`; KEYS special-cases a lone `*` before matching).
+    """
+    if not pattern:
+        return lambda subject: not subject
+    fullmatch = compile_glob(pattern, nocase).fullmatch
+    return lambda subject: bool(subject) and fullmatch(subject) is not None
 
 
 @lru_cache(maxsize=256)

@@ -35,7 +35,7 @@ def type_name(value: Any) -> bytes:
 
 
 class Database:
-    __slots__ = ("index", "keyspace", "data", "expires", "access", "_heap")
+    __slots__ = ("index", "keyspace", "data", "expires", "access", "freq", "_heap")
 
     def __init__(self, index: int, keyspace: "Keyspace") -> None:
         self.index = index
@@ -44,6 +44,9 @@ class Database:
         self.expires: dict[bytes, int] = {}
         # Last-access LRU clock per key (seconds), for OBJECT IDLETIME.
         self.access: dict[bytes, int] = {}
+        # LFU word per key (minutes << 8 | log counter, as Redis's robj.lru under an LFU
+        # policy); only maintained while `keyspace.lfu` is on, for OBJECT FREQ.
+        self.freq: dict[bytes, int] = {}
         self._heap: list[tuple[int, bytes]] = []
 
     def __len__(self) -> int:
@@ -70,6 +73,8 @@ class Database:
                 return None
         ks.hits += 1
         self.access[key] = ks.lru_clock
+        if ks.lfu:
+            self.freq[key] = ks.lfu_bump(self.freq.get(key))
         return value
 
     def peek(self, key: bytes) -> Any:
@@ -113,11 +118,41 @@ class Database:
 
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
         """Store `value` at `key`; its TTL is cleared unless `keep_ttl`."""
+        ks = self.keyspace
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
-        self.access[key] = self.keyspace.lru_clock
-        self.modified(key)
+        self.access[key] = ks.lru_clock
+        if ks.lfu:  # an overwrite keeps (and bumps) the counter, as Redis's dbOverwrite
+            self.freq[key] = ks.lfu_bump(self.freq[key]) if key in self.freq else ks.lfu_init()
+        ks.dirty += 1  # modified(), inlined: this is every write's path
+        if ks.on_modified:
+            for hook in ks.on_modified:
+                hook(self, key)
+
+    def touch(self, key: bytes) -> None:
+        """Refresh an existing key's access time (and LFU counter) without counting a hit."""
+        ks = self.keyspace
+        self.access[key] = ks.lru_clock
+        if ks.lfu:
+            self.freq[key] = ks.lfu_bump(self.freq.get(key))
+
+    def set_many(self, flat: list[bytes], start: int = 0) -> None:
+        """`set` for each key, value pair in `flat[start:]` (MSET's argument layout)."""
+        ks = self.keyspace
+        data, access, expires, clock = self.data, self.access, self.expires, ks.lru_clock
+        for i in range(start, len(flat) - 1, 2):
+            key = flat[i]
+            data[key] = flat[i + 1]
+            access[key] = clock
+            if ks.lfu:  # as in `set`
+                self.freq[key] = ks.lfu_bump(self.freq[key]) if key in self.freq else ks.lfu_init()
+            if expires:
+                expires.pop(key, None)
+            ks.dirty += 1
+            if ks.on_modified:
+                for hook in ks.on_modified:
+                    hook(self, key)
 
     def delete(self, key: bytes) -> bool:
         """Remove `key`; True if it existed (and had not expired)."""
@@ -155,6 +190,7 @@ class Database:
         self.data = {}
         self.expires = {}
         self.access = {}
+        self.freq = {}
         self._heap = []
         for key in keys:
             for hook in self.keyspace.on_modified:
@@ -163,7 +199,7 @@ class Database:
 
     def swap_contents(self, other: "Database") -> None:
         """SWAPDB: the two databases trade their keys; clients stay on their index."""
-        for attr in ("data", "expires", "access", "_heap"):
+        for attr in ("data", "expires", "access", "freq", "_heap"):
             mine = getattr(self, attr)
             setattr(self, attr, getattr(other, attr))
             setattr(other, attr, mine)
@@ -173,6 +209,8 @@ class Database:
     def _remove(self, key: bytes) -> None:
         del self.data[key]
         self.access.pop(key, None)
+        if self.freq:
+            self.freq.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
 
@@ -215,6 +253,10 @@ class Keyspace:
         self.hits = 0
         self.misses = 0
         self.replica = False
+        # LFU tracking (maxmemory-policy *-lfu): off costs Database.get/set one test.
+        self.lfu = False
+        self.lfu_log_factor = 10
+        self.lfu_decay_time = 1
         self.on_modified: list[KeyHook] = []
         self.on_expired: list[KeyHook] = []
         self.dbs = [Database(i, self) for i in range(databases)]
@@ -225,6 +267,43 @@ class Keyspace:
         lru = self.now // 1000
         if lru != self.lru_clock:
             self.lru_clock = lru
+
+    # -- LFU (Redis's evict.c: a logarithmic 8-bit counter that decays per idle period) ----
+
+    LFU_INIT_VAL = 5
+
+    def set_lfu(self, on: bool, log_factor: int, decay_time: int) -> None:
+        if not on:
+            for db in self.dbs:
+                db.freq = {}
+        self.lfu = on
+        self.lfu_log_factor = log_factor
+        self.lfu_decay_time = decay_time
+
+    def lfu_init(self) -> int:
+        return (self.now // 60000 & 65535) << 8 | self.LFU_INIT_VAL
+
+    def lfu_counter(self, word: int | None) -> int:
+        """LFUDecrAndReturn: the counter after one decrement per elapsed decay period."""
+        if word is None:
+            return self.LFU_INIT_VAL
+        counter = word & 255
+        if self.lfu_decay_time:
+            now = self.now // 60000 & 65535
+            ldt = word >> 8
+            elapsed = now - ldt if now >= ldt else 65535 - ldt + now
+            periods = elapsed // self.lfu_decay_time
+            counter = 0 if periods > counter else counter - periods
+        return counter
+
+    def lfu_bump(self, word: int | None) -> int:
+        """updateLFU: decay, then a probabilistic increment (LFULogIncr)."""
+        counter = self.lfu_counter(word)
+        if counter < 255:
+            base = max(counter - self.LFU_INIT_VAL, 0)
+            if random.random() < 1.0 / (base * self.lfu_log_factor + 1):
+                counter += 1
+        return (self.now // 60000 & 65535) << 8 | counter
 
     def active_expire_cycle(self, budget: int = 2000) -> None:
         for db in self.dbs:

@@ -16,18 +16,23 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from node import __version__
 from node.client import Client
 from node.config import Config, ConfigError
 from node.errors import CommandError
 from node.keyspace import Keyspace
+from node.latency import LatencyMonitor
 from node.log import log
 from node.replies import Status
 from node.table import COMMANDS, Command
 
 REDIS_VERSION = "7.0.15"
+
+# Commands whose secrets MONITOR prints as "(redacted)" (Redis's redactClientCommandArgument):
+# lower-case name -> the argument indexes to hide. Filled by node/commands/monitor.py.
+MONITOR_REDACT: dict[bytes, Callable[[list[bytes]], list[int]]] = {}
 
 
 @dataclass
@@ -66,6 +71,9 @@ class Slowlog:
     def record(self, client: Client, argv: list[bytes], usec: int) -> None:
         maxlen = self.server.config["slowlog-max-len"]
         if maxlen == 0:
+            # Redis creates the entry, then trims the log to nothing: ids still advance.
+            self.entries.clear()
+            self.next_id += 1
             return
         # As Redis: at most 32 arguments, each cut to 128 bytes, with a note of what is left.
         args = []
@@ -101,10 +109,15 @@ class Server:
         self.shutdown_requested: asyncio.Future | None = None
         self.ports: list[int] = []
         self.log = log
-        self.latency: Any = None  # set by the latency monitor module
+        # Commands at least this slow go to Client._record_slow (set by the latency monitor).
+        self.slow_ns = 1 << 62
+        self.latency = LatencyMonitor(self)
         self.config.listen("slowlog-log-slower-than", self._set_slowlog_threshold)
         self.config.listen("loglevel", lambda v: log.configure(level=v))
         self.config.listen("dir", _chdir)
+        for name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
+            self.config.listen(name, self._apply_lfu)
+        self._apply_lfu(None)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -249,12 +262,15 @@ class Server:
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
         now = time.time()
+        redact = MONITOR_REDACT.get(argv[0].lower())
+        if redact is not None:
+            hidden = set(redact(argv))
+            argv = [b"(redacted)" if i in hidden else a for i, a in enumerate(argv)]
         args = " ".join('"' + _escape(a) + '"' for a in argv)
         line = Status(f"{now:.6f} [{client.db.index} {client.addr}] {args}".encode())
-        for m in self.monitors:
-            if m is not client:
-                m.write(line)
-                m.flush()
+        for m in self.monitors:  # the monitor itself included, as in Redis
+            m.write(line)
+            m.flush()
 
     def count_error(self, err: CommandError) -> None:
         prefix = str(err).split(" ", 1)[0]
@@ -263,11 +279,19 @@ class Server:
     def _set_slowlog_threshold(self, value: int) -> None:
         self.slowlog_threshold = value
 
+    def _apply_lfu(self, _value: Any) -> None:
+        # The keyspace keeps LFU counters only under an LFU policy (OBJECT FREQ needs them).
+        cfg = self.config
+        self.keyspace.set_lfu(cfg["maxmemory-policy"].endswith("-lfu"),
+                              cfg["lfu-log-factor"], cfg["lfu-decay-time"])
+
     def reset_stats(self) -> None:
         self.stats = Stats()
         for cmd in _all_commands():
             cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0
+        self.keyspace.hits = self.keyspace.misses = 0
+        self.latency.reset_histograms()
 
     # -- cron --------------------------------------------------------------------------------
 
@@ -356,10 +380,26 @@ def _chdir(path: str) -> None:
             raise ConfigError(e.strerror or "No such file or directory") from e
 
 
+def _daemonize() -> None:
+    """Detach as redis-server does with `daemonize yes`: the shell gets its prompt back."""
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    # Like Redis, a daemon with no logfile logs nowhere.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def run(config: Config) -> int:
     """Run a node in the foreground until SHUTDOWN or a signal; the process exit code."""
     import uvloop
 
+    if config["daemonize"]:
+        _daemonize()
     log.configure(level=config["loglevel"], logfile=config["logfile"] or None)
     if config["dir"]:
         os.chdir(config["dir"])

@@ -98,11 +98,17 @@ class Command:
     complexity: str = ""
     tips: tuple[str, ...] = ()
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
+    nargs: range = range(0)  # the argument counts arity allows (set at registration)
+    # A protected command (DEBUG, MODULE) runs only as this directive allows: yes, or local
+    # for clients on a loopback address.
+    protected: str = ""
     # Statistics for INFO commandstats and the slow log; reset by CONFIG RESETSTAT.
     calls: int = 0
     nsec: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
+    # Latency histogram: hist[ns.bit_length()] counts executions (see node/latency.py).
+    hist: list[int] = field(default_factory=lambda: [0] * 64)
 
     @property
     def is_write(self) -> bool:
@@ -112,10 +118,41 @@ class Command:
         """Positions of the keys in `argv`, as COMMAND GETKEYS and cluster routing see them."""
         if self.keys_fn is not None:
             return self.keys_fn(argv)
-        if self.first_key <= 0:
-            return []
-        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
-        return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.key_step))
+        return [i for i, _ in self.keys_with_specs(argv)]
+
+    def keys_with_specs(self, argv: list) -> list[tuple[int, "KeySpec"]]:
+        """(position, key spec) for each key, found by walking the key specs as Redis does."""
+        out: list[tuple[int, KeySpec]] = []
+        argc = len(argv)
+        for spec in self.key_specs:
+            if spec.begin_keyword is not None:
+                start = spec.begin_index if spec.begin_index > 0 else argc + spec.begin_index
+                end, step = (argc - 1, 1) if spec.begin_index > 0 else (0, -1)
+                for i in range(start, end + step, step):
+                    if 0 <= i < argc and argv[i].upper() == spec.begin_keyword.upper():
+                        first = i + 1
+                        break
+                else:
+                    continue
+            else:
+                first = spec.begin_index
+            if spec.keynum_index is not None:
+                if first + spec.keynum_index >= argc:
+                    continue
+                try:
+                    numkeys = int(argv[first + spec.keynum_index])
+                except ValueError:
+                    continue
+                first += spec.firstkey
+                last = first + (numkeys - 1) * spec.keystep
+            elif spec.lastkey >= 0:
+                last = first + spec.lastkey
+            elif not spec.limit:
+                last = argc + spec.lastkey
+            else:
+                last = first + ((argc - first) // spec.limit + spec.lastkey)
+            out.extend((i, spec) for i in range(first, min(last, argc - 1) + 1, spec.keystep))
+        return out
 
     def acl_categories(self) -> list[str]:
         cats = set(self.categories)
@@ -157,8 +194,9 @@ class Command:
             "summary": self.summary,
             "since": self.since,
             "group": self.group,
-            "complexity": self.complexity,
         }
+        if self.complexity:  # Redis leaves it out where it has none (MONITOR)
+            docs["complexity"] = self.complexity
         if self.subcommands:
             docs["subcommands"] = {
                 sub.name: sub.docs_reply() for sub in self.subcommands.values()
@@ -185,6 +223,7 @@ def command(
     summary: str = "",
     complexity: str = "O(1)",
     tips: str = "",
+    protected: str = "",
 ) -> Callable[[Handler | None], Handler | None]:
     """Register a handler. `name` is `cmd` or `container|sub`.
 
@@ -211,6 +250,8 @@ def command(
             last_key=last, key_step=step, keys_fn=keys_fn, key_specs=key_specs,
             categories=cats, group=group, since=since, summary=summary,
             complexity=complexity, tips=tuple(tips.split()),
+            nargs=range(arity, arity + 1) if arity > 0 else range(-arity, 2**31),
+            protected=protected,
         )
         if "|" in name:
             container, sub = name.split("|", 1)

@@ -6,6 +6,7 @@ Every process a test starts is stopped by PID in teardown, even when the test fa
 - `oracle`    a redis-server shared by the whole session (flushed before each test via `o`)
 - `r`, `o`    redis-py clients (bytes replies, RESP2) to the node and to the oracle
 - `both`      a `Differential` that sends one command to both and asserts equal replies
+- `both3`     the same over RESP3
 - `start_node(*args)`  a factory for tests that need their own node with special settings
 """
 
@@ -67,6 +68,8 @@ class ServerProcess:
             return f.read().decode("utf-8", "replace")
 
     def client(self, **kwargs: Any) -> redis.Redis:
+        """A redis-py client; RESP2 unless `protocol=3` is asked for (redis-py 8 defaults to 3)."""
+        kwargs.setdefault("protocol", 2)
         return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
 
     def alive(self) -> bool:
@@ -182,3 +185,14 @@ class Differential:
 @pytest.fixture
 def both(r: redis.Redis, o: redis.Redis) -> Differential:
     return Differential(r, o)
+
+
+@pytest.fixture
+def both3(node: ServerProcess, oracle: ServerProcess) -> Iterator[Differential]:
+    """Like `both`, over RESP3 connections."""
+    r3, o3 = node.client(protocol=3), oracle.client(protocol=3)
+    r3.flushall()
+    o3.flushall()
+    yield Differential(r3, o3)
+    r3.close()
+    o3.close()

@@ -3,4 +3,7 @@
 Importing this package registers every command in `node.table.COMMANDS`.
 """
 
-from node.commands import command, connection, server, strings  # noqa: F401
+from node.commands import (  # noqa: F401
+    bitmaps, client, command, config, connection, debug, info, keys, latency, lcs, memory,
+    monitor, server, slowlog, strings,
+)

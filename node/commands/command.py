@@ -7,7 +7,7 @@ from typing import Any
 from node.errors import SYNTAX, CommandError
 from node.glob import glob_match
 from node.replies import SetReply, Status
-from node.table import COMMANDS, Command, command
+from node.table import COMMANDS, Command, KeySpec, command
 
 HELP = [
     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -119,7 +119,7 @@ def command_list(ctx: Any, argv: list[bytes]) -> list:
     raise CommandError(SYNTAX)
 
 
-def _keys_of(argv: list[bytes]) -> tuple[Command, list[int]]:
+def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None]]]:
     target = argv[2:]
     cmd = COMMANDS.get(target[0].lower())
     if cmd is None:
@@ -130,28 +130,33 @@ def _keys_of(argv: list[bytes]) -> tuple[Command, list[int]]:
         raise CommandError("ERR Invalid number of arguments specified for command")
     if not cmd.key_specs and cmd.keys_fn is None:
         raise CommandError("ERR The command has no key arguments")
-    indexes = cmd.key_indexes(target)
-    if not indexes:
+    if cmd.keys_fn is not None:
+        found = [(i, cmd.key_specs[0] if cmd.key_specs else None) for i in cmd.keys_fn(target)]
+    else:
+        found = cmd.keys_with_specs(target)
+    if not found:
         raise CommandError("ERR Invalid arguments specified for command")
-    return cmd, indexes
+    return cmd, found
 
 
-@command("command|getkeys", -3, "loading stale", group="server", since="2.8.13",
+@command("command|getkeys", -4, "loading stale", group="server", since="2.8.13",
          complexity="O(N) where N is the number of arguments to the command",
          summary="Extract keys given a full Redis command")
 def command_getkeys(ctx: Any, argv: list[bytes]) -> list:
-    _, indexes = _keys_of(argv)
-    return [argv[2 + i] for i in indexes]
+    _, found = _keys_of(argv)
+    return [argv[2 + i] for i, _ in found]
 
 
-@command("command|getkeysandflags", -3, "loading stale", group="server", since="7.0.0",
+@command("command|getkeysandflags", -4, "loading stale", group="server", since="7.0.0",
          complexity="O(N) where N is the number of arguments to the command",
          summary="Extract keys and access flags given a full Redis command")
 def command_getkeysandflags(ctx: Any, argv: list[bytes]) -> list:
-    cmd, indexes = _keys_of(argv)
-    flags = cmd.key_specs[0].flags if cmd.key_specs else ()
-    shown = [f for f in flags if f != "variable_flags"]
-    return [[argv[2 + i], SetReply(Status(f.encode()) for f in shown)] for i in indexes]
+    _, found = _keys_of(argv)
+    return [
+        [argv[2 + i], SetReply(Status(f.encode()) for f in (spec.flags if spec else ())
+                               if f != "variable_flags")]
+        for i, spec in found
+    ]
 
 
 @command("command|help", 2, "loading stale", group="server", since="5.0.0",

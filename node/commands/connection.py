@@ -42,6 +42,12 @@ def select(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
+def redact(argv: list[bytes], positions: range | tuple[int, ...]) -> None:
+    """Hide credentials from the slow log, as Redis does (the handler has read them)."""
+    for i in positions:
+        argv[i] = b"(redacted)"
+
+
 def check_password(ctx: Any, user: bytes, password: bytes) -> bool:
     required = ctx.server.config["requirepass"]
     if user != b"default":
@@ -65,6 +71,7 @@ def auth(ctx: Any, argv: list[bytes]) -> Any:
         user, password = b"default", argv[1]
     else:
         user, password = argv[1], argv[2]
+    redact(argv, range(1, len(argv)))
     if not check_password(ctx, user, password):
         ctx.authenticated = False if ctx.server.config["requirepass"] else ctx.authenticated
         raise CommandError(errors.WRONGPASS)
@@ -85,32 +92,30 @@ def hello(ctx: Any, argv: list[bytes]) -> Any:
         i = 2
         if version not in (2, 3):
             raise CommandError("NOPROTO unsupported protocol version")
-    creds: tuple[bytes, bytes] | None = None
-    name: bytes | None = None
+    # Options take effect as they are read, as in Redis: a bad password stops at once, and a
+    # name set before a later syntax error stays set.
     while i < len(argv):
         opt = argv[i].upper()
         more = len(argv) - i - 1
         if opt == b"AUTH" and more >= 2:
-            creds = (argv[i + 1], argv[i + 2])
+            user, password = argv[i + 1], argv[i + 2]
+            redact(argv, (i + 1, i + 2))
+            if not check_password(ctx, user, password):
+                raise CommandError(errors.WRONGPASS)
+            ctx.authenticated = True
             i += 3
         elif opt == b"SETNAME" and more >= 1:
-            name = argv[i + 1]
-            validate_client_name(name)
+            validate_client_name(argv[i + 1])
+            ctx.name = argv[i + 1]
             i += 2
         else:
             raise CommandError(f"ERR Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
-    if creds is not None:
-        if not check_password(ctx, *creds):
-            raise CommandError(errors.WRONGPASS)
-        ctx.authenticated = True
     if not ctx.authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
             "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
             "select the RESP protocol version at the same time"
         )
-    if name is not None:
-        ctx.name = name
     ctx.set_protocol(version)
     return {
         "server": b"redis",

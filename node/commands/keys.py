@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from node.cursor import CURSORS, parse_cursor
 from node.errors import DB_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, CommandError
-from node.glob import compile_glob
+from node.glob import glob_matcher
 from node.keyspace import Database, type_name
 from node.numbers import INT64_MAX, INT64_MIN, is_int, parse_int
 from node.replies import OK, Status
@@ -389,18 +389,6 @@ def move(ctx: Any, argv: list[bytes]) -> int:
 # -- iteration -------------------------------------------------------------------------------
 
 
-def key_matcher(pattern: bytes) -> Callable[[bytes], bool]:
-    """A MATCH/KEYS test for `pattern` (other than the match-all `*`, which callers skip).
-
-    stringmatchlen never enters its loop for an empty subject, so the empty key matches only
-    the empty pattern (even `**` does not match it).
-    """
-    if not pattern:
-        return lambda key: not key
-    fullmatch = compile_glob(pattern).fullmatch
-    return lambda key: bool(key) and fullmatch(key) is not None
-
-
 @command("keys", 2, "readonly", group="generic", categories="keyspace dangerous",
          tips="request_policy:all_shards nondeterministic_output_order",
          complexity="O(N) with N being the number of keys in the database, under the assumption "
@@ -410,7 +398,7 @@ def keys(ctx: Any, argv: list[bytes]) -> list:
     pattern = argv[1]
     if pattern == b"*":
         return list(ctx.db.keys())
-    match = key_matcher(pattern)
+    match = glob_matcher(pattern)
     return [key for key in ctx.db.keys() if match(key)]
 
 
@@ -445,7 +433,7 @@ def scan(ctx: Any, argv: list[bytes]) -> list:
     cursor, found = CURSORS.scan(db, cursor, count, lambda: list(db.data),
                                  lambda key: peek(key) is not None)
     if pattern is not None:
-        match = key_matcher(pattern)
+        match = glob_matcher(pattern)
         found = [key for key in found if match(key)]
     if typename is not None:
         data = db.data

@@ -99,11 +99,11 @@ def get(ctx: Any, argv: list[bytes]) -> Any:
          key_flags="RW access update variable_flags",
          summary="Set the string value of a key")
 def set_(ctx: Any, argv: list[bytes]) -> Any:
+    if len(argv) == 3:
+        ctx.db.set(argv[1], argv[2])
+        return OK
     db = ctx.db
     key = argv[1]
-    if len(argv) == 3:
-        db.set(key, argv[2])
-        return OK
     opts = parse_set_options(argv[3:], for_getex=False)
     when = _deadline(ctx, "set", opts)
     old = get_string(db, key, read=False) if b"GET" in opts else db.peek(key)
@@ -196,9 +196,7 @@ def mget(ctx: Any, argv: list[bytes]) -> list:
 def mset(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) % 2 == 0:
         raise CommandError("ERR wrong number of arguments for 'mset' command")
-    set_ = ctx.db.set
-    for i in range(1, len(argv), 2):
-        set_(argv[i], argv[i + 1])
+    ctx.db.set_many(argv, 1)
     return OK
 
 
@@ -211,19 +209,21 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     if any(db.peek(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
-    for i in range(1, len(argv), 2):
-        db.set(argv[i], argv[i + 1])
+    db.set_many(argv, 1)
     return 1
 
 
 def _incr(ctx: Any, key: bytes, by: int) -> int:
     db = ctx.db
-    old = get_string(db, key, read=False)
+    old = db.peek(key)
     if old is None:
-        current = 0
+        new = by
+    elif old.__class__ is bytes:
+        new = parse_int(old) + by
+    elif old.__class__ is bytearray:
+        new = parse_int(bytes(old)) + by
     else:
-        current = parse_int(bytes(old) if old.__class__ is bytearray else old)
-    new = current + by
+        raise CommandError(WRONGTYPE)
     if not INT64_MIN <= new <= INT64_MAX:
         raise CommandError(OVERFLOW)
     db.set(key, b"%d" % new, keep_ttl=True)
