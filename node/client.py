@@ -70,6 +70,7 @@ class Client(asyncio.Protocol):
         self.protocol = 2
         self.encode = encoder_for(2)
         self.name = b""
+        self._authenticated = True
         self.authenticated = not server.config["requirepass"]
         self.addr = self.laddr = "?:0"
         self.fd = -1
@@ -84,6 +85,16 @@ class Client(asyncio.Protocol):
         self.pending: list[bytes] | None = None  # the command a pause parked
         self.read_paused = False
         self.soft_limit_since = 0.0
+
+    @property
+    def authenticated(self) -> bool:
+        return self._authenticated
+
+    @authenticated.setter
+    def authenticated(self, value: bool) -> None:
+        # Until a client authenticates, Redis limits how much it may send (see RequestParser).
+        self._authenticated = value
+        self.parser.auth_required = not value
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -157,7 +168,10 @@ class Client(asyncio.Protocol):
                 t_prev = clock()
                 try:
                     while True:
-                        argv = gets()
+                        try:
+                            argv = gets()
+                        except TypeError:  # hiredis: a RESP3 map with an unhashable key
+                            raise _Rejected from None
                         if argv.__class__ is not list or not argv:
                             if argv is False:
                                 break
@@ -210,10 +224,12 @@ class Client(asyncio.Protocol):
                             append(self.encode(reply))
                 except (hiredis.ProtocolError, _Rejected):
                     parser.recover(served)  # the Python parser re-reads from the last boundary
+                    served = 0
                     continue
-                if argv is False:
-                    parser.settle(served, last)
-                    break
+                # Settle even when a command blocked or closed the client, so a later
+                # re-read never replays what already ran.
+                parser.settle(served, last)
+                break
         except ProtocolError as e:
             out.append(b"-ERR Protocol error: %b\r\n" % str(e).encode())
             server.log("verbose", f"Protocol error ({e}) from client: {self.describe()}")

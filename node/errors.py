@@ -42,23 +42,26 @@ def wrong_arity(name: str) -> CommandError:
 
 
 def unknown_command(argv: list[bytes]) -> CommandError:
-    # Redis quotes at most 128 bytes of the name and of each argument it echoes back.
-    # Redis echoes at most 128 bytes of the name and about 128 bytes of arguments in total.
-    args = ""
+    # Redis echoes at most 128 bytes of the name and about 128 bytes of arguments in total,
+    # each cut at a NUL byte (it formats them with %s).
+    args = b""
     for a in argv[1:]:
         if len(args) >= 128:
             break
-        args += f"'{_clip(a, 128 - len(args))}' "
-    return CommandError(
-        f"ERR unknown command '{_clip(argv[0])}', with args beginning with: {args}"
-    )
+        args += b"'%b' " % _clip(a, 128 - len(args))
+    return _raw_error(b"ERR unknown command '%b', with args beginning with: %b"
+                      % (_clip(argv[0]), args))
 
 
 def unknown_subcommand(container: str, sub: bytes) -> CommandError:
-    return CommandError(
-        f"ERR unknown subcommand '{_clip(sub)}'. Try {container.upper()} HELP."
-    )
+    return _raw_error(b"ERR unknown subcommand '%b'. Try %b HELP."
+                      % (_clip(sub), container.upper().encode()))
 
 
-def _clip(arg: bytes, limit: int = 128) -> str:
-    return arg[:limit].decode("utf-8", "replace")
+def _clip(arg: bytes, limit: int = 128) -> bytes:
+    return arg[:limit].split(b"\0", 1)[0]
+
+
+def _raw_error(message: bytes) -> CommandError:
+    # The client's bytes travel through str with surrogateescape; the encoder restores them.
+    return CommandError(message.decode("utf-8", "surrogateescape"))

@@ -23,9 +23,9 @@ the two, kept up to date here, so a fast command pays a single comparison for bo
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
-from node.table import COMMANDS, Command
+from node.table import Command, all_commands
 
 if TYPE_CHECKING:
     from node.server import Server
@@ -38,12 +38,6 @@ _NEVER = 1 << 62  # a duration no command reaches
 # Redis's histogram starts reporting at 1024 ns and stops at 1 s (clamped), in powers of two.
 _FIRST_LEVEL = 10  # 2**10 ns
 _LAST_LEVEL = 30  # 2**30 ns covers the 1e9 ns clamp
-
-
-def all_commands() -> Iterator[Command]:
-    for cmd in COMMANDS.values():
-        yield cmd
-        yield from cmd.subcommands.values()
 
 
 class EventSeries:

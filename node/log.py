@@ -34,8 +34,11 @@ class Log:
         now = time.time()
         stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now))
         ms = int(now * 1000) % 1000
+        line = f"{os.getpid()}:{self.role} {stamp}.{ms:03d} {MARKS[n]} {message}\n"
+        # Client bytes reach messages decoded with surrogateescape; show them escaped.
+        line = line.encode("utf-8", "backslashreplace").decode("utf-8")
         try:
-            self.stream.write(f"{os.getpid()}:{self.role} {stamp}.{ms:03d} {MARKS[n]} {message}\n")
+            self.stream.write(line)
             self.stream.flush()
         except (OSError, ValueError):
             pass  # a closed or full log must never take the server down

@@ -34,11 +34,11 @@ def parse_int(arg: bytes, error: str = NOT_INTEGER) -> int:
     raise CommandError(error)
 
 
-def is_int(arg: bytes) -> bool:
+def is_int(arg: bytes | bytearray) -> bool:
     """Whether `arg` is the canonical form of a 64-bit integer (Redis's int encoding test)."""
-    if _INT_RE.match(arg):
-        return INT64_MIN <= int(arg) <= INT64_MAX
-    return False
+    # Up to 18 digits always fits; only 19-20 character forms need the range check.
+    return _INT_RE.match(arg) is not None and (
+        len(arg) < 19 or INT64_MIN <= int(arg) <= INT64_MAX)
 
 
 def parse_float(arg: bytes, error: str = NOT_FLOAT) -> float:

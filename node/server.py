@@ -12,7 +12,6 @@ import os
 import resource
 import signal
 import socket
-import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from node.keyspace import Keyspace
 from node.latency import LatencyMonitor
 from node.log import log
 from node.replies import Status
-from node.table import COMMANDS, Command
+from node.table import Command, all_commands
 
 REDIS_VERSION = "7.0.15"
 
@@ -287,7 +286,7 @@ class Server:
 
     def reset_stats(self) -> None:
         self.stats = Stats()
-        for cmd in _all_commands():
+        for cmd in all_commands():
             cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0
         self.keyspace.hits = self.keyspace.misses = 0
@@ -320,7 +319,7 @@ class Server:
             self._schedule_cron()
 
     def total_commands(self) -> int:
-        return sum(cmd.calls for cmd in _all_commands())
+        return sum(cmd.calls for cmd in all_commands())
 
     def used_memory_rss(self) -> int:
         try:
@@ -328,14 +327,6 @@ class Server:
                 return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except OSError:
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _all_commands() -> list[Command]:
-    out = []
-    for cmd in COMMANDS.values():
-        out.append(cmd)
-        out.extend(cmd.subcommands.values())
-    return out
 
 
 def _escape(arg: bytes) -> str:

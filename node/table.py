@@ -13,7 +13,7 @@ names are `container|sub`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from node.replies import SetReply, Status
 
@@ -90,6 +90,8 @@ class Command:
     last_key: int = 0
     key_step: int = 0
     keys_fn: KeysFn | None = None   # for movablekeys commands: argv -> key indexes
+    # For key specs flagged `variable_flags`: argv -> the flags this call really has.
+    key_flags_fn: Callable[[list], str] | None = None
     key_specs: tuple[KeySpec, ...] = ()
     categories: tuple[str, ...] = ()
     group: str = "generic"
@@ -217,6 +219,8 @@ def command(
     keys_fn: KeysFn | None = None,
     key_specs: tuple[KeySpec, ...] | None = None,
     key_flags: str | None = None,
+    key_notes: str | None = None,
+    key_flags_fn: Callable[[list], str] | None = None,
     categories: str = "",
     group: str = "generic",
     since: str = "1.0.0",
@@ -229,7 +233,9 @@ def command(
 
     `keys` is (first, last, step) as in COMMAND INFO. Unless `key_specs` is given, one key spec
     is derived from it, flagged `key_flags` (default: `RO access` for read-only commands,
-    `RW update` otherwise). A container is registered with `command(name, arity)(None)`.
+    `RW update` otherwise), with `key_notes` as its notes. A spec flagged `variable_flags`
+    needs `key_flags_fn`, which gives the flags of one call (COMMAND GETKEYSANDFLAGS).
+    A container is registered with `command(name, arity)(None)`.
     """
     flag_set = frozenset(flags.split())
     if keys_fn is not None:
@@ -242,12 +248,14 @@ def command(
         key_specs = ()
         if first > 0:
             kf = key_flags or ("RO access" if "readonly" in flag_set else "RW update")
-            key_specs = (KeySpec(tuple(kf.split()), first, lastkey=_spec_last(first, last), keystep=step),)
+            key_specs = (KeySpec(tuple(kf.split()), first, lastkey=_spec_last(first, last),
+                                 keystep=step, notes=key_notes),)
 
     def register(handler: Handler | None) -> Handler | None:
         cmd = Command(
             name=name, handler=handler, arity=arity, flags=flag_set, first_key=first,
-            last_key=last, key_step=step, keys_fn=keys_fn, key_specs=key_specs,
+            last_key=last, key_step=step, keys_fn=keys_fn, key_flags_fn=key_flags_fn,
+            key_specs=key_specs,
             categories=cats, group=group, since=since, summary=summary,
             complexity=complexity, tips=tuple(tips.split()),
             nargs=range(arity, arity + 1) if arity > 0 else range(-arity, 2**31),
@@ -267,6 +275,13 @@ def _spec_last(first: int, last: int) -> int:
     # COMMAND INFO's `last` is absolute (or negative from the end); a key spec's `lastkey`
     # is relative to the first key.
     return last if last < 0 else last - first
+
+
+def all_commands() -> Iterator[Command]:
+    """Every command and subcommand."""
+    for cmd in COMMANDS.values():
+        yield cmd
+        yield from cmd.subcommands.values()
 
 
 def lookup(argv: list[bytes]) -> Command | None:

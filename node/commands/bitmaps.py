@@ -428,7 +428,9 @@ def _bitfield(ctx: Any, argv: list[bytes], read_only_cmd: bool) -> list:
          complexity="O(1) for each subcommand specified",
          summary="Perform arbitrary bitfield integer operations on strings",
          key_specs=(KeySpec(("RW", "access", "update", "variable_flags"), 1,
-                            notes="This command allows both access and modification of the key"),))
+                            notes="This command allows both access and modification of the key"),),
+         key_flags_fn=lambda argv: "RW access update" if any(
+             a.upper() in (b"SET", b"INCRBY") for a in argv[2:]) else "RO access")
 def bitfield(ctx: Any, argv: list[bytes]) -> list:
     return _bitfield(ctx, argv, False)
 

@@ -7,7 +7,7 @@ from typing import Any
 from node.errors import SYNTAX, CommandError
 from node.glob import glob_match
 from node.replies import SetReply, Status
-from node.table import COMMANDS, Command, KeySpec, command
+from node.table import COMMANDS, Command, KeySpec, all_commands, command
 
 HELP = [
     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -48,28 +48,21 @@ def find(name: bytes) -> Command | None:
     return cmd
 
 
-def all_commands() -> list[Command]:
-    out = []
-    for cmd in COMMANDS.values():
-        out.append(cmd)
-        out.extend(cmd.subcommands.values())
-    return out
-
-
-@command("command", -1, "loading stale", group="server", tips="nondeterministic_output_order",
+@command("command", -1, "loading stale", group="server", categories="connection",
+         tips="nondeterministic_output_order",
          complexity="O(N) where N is the total number of Redis commands",
          since="2.8.13", summary="Get array of Redis command details")
 def command_(ctx: Any, argv: list[bytes]) -> Any:
     return [cmd.info_reply() for cmd in COMMANDS.values()]
 
 
-@command("command|count", 2, "loading stale", group="server", since="2.8.13",
+@command("command|count", 2, "loading stale", group="server", categories="connection", since="2.8.13",
          summary="Get total number of Redis commands")
 def command_count(ctx: Any, argv: list[bytes]) -> int:
     return len(COMMANDS)
 
 
-@command("command|info", -2, "loading stale", group="server", since="2.8.13",
+@command("command|info", -2, "loading stale", group="server", categories="connection", since="2.8.13",
          tips="nondeterministic_output_order",
          complexity="O(N) where N is the number of commands to look up",
          summary="Get array of specific Redis command details, or all when no argument is given")
@@ -83,7 +76,7 @@ def command_info(ctx: Any, argv: list[bytes]) -> list:
     return out
 
 
-@command("command|docs", -2, "loading stale", group="server", since="7.0.0",
+@command("command|docs", -2, "loading stale", group="server", categories="connection", since="7.0.0",
          tips="nondeterministic_output_order",
          complexity="O(N) where N is the number of commands to look up",
          summary="Get array of specific Redis command documentation")
@@ -98,12 +91,12 @@ def command_docs(ctx: Any, argv: list[bytes]) -> dict:
     return out
 
 
-@command("command|list", -2, "loading stale", group="server", since="7.0.0",
+@command("command|list", -2, "loading stale", group="server", categories="connection", since="7.0.0",
          tips="nondeterministic_output_order",
          complexity="O(N) where N is the total number of Redis commands",
          summary="Get an array of Redis command names")
 def command_list(ctx: Any, argv: list[bytes]) -> list:
-    cmds = all_commands()
+    cmds = list(all_commands())
     if len(argv) == 2:
         return [c.name.encode() for c in cmds]
     if len(argv) != 5 or argv[2].upper() != b"FILTERBY":
@@ -139,7 +132,7 @@ def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None
     return cmd, found
 
 
-@command("command|getkeys", -4, "loading stale", group="server", since="2.8.13",
+@command("command|getkeys", -4, "loading stale", group="server", categories="connection", since="2.8.13",
          complexity="O(N) where N is the number of arguments to the command",
          summary="Extract keys given a full Redis command")
 def command_getkeys(ctx: Any, argv: list[bytes]) -> list:
@@ -147,19 +140,21 @@ def command_getkeys(ctx: Any, argv: list[bytes]) -> list:
     return [argv[2 + i] for i, _ in found]
 
 
-@command("command|getkeysandflags", -4, "loading stale", group="server", since="7.0.0",
+@command("command|getkeysandflags", -4, "loading stale", group="server", categories="connection", since="7.0.0",
          complexity="O(N) where N is the number of arguments to the command",
          summary="Extract keys and access flags given a full Redis command")
 def command_getkeysandflags(ctx: Any, argv: list[bytes]) -> list:
-    _, found = _keys_of(argv)
-    return [
-        [argv[2 + i], SetReply(Status(f.encode()) for f in (spec.flags if spec else ())
-                               if f != "variable_flags")]
-        for i, spec in found
-    ]
+    cmd, found = _keys_of(argv)
+    out = []
+    for i, spec in found:
+        flags: tuple[str, ...] | list[str] = spec.flags if spec else ()
+        if "variable_flags" in flags and cmd.key_flags_fn is not None:
+            flags = cmd.key_flags_fn(argv[2:]).split()
+        out.append([argv[2 + i], SetReply(Status(f.encode()) for f in flags)])
+    return out
 
 
-@command("command|help", 2, "loading stale", group="server", since="5.0.0",
+@command("command|help", 2, "loading stale", group="server", categories="connection", since="5.0.0",
          summary="Show helpful text about the different subcommands")
 def command_help(ctx: Any, argv: list[bytes]) -> list:
     return help_reply(HELP)

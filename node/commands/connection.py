@@ -27,7 +27,7 @@ def ping(ctx: Any, argv: list[bytes]) -> Any:
     return PONG if len(argv) == 1 else argv[1]
 
 
-@command("echo", 2, "fast", group="connection", summary="Echo the given string")
+@command("echo", 2, "loading stale fast", group="connection", summary="Echo the given string")
 def echo(ctx: Any, argv: list[bytes]) -> bytes:
     return argv[1]
 

@@ -27,10 +27,10 @@ from node import __version__
 from node.commands.memory import ALLOCATOR as MEMORY_ALLOCATOR
 from node.commands.memory import overhead as memory_overhead
 from node.config import format_percentile
-from node.latency import all_commands, percentile_usec
+from node.latency import percentile_usec
 from node.replies import Verbatim
 from node.server import REDIS_VERSION
-from node.table import command
+from node.table import all_commands, command
 
 DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
                     "modules", "errorstats", "cluster", "keyspace")

@@ -11,9 +11,9 @@ from typing import Any
 
 from node.commands.command import find, help_reply
 from node.errors import CommandError
-from node.latency import all_commands, anon_huge_pages, cumulative_levels, sparkline
+from node.latency import anon_huge_pages, cumulative_levels, sparkline
 from node.replies import Verbatim
-from node.table import Command, command
+from node.table import Command, all_commands, command
 
 HELP = [
     "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
