@@ -38,6 +38,7 @@ REPLY_ON, REPLY_OFF, REPLY_SKIP = 0, 1, 2
 # (`no_auth`, `admin`, `noscript`, `blocking` commands always take the full path).
 _FAST: dict[bytes, Command] = {}
 _NOTHING: dict[bytes, Command] = {}
+_NO_LIMIT = (0, 0, 0)
 _SLOW_FLAGS = frozenset(("no_auth", "admin", "noscript", "blocking"))
 # Flags of commands that read or change keys (refused to MONITOR clients, as to replicas).
 _KEYSPACE_FLAGS = frozenset(("readonly", "write", "may_replicate"))
@@ -343,7 +344,8 @@ class Client(asyncio.Protocol):
             transport.write(data)
             self.server.stats.net_output_bytes += len(data)
             out.clear()
-            self.server.check_output_limit(self, transport.get_write_buffer_size())
+            if self.server.output_limit != _NO_LIMIT:
+                self.server.check_output_limit(self, transport.get_write_buffer_size())
         else:
             out.clear()
         if self.closing and transport is not None:

@@ -111,6 +111,10 @@ class Server:
         # Commands at least this slow go to Client._record_slow (set by the latency monitor).
         self.slow_ns = 1 << 62
         self.latency = LatencyMonitor(self)
+        # The normal class's (hard, soft, seconds); all zero, Redis's default, means no limit,
+        # and then replies are written without the check.
+        self.output_limit: tuple[int, int, int] = config["client-output-buffer-limit"]["normal"]
+        self.config.listen("client-output-buffer-limit", self._set_output_limit)
         self.config.listen("slowlog-log-slower-than", self._set_slowlog_threshold)
         self.config.listen("loglevel", lambda v: log.configure(level=v))
         self.config.listen("dir", _chdir)
@@ -215,7 +219,7 @@ class Server:
         if pending == 0:
             client.soft_limit_since = 0.0
             return
-        hard, soft, secs = self.config["client-output-buffer-limit"]["normal"]
+        hard, soft, secs = self.output_limit
         over_soft = soft and pending > soft
         if hard and pending > hard or over_soft and secs == 0:
             self._close_for_output(client, pending)
@@ -227,6 +231,9 @@ class Server:
                 self._close_for_output(client, pending)
         else:
             client.soft_limit_since = 0.0
+
+    def _set_output_limit(self, value: dict[str, tuple[int, int, int]]) -> None:
+        self.output_limit = value["normal"]
 
     def _close_for_output(self, client: Client, pending: int) -> None:
         self.stats.client_outbuf_limit_disconnections += 1
