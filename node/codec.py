@@ -19,6 +19,8 @@ from node.replies import NULL_ARRAY, Push, SetReply, Status, Verbatim, format_do
 
 # Redis refuses inline lines longer than this (PROTO_INLINE_MAX_SIZE).
 INLINE_MAX = 64 * 1024
+# How much of a multibulk stream is kept for re-reading before it is given up (see settle).
+RETAIN_MAX = 32 * 1024 * 1024
 # The largest array hiredis may start building; longer requests go to `_PyParser`.
 HIREDIS_MAX_ELEMENTS = 1024 * 1024
 
@@ -149,7 +151,7 @@ class RequestParser:
     library sends any of them.
     """
 
-    __slots__ = ("reader", "multibulk", "_retained", "_held", "_served", "_py", "_max_bulk", "_st",
+    __slots__ = ("reader", "multibulk", "_retained", "_held", "_served", "_lost", "_py", "_max_bulk", "_st",
                  "_auth")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
@@ -158,6 +160,7 @@ class RequestParser:
         self._retained: list[bytes] = []  # chunks fed since the last request boundary
         self._held = 0  # their total size
         self._served = 0  # requests hiredis returned since that boundary
+        self._lost = False  # the chunks passed RETAIN_MAX and were dropped (see settle)
         self._py: _PyParser | None = None
         self._max_bulk = max_bulk_len
         self._auth = False
@@ -221,7 +224,16 @@ class RequestParser:
         are held, not per batch.
         """
         self._served += served
-        if self._held < 65536 or last is None or self.reader.has_data():
+        if self._held < 65536:
+            return
+        if last is None or self.reader.has_data():
+            # A client streaming without pause may seldom stop at a boundary: bound what is
+            # kept. A rejection after that is a plain protocol error; re-reading from an
+            # unknown position could take a value's bytes for commands.
+            if self._held > RETAIN_MAX:
+                self._retained = []
+                self._held = 0
+                self._lost = True
             return
         retained = self._retained
         if self._st is not None:
@@ -235,11 +247,12 @@ class RequestParser:
         if boundary:
             retained.clear()
             self._served = self._held = 0
-        elif len(retained) > 64:  # a slow, chunked upload: compact the references
-            self._retained = [b"".join(retained)]
+            self._lost = False
 
     def recover(self, served: int) -> None:
         """hiredis rejected the stream after `served` requests of this batch: re-read it."""
+        if self._lost:
+            raise ProtocolError("unexpected input in a long multibulk stream")
         py = self._py = _PyParser(self._max_bulk, self._auth)
         py.feed(b"".join(self._retained))
         skip = self._served + served

@@ -522,3 +522,31 @@ def test_authenticating_hands_the_connection_to_hiredis():
     if codec._LAYOUT_OK:
         with pytest.raises(ProtocolError, match="unauthenticated multibulk length"):
             p.get()
+
+
+def test_kept_chunks_are_bounded_on_an_endless_stream():
+    # Reads that never stop at a request boundary must not keep the whole stream around.
+    from node.codec import RETAIN_MAX
+
+    parser = RequestParser()
+    request = encode_request([b"SET", b"k", b"v" * 1000])
+    size = 64 * len(request) + 10  # every read ends inside a request
+    pattern = request * 66
+    served = 0
+    offset = 0
+    for _ in range((2 * RETAIN_MAX) // size):
+        parser.feed(pattern[offset : offset + size])
+        offset = (offset + size) % len(request)
+        while True:
+            got = parser.reader.gets()
+            if got is False:
+                break
+            served += 1
+        parser.settle(served, None)
+        served = 0
+        assert parser._held <= RETAIN_MAX + size
+    # With the kept bytes given up, a rejected stream is a protocol error, never a re-read.
+    parser.feed(request[offset:] + b"\r\n*1\r\n$4\r\nPING\r\n")
+    with pytest.raises(ProtocolError):
+        while parser.get() is not None:
+            pass
