@@ -84,8 +84,8 @@ class Client(asyncio.Protocol):
         self.closing = False  # close once the pending replies are written
         self.blocked = False
         self.pending: list[bytes] | None = None  # the command a pause parked
-        self.read_paused = False
         self.soft_limit_since = 0.0
+        self.throttled = False  # the client is not reading its replies (see pause_writing)
 
     @property
     def authenticated(self) -> bool:
@@ -114,20 +114,23 @@ class Client(asyncio.Protocol):
         self.server.client_disconnected(self)
 
     def pause_writing(self) -> None:
-        # The client is not reading its replies: stop reading its requests too.
-        self.read_paused = True
+        # The client is not reading its replies: stop reading its requests, and stop running
+        # the ones already read (process() checks `throttled` as it writes mid-batch).
+        self.throttled = True
         if self.transport is not None:
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        self.read_paused = False
+        self.throttled = False
         if self.transport is not None and not self.closing:
             self.transport.resume_reading()
+            if not self.blocked:
+                self.process()  # the requests left over when the client fell behind
 
     def data_received(self, data: bytes) -> None:
         self.server.stats.net_input_bytes += len(data)
         self.parser.feed(data)
-        if self.blocked:
+        if self.blocked or self.throttled:
             self._check_query_buffer()
             return
         self.process()
@@ -156,12 +159,14 @@ class Client(asyncio.Protocol):
         served = 0  # requests hiredis returned in this batch, `last` the final one
         last = None
         try:
-            while not (self.blocked or self.closing):
+            while not (self.blocked or self.closing or self.throttled):
                 if not parser.multibulk:
                     argv = parser.get()
                     if argv is None:
                         break
                     self.execute(argv)
+                    if len(out) > 192:
+                        self.flush()
                     continue
                 gets = parser.reader.gets
                 fast = self._fast_path_ok()
@@ -179,9 +184,17 @@ class Client(asyncio.Protocol):
                             if argv:
                                 raise _Rejected
                             continue  # `*0`, `*-1`: empty requests, skipped as Redis does
-                        for arg in argv:
-                            if arg.__class__ is not bytes:
-                                raise _Rejected
+                        if len(argv) < 5:
+                            for arg in argv:
+                                if arg.__class__ is not bytes:
+                                    raise _Rejected
+                        else:
+                            # One C pass for long argument lists (MSET): join refuses
+                            # anything that is not bytes-like, and hiredis makes only bytes.
+                            try:
+                                b"".join(argv)
+                            except TypeError:
+                                raise _Rejected from None
                         served += 1
                         last = argv
                         cmd = fast_get(argv[0])
@@ -212,17 +225,26 @@ class Client(asyncio.Protocol):
                         if elapsed >= slow_ns:
                             self._record_slow(cmd, argv, elapsed)
                         rc = reply.__class__
+                        if reply is OK:
+                            append(b"+OK\r\n")
+                            continue
+                        if rc is int:
+                            append(INT_REPLIES[reply - INT_REPLY_MIN]
+                                   if INT_REPLY_MIN <= reply <= INT_REPLY_MAX else b":%d\r\n" % reply)
+                            continue
                         if rc is bytes:
                             size = len(reply)
                             extend((BULK_HEADERS[size] if size < 8192 else b"$%d\r\n" % size,
                                     reply, b"\r\n"))
-                        elif reply is OK:
-                            append(b"+OK\r\n")
-                        elif rc is int:
-                            append(INT_REPLIES[reply - INT_REPLY_MIN]
-                                   if INT_REPLY_MIN <= reply <= INT_REPLY_MAX else b":%d\r\n" % reply)
                         elif reply is not NO_REPLY:
                             append(self.encode(reply))
+                        # Replies that can outgrow their requests: in a long pipeline, write what
+                        # it produced so far, and stop if the client is not reading
+                        # (pause_writing sets throttled). +OK and integers never outgrow theirs.
+                        if len(out) > 192:
+                            self.flush()
+                            if self.throttled or self.closing:
+                                break
                 except (hiredis.ProtocolError, _Rejected):
                     parser.recover(served)  # the Python parser re-reads from the last boundary
                     served = 0

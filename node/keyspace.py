@@ -140,17 +140,19 @@ class Database:
     def set_many(self, flat: list[bytes], start: int = 0) -> None:
         """`set` for each key, value pair in `flat[start:]` (MSET's argument layout)."""
         ks = self.keyspace
-        data, access, expires, clock = self.data, self.access, self.expires, ks.lru_clock
-        for i in range(start, len(flat) - 1, 2):
-            key = flat[i]
-            data[key] = flat[i + 1]
-            access[key] = clock
-            if ks.lfu:  # as in `set`
+        keys = flat[start::2]
+        # Whole-dict updates run in C; a repeated key ends with its last value, as in order.
+        self.data.update(zip(keys, flat[start + 1 :: 2]))
+        self.access.update(dict.fromkeys(keys, ks.lru_clock))
+        if self.expires:
+            for key in keys:
+                self.expires.pop(key, None)
+        if ks.lfu:  # as in `set`
+            for key in keys:
                 self.freq[key] = ks.lfu_bump(self.freq[key]) if key in self.freq else ks.lfu_init()
-            if expires:
-                expires.pop(key, None)
-            ks.dirty += 1
-            if ks.on_modified:
+        ks.dirty += len(keys)
+        if ks.on_modified:
+            for key in keys:
                 for hook in ks.on_modified:
                     hook(self, key)
 
