@@ -9,6 +9,7 @@ difference. Nothing here touches a socket.
 from __future__ import annotations
 
 import ctypes
+import re
 import platform
 from typing import Any, Callable
 
@@ -460,6 +461,10 @@ def validate(req: object) -> bool:
 
 def split_args(line: bytes) -> list[bytes] | None:
     """Split an inline command line as Redis's sdssplitargs does; None on unbalanced quotes."""
+    # Without quotes, \v, \f or NUL, sdssplitargs splits on spaces, tabs, CR and LF exactly
+    # as bytes.split() does, in C.
+    if not _SPLIT_SPECIAL.search(line):
+        return line.split()
     args: list[bytes] = []
     i, n = 0, len(line)
     while True:
@@ -516,6 +521,7 @@ def split_args(line: bytes) -> list[bytes] | None:
         args.append(bytes(cur))
 
 
+_SPLIT_SPECIAL = re.compile(rb"[\"'\v\f\0]")
 _ESCAPES = {0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09, 0x62: 0x08, 0x61: 0x07}
 
 
