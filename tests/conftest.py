@@ -163,6 +163,17 @@ def reply_of(client: redis.Redis, *args: Any) -> Any:
         return ("error", str(e))
 
 
+def make_non_string(r: redis.Redis, o: redis.Redis, key: str = "w") -> bool:
+    """Create a non-string `key` on both servers with whichever type the node supports yet;
+    False if it supports none (tests of WRONGTYPE paths then skip)."""
+    for cmd in (("RPUSH", key, "x"), ("SADD", key, "x"), ("HSET", key, "f", "v"),
+                ("ZADD", key, "1", "x")):
+        if not isinstance(reply_of(r, *cmd), tuple):
+            reply_of(o, *cmd)
+            return True
+    return False
+
+
 class Differential:
     """Send the same command to slotkv and redis-server and compare the raw replies."""
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import redis
-from conftest import Differential, reply_of, start_redis
+from conftest import Differential, make_non_string, reply_of, start_redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -372,18 +372,8 @@ WRONGTYPE_CALLS = (
 )
 
 
-def _make_non_string(r, o) -> bool:
-    """Create a non-string key `w` on both servers with whatever type the node supports yet."""
-    for cmd in (("RPUSH", "w", "x"), ("SADD", "w", "x"), ("HSET", "w", "f", "v"),
-                ("ZADD", "w", "1", "x")):
-        if not isinstance(reply_of(r, *cmd), tuple):
-            reply_of(o, *cmd)
-            return True
-    return False
-
-
 def test_wrongtype_differential(both, r, o):
-    if not _make_non_string(r, o):
+    if not make_non_string(r, o):
         pytest.skip("the node implements no non-string type yet (see the in-process test)")
     both("SET", "a", "abc")
     for call in WRONGTYPE_CALLS:

@@ -7,7 +7,7 @@ import random
 from types import SimpleNamespace
 
 import pytest
-from conftest import Differential, reply_of, start_redis
+from conftest import Differential, make_non_string, reply_of, start_redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,17 +81,8 @@ def test_errors(both):
     )
 
 
-def _make_non_string(r, o) -> bool:
-    for cmd in (("RPUSH", "w", "x"), ("SADD", "w", "x"), ("HSET", "w", "f", "v"),
-                ("ZADD", "w", "1", "x")):
-        if not isinstance(reply_of(r, *cmd), tuple):
-            reply_of(o, *cmd)
-            return True
-    return False
-
-
 def test_wrong_type_differential(both, r, o):
-    if not _make_non_string(r, o):
+    if not make_non_string(r, o):
         pytest.skip("the node implements no non-string type yet (see the in-process test)")
     both("SET", "a", "abc")
     both.run(("LCS", "a", "w"), ("LCS", "w", "a"), ("LCS", "w", "missing", "FOO"),
