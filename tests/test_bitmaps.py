@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import redis
-from conftest import Differential, make_non_string, reply_of, start_redis
+from conftest import make_non_string, reply_of, start_redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -428,15 +428,6 @@ def test_offset_limit_follows_proto_max_bulk_len(start_node):
         oracle.stop()
 
 
-@pytest.fixture
-def both2(node, oracle):
-    """A Differential over RESP2 connections (the `r`/`o` fixtures speak RESP3 with redis-py 8)."""
-    mine, theirs = node.client(protocol=2), oracle.client(protocol=2)
-    yield Differential(mine, theirs)
-    mine.close()
-    theirs.close()
-
-
 # -- a random mix of operations --------------------------------------------------------------
 
 KEYS = st.sampled_from(["a", "b", "c"])
@@ -487,10 +478,10 @@ COMMANDS = st.one_of(
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(COMMANDS, min_size=1, max_size=25))
-def test_random_operation_mix(both2, commands):
-    both2.r.flushall()
-    both2.o.flushall()
+def test_random_operation_mix(both, commands):
+    both.r.flushall()
+    both.o.flushall()
     for cmd in commands:
-        both2(*cmd)
+        both(*cmd)
     for key in ("a", "b", "c"):
-        both2("GET", key)
+        both("GET", key)

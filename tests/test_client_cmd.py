@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Differential, ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import Differential, ServerProcess, reply_of, start_redis, start_slotkv
 
 
 # CLIENT KILL and PAUSE act on every connection: this module runs its own servers.
@@ -67,26 +67,16 @@ class Raw:
 
     def read_for(self, seconds: float) -> bytes:
         """Everything that arrives within `seconds`."""
-        deadline = time.monotonic() + seconds
-        while True:
+        return self.read_until(None, seconds)
+
+    def read_until(self, pattern: bytes | None, timeout: float = 5) -> bytes:
+        """What arrived until `pattern` was seen (or `timeout` passed, or the peer closed)."""
+        deadline = time.monotonic() + timeout
+        while pattern is None or pattern not in self.buf:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
             self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                break
-            if not data:
-                break
-            self.buf += data
-        out, self.buf = self.buf, b""
-        return out
-
-    def read_until(self, pattern: bytes, timeout: float = 5) -> bytes:
-        deadline = time.monotonic() + timeout
-        while pattern not in self.buf and time.monotonic() < deadline:
-            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
             try:
                 data = self.sock.recv(65536)
             except socket.timeout:

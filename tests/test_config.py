@@ -16,7 +16,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ServerProcess, free_port, reply_of
+from conftest import ServerProcess, free_port, reply_of
 
 # Set by the test harness (or by the way a process is started), so they differ by design.
 HARNESS = {"dir", "port", "bind", "pidfile", "logfile", "save", "daemonize", "appendonly"}

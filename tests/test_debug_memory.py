@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from node import digest
 from node.commands.debug import lzf_compress, rdb_string_size
-from tests.conftest import Differential, ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import Differential, ServerProcess, reply_of, start_redis, start_slotkv
 
 DEBUG_REFUSED = (
     "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can "

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from node.commands.info import human_bytes
-from tests.conftest import reply_of
+from conftest import reply_of
 
 
 def raw_info(client: redis.Redis, *sections: str) -> str:

@@ -7,7 +7,7 @@ import random
 from types import SimpleNamespace
 
 import pytest
-from conftest import Differential, make_non_string, reply_of, start_redis
+from conftest import make_non_string, reply_of, start_redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -179,15 +179,6 @@ def test_bit_parallel_table_matches_dynamic_programming():
         assert lcs_module._length(a, b) == table[-1][-1]
 
 
-@pytest.fixture
-def both2(node, oracle):
-    """A Differential over RESP2 connections (the `r`/`o` fixtures speak RESP3 with redis-py 8)."""
-    mine, theirs = node.client(protocol=2), oracle.client(protocol=2)
-    yield Differential(mine, theirs)
-    mine.close()
-    theirs.close()
-
-
 TEXT = st.binary(max_size=14).map(lambda s: bytes(b"abc"[x % 3] for x in s))
 OPTIONS = st.lists(st.sampled_from([("IDX",), ("LEN",), ("WITHMATCHLEN",), ("MINMATCHLEN", "0"),
                                     ("MINMATCHLEN", "2"), ("MINMATCHLEN", "3")]), max_size=3)
@@ -196,6 +187,6 @@ OPTIONS = st.lists(st.sampled_from([("IDX",), ("LEN",), ("WITHMATCHLEN",), ("MIN
 @settings(max_examples=80, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(TEXT, TEXT, OPTIONS)
-def test_random_strings(both2, left, right, options):
-    both2("MSET", "x", left, "y", right)
-    both2("LCS", "x", "y", *[part for opt in options for part in opt])
+def test_random_strings(both, left, right, options):
+    both("MSET", "x", left, "y", right)
+    both("LCS", "x", "y", *[part for opt in options for part in opt])

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from node.latency import EventSeries, cumulative_levels, percentile_usec, sparkline
-from tests.conftest import reply_of
+from conftest import reply_of
 
 N_KEYS = 20000
 
