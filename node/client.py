@@ -25,7 +25,7 @@ from node.codec import (
 from node.errors import CommandError, ProtocolError
 from node.keyspace import Database
 from node.replies import NO_REPLY, OK
-from node.table import COMMANDS, Command
+from node.table import COMMANDS, Command, lookup
 
 if TYPE_CHECKING:
     from node.server import Server
@@ -378,9 +378,8 @@ class Client(asyncio.Protocol):
         self.blocked = False
         argv, self.pending = self.pending, None
         if argv is not None and not self.closing:
-            cmd = COMMANDS[argv[0].lower()]
-            if cmd.subcommands and len(argv) > 1:
-                cmd = cmd.subcommands[argv[1].lower()]
+            cmd = lookup(argv)  # it passed execute()'s checks when it was parked
+            assert cmd is not None
             self.call(cmd, argv)
         self.process()
 

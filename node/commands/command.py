@@ -7,7 +7,7 @@ from typing import Any
 from node.errors import SYNTAX, CommandError
 from node.glob import glob_match
 from node.replies import SetReply, Status
-from node.table import COMMANDS, Command, KeySpec, all_commands, command
+from node.table import COMMANDS, Command, KeySpec, all_commands, command, lookup
 
 HELP = [
     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -114,11 +114,9 @@ def command_list(ctx: Any, argv: list[bytes]) -> list:
 
 def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None]]]:
     target = argv[2:]
-    cmd = COMMANDS.get(target[0].lower())
+    cmd = lookup(target)
     if cmd is None:
         raise CommandError("ERR Invalid command specified")
-    if cmd.subcommands and len(target) > 1:
-        cmd = cmd.subcommands.get(target[1].lower(), cmd)
     if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
         raise CommandError("ERR Invalid number of arguments specified for command")
     if not cmd.key_specs and cmd.keys_fn is None:
