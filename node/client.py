@@ -6,8 +6,12 @@ as `ctx`: current database, protocol version, name, auth state. The request path
     data_received -> parser -> execute(argv) per command -> reply values -> encoder
                   -> one transport.write per batch
 
-A command that cannot finish now (CLIENT PAUSE, later the blocking commands) parks the client:
-`blocked` is set, the remaining requests stay in the parser, and `resume()` carries on.
+A command that cannot finish now (CLIENT PAUSE, a blocking command: see node/blocking.py)
+parks the client: `blocked` is set, the command waits in `pending`, the remaining requests
+stay in the parser, and the pipeline carries on once it is served.
+
+Between MULTI and EXEC, `execute` queues commands instead of running them (see
+node/commands/transactions.py).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ _FAST: dict[bytes, Command] = {}
 _NOTHING: dict[bytes, Command] = {}
 _NO_LIMIT = (0, 0, 0)
 _SLOW_FLAGS = frozenset(("no_auth", "admin", "noscript", "blocking"))
+# Commands that act on a transaction instead of being queued in it (processCommand).
+_NOT_QUEUED = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
 # Flags of commands that read or change keys (refused to MONITOR clients, as to replicas).
 _KEYSPACE_FLAGS = frozenset(("readonly", "write", "may_replicate"))
 # Commands MONITOR never shows.
@@ -83,7 +89,12 @@ class Client(asyncio.Protocol):
         self.monitor = False
         self.closing = False  # close once the pending replies are written
         self.blocked = False
-        self.pending: list[bytes] | None = None  # the command a pause parked
+        self.pending: list[bytes] | None = None  # the command a pause or a block parked
+        self.multi: list[tuple[Command, list[bytes]]] | None = None  # queued in MULTI
+        self.multi_error = False  # a command failed its checks while queueing: EXECABORT
+        self.in_exec = False
+        self.watched: dict[tuple[int, bytes], bool] = {}  # (db, key) -> expired when watched
+        self.dirty_cas = False  # a watched key changed: EXEC will fail
         self.soft_limit_since = 0.0
         self.throttled = False  # the client is not reading its replies (see pause_writing)
 
@@ -264,9 +275,11 @@ class Client(asyncio.Protocol):
             self._check_query_buffer()
 
     def _fast_path_ok(self) -> bool:
+        # While anyone is blocked, every command takes `execute`, which serves the blocked
+        # clients a command may have woken before the next command runs.
         server = self.server
-        return (self.authenticated and self.reply_mode == REPLY_ON
-                and not server.monitors and not server.pause_end)
+        return (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
+                and not server.monitors and not server.pause_end and not server.blocking.clients)
 
     def _record_slow(self, cmd: Command, argv: list[bytes], nsec: int) -> None:
         # Reached past server.slow_ns, the lower of the slow log's and the latency monitor's
@@ -310,12 +323,21 @@ class Client(asyncio.Protocol):
             # A monitor is a replica to Redis, and replicas may not touch the keyspace.
             self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
             return
+        if self.multi is not None and cmd.name not in _NOT_QUEUED:
+            if "no_multi" in cmd.flags:
+                self.reply_error(CommandError("ERR Command not allowed inside a transaction"), cmd)
+                return
+            self.multi.append((cmd, argv))
+            self.out.append(b"+QUEUED\r\n")
+            return
         if server.pause_end and not self.monitor and server.pause_blocks(self, cmd):
             self.pending = argv
             self.blocked = True
             server.paused_clients.append(self)
             return
         self.call(cmd, argv)
+        if server.blocking.ready:
+            server.blocking.serve_ready()
 
     def call(self, cmd: Command, argv: list[bytes]) -> None:
         """Run a command that passed its checks: time it, account it, queue its reply."""
@@ -328,6 +350,8 @@ class Client(asyncio.Protocol):
             reply = e
             cmd.failed_calls += 1
             server.count_error(e)
+        if self.blocked and self.pending is None:
+            self.pending = argv  # blocked on keys: re-run as it came, unless block() rewrote it
         elapsed = time.perf_counter_ns() - start
         cmd.calls += 1
         cmd.nsec += elapsed
@@ -348,6 +372,13 @@ class Client(asyncio.Protocol):
         """An error raised before the handler ran (unknown command, arity, auth)."""
         if cmd is not None:
             cmd.rejected_calls += 1
+            if cmd.name == "exec":  # execCommandAbort: a refused EXEC ends the transaction
+                self.discard_transaction()
+                text = str(err)
+                err = CommandError("EXECABORT Transaction discarded because of: "
+                                   + (text[4:] if text.startswith("ERR ") else text))
+        if self.multi is not None:
+            self.multi_error = True
         self.server.count_error(err)
         if self.reply_mode == REPLY_ON:
             self.out.append(self.encode(err))
@@ -381,6 +412,10 @@ class Client(asyncio.Protocol):
             cmd = lookup(argv)  # it passed execute()'s checks when it was parked
             assert cmd is not None
             self.call(cmd, argv)
+            if self.blocked:
+                return  # the resumed command blocks on keys
+            if self.server.blocking.ready:
+                self.server.blocking.serve_ready()
         self.process()
 
     def _check_query_buffer(self) -> None:
@@ -410,12 +445,20 @@ class Client(asyncio.Protocol):
         if self.monitor:
             self.monitor = False
             self.server.monitors.remove(self)
+        self.discard_transaction()
         self.select(0)
         self.set_protocol(2)
         self.name = b""
         self.reply_mode = REPLY_ON
         self.no_evict = False
         self.authenticated = not self.server.config["requirepass"]
+
+    def discard_transaction(self) -> None:
+        """Leave MULTI (if in it) and forget the watched keys (Redis's discardTransaction)."""
+        self.multi = None
+        self.multi_error = False
+        self.server.watches.unwatch(self)
+        self.dirty_cas = False
 
     def select(self, index: int) -> None:
         self.db = self.server.keyspace.dbs[index]
@@ -442,8 +485,12 @@ class Client(asyncio.Protocol):
         flags = ""
         if self.monitor:
             flags += "O"
+        if self.multi is not None:
+            flags += "x"
         if self.blocked:
             flags += "b"
+        if self.dirty_cas:
+            flags += "d"
         if self.closing:
             flags += "A"
         if self.no_evict:
@@ -454,13 +501,14 @@ class Client(asyncio.Protocol):
         """This client as one CLIENT LIST line."""
         now = time.time()
         qbuf = self.parser.pending()
+        multi = len(self.multi) if self.multi is not None else -1
         obl = sum(len(b) for b in self.out)
         oll = self.transport.get_write_buffer_size() if self.transport else 0
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
             f"idle={(self.server.keyspace.now - self.last_interaction) // 1000} flags={self.flags_string()} "
-            f"db={self.db.index} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free=0 "
+            f"db={self.db.index} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={obl} oll={oll} omem={oll} "
             f"tot-mem={qbuf + oll + 16384} events=r "
             f"cmd={self.last_command.name if self.last_command else 'NULL'} user=default redir=-1 resp={self.protocol}"

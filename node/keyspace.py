@@ -188,15 +188,13 @@ class Database:
 
     def flush(self) -> int:
         removed = len(self.data)
-        keys = list(self.data) if self.keyspace.on_modified else ()
+        for hook in self.keyspace.on_flushed:  # before: hooks look at what is being removed
+            hook(self)
         self.data = {}
         self.expires = {}
         self.access = {}
         self.freq = {}
         self._heap = []
-        for key in keys:
-            for hook in self.keyspace.on_modified:
-                hook(self, key)
         return removed
 
     def swap_contents(self, other: "Database") -> None:
@@ -205,6 +203,8 @@ class Database:
             mine = getattr(self, attr)
             setattr(self, attr, getattr(other, attr))
             setattr(other, attr, mine)
+        for hook in self.keyspace.on_swapped:
+            hook(self, other)
 
     # -- expiry ------------------------------------------------------------------------------
 
@@ -261,6 +261,10 @@ class Keyspace:
         self.lfu_decay_time = 1
         self.on_modified: list[KeyHook] = []
         self.on_expired: list[KeyHook] = []
+        # Whole-database events, so watchers need not hear of every key: a FLUSHDB/FLUSHALL
+        # (called before the keys go) and a SWAPDB (after).
+        self.on_flushed: list[Callable[[Database], None]] = []
+        self.on_swapped: list[Callable[[Database, Database], None]] = []
         self.dbs = [Database(i, self) for i in range(databases)]
 
     def tick(self) -> None:

@@ -21,11 +21,13 @@ from node import __version__
 from node.client import Client
 from node.config import Config, ConfigError
 from node.errors import CommandError
+from node.blocking import Blocking
 from node.keyspace import Keyspace
 from node.latency import LatencyMonitor
 from node.log import log
 from node.replies import Status
 from node.table import Command, all_commands
+from node.watches import Watches
 
 REDIS_VERSION = "7.0.15"
 
@@ -94,6 +96,8 @@ class Server:
         self.clients: dict[int, Client] = {}
         self.monitors: list[Client] = []
         self.paused_clients: list[Client] = []
+        self.blocking = Blocking(self)
+        self.watches = Watches(self.keyspace)
         self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
         self.pause_writes_only = False
         self.stats = Stats()
@@ -213,6 +217,9 @@ class Server:
             self.monitors.remove(client)
         if client in self.paused_clients:
             self.paused_clients.remove(client)
+        self.blocking.release(client)
+        if client.watched:
+            self.watches.unwatch(client)
 
     def check_output_limit(self, client: Client, pending: int) -> None:
         """Close a client whose unread replies pass its client-output-buffer-limit class."""

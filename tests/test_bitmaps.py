@@ -98,7 +98,7 @@ def test_setbit_on_expired_key_starts_fresh(both, r, o):
 def test_setbit_unchanged_bit_is_not_a_write(both, r, o):
     if isinstance(reply_of(r, "WATCH", "probe"), tuple):
         pytest.skip("the node has no WATCH yet")
-    both("SET", "k", "\x80")
+    both("SET", "k", b"\x80")
     for client in (r, o):
         with client.pipeline(transaction=True) as pipe:
             pipe.watch("k")

@@ -5,5 +5,5 @@ Importing this package registers every command in `node.table.COMMANDS`.
 
 from node.commands import (  # noqa: F401
     bitmaps, client, command, config, connection, debug, info, keys, latency, lcs, memory,
-    monitor, server, slowlog, strings,
+    monitor, server, slowlog, strings, transactions,
 )

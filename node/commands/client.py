@@ -6,8 +6,8 @@ A connection describes itself with `ctx.describe()` (one CLIENT LIST line) and i
 its reply first. PAUSE parks other clients' commands in `Client.execute` until
 `Server.unpause` resumes them; REPLY's OFF and SKIP are honoured in `Client.call`.
 
-Tracking (CLIENT TRACKING, CACHING, GETREDIR, TRACKINGINFO) and CLIENT UNBLOCK belong with
-client-side caching and the blocking commands; they are not registered here.
+Tracking (CLIENT TRACKING, CACHING, GETREDIR, TRACKINGINFO) belongs with client-side caching;
+it is not registered here. UNBLOCK ends a wait on keys (node/blocking.py), not a pause.
 """
 
 from __future__ import annotations
@@ -236,6 +236,23 @@ def client_list(ctx: Any, argv: list[bytes]) -> Verbatim:
          summary="Get the current connection name")
 def client_getname(ctx: Any, argv: list[bytes]) -> bytes | None:
     return ctx.name or None
+
+
+@command("client|unblock", -3, "admin noscript loading stale", group="connection",
+         since="5.0.0", complexity="O(log N) where N is the number of client connections",
+         summary="Unblock a client blocked in a blocking command from a different connection")
+def client_unblock(ctx: Any, argv: list[bytes]) -> int:
+    if len(argv) > 4:  # addReplySubcommandSyntaxError
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for 'unblock'. "
+                           "Try CLIENT HELP.")
+    error = False
+    if len(argv) == 4:
+        reason = argv[3].lower()
+        if reason not in (b"timeout", b"error"):
+            raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+        error = reason == b"error"
+    target = ctx.server.clients.get(parse_int(argv[2]))
+    return int(target is not None and ctx.server.blocking.unblock(target, error))
 
 
 @command("client|unpause", 2, "admin noscript loading stale", group="connection",

@@ -116,9 +116,10 @@ def _clients(server: Any) -> Fields:
         ("client_recent_max_input_buffer", max((c.parser.pending() for c in clients), default=0)),
         ("client_recent_max_output_buffer",
          max((sum(len(b) for b in c.out) for c in clients), default=0)),
-        ("blocked_clients", sum(1 for c in clients if c.blocked)),
+        # Paused clients are not counted, as Redis leaves out BLOCKED_POSTPONE.
+        ("blocked_clients", len(server.blocking)),
         ("tracking_clients", 0),
-        ("clients_in_timeout_table", 0),
+        ("clients_in_timeout_table", server.blocking.timed_count()),
     ]
 
 

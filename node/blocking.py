@@ -1,0 +1,230 @@
+"""Clients blocked on keys (BLPOP, BLMOVE, BZPOPMIN, XREAD BLOCK, ...) and how they are served.
+
+A blocking handler first tries to serve; when there is nothing, it returns `block(...)`, which
+parks the client on its keys: `blocked` is set, the command stays in `client.pending` and the
+rest of the client's pipeline waits in its parser. Clients wait per (db, key) in arrival order.
+
+Serving re-runs the parked command, as Redis 7.2 does (7.0 has one serving function per type;
+re-running keeps each command's logic in one handler). A key change reaches us through the
+keyspace's `on_modified` hook, registered only while someone is blocked, so blocking costs
+nothing when unused. The changed key is only marked ready there; `serve_ready` runs after the
+whole command (or the whole MULTI/EXEC) that changed it, and re-runs, in arrival order, the
+command of every client waiting on that key for which `wake(value)` holds. A re-run that finds
+nothing calls `block` again, which leaves the client where it was. A served client's reply is
+written at once and the rest of its pipeline runs on the next loop iteration.
+
+While any client is blocked, `Client` sends every command through its full path, which calls
+`serve_ready` after each one, so a pipelined `LPUSH k x` `LPOP k` serves the waiter first, as
+in Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable
+
+from node.errors import CommandError
+from node.numbers import parse_float, parse_int
+from node.replies import NO_REPLY
+from node.table import lookup
+
+if TYPE_CHECKING:
+    from node.client import Client
+    from node.keyspace import Database
+    from node.server import Server
+
+Wake = Callable[[Any], bool]
+LLONG_MAX = 2**63 - 1
+NOT_FLOAT = "ERR timeout is not a float or out of range"
+NOT_INTEGER = "ERR timeout is not an integer or out of range"
+UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+
+def _checked(ms: float | int, now_ms: int) -> int:
+    if ms < 0:
+        raise CommandError("ERR timeout is negative")
+    if ms > LLONG_MAX - now_ms:
+        raise CommandError("ERR timeout is out of range")
+    return int(ms)
+
+
+def parse_timeout(arg: bytes, now_ms: int = 0) -> int:
+    """A timeout in seconds (BLPOP, BZPOPMIN, ...) as milliseconds; 0 means forever."""
+    seconds = parse_float(arg, NOT_FLOAT)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        raise CommandError(NOT_FLOAT)
+    return _checked(seconds * 1000.0, now_ms)
+
+
+def parse_timeout_ms(arg: bytes, now_ms: int = 0) -> int:
+    """A timeout in milliseconds (XREAD BLOCK); 0 means forever."""
+    return _checked(parse_int(arg, NOT_INTEGER), now_ms)
+
+
+class Wait:
+    """Why and until when one client is blocked."""
+
+    __slots__ = ("keys", "wake", "timeout_reply", "timer")
+
+    def __init__(self, keys: list[tuple[int, bytes]], wake: Wake, timeout_reply: Any,
+                 timer: asyncio.TimerHandle | None) -> None:
+        self.keys = keys
+        self.wake = wake
+        self.timeout_reply = timeout_reply
+        self.timer = timer
+
+
+class Blocking:
+    """Every client blocked on keys in one server, and the keys made ready for them."""
+
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+        self.waiting: dict[tuple[int, bytes], deque[Client]] = {}
+        self.ready: dict[tuple[int, bytes], None] = {}  # an ordered set
+        self.clients: dict[Client, Wait] = {}
+        self._hooked = False
+
+    def __len__(self) -> int:
+        return len(self.clients)
+
+    def timed_count(self) -> int:
+        """Blocked clients with a deadline (INFO's clients_in_timeout_table)."""
+        return sum(1 for wait in self.clients.values() if wait.timer is not None)
+
+    # -- parking and unparking ---------------------------------------------------------------
+
+    def park(self, client: "Client", keys: list[bytes], timeout_ms: int, timeout_reply: Any,
+             wake: Wake, argv: list[bytes] | None) -> None:
+        index = client.db.index
+        entries = list(dict.fromkeys((index, key) for key in keys))
+        for entry in entries:
+            queue = self.waiting.get(entry)
+            if queue is None:
+                queue = self.waiting[entry] = deque()
+            queue.append(client)
+        timer = None
+        if timeout_ms:
+            timer = asyncio.get_running_loop().call_later(
+                timeout_ms / 1000.0, self._timed_out, client)
+        self.clients[client] = Wait(entries, wake, timeout_reply, timer)
+        client.blocked = True
+        if argv is not None:
+            client.pending = argv
+        if not self._hooked:
+            ks = self.server.keyspace
+            ks.on_modified.append(self._modified)
+            ks.on_swapped.append(self._swapped)
+            self._hooked = True
+
+    def release(self, client: "Client") -> Wait | None:
+        """Forget a blocked client (served, timed out, unblocked or gone)."""
+        wait = self.clients.pop(client, None)
+        if wait is None:
+            return None
+        for entry in wait.keys:
+            queue = self.waiting.get(entry)
+            if queue is not None:
+                try:
+                    queue.remove(client)
+                except ValueError:
+                    pass
+                if not queue:
+                    del self.waiting[entry]
+        if wait.timer is not None:
+            wait.timer.cancel()
+        if not self.clients and self._hooked:
+            ks = self.server.keyspace
+            ks.on_modified.remove(self._modified)
+            ks.on_swapped.remove(self._swapped)
+            self._hooked = False
+            self.ready.clear()
+        return wait
+
+    def finish(self, client: "Client", reply: Any) -> None:
+        """Unblock `client` with `reply` and let the rest of its pipeline run."""
+        self.release(client)
+        client.blocked = False
+        client.pending = None
+        client.write(reply)
+        client.flush()
+        if not client.closing:
+            asyncio.get_running_loop().call_soon(client.process)
+
+    def _timed_out(self, client: "Client") -> None:
+        wait = self.clients.get(client)
+        if wait is not None:
+            wait.timer = None
+            self.finish(client, wait.timeout_reply)
+
+    def unblock(self, client: "Client", error: bool) -> bool:
+        """CLIENT UNBLOCK: end the wait as a timeout would, or with an UNBLOCKED error."""
+        wait = self.clients.get(client)
+        if wait is None:
+            return False
+        self.finish(client, CommandError(UNBLOCKED) if error else wait.timeout_reply)
+        return True
+
+    # -- readiness ---------------------------------------------------------------------------
+
+    def _modified(self, db: "Database", key: bytes) -> None:
+        entry = (db.index, key)
+        if entry in self.waiting:
+            self.ready[entry] = None
+
+    def _swapped(self, a: "Database", b: "Database") -> None:
+        # Clients stay on their db index, so what they wait for may now be there.
+        for entry in self.waiting:
+            if entry[0] in (a.index, b.index):
+                self.ready[entry] = None
+
+    def serve_ready(self) -> None:
+        """Re-run the commands of clients waiting on keys that changed (see module doc)."""
+        dbs = self.server.keyspace.dbs
+        while self.ready:
+            entry = next(iter(self.ready))
+            del self.ready[entry]
+            queue = self.waiting.get(entry)
+            if not queue:
+                continue
+            db = dbs[entry[0]]
+            for client in list(queue):
+                wait = self.clients.get(client)
+                if wait is None:
+                    continue
+                value = db.peek(entry[1])
+                if value is None:
+                    break  # emptied by an earlier waiter: the rest keep waiting
+                if not wait.wake(value):
+                    continue
+                self._rerun(client)
+
+    def _rerun(self, client: "Client") -> None:
+        argv = client.pending
+        cmd = lookup(argv) if argv is not None else None
+        if cmd is None:  # cannot happen: the command passed its checks when it was parked
+            self.finish(client, CommandError("ERR blocked command vanished"))
+            return
+        try:
+            reply = cmd.handler(client, argv)  # type: ignore[misc]
+        except CommandError as e:
+            reply = e
+        if reply is NO_REPLY and client in self.clients:
+            return  # nothing for it after all: still blocked, in place
+        self.finish(client, reply)
+
+
+def block(ctx: "Client", keys: list[bytes], timeout_ms: int, timeout_reply: Any, wake: Wake,
+          argv: list[bytes] | None = None) -> Any:
+    """Park `ctx` on `keys` until one of them can serve it; see the module docstring.
+
+    Returns NO_REPLY (the reply comes later), or `timeout_reply` at once where Redis does not
+    block (inside MULTI/EXEC).
+    """
+    if ctx.in_exec:
+        return timeout_reply
+    blocking = ctx.server.blocking
+    if ctx in blocking.clients:
+        return NO_REPLY  # a re-run that found nothing: keep the place in every queue
+    blocking.park(ctx, keys, timeout_ms, timeout_reply, wake, argv)
+    return NO_REPLY
