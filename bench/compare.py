@@ -37,16 +37,40 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER_CPU = 0
 CLIENT_CPU = 1
 SERVERS = ("redis", "slotkv")
-DEFAULT_WORKLOADS = ("set", "get", "incr", "mset")
+STRING_WORKLOADS = ("set", "get", "incr", "mset")
+TYPE_WORKLOADS = ("lpush", "rpop", "sadd", "hset", "zadd", "lrange_100", "xadd")
+DEFAULT_WORKLOADS = STRING_WORKLOADS + TYPE_WORKLOADS
 PIPELINE = 16
 
-# The issue's targets: (mode, metric) -> (comparison, bound). "ops" is slotkv/redis ops/s
-# (higher is better), "cpu" is slotkv/redis server CPU per request (lower is better).
+# The issues' targets: (mode, metric) -> (comparison, bound), per workload group. "ops" is
+# slotkv/redis ops/s (higher is better), "cpu" is slotkv/redis server CPU per request (lower
+# is better). The node foundation set the string targets; the data types issue asks for
+# at least 0.4x pipelined for each data type workload.
 TARGETS: dict[tuple[str, str], tuple[str, float]] = {
     ("pipelined", "ops"): (">=", 0.5),
     ("unpipelined", "ops"): (">=", 0.9),
     ("pipelined", "cpu"): ("<=", 2.5),
 }
+TYPE_TARGETS: dict[tuple[str, str], tuple[str, float]] = {
+    ("pipelined", "ops"): (">=", 0.4),
+}
+
+
+# Workloads this redis-benchmark (7.0) has no `-t` test for: run as a custom command, which
+# redis-benchmark labels with the command line (parse_benchmark_csv's single-result case).
+CUSTOM_WORKLOADS: dict[str, list[str]] = {
+    "xadd": ["XADD", "bench:stream", "*", "field", "value"],
+}
+
+
+def workload_args(workload: str) -> list[str]:
+    """redis-benchmark arguments that select one workload."""
+    return CUSTOM_WORKLOADS.get(workload) or ["-t", workload]
+
+
+def target_for(workload: str, mode: str, metric: str) -> tuple[str, float] | None:
+    targets = TYPE_TARGETS if workload in TYPE_WORKLOADS else TARGETS
+    return targets.get((mode, metric))
 MEMORY_TARGET = ("<=", 3.0)
 
 
@@ -272,9 +296,10 @@ def run_benchmark(server: Server, pinning: Pinning, mode: Mode, workload: str, r
                   keyspace: int | None) -> Run:
     run = Run(server.name, mode.name, workload, rep, mode.requests)
     argv = pinning.client(["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port),
-                           "-n", str(mode.requests), *mode.flags(), "-t", workload, "--csv"])
+                           "-n", str(mode.requests), *mode.flags(), "--csv"])
     if keyspace:
         argv += ["-r", str(keyspace)]
+    argv += workload_args(workload)  # a custom command must come last
     # Generous: a server that stops answering must not hang the whole benchmark.
     timeout = 60 + mode.requests / 1000
     try:
@@ -307,14 +332,18 @@ def warm_up(servers: dict[str, Server], pinning: Pinning, workloads: list[str], 
             requests: int) -> None:
     """One short unmeasured pass per server, so first-run effects (imports, allocator growth,
     the first connections) do not land in the first measured repetition."""
+    standard = [w for w in workloads if w not in CUSTOM_WORKLOADS]
+    selections = ([["-t", ",".join(standard)]] if standard else []) + [
+        CUSTOM_WORKLOADS[w] for w in workloads if w in CUSTOM_WORKLOADS]
     for name in SERVERS:
-        argv = pinning.client(["redis-benchmark", "-h", "127.0.0.1", "-p", str(servers[name].port),
-                               "-n", str(requests), "-c", str(clients), "-P", str(PIPELINE),
-                               "-t", ",".join(workloads), "--csv"])
-        try:
-            subprocess.run(argv, capture_output=True, timeout=60 + requests / 1000)
-        except subprocess.TimeoutExpired:
-            progress(f"warm-up against {name} timed out")
+        for selection in selections:
+            argv = pinning.client(["redis-benchmark", "-h", "127.0.0.1",
+                                   "-p", str(servers[name].port), "-n", str(requests),
+                                   "-c", str(clients), "-P", str(PIPELINE), "--csv", *selection])
+            try:
+                subprocess.run(argv, capture_output=True, timeout=60 + requests / 1000)
+            except subprocess.TimeoutExpired:
+                progress(f"warm-up against {name} timed out")
 
 
 def measure_throughput(servers: dict[str, Server], pinning: Pinning, modes: list[Mode],
@@ -392,8 +421,8 @@ def summarize(runs: list[Run], modes: list[Mode], workloads: list[str]) -> list[
             us = {name: median_or_none([r.us_per_req for r in mine[name]]) for name in SERVERS}
             ops_ratio = ratio(ops["slotkv"], ops["redis"])
             cpu_ratio = ratio(us["slotkv"], us["redis"])
-            ops_t = TARGETS.get((mode.name, "ops"))
-            cpu_t = TARGETS.get((mode.name, "cpu"))
+            ops_t = target_for(workload, mode.name, "ops")
+            cpu_t = target_for(workload, mode.name, "cpu")
             rows.append(Row(workload, mode.name, mode.describe(), ops["redis"], ops["slotkv"],
                             ops_ratio, f"{ops_t[0]}{ops_t[1]}" if ops_t else None,
                             verdict(ops_ratio, ops_t), us["redis"], us["slotkv"], cpu_ratio,
@@ -539,25 +568,33 @@ def render_targets(rows: list[Row], mem: dict[str, Any] | None) -> str:
     checks = [("pipelined", "ops", "pipelined ops/s ratio"),
               ("unpipelined", "ops", "unpipelined ops/s ratio"),
               ("pipelined", "cpu", "pipelined CPU/request ratio")]
-    for mode, metric, label in checks:
-        mine = [r for r in rows if r.mode == mode]
-        if not mine:
-            continue
-        op, bound = TARGETS[(mode, metric)]
-        values = [(r.ops_ratio if metric == "ops" else r.cpu_ratio, r.workload) for r in mine]
-        present = [v for v in values if v[0] is not None]
-        if len(present) < len(values):
-            result, worst = "n/a", "some workloads have no figure"
-        else:
-            value, workload = (min if op == ">=" else max)(present)
-            result = verdict(value, (op, bound)) or "n/a"
-            worst = f"worst {workload} {value:.2f}"
-        lines.append(f"  {label + ' ' + op + ' ' + str(bound):<40} {result}  ({worst})")
+    groups = [(TARGETS, "strings", [r for r in rows if r.workload not in TYPE_WORKLOADS]),
+              (TYPE_TARGETS, "data types", [r for r in rows if r.workload in TYPE_WORKLOADS])]
+    for targets, group, rows_of_group in groups:
+        for mode, metric, label in checks:
+            mine = [r for r in rows_of_group if r.mode == mode]
+            if mine and (mode, metric) in targets:
+                lines.append(_target_line(mine, metric, targets[(mode, metric)],
+                                          f"{group}: {label}"))
     if mem is not None:
         op, bound = MEMORY_TARGET
-        lines.append(f"  {'memory per key ratio ' + op + ' ' + str(bound):<40} {mem['verdict']}  "
+        lines.append(f"  {'memory per key ratio ' + op + ' ' + str(bound):<52} {mem['verdict']}  "
                      f"({fmt(mem['ratio'], '.2f')})")
     return "\n".join(lines)
+
+
+def _target_line(mine: list[Row], metric: str, target: tuple[str, float], label: str) -> str:
+    """One target over rows: PASS only if the worst workload meets it."""
+    op, bound = target
+    values = [(r.ops_ratio if metric == "ops" else r.cpu_ratio, r.workload) for r in mine]
+    present = [v for v in values if v[0] is not None]
+    if len(present) < len(values):
+        result, worst = "n/a", "some workloads have no figure"
+    else:
+        value, workload = (min if op == ">=" else max)(present)
+        result = verdict(value, (op, bound)) or "n/a"
+        worst = f"worst {workload} {value:.2f}"
+    return f"  {label + ' ' + op + ' ' + str(bound):<52} {result}  ({worst})"
 
 
 def version_of(argv: list[str]) -> str:
@@ -582,7 +619,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reps", type=int, default=None,
                    help="repetitions of each run, the median is reported (default 3; 1 with --quick)")
     p.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
-                   help="redis-benchmark tests, comma-separated (default set,get,incr,mset)")
+                   help="redis-benchmark tests, comma-separated (default: the string ones "
+                        "set,get,incr,mset and the data type ones "
+                        "lpush,rpop,sadd,hset,zadd,lrange_100,xadd)")
     p.add_argument("--modes", default="pipelined,unpipelined,single",
                    help="pipelined (-P 16 -c N), unpipelined (-c N), single (-c 1); default all")
     p.add_argument("--keyspace", "-r", type=int, default=None,

@@ -40,7 +40,7 @@ def tiny_run(tmp_path_factory):
     out_json = tmp_path_factory.mktemp("bench") / "out.json"
     proc = subprocess.run(
         [sys.executable, SCRIPT, "--quick", "--requests", "2000", "--memory-keys", "2000",
-         "--json", str(out_json)],
+         "--workloads", ",".join(WORKLOADS), "--json", str(out_json)],
         cwd=ROOT, capture_output=True, text=True, timeout=120)
     return proc, out_json
 
@@ -76,8 +76,9 @@ def test_tiny_run_prints_memory_lines_and_targets(tiny_run):
         assert m.group(4) in ("2000", "unknown")
     assert re.search(r"^memory ratio slotkv/redis: (n/a|-?[0-9.]+ (PASS|MISS)) \(<=3\.0\)",
                      proc.stdout, re.M), proc.stdout
-    for label in ("pipelined ops/s ratio >= 0.5", "unpipelined ops/s ratio >= 0.9",
-                  "pipelined CPU/request ratio <= 2.5", "memory per key ratio <= 3.0"):
+    for label in ("strings: pipelined ops/s ratio >= 0.5",
+                  "strings: unpipelined ops/s ratio >= 0.9",
+                  "strings: pipelined CPU/request ratio <= 2.5", "memory per key ratio <= 3.0"):
         assert re.search(rf"^  {re.escape(label)}\s+(PASS|MISS|n/a)", proc.stdout, re.M), label
 
 
@@ -156,3 +157,11 @@ def test_verdicts_and_ratios(compare):
     assert compare.ratio(3.0, 2.0) == 1.5
     assert compare.median_or_none([3.0, None, 1.0, 2.0]) == 2.0
     assert compare.median_or_none([None]) is None
+
+
+def test_workloads_redis_benchmark_lacks_run_as_custom_commands(compare):
+    assert compare.workload_args("lpush") == ["-t", "lpush"]
+    assert compare.workload_args("xadd")[0] == "XADD"
+    assert set(compare.TYPE_WORKLOADS) <= set(compare.DEFAULT_WORKLOADS)
+    assert compare.target_for("zadd", "pipelined", "ops") == (">=", 0.4)
+    assert compare.target_for("set", "pipelined", "ops") == (">=", 0.5)
