@@ -9,9 +9,10 @@ re-running keeps each command's logic in one handler). A key change reaches us t
 keyspace's `on_modified` hook, registered only while someone is blocked, so blocking costs
 nothing when unused. The changed key is only marked ready there; `serve_ready` runs after the
 whole command (or the whole MULTI/EXEC) that changed it, and re-runs, in arrival order, the
-command of every client waiting on that key for which `wake(value)` holds. A re-run that finds
-nothing calls `block` again, which leaves the client where it was. A served client's reply is
-written at once and the rest of its pipeline runs on the next loop iteration.
+command of every client waiting on that key for which `wake(value)` holds (`wake(None)` when
+the key is gone, FLUSHDB included: true only for XREADGROUP, which Redis then fails). A re-run
+that finds nothing calls `block` again, which leaves the client where it was. A served client's
+reply is written at once and the rest of its pipeline runs on the next loop iteration.
 
 While any client is blocked, `Client` sends every command through its full path, which calls
 `serve_ready` after each one, so a pipelined `LPUSH k x` `LPOP k` serves the waiter first, as
@@ -25,7 +26,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
 from node.errors import CommandError
-from node.numbers import parse_float, parse_int
+from node.numbers import parse_int, parse_long_double
 from node.replies import NO_REPLY
 from node.table import lookup
 
@@ -36,30 +37,37 @@ if TYPE_CHECKING:
 
 Wake = Callable[[Any], bool]
 LLONG_MAX = 2**63 - 1
-NOT_FLOAT = "ERR timeout is not a float or out of range"
-NOT_INTEGER = "ERR timeout is not an integer or out of range"
+NEGATIVE = "ERR timeout is negative"
+# Past this a wait is forever in practice (Redis's deadline would overflow anyway); it also
+# keeps the event loop's timer arithmetic in range.
+TIMER_MAX_MS = 10 * 365 * 86400 * 1000
 UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
 
-def _checked(ms: float | int, now_ms: int) -> int:
-    if ms < 0:
-        raise CommandError("ERR timeout is negative")
-    if ms > LLONG_MAX - now_ms:
-        raise CommandError("ERR timeout is out of range")
-    return int(ms)
+def parse_timeout(arg: bytes) -> int:
+    """A timeout in seconds (BLPOP, BZPOPMIN, ...) as milliseconds; 0 means forever.
+
+    As Redis 7.0's getTimeoutFromObjectOrReply: strtold (hex and `inf` included), times 1000,
+    cast to long long, which truncates toward zero (`-0.0001` is 0) and turns anything out of
+    range (inf, 1e16 seconds) into LLONG_MIN, "negative".
+    """
+    seconds = parse_long_double(arg)
+    if seconds is None:
+        raise CommandError("ERR timeout is not a float or out of range")
+    if seconds.__class__ is float:  # +-inf
+        raise CommandError(NEGATIVE)
+    ms = int(seconds * 1000)
+    if ms < 0 or ms > LLONG_MAX:
+        raise CommandError(NEGATIVE)
+    return ms
 
 
-def parse_timeout(arg: bytes, now_ms: int = 0) -> int:
-    """A timeout in seconds (BLPOP, BZPOPMIN, ...) as milliseconds; 0 means forever."""
-    seconds = parse_float(arg, NOT_FLOAT)
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
-        raise CommandError(NOT_FLOAT)
-    return _checked(seconds * 1000.0, now_ms)
-
-
-def parse_timeout_ms(arg: bytes, now_ms: int = 0) -> int:
+def parse_timeout_ms(arg: bytes) -> int:
     """A timeout in milliseconds (XREAD BLOCK); 0 means forever."""
-    return _checked(parse_int(arg, NOT_INTEGER), now_ms)
+    ms = parse_int(arg, "ERR timeout is not an integer or out of range")
+    if ms < 0:
+        raise CommandError(NEGATIVE)
+    return ms
 
 
 class Wait:
@@ -104,7 +112,7 @@ class Blocking:
                 queue = self.waiting[entry] = deque()
             queue.append(client)
         timer = None
-        if timeout_ms:
+        if 0 < timeout_ms < TIMER_MAX_MS:
             timer = asyncio.get_running_loop().call_later(
                 timeout_ms / 1000.0, self._timed_out, client)
         self.clients[client] = Wait(entries, wake, timeout_reply, timer)
@@ -115,6 +123,7 @@ class Blocking:
             ks = self.server.keyspace
             ks.on_modified.append(self._modified)
             ks.on_swapped.append(self._swapped)
+            ks.on_flushed.append(self._flushed)
             self._hooked = True
 
     def release(self, client: "Client") -> Wait | None:
@@ -137,6 +146,7 @@ class Blocking:
             ks = self.server.keyspace
             ks.on_modified.remove(self._modified)
             ks.on_swapped.remove(self._swapped)
+            ks.on_flushed.remove(self._flushed)
             self._hooked = False
             self.ready.clear()
         return wait
@@ -172,6 +182,17 @@ class Blocking:
         if entry in self.waiting:
             self.ready[entry] = None
 
+    def key_ready(self, db: "Database", key: bytes) -> None:
+        """signalKeyAsReady: re-run the waiters of `key` although its value did not change
+        (XGROUP DESTROY: blocked XREADGROUPs answer NOGROUP)."""
+        self._modified(db, key)
+
+    def _flushed(self, db: "Database") -> None:
+        # The keys are about to go: waiters that care (XREADGROUP) hear of it via wake(None).
+        for entry in self.waiting:
+            if entry[0] == db.index:
+                self.ready[entry] = None
+
     def _swapped(self, a: "Database", b: "Database") -> None:
         # Clients stay on their db index, so what they wait for may now be there.
         for entry in self.waiting:
@@ -192,10 +213,9 @@ class Blocking:
                 wait = self.clients.get(client)
                 if wait is None:
                     continue
-                value = db.peek(entry[1])
-                if value is None:
-                    break  # emptied by an earlier waiter: the rest keep waiting
-                if not wait.wake(value):
+                # None when the key is gone (emptied, deleted): only a waiter whose wake
+                # accepts that (XREADGROUP, which then fails) is re-run; the rest keep waiting.
+                if not wait.wake(db.peek(entry[1])):
                     continue
                 self._rerun(client)
 
@@ -209,6 +229,8 @@ class Blocking:
             reply = cmd.handler(client, argv)  # type: ignore[misc]
         except CommandError as e:
             reply = e
+        except Exception as e:
+            reply = self.server.internal_error(cmd, e)
         if reply is NO_REPLY and client in self.clients:
             return  # nothing for it after all: still blocked, in place
         self.finish(client, reply)

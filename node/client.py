@@ -227,6 +227,8 @@ class Client(asyncio.Protocol):
                             reply = e
                             cmd.failed_calls += 1
                             server.count_error(e)
+                        except Exception as e:
+                            reply = server.internal_error(cmd, e)
                         now = clock()
                         elapsed = now - t_prev
                         t_prev = now
@@ -350,6 +352,8 @@ class Client(asyncio.Protocol):
             reply = e
             cmd.failed_calls += 1
             server.count_error(e)
+        except Exception as e:
+            reply = server.internal_error(cmd, e)
         if self.blocked and self.pending is None:
             self.pending = argv  # blocked on keys: re-run as it came, unless block() rewrote it
         elapsed = time.perf_counter_ns() - start

@@ -16,7 +16,9 @@ from typing import Any, Callable
 import hiredis
 
 from node.errors import CommandError, ProtocolError
-from node.replies import NULL_ARRAY, Push, SetReply, Status, Verbatim, format_double
+from node.replies import (
+    NULL_ARRAY, DoubleText, Push, SetReply, Status, Verbatim, format_double,
+)
 
 # Redis refuses inline lines longer than this (PROTO_INLINE_MAX_SIZE).
 INLINE_MAX = 64 * 1024
@@ -569,7 +571,10 @@ def _str(v: str) -> bytes:
 
 def _make_encoder(resp3: bool) -> Encoder:
     def enc_list(v: list | tuple) -> bytes:
-        return b"*%d\r\n%b" % (len(v), b"".join([encode(x) for x in v]))
+        # Plain bulk strings (LRANGE, MGET, HGETALL ...) inline: about twice as fast.
+        return b"*%d\r\n%b" % (len(v), b"".join([
+            BULK_HEADERS[len(x)] + x + b"\r\n" if x.__class__ is bytes and len(x) < 8192
+            else encode(x) for x in v]))
 
     if resp3:
 
@@ -581,6 +586,9 @@ def _make_encoder(resp3: bool) -> Encoder:
 
         def enc_float(v: float) -> bytes:
             return b",%b\r\n" % format_double(v)
+
+        def enc_double_text(v: bytes) -> bytes:
+            return b",%b\r\n" % v
 
         def enc_dict(v: dict) -> bytes:
             parts = [b"%%%d\r\n" % len(v)]
@@ -612,6 +620,8 @@ def _make_encoder(resp3: bool) -> Encoder:
         def enc_float(v: float) -> bytes:
             return _bulk(format_double(v))
 
+        enc_double_text = _bulk
+
         def enc_dict(v: dict) -> bytes:
             parts = [b"*%d\r\n" % (2 * len(v))]
             for k, x in v.items():
@@ -635,6 +645,7 @@ def _make_encoder(resp3: bool) -> Encoder:
         type(None): enc_none,
         bool: enc_bool,
         float: enc_float,
+        DoubleText: enc_double_text,
         list: enc_list,
         tuple: enc_list,
         dict: enc_dict,

@@ -41,7 +41,9 @@ import re
 from collections import OrderedDict
 from typing import Any, Callable
 
-from node.errors import CommandError
+from node.errors import SYNTAX, CommandError
+from node.glob import glob_matcher
+from node.numbers import parse_int
 
 INVALID_CURSOR = "ERR invalid cursor"
 
@@ -67,6 +69,26 @@ def parse_cursor(arg: bytes) -> int:
     if value >= _ULONG:
         raise CommandError(INVALID_CURSOR)
     return (-value) % _ULONG if m.group(1) == b"-" else value
+
+
+def scan_options(argv: list[bytes], start: int) -> tuple[int, Callable[[bytes], bool] | None]:
+    """COUNT and MATCH from `argv[start:]` for HSCAN, SSCAN and ZSCAN (scanGenericCommand's
+    parsing, which refuses TYPE for them): (count, a test for MATCH or None for all)."""
+    count = 10
+    match = None
+    i, n = start, len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        if opt == b"count" and i + 1 < n:
+            count = parse_int(argv[i + 1])
+            if count < 1:
+                raise CommandError(SYNTAX)
+        elif opt == b"match" and i + 1 < n:
+            match = None if argv[i + 1] == b"*" else glob_matcher(argv[i + 1])
+        else:
+            raise CommandError(SYNTAX)
+        i += 2
+    return count, match
 
 
 class _Snapshot:

@@ -12,9 +12,15 @@ Redis digit for digit (`10.5 + 0.1` is `10.6`, not `10.59999999999999964`).
 from __future__ import annotations
 
 import re
+import sys
 from fractions import Fraction
 
 from node.errors import NOT_FLOAT, NOT_INTEGER, CommandError
+
+# `%.17Lf` of a long double near LDBL_MAX has ~4950 digits, past Python's default cap of 4300
+# on int <-> str conversions; every integer text parsed from clients is length-checked first.
+if 0 < sys.get_int_max_str_digits() < 6000:
+    sys.set_int_max_str_digits(6000)
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -94,3 +100,44 @@ class LongDouble:
         if neg and text != "0":
             text = "-" + text
         return text.encode()
+
+
+# strtold's syntax: decimal or hexadecimal (with an optional binary exponent).
+_LD_DEC = re.compile(rb"[-+]?([0-9]*)\.?([0-9]*)(?:[eE]([-+]?[0-9]+))?\Z")
+_LD_HEX = re.compile(rb"[-+]?0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)(?:[pP]([-+]?[0-9]+))?\Z")
+_LD_INF = (b"inf", b"+inf", b"-inf", b"infinity", b"+infinity", b"-infinity")
+LD_OVERFLOW = Fraction(2) ** 16384       # the first value past LDBL_MAX
+_LD_UNDERFLOW = Fraction(2) ** -16446     # half the smallest subnormal: rounds to zero
+_MAX_LONG_DOUBLE_CHARS = 5 * 1024
+_SPACES = b" \t\n\v\f\r"
+
+
+def parse_long_double(arg: bytes) -> Fraction | float | None:
+    """string2ld: `arg` as strtold reads it, rounded to a long double (exactly, as a Fraction;
+    a float for +-inf), or None where Redis refuses it (junk, NaN, overflow, underflow to 0)."""
+    if not arg or len(arg) >= _MAX_LONG_DOUBLE_CHARS or arg[0] in _SPACES:
+        return None
+    text = arg
+    if text.lower() in _LD_INF:
+        return float("-inf") if text[0] == 45 else float("inf")
+    m = _LD_HEX.match(text)
+    base, digit_bits, span = 2, 4, 16600  # span: a binary exponent surely out of range
+    if m is None:
+        m = _LD_DEC.match(text)
+        base, digit_bits, span = 10, 1, 5000
+        if m is None:
+            return None
+    whole, frac, exp = m.groups()
+    if not whole and not frac:
+        return None
+    mant = int((whole + frac) or b"0", 16 if base == 2 else 10)
+    if mant == 0:
+        return Fraction(0)
+    power = int(exp or 0) - digit_bits * len(frac)
+    # Refuse far out of range before building a huge exact number (`1e999999999`).
+    if not -span < power + digit_bits * len(whole) < span:
+        return None
+    value = LongDouble.round(Fraction(mant) * Fraction(base) ** power)
+    if abs(value) >= LD_OVERFLOW or abs(value) < _LD_UNDERFLOW:
+        return None
+    return -value if text[0] == 45 else value

@@ -29,6 +29,13 @@ class Verbatim(bytes):
     __slots__ = ()
 
 
+class DoubleText(bytes):
+    """A double the command formatted itself (GEOPOS's coordinates): a RESP3 double with this
+    text, a bulk string in RESP2."""
+
+    __slots__ = ()
+
+
 class Push(list):
     """An out-of-band push message (RESP3 `>`); RESP2 clients get a plain array."""
 

@@ -13,6 +13,7 @@ import resource
 import signal
 import socket
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -285,6 +286,17 @@ class Server:
             m.write(line)
             m.flush()
 
+    def internal_error(self, cmd: Command, exc: Exception) -> CommandError:
+        """A handler raised something that is not a command error (a bug): log it with its
+        traceback and answer that one command with an error, keeping the connection and the
+        server up, as a crash of one command must not take every client down."""
+        cmd.failed_calls += 1
+        self.log("warning", f"Internal error in '{cmd.name}': "
+                 + "".join(traceback.format_exception(exc)).rstrip())
+        err = CommandError(f"ERR internal error in '{cmd.name}': {type(exc).__name__}")
+        self.count_error(err)
+        return err
+
     def count_error(self, err: CommandError) -> None:
         prefix = str(err).split(" ", 1)[0]
         self.stats.errors[prefix] = self.stats.errors.get(prefix, 0) + 1
@@ -318,6 +330,8 @@ class Server:
             ks.tick()
             # Bound the work per tick (Redis's ACTIVE_EXPIRE_CYCLE budget, scaled by effort).
             ks.active_expire_cycle(budget=2000 * self.config["active-expire-effort"])
+            if self.blocking.ready:  # an expired key fails its blocked XREADGROUPs
+                self.blocking.serve_ready()
             if self.pause_end and time.monotonic() >= self.pause_end:
                 self.unpause()
             timeout = self.config["timeout"]

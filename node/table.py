@@ -34,7 +34,7 @@ CATEGORY_ORDER = (
 # The ACL category a command's group puts it in, as Redis's command JSON files do.
 GROUP_CATEGORY = {
     "string": "string", "bitmap": "bitmap", "generic": "keyspace", "list": "list",
-    "hash": "hash", "set": "set", "sorted_set": "sortedset", "stream": "stream",
+    "hash": "hash", "set": "set", "sorted-set": "sortedset", "stream": "stream",
     "hyperloglog": "hyperloglog", "geo": "geo", "pubsub": "pubsub", "connection": "connection",
     "transactions": "transaction", "scripting": "scripting",
 }
@@ -53,12 +53,19 @@ class KeySpec:
     keynum_index: int | None = None  # find_keys: keynum (e.g. EVAL numkeys)
     firstkey: int = 1
     notes: str | None = None
+    # Keys no spec can locate (SORT's STORE): begin_search and find_keys are both `unknown`,
+    # and the command's keys_fn finds them.
+    unknown: bool = False
 
     def reply(self) -> dict:
         out: dict = {}
         if self.notes:
             out["notes"] = self.notes
         out["flags"] = SetReply(Status(f.encode()) for f in self.flags)
+        if self.unknown:
+            out["begin_search"] = {"type": "unknown", "spec": {}}
+            out["find_keys"] = {"type": "unknown", "spec": {}}
+            return out
         if self.begin_keyword is not None:
             out["begin_search"] = {
                 "type": "keyword",
@@ -127,6 +134,8 @@ class Command:
         out: list[tuple[int, KeySpec]] = []
         argc = len(argv)
         for spec in self.key_specs:
+            if spec.unknown:
+                continue
             if spec.begin_keyword is not None:
                 start = spec.begin_index if spec.begin_index > 0 else argc + spec.begin_index
                 end, step = (argc - 1, 1) if spec.begin_index > 0 else (0, -1)

@@ -122,7 +122,12 @@ def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None
     if not cmd.key_specs and cmd.keys_fn is None:
         raise CommandError("ERR The command has no key arguments")
     if cmd.keys_fn is not None:
-        found = [(i, cmd.key_specs[0] if cmd.key_specs else None) for i in cmd.keys_fn(target)]
+        # A key a spec locates has that spec's flags; the others (SORT's STORE key) have
+        # those of the last spec that cannot locate keys.
+        located = dict(cmd.keys_with_specs(target))
+        fallback = next((s for s in reversed(cmd.key_specs) if s.unknown),
+                        cmd.key_specs[0] if cmd.key_specs else None)
+        found = [(i, located.get(i, fallback)) for i in cmd.keys_fn(target)]
     else:
         found = cmd.keys_with_specs(target)
     if not found:
