@@ -1,0 +1,748 @@
+"""The list group: pushes, pops, ranges, moves and the blocking pops (Redis's t_list.c).
+
+A list value is a `ListValue`, a `collections.deque`: O(1) pushes and pops at both ends, and
+indexing that walks 64-element blocks from the nearer end, which is what LINDEX/LSET/LRANGE
+need. Redis 7.0 always reports the `quicklist` encoding for lists.
+
+The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) try to serve like their
+non-blocking forms and otherwise park the client with `node.blocking.block`, which re-runs
+the same handler once one of the keys holds a list again.
+
+DEBUG OBJECT's `serializedlength` and `ql_*` fields come from a model of the quicklist that
+fills 8 KB listpack nodes from the head (the default `list-max-listpack-size -2`): exact for
+lists built by RPUSH, close for other histories (Redis's node boundaries depend on them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from itertools import islice
+from typing import Any
+
+from node import digest
+from node.blocking import block, parse_timeout
+from node.commands.debug import OBJECT_EXTRAS, SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
+from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
+from node.errors import (
+    INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError, wrong_arity,
+)
+from node.keyspace import TYPE_NAMES
+from node.numbers import INT64_MIN, is_int, parse_int
+from node.replies import NULL_ARRAY, OK
+from node.table import KeySpec, command
+
+
+class ListValue(deque):
+    """A Redis list: a deque of bytes elements."""
+
+    __slots__ = ()
+
+
+POSITIVE = "ERR value is out of range, must be positive"
+RANK_ZERO = ("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second "
+             "... or use negative to start from the end of the list")
+EMPTY = ()  # an empty array reply, shared
+
+_POP_SPEC = KeySpec(("RW", "access", "delete"), 1)
+_MOVE_SPECS = (_POP_SPEC, KeySpec(("RW", "insert"), 2))
+_BLOCK_CATS = "list slow blocking"
+
+
+def _is_list(value: Any) -> bool:
+    return value.__class__ is ListValue
+
+
+def get_list(db: Any, key: bytes, read: bool = True) -> ListValue | None:
+    """The list at `key`, None if missing; WRONGTYPE if it holds another type."""
+    value = db.get(key) if read else db.peek(key)
+    if value is None or value.__class__ is ListValue:
+        return value
+    raise CommandError(WRONGTYPE)
+
+
+def _side(arg: bytes) -> bool:
+    """LEFT or RIGHT (any case) as True for the head; a syntax error otherwise."""
+    side = arg.upper()
+    if side == b"LEFT":
+        return True
+    if side == b"RIGHT":
+        return False
+    raise CommandError(SYNTAX)
+
+
+def _pop_many(db: Any, key: bytes, value: ListValue, count: int, left: bool) -> list:
+    """Pop up to `count` elements from one end, deleting the key when it empties."""
+    if count >= len(value):
+        out = list(value)
+        if not left:
+            out.reverse()
+        db.delete(key)
+        return out
+    pop = value.popleft if left else value.pop
+    out = [pop() for _ in range(count)]
+    db.modified(key)
+    return out
+
+
+# -- pushes -----------------------------------------------------------------------------------
+
+
+def _push_new(db: Any, key: bytes, argv: list[bytes], left: bool) -> int:
+    value = ListValue(argv[:1:-1] if left else argv[2:])
+    db.set(key, value)
+    return len(value)
+
+
+@command("lpush", -3, "write denyoom fast", keys=(1, 1, 1), key_flags="RW insert", group="list",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.",
+         summary="Prepend one or multiple elements to a list")
+def lpush(ctx: Any, argv: list[bytes]) -> int:
+    db = ctx.db
+    key = argv[1]
+    value = db.peek(key)
+    if value is None:
+        return _push_new(db, key, argv, True)
+    if value.__class__ is not ListValue:
+        raise CommandError(WRONGTYPE)
+    if len(argv) == 3:
+        value.appendleft(argv[2])
+    else:
+        value.extendleft(islice(argv, 2, None))
+    db.modified(key)
+    return len(value)
+
+
+@command("rpush", -3, "write denyoom fast", keys=(1, 1, 1), key_flags="RW insert", group="list",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.",
+         summary="Append one or multiple elements to a list")
+def rpush(ctx: Any, argv: list[bytes]) -> int:
+    db = ctx.db
+    key = argv[1]
+    value = db.peek(key)
+    if value is None:
+        return _push_new(db, key, argv, False)
+    if value.__class__ is not ListValue:
+        raise CommandError(WRONGTYPE)
+    if len(argv) == 3:
+        value.append(argv[2])
+    else:
+        value.extend(islice(argv, 2, None))
+    db.modified(key)
+    return len(value)
+
+
+def _pushx(ctx: Any, argv: list[bytes], left: bool) -> int:
+    db = ctx.db
+    value = get_list(db, argv[1], read=False)
+    if value is None:
+        return 0
+    if left:
+        value.extendleft(islice(argv, 2, None))
+    else:
+        value.extend(islice(argv, 2, None))
+    db.modified(argv[1])
+    return len(value)
+
+
+@command("lpushx", -3, "write denyoom fast", keys=(1, 1, 1), key_flags="RW insert", group="list",
+         since="2.2.0",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.",
+         summary="Prepend an element to a list, only if the list exists")
+def lpushx(ctx: Any, argv: list[bytes]) -> int:
+    return _pushx(ctx, argv, True)
+
+
+@command("rpushx", -3, "write denyoom fast", keys=(1, 1, 1), key_flags="RW insert", group="list",
+         since="2.2.0",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.",
+         summary="Append an element to a list, only if the list exists")
+def rpushx(ctx: Any, argv: list[bytes]) -> int:
+    return _pushx(ctx, argv, False)
+
+
+# -- pops -------------------------------------------------------------------------------------
+
+
+def _pop_count(ctx: Any, argv: list[bytes], left: bool) -> Any:
+    """LPOP/RPOP with a count (or with too many arguments)."""
+    if len(argv) > 3:
+        raise wrong_arity("lpop" if left else "rpop")
+    count = parse_int(argv[2], POSITIVE)
+    if count < 0:
+        raise CommandError(POSITIVE)
+    db = ctx.db
+    value = get_list(db, argv[1], read=False)
+    if value is None:
+        return NULL_ARRAY
+    if not count:
+        return EMPTY
+    return _pop_many(db, argv[1], value, count, left)
+
+
+@command("lpop", -2, "write fast", keys=(1, 1, 1), key_flags="RW access delete", group="list",
+         complexity="O(N) where N is the number of elements returned",
+         summary="Remove and get the first elements in a list")
+def lpop(ctx: Any, argv: list[bytes]) -> Any:
+    if len(argv) != 2:
+        return _pop_count(ctx, argv, True)
+    db = ctx.db
+    key = argv[1]
+    value = db.peek(key)
+    if value is None:
+        return None
+    if value.__class__ is not ListValue:
+        raise CommandError(WRONGTYPE)
+    item = value.popleft()
+    if value:
+        db.modified(key)
+    else:
+        db.delete(key)
+    return item
+
+
+@command("rpop", -2, "write fast", keys=(1, 1, 1), key_flags="RW access delete", group="list",
+         complexity="O(N) where N is the number of elements returned",
+         summary="Remove and get the last elements in a list")
+def rpop(ctx: Any, argv: list[bytes]) -> Any:
+    if len(argv) != 2:
+        return _pop_count(ctx, argv, False)
+    db = ctx.db
+    key = argv[1]
+    value = db.peek(key)
+    if value is None:
+        return None
+    if value.__class__ is not ListValue:
+        raise CommandError(WRONGTYPE)
+    item = value.pop()
+    if value:
+        db.modified(key)
+    else:
+        db.delete(key)
+    return item
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+@command("llen", 2, "readonly fast", keys=(1, 1, 1), key_flags="RO", group="list",
+         summary="Get the length of a list")
+def llen(ctx: Any, argv: list[bytes]) -> int:
+    value = get_list(ctx.db, argv[1])
+    return 0 if value is None else len(value)
+
+
+@command("lrange", 4, "readonly", keys=(1, 1, 1), group="list",
+         complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, "
+                    "from nearest end (HEAD or TAIL) for large lists; and N is the number of "
+                    "elements in the specified range.",
+         summary="Get a range of elements from a list")
+def lrange(ctx: Any, argv: list[bytes]) -> Any:
+    start = parse_int(argv[2])
+    end = parse_int(argv[3])
+    value = ctx.db.get(argv[1])
+    if value is None:
+        return EMPTY
+    if value.__class__ is not ListValue:
+        raise CommandError(WRONGTYPE)
+    n = len(value)
+    if start < 0:
+        start += n
+        if start < 0:
+            start = 0
+    if end < 0:
+        end += n
+    if start > end or start >= n:
+        return EMPTY
+    if end >= n:
+        end = n - 1
+    if end < n - start:  # walk from the nearer end
+        return list(islice(value, start, end + 1))
+    out = list(islice(reversed(value), n - 1 - end, n - start))
+    out.reverse()
+    return out
+
+
+@command("lindex", 3, "readonly", keys=(1, 1, 1), group="list",
+         complexity="O(N) where N is the number of elements to traverse to get to the element "
+                    "at index. This makes asking for the first or the last element of the list "
+                    "O(1).",
+         summary="Get an element from a list by its index")
+def lindex(ctx: Any, argv: list[bytes]) -> Any:
+    value = get_list(ctx.db, argv[1])
+    if value is None:
+        return None
+    index = parse_int(argv[2])
+    if -len(value) <= index < len(value):
+        return value[index]
+    return None
+
+
+def _lpos_options(argv: list[bytes]) -> tuple[int, int, int]:
+    """LPOS's RANK, COUNT (-1: not given) and MAXLEN, with Redis's errors and their order."""
+    rank, count, maxlen = 1, -1, 0
+    i, n = 3, len(argv)
+    while i < n:
+        opt = argv[i].upper()
+        if i + 1 < n and opt == b"RANK":
+            rank = parse_int(argv[i + 1])
+            if rank == 0:
+                raise CommandError(RANK_ZERO)
+        elif i + 1 < n and opt == b"COUNT":
+            count = parse_int(argv[i + 1], "ERR COUNT can't be negative")
+            if count < 0:
+                raise CommandError("ERR COUNT can't be negative")
+        elif i + 1 < n and opt == b"MAXLEN":
+            maxlen = parse_int(argv[i + 1], "ERR MAXLEN can't be negative")
+            if maxlen < 0:
+                raise CommandError("ERR MAXLEN can't be negative")
+        else:
+            raise CommandError(SYNTAX)
+        i += 2
+    return rank, count, maxlen
+
+
+@command("lpos", -3, "readonly", keys=(1, 1, 1), group="list", since="6.0.6",
+         complexity="O(N) where N is the number of elements in the list, for the average case. "
+                    "When searching for elements near the head or the tail of the list, or when "
+                    "the MAXLEN option is provided, the command may run in constant time.",
+         summary="Return the index of matching elements on a list")
+def lpos(ctx: Any, argv: list[bytes]) -> Any:
+    rank, count, maxlen = _lpos_options(argv)
+    value = get_list(ctx.db, argv[1])
+    if value is None:
+        return EMPTY if count != -1 else None
+    element = argv[2]
+    n = len(value)
+    scan = n if maxlen == 0 or maxlen > n else maxlen
+    forward = rank > 0
+    if not forward:
+        # -LONG_MIN stays LONG_MIN in C, where every match then satisfies `matches >= rank`.
+        rank = -rank if rank != INT64_MIN else INT64_MIN
+    found: list[int] = []
+    matches = 0
+    if forward:
+        index = -1
+        while True:
+            try:
+                index = value.index(element, index + 1, scan)
+            except ValueError:
+                break
+            matches += 1
+            if matches >= rank:
+                found.append(index)
+                if count != -1 and (count == 0 or len(found) < count):
+                    continue
+                break
+    else:
+        for offset, item in enumerate(islice(reversed(value), scan)):
+            if item == element:
+                matches += 1
+                if matches >= rank:
+                    found.append(n - 1 - offset)
+                    if count != -1 and (count == 0 or len(found) < count):
+                        continue
+                    break
+    if count != -1:
+        return found
+    return found[0] if found else None
+
+
+# -- in-place changes -------------------------------------------------------------------------
+
+
+@command("lset", 4, "write denyoom", keys=(1, 1, 1), group="list",
+         complexity="O(N) where N is the length of the list. Setting either the first or the "
+                    "last element of the list is O(1).",
+         summary="Set the value of an element in a list by its index")
+def lset(ctx: Any, argv: list[bytes]) -> Any:
+    db = ctx.db
+    value = get_list(db, argv[1], read=False)
+    if value is None:
+        raise CommandError(NO_SUCH_KEY)
+    index = parse_int(argv[2])
+    if not -len(value) <= index < len(value):
+        raise CommandError(INDEX_OUT_OF_RANGE)
+    value[index] = argv[3]
+    db.modified(argv[1])
+    return OK
+
+
+@command("linsert", 5, "write denyoom", keys=(1, 1, 1), key_flags="RW insert", group="list",
+         since="2.2.0",
+         complexity="O(N) where N is the number of elements to traverse before seeing the value "
+                    "pivot. This means that inserting somewhere on the left end on the list "
+                    "(head) can be considered O(1) and inserting somewhere on the right end "
+                    "(tail) is O(N).",
+         summary="Insert an element before or after another element in a list")
+def linsert(ctx: Any, argv: list[bytes]) -> int:
+    where = argv[2].upper()
+    if where != b"BEFORE" and where != b"AFTER":
+        raise CommandError(SYNTAX)
+    db = ctx.db
+    value = get_list(db, argv[1], read=False)
+    if value is None:
+        return 0
+    try:
+        index = value.index(argv[3])
+    except ValueError:
+        return -1
+    value.insert(index if where == b"BEFORE" else index + 1, argv[4])
+    db.modified(argv[1])
+    return len(value)
+
+
+@command("lrem", 4, "write", keys=(1, 1, 1), key_flags="RW delete", group="list",
+         complexity="O(N+M) where N is the length of the list and M is the number of elements "
+                    "removed.",
+         summary="Remove elements from a list")
+def lrem(ctx: Any, argv: list[bytes]) -> int:
+    count = parse_int(argv[2])
+    db = ctx.db
+    key = argv[1]
+    value = get_list(db, key, read=False)
+    if value is None:
+        return 0
+    element = argv[3]
+    if count == 1:  # the common "remove this one element" case runs in C
+        try:
+            value.remove(element)
+        except ValueError:
+            return 0
+        removed = 1
+    else:
+        limit = abs(count) if count else len(value)
+        items = reversed(value) if count < 0 else value
+        kept = []
+        removed = 0
+        for item in items:
+            if removed < limit and item == element:
+                removed += 1
+            else:
+                kept.append(item)
+        if not removed:
+            return 0
+        if count < 0:
+            kept.reverse()
+        value.clear()
+        value.extend(kept)
+    if value:
+        db.modified(key)
+    else:
+        db.delete(key)
+    return removed
+
+
+@command("ltrim", 4, "write", keys=(1, 1, 1), key_flags="RW delete", group="list",
+         complexity="O(N) where N is the number of elements to be removed by the operation.",
+         summary="Trim a list to the specified range")
+def ltrim(ctx: Any, argv: list[bytes]) -> Any:
+    start = parse_int(argv[2])
+    end = parse_int(argv[3])
+    db = ctx.db
+    key = argv[1]
+    value = get_list(db, key, read=False)
+    if value is None:
+        return OK
+    n = len(value)
+    if start < 0:
+        start += n
+        if start < 0:
+            start = 0
+    if end < 0:
+        end += n
+    if start > end or start >= n:
+        db.delete(key)
+        return OK
+    if end >= n:
+        end = n - 1
+    ltrim_, rtrim = start, n - 1 - end
+    if ltrim_ + rtrim <= end - start + 1:
+        for _ in range(ltrim_):
+            value.popleft()
+        for _ in range(rtrim):
+            value.pop()
+    else:  # keep the smaller part: copy it rather than pop the rest one by one
+        kept = list(islice(value, start, end + 1))
+        value.clear()
+        value.extend(kept)
+    db.modified(key)  # Redis signals the key even when nothing was trimmed
+    return OK
+
+
+# -- moves ------------------------------------------------------------------------------------
+
+
+def _move(db: Any, src_key: bytes, dst_key: bytes, src_left: bool, dst_left: bool) -> Any:
+    """LMOVE: pop from one end of `src_key`, push to one end of `dst_key` (may be the same)."""
+    src = get_list(db, src_key, read=False)
+    if src is None:
+        return None
+    dst = get_list(db, dst_key, read=False)
+    item = src.popleft() if src_left else src.pop()
+    if dst is None:
+        db.set(dst_key, ListValue((item,)))
+    else:
+        if dst_left:
+            dst.appendleft(item)
+        else:
+            dst.append(item)
+        db.modified(dst_key)
+    if src:
+        if src is not dst:
+            db.modified(src_key)
+    else:
+        db.delete(src_key)
+    return item
+
+
+@command("lmove", 5, "write denyoom", keys=(1, 2, 1), key_specs=_MOVE_SPECS, group="list",
+         since="6.2.0",
+         summary="Pop an element from a list, push it to another list and return it")
+def lmove(ctx: Any, argv: list[bytes]) -> Any:
+    src_left = _side(argv[3])
+    dst_left = _side(argv[4])
+    return _move(ctx.db, argv[1], argv[2], src_left, dst_left)
+
+
+@command("rpoplpush", 3, "write denyoom", keys=(1, 2, 1), key_specs=_MOVE_SPECS, group="list",
+         since="1.2.0",
+         summary="Remove the last element in a list, prepend it to another list and return it")
+def rpoplpush(ctx: Any, argv: list[bytes]) -> Any:
+    return _move(ctx.db, argv[1], argv[2], False, True)
+
+
+# -- multi-key pops ---------------------------------------------------------------------------
+
+_ATOI = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
+def _mpop_keys(numkeys_index: int) -> Any:
+    """COMMAND GETKEYS for [B]LMPOP, as Redis's genericGetKeys reads numkeys (atoi)."""
+    def keys(argv: list[bytes]) -> list[int]:
+        m = _ATOI.match(argv[numkeys_index]) if numkeys_index < len(argv) else None
+        num = int(m.group(1)) if m else 0
+        first = numkeys_index + 1
+        if num < 1 or num > len(argv) - first:
+            return []
+        return list(range(first, first + num))
+    return keys
+
+
+def _mpop_args(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
+    """[B]LMPOP's keys, side and count, parsed in Redis's order with Redis's errors."""
+    numkeys = parse_int(argv[numkeys_index], "ERR numkeys should be greater than 0")
+    if numkeys < 1:
+        raise CommandError("ERR numkeys should be greater than 0")
+    where_index = numkeys_index + numkeys + 1
+    if where_index >= len(argv):
+        raise CommandError(SYNTAX)
+    left = _side(argv[where_index])
+    count = -1
+    i, n = where_index + 1, len(argv)
+    while i < n:
+        if count == -1 and i + 1 < n and argv[i].upper() == b"COUNT":
+            count = parse_int(argv[i + 1], "ERR count should be greater than 0")
+            if count < 1:
+                raise CommandError("ERR count should be greater than 0")
+            i += 2
+        else:
+            raise CommandError(SYNTAX)
+    return argv[numkeys_index + 1 : where_index], left, 1 if count == -1 else count
+
+
+def _mpop(db: Any, keys: list[bytes], left: bool, count: int) -> Any:
+    """Pop from the first non-empty list of `keys`: [key, elements], or None."""
+    for key in keys:
+        value = get_list(db, key, read=False)
+        if value is not None:
+            return [key, _pop_many(db, key, value, count, left)]
+    return None
+
+
+@command("lmpop", -4, "write", keys_fn=_mpop_keys(1),
+         key_specs=(KeySpec(("RW", "access", "delete"), 1, keynum_index=0, firstkey=1),),
+         group="list", since="7.0.0",
+         complexity="O(N+M) where N is the number of provided keys and M is the number of "
+                    "elements returned.",
+         summary="Pop elements from a list")
+def lmpop(ctx: Any, argv: list[bytes]) -> Any:
+    keys, left, count = _mpop_args(argv, 1)
+    reply = _mpop(ctx.db, keys, left, count)
+    return NULL_ARRAY if reply is None else reply
+
+
+# -- blocking ---------------------------------------------------------------------------------
+
+
+def _blocking_pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
+    timeout = parse_timeout(argv[-1])
+    db = ctx.db
+    keys = argv[1:-1]
+    for key in keys:
+        value = get_list(db, key, read=False)
+        if value is not None:
+            item = value.popleft() if left else value.pop()
+            if value:
+                db.modified(key)
+            else:
+                db.delete(key)
+            return [key, item]
+    return block(ctx, keys, timeout, NULL_ARRAY, _is_list)
+
+
+@command("blpop", -3, "write noscript blocking", keys=(1, -2, 1),
+         key_flags="RW access delete", categories=_BLOCK_CATS, group="list", since="2.0.0",
+         complexity="O(N) where N is the number of provided keys.",
+         summary="Remove and get the first element in a list, or block until one is available")
+def blpop(ctx: Any, argv: list[bytes]) -> Any:
+    return _blocking_pop(ctx, argv, True)
+
+
+@command("brpop", -3, "write noscript blocking", keys=(1, -2, 1),
+         key_flags="RW access delete", categories=_BLOCK_CATS, group="list", since="2.0.0",
+         complexity="O(N) where N is the number of provided keys.",
+         summary="Remove and get the last element in a list, or block until one is available")
+def brpop(ctx: Any, argv: list[bytes]) -> Any:
+    return _blocking_pop(ctx, argv, False)
+
+
+def _blocking_move(ctx: Any, argv: list[bytes], src_left: bool, dst_left: bool,
+                   timeout: int) -> Any:
+    db = ctx.db
+    if get_list(db, argv[1], read=False) is None:
+        if ctx.in_exec:
+            return None  # Redis answers a null bulk here, but a null array on timeout
+        return block(ctx, [argv[1]], timeout, NULL_ARRAY, _is_list)
+    return _move(db, argv[1], argv[2], src_left, dst_left)
+
+
+@command("blmove", 6, "write denyoom noscript blocking", keys=(1, 2, 1), key_specs=_MOVE_SPECS,
+         categories=_BLOCK_CATS, group="list", since="6.2.0",
+         summary="Pop an element from a list, push it to another list and return it; or block "
+                 "until one is available")
+def blmove(ctx: Any, argv: list[bytes]) -> Any:
+    src_left = _side(argv[3])
+    dst_left = _side(argv[4])
+    timeout = parse_timeout(argv[5])
+    return _blocking_move(ctx, argv, src_left, dst_left, timeout)
+
+
+@command("brpoplpush", 4, "write denyoom noscript blocking", keys=(1, 2, 1),
+         key_specs=_MOVE_SPECS, categories=_BLOCK_CATS, group="list", since="2.2.0",
+         summary="Pop an element from a list, push it to another list and return it; or block "
+                 "until one is available")
+def brpoplpush(ctx: Any, argv: list[bytes]) -> Any:
+    timeout = parse_timeout(argv[3])
+    return _blocking_move(ctx, argv, False, True, timeout)
+
+
+@command("blmpop", -5, "write blocking", keys_fn=_mpop_keys(2),
+         key_specs=(KeySpec(("RW", "access", "delete"), 2, keynum_index=0, firstkey=1),),
+         categories=_BLOCK_CATS, group="list", since="7.0.0",
+         complexity="O(N+M) where N is the number of provided keys and M is the number of "
+                    "elements returned.",
+         summary="Pop elements from a list, or block until one is available")
+def blmpop(ctx: Any, argv: list[bytes]) -> Any:
+    keys, left, count = _mpop_args(argv, 2)
+    timeout = parse_timeout(argv[1])
+    reply = _mpop(ctx.db, keys, left, count)
+    if reply is not None:
+        return reply
+    return block(ctx, keys, timeout, NULL_ARRAY, _is_list)
+
+
+# -- DEBUG OBJECT: a model of the quicklist's listpack nodes ----------------------------------
+
+_NODE_LIMIT = 8192  # list-max-listpack-size -2
+_SIZE_ESTIMATE_OVERHEAD = 8
+
+
+def _lp_entry(item: bytes) -> bytes:
+    """One listpack entry (encoding, data, back length), as lpAppend writes it."""
+    if len(item) <= 20 and is_int(item):
+        v = int(item)
+        if 0 <= v <= 127:
+            body = bytes((v,))
+        elif -4096 <= v <= 4095:
+            v &= 0x1FFF
+            body = bytes(((v >> 8) | 0xC0, v & 0xFF))
+        elif -(1 << 15) <= v < 1 << 15:
+            body = b"\xf1" + (v & 0xFFFF).to_bytes(2, "little")
+        elif -(1 << 23) <= v < 1 << 23:
+            body = b"\xf2" + (v & 0xFFFFFF).to_bytes(3, "little")
+        elif -(1 << 31) <= v < 1 << 31:
+            body = b"\xf3" + (v & 0xFFFFFFFF).to_bytes(4, "little")
+        else:
+            body = b"\xf4" + (v & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+    else:
+        n = len(item)
+        if n < 64:
+            body = bytes((0x80 | n,)) + item
+        elif n < 4096:
+            body = bytes(((n >> 8) | 0xE0, n & 0xFF)) + item
+        else:
+            body = b"\xf0" + n.to_bytes(4, "little") + item
+    size = len(body)
+    width = (1 if size <= 127 else 2 if size < 16383 else 3 if size < 2097151
+             else 4 if size < 268435455 else 5)
+    # lpEncodeBacklen: the high 7-bit group first, every later group flagged with 128
+    back = bytes([size >> 7 * (width - 1)]
+                 + [(size >> 7 * i) & 127 | 128 for i in range(width - 2, -1, -1)])
+    return body + back
+
+
+def _listpacks(value: ListValue) -> list[tuple[int, bytes]]:
+    """(count, listpack bytes) per quicklist node, filled from the head."""
+    nodes: list[tuple[int, bytes]] = []
+    entries: list[bytes] = []
+    size = 7  # header and end byte
+    for item in value:
+        if entries and size + len(item) + _SIZE_ESTIMATE_OVERHEAD > _NODE_LIMIT:
+            nodes.append(_listpack(entries, size))
+            entries, size = [], 7
+        entry = _lp_entry(item)
+        entries.append(entry)
+        size += len(entry)
+    if entries:
+        nodes.append(_listpack(entries, size))
+    return nodes
+
+
+def _listpack(entries: list[bytes], size: int) -> tuple[int, bytes]:
+    count = len(entries)
+    header = size.to_bytes(4, "little") + min(count, 65535).to_bytes(2, "little")
+    return count, header + b"".join(entries) + b"\xff"
+
+
+def _rdb_size(value: ListValue, compression: bool) -> int:
+    # RDB_TYPE_LIST_QUICKLIST_2: node count, then per node its container type and listpack.
+    nodes = _listpacks(value)
+    return rdb_len_size(len(nodes)) + sum(
+        1 + rdb_string_size(lp, compression) for _, lp in nodes)
+
+
+def _object_extras(value: ListValue) -> str:
+    nodes = _listpacks(value)
+    return (f" ql_nodes:{len(nodes)} ql_avg_node:{len(value) / len(nodes):.2f}"
+            f" ql_listpack_max:-2 ql_compressed:0"
+            f" ql_uncompressed_size:{sum(len(lp) for _, lp in nodes)}")
+
+
+def _digest(d: bytes, value: ListValue) -> bytes:
+    mix = digest.mix
+    for item in value:
+        d = mix(d, item)
+    return d
+
+
+TYPE_NAMES[ListValue] = b"list"
+COPY_FUNCS[ListValue] = ListValue
+OBJECT_ENCODINGS[ListValue] = lambda value: b"quicklist"
+SERIALIZED_LENGTHS[ListValue] = _rdb_size
+OBJECT_EXTRAS[ListValue] = _object_extras
+digest.register(ListValue, digest.OBJ_LIST, _digest)
