@@ -4,6 +4,6 @@ Importing this package registers every command in `node.table.COMMANDS`.
 """
 
 from node.commands import (  # noqa: F401
-    bitmaps, client, command, config, connection, debug, info, keys, latency, lcs, lists,
-    memory, monitor, server, slowlog, strings, transactions,
+    bitmaps, client, command, config, connection, debug, hashes, info, keys, latency, lcs,
+    lists, memory, monitor, server, slowlog, strings, transactions,
 )
