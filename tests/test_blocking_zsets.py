@@ -1,0 +1,267 @@
+"""BZPOPMIN, BZPOPMAX and BZMPOP with several real clients, each scenario played on slotkv and
+on redis-server and the observations compared: wake-ups by ZADD from another client, FIFO
+order among waiters, timeouts, disconnects, wrong types, transactions and pipelines."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import pytest
+import redis
+from conftest import ServerProcess
+
+WAIT = 15.0  # generous: waits end as soon as the condition holds
+
+
+class Raw:
+    """One connection of its own, for sending a command now and reading its reply later."""
+
+    def __init__(self, server: ServerProcess, protocol: int = 2) -> None:
+        self.client = server.client(protocol=protocol, socket_timeout=WAIT)
+        self.conn = self.client.connection_pool.get_connection()
+
+    def send(self, *args: Any) -> None:
+        self.conn.send_command(*args)
+
+    def read(self) -> Any:
+        try:
+            return self.conn.read_response()
+        except redis.ResponseError as e:
+            return ("error", str(e))
+
+    def call(self, *args: Any) -> Any:
+        self.send(*args)
+        return self.read()
+
+    def close(self) -> None:
+        self.conn.disconnect()
+        self.client.close()
+
+
+def blocked(server: ServerProcess) -> int:
+    with server.client() as c:
+        return c.info("clients")["blocked_clients"]
+
+
+def wait_blocked(server: ServerProcess, n: int) -> None:
+    deadline = time.monotonic() + WAIT
+    while blocked(server) != n:
+        assert time.monotonic() < deadline, f"expected {n} blocked clients"
+        time.sleep(0.01)
+
+
+Scenario = Callable[[ServerProcess], list]
+
+
+def on_both(node: ServerProcess, oracle: ServerProcess, scenario: Scenario) -> list:
+    """Play `scenario` on a flushed slotkv and a flushed redis-server; same observations."""
+    results = []
+    for server in (node, oracle):
+        with server.client() as c:
+            c.flushall()
+        results.append(scenario(server))
+        wait_blocked(server, 0)
+    assert results[0] == results[1]
+    return results[0]
+
+
+def test_woken_by_zadd_from_another_client(node, oracle):
+    def scenario(server):
+        waiter, writer = Raw(server), Raw(server)
+        try:
+            waiter.send("BZPOPMIN", "z", "0")
+            wait_blocked(server, 1)
+            out = [writer.call("ZADD", "z", "2", "b", "1", "a"), waiter.read(),
+                   writer.call("ZRANGE", "z", "0", "-1", "WITHSCORES")]
+            waiter.send("BZPOPMAX", "missing", "z", "0")
+            out.append(waiter.read())  # served at once: b is there
+            out.append(writer.call("EXISTS", "z"))
+            return out
+        finally:
+            waiter.close()
+            writer.close()
+
+    assert on_both(node, oracle, scenario)[1] == [b"z", b"a", b"1"]
+
+
+def test_waiters_are_served_in_arrival_order(node, oracle):
+    def scenario(server):
+        waiters = [Raw(server) for _ in range(3)]
+        writer = Raw(server)
+        try:
+            for i, w in enumerate(waiters):
+                w.send("BZPOPMIN", "z", "0")
+                wait_blocked(server, i + 1)
+            out = [writer.call("ZADD", "z", "1", "a")]
+            out.append(waiters[0].read())
+            wait_blocked(server, 2)
+            out.append(writer.call("ZADD", "z", "3", "c", "2", "b", "4", "d"))
+            out += [waiters[1].read(), waiters[2].read()]
+            out.append(writer.call("ZRANGE", "z", "0", "-1"))
+            return out
+        finally:
+            for c in (*waiters, writer):
+                c.close()
+
+    out = on_both(node, oracle, scenario)
+    assert out[1] == [b"z", b"a", b"1"] and out[3:5] == [[b"z", b"b", b"2"], [b"z", b"c", b"3"]]
+
+
+def test_timeout_gives_null(node, oracle):
+    def scenario(server):
+        c2, c3 = Raw(server), Raw(server, protocol=3)
+        try:
+            return [c2.call("BZPOPMIN", "z", "0.05"), c2.call("BZMPOP", "0.05", "1", "z", "MIN"),
+                    c3.call("BZPOPMAX", "z", "0.05"), c3.call("BZMPOP", "0.05", "1", "z", "MAX"),
+                    c2.call("EXISTS", "z")]
+        finally:
+            c2.close()
+            c3.close()
+
+    assert on_both(node, oracle, scenario) == [None, None, None, None, 0]
+
+
+def test_disconnected_waiter_is_forgotten(node, oracle):
+    def scenario(server):
+        gone, stays, writer = Raw(server), Raw(server), Raw(server)
+        try:
+            gone.send("BZPOPMIN", "z", "0")
+            wait_blocked(server, 1)
+            stays.send("BZPOPMIN", "z", "0")
+            wait_blocked(server, 2)
+            gone.close()
+            wait_blocked(server, 1)
+            out = [writer.call("ZADD", "z", "1", "a", "2", "b"), stays.read(),
+                   writer.call("ZRANGE", "z", "0", "-1")]
+            return out
+        finally:
+            stays.close()
+            writer.close()
+
+    assert on_both(node, oracle, scenario) == [2, [b"z", b"a", b"1"], [b"b"]]
+
+
+def test_bzmpop_woken_with_count(node, oracle):
+    def scenario(server):
+        waiter, waiter3, writer = Raw(server), Raw(server, protocol=3), Raw(server)
+        try:
+            waiter.send("BZMPOP", "0", "2", "x", "y", "MAX", "COUNT", "2")
+            wait_blocked(server, 1)
+            waiter3.send("BZMPOP", "0", "1", "y", "MIN", "COUNT", "10")
+            wait_blocked(server, 2)
+            out = [writer.call("ZADD", "y", "1", "a", "2", "b", "3", "c"), waiter.read(),
+                   waiter3.read(), writer.call("EXISTS", "y")]
+            return out
+        finally:
+            for c in (waiter, waiter3, writer):
+                c.close()
+
+    out = on_both(node, oracle, scenario)
+    assert out[1] == [b"y", [[b"c", b"3"], [b"b", b"2"]]]
+
+
+def test_several_keys_and_resp3(node, oracle):
+    def scenario(server):
+        waiter, writer = Raw(server, protocol=3), Raw(server)
+        try:
+            waiter.send("BZPOPMAX", "a", "b", "c", "0")
+            wait_blocked(server, 1)
+            return [writer.call("ZADD", "c", "1.5", "m"), waiter.read()]
+        finally:
+            waiter.close()
+            writer.close()
+
+    assert on_both(node, oracle, scenario) == [1, [b"c", b"m", 1.5]]
+
+
+def test_wrong_type_does_not_wake(node, oracle):
+    def scenario(server):
+        waiter, writer = Raw(server), Raw(server)
+        try:
+            waiter.send("BZPOPMIN", "k", "0")
+            wait_blocked(server, 1)
+            out = [writer.call("SET", "k", "string"), blocked(server),
+                   writer.call("DEL", "k"), writer.call("ZADD", "k", "7", "z"), waiter.read()]
+            waiter.send("BZPOPMIN", "k", "0")
+            wait_blocked(server, 1)
+            out += [writer.call("SET", "other", "x"), writer.call("RENAME", "other", "k"),
+                    blocked(server), writer.call("DEL", "k"), writer.call("ZADD", "k", "1", "y"),
+                    waiter.read()]
+            return out
+        finally:
+            waiter.close()
+            writer.close()
+
+    out = on_both(node, oracle, scenario)
+    assert out[1] == 1 and out[4] == [b"k", b"z", b"7"]
+
+
+def test_transaction_that_leaves_the_key_empty(node, oracle):
+    def scenario(server):
+        waiter, writer = Raw(server), Raw(server)
+        try:
+            waiter.send("BZPOPMIN", "z", "0")
+            wait_blocked(server, 1)
+            out = [writer.call("MULTI"), writer.call("ZADD", "z", "1", "a"),
+                   writer.call("ZREM", "z", "a"), writer.call("EXEC"), blocked(server),
+                   writer.call("MULTI"), writer.call("ZADD", "z", "1", "a"),
+                   writer.call("ZADD", "z", "2", "b"), writer.call("EXEC"), waiter.read(),
+                   writer.call("ZRANGE", "z", "0", "-1")]
+            return out
+        finally:
+            waiter.close()
+            writer.close()
+
+    out = on_both(node, oracle, scenario)
+    assert out[4] == 1 and out[9] == [b"z", b"a", b"1"]
+
+
+def test_pipeline_continues_after_the_wake(node, oracle):
+    def scenario(server):
+        waiter, writer = Raw(server), Raw(server)
+        try:
+            waiter.send("BZPOPMIN", "z", "0")
+            waiter.send("ZCARD", "z")
+            waiter.send("PING")
+            wait_blocked(server, 1)
+            return [writer.call("ZADD", "z", "1", "a", "2", "b"), waiter.read(), waiter.read(),
+                    waiter.read()]
+        finally:
+            waiter.close()
+            writer.close()
+
+    assert on_both(node, oracle, scenario) == [2, [b"z", b"a", b"1"], 1, b"PONG"]
+
+
+def test_zadd_pipelined_with_zpop_serves_the_waiter_first(node, oracle):
+    def scenario(server):
+        waiter, writer = Raw(server), Raw(server)
+        try:
+            waiter.send("BZPOPMIN", "z", "0")
+            wait_blocked(server, 1)
+            writer.send("ZADD", "z", "1", "a")
+            writer.send("ZPOPMIN", "z")
+            return [writer.read(), writer.read(), waiter.read()]
+        finally:
+            waiter.close()
+            writer.close()
+
+    assert on_both(node, oracle, scenario) == [1, [], [b"z", b"a", b"1"]]
+
+
+@pytest.mark.parametrize("cmd", [
+    ("BZPOPMIN", "z", "x"), ("BZPOPMIN", "z", "-1"), ("BZPOPMAX", "z", "nan"),
+    ("BZMPOP", "x", "1", "z", "MIN"), ("BZMPOP", "0", "0", "z", "MIN"),
+    ("BZMPOP", "0", "1", "z", "FOO"), ("BZMPOP", "0", "1", "z", "MIN", "COUNT", "0"),
+    ("BZPOPMIN", "z"),
+])
+def test_blocking_argument_errors(node, oracle, cmd):
+    def scenario(server):
+        c = Raw(server)
+        try:
+            return [c.call(*cmd)]
+        finally:
+            c.close()
+
+    assert on_both(node, oracle, scenario)[0][0] == "error"
