@@ -1,0 +1,560 @@
+"""The stream value (Redis's t_stream.c data structure): entries by ID, trimming, consumer
+groups and their pending entries lists (PELs).
+
+IDs. An ID `ms-seq` is the int `ms << 64 | seq`, so IDs compare, sort and step exactly as
+Redis's 128-bit big-endian IDs do (`+ 1` carries a full sequence into the next millisecond).
+`parse_id` reads client IDs with Redis's quirks (string2ull falls back to strtoull, so `01`,
+`+1` and ` 1` are accepted); `format_id` writes them.
+
+Entries. `entries` maps an ID to its flat field/value tuple (a tuple of bytes, which the
+garbage collector soon stops tracking, so huge streams cost collections nothing).
+Order comes from a model of Redis's radix tree of listpack nodes: `nodes` lists the `Node`s in
+ID order and `keys` their master IDs (the rax keys) for bisection; a node's `ids` are its live
+entries in order. A node also tracks what its listpack would hold: the master fields, the
+number of deleted entries still inside it (tombstones), the last ID ever appended and its
+exact size in bytes as listpack.c encodes it. So XADD opens a new node exactly when Redis does
+(`stream-node-max-bytes`, `stream-node-max-entries`, counting tombstones), `~` trimming removes
+the same whole nodes, a node whose last live entry is XDEL'ed goes away while one emptied by
+MINID trimming stays, and XINFO's `radix-tree-keys` / `radix-tree-nodes` are Redis's.
+An append costs one list append, one dict store and the byte count of the new entry; lookups
+bisect the node keys, then one node (at most stream-node-max-entries IDs).
+
+Consumer groups (`groups`, created on first use) keep Redis's fields: last delivered ID, the
+logical `entries_read` counter (-1 when unknown), a PEL (`SortedDict` ID -> `Nack`) and the
+consumers, each with its own PEL sharing the group's `Nack` objects. Groups and consumers are
+listed in name order (Redis keeps them in radix trees), PELs in ID order.
+
+Known differences: none in replies or in the structure above. The entries a listpack keeps
+flagged deleted are not kept here (only counted), so DEBUG OBJECT's serializedlength, exact
+otherwise (node/commands/streams.py rebuilds the listpacks byte for byte), counts a node with
+tombstones uncompressed; MEMORY USAGE measures this model, not Redis's allocations.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from typing import Iterator
+
+from sortedcontainers import SortedDict
+
+from node.errors import CommandError
+from node.numbers import is_int
+from node.replies import NULL_ARRAY
+
+U64 = (1 << 64) - 1
+MAX_ID = (1 << 128) - 1
+INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
+LISTPACK_MAX = 1 << 30  # STREAM_LISTPACK_MAX_SIZE
+NOT_READ = -1  # SCG_INVALID_ENTRIES_READ: a group's entries_read is unknown
+
+
+# -- IDs ---------------------------------------------------------------------------------------
+
+
+def format_id(sid: int) -> bytes:
+    return b"%d-%d" % (sid >> 64, sid & U64)
+
+
+_U64_TEXT = re.compile(rb"[ \t\n\v\f\r]*([+-]?)([0-9]+)\Z")
+_LL_NEGATIVE = re.compile(rb"-[1-9][0-9]*\Z")
+
+
+def _u64(text: bytes) -> int:
+    """string2ull: string2ll (refusing negatives), else strtoull; -1 when neither reads it."""
+    m = _U64_TEXT.match(text)
+    if m is None:
+        return -1
+    value = int(m.group(2))
+    if value > U64:
+        return -1  # ERANGE
+    if m.group(1) == b"-":
+        if value <= 1 << 63 and _LL_NEGATIVE.match(text):
+            return -1  # string2ll read a negative number
+        return -value & U64  # strtoull negates modulo 2**64
+    return value
+
+
+def parse_id(arg: bytes, missing_seq: int = 0, strict: bool = False,
+             seq_star: bool = False) -> tuple[int, bool]:
+    """streamGenericParseIDOrReply: (ID, whether the sequence was given).
+
+    `-` and `+` are the smallest and largest IDs unless `strict`; `ms` alone takes
+    `missing_seq`; `ms-*` is accepted when `seq_star` (XADD), with the sequence left to pick.
+    """
+    if len(arg) > 127:
+        raise CommandError(INVALID_ID)
+    text = arg.split(b"\0", 1)[0] if b"\0" in arg else arg  # Redis parses a C string
+    if text == b"-" or text == b"+":
+        if strict:
+            raise CommandError(INVALID_ID)
+        return (0 if text == b"-" else MAX_ID), True
+    ms_text, dash, seq_text = text.partition(b"-")
+    ms = _u64(ms_text)
+    if ms < 0:
+        raise CommandError(INVALID_ID)
+    if not dash:
+        return ms << 64 | missing_seq, True
+    if seq_star and seq_text == b"*":
+        return ms << 64, False
+    seq = _u64(seq_text)
+    if seq < 0:
+        raise CommandError(INVALID_ID)
+    return ms << 64 | seq, True
+
+
+def parse_interval(arg: bytes, missing_seq: int) -> tuple[int, bool]:
+    """streamParseIntervalIDOrReply: (ID, exclusive) for a range bound, `(` meaning open."""
+    if len(arg) > 1 and arg[0] == 40:  # "("
+        return parse_id(arg[1:], missing_seq, strict=True)[0], True
+    return parse_id(arg, missing_seq)[0], False
+
+
+# -- listpack sizes (listpack.c), for node boundaries --------------------------------------------
+
+
+def _int_size(v: int) -> int:
+    """Bytes of an integer listpack element: encoding plus its one-byte backlen."""
+    if 0 <= v <= 127:
+        return 2
+    if -4096 <= v <= 4095:
+        return 3
+    if -32768 <= v <= 32767:
+        return 4
+    if -8388608 <= v <= 8388607:
+        return 5
+    if -2147483648 <= v <= 2147483647:
+        return 6
+    return 10
+
+
+def _elem_size(s: bytes) -> int:
+    """Bytes of a string listpack element (stored as an integer when it reads as one)."""
+    n = len(s)
+    if n < 21 and n and (48 <= s[0] <= 57 or s[0] == 45) and is_int(s):
+        return _int_size(int(s))
+    if n < 64:
+        return n + 2
+    enc = n + (2 if n < 4096 else 5)
+    if enc <= 127:
+        return enc + 1
+    if enc < 16383:
+        return enc + 2
+    if enc < 2097151:
+        return enc + 3
+    return enc + (4 if enc < 268435455 else 5)
+
+
+def _delta_size(delta: int) -> int:
+    # The ID deltas are stored as int64: a negative sequence delta wraps, as in C.
+    delta &= U64
+    return _int_size(delta - (1 << 64) if delta >= 1 << 63 else delta)
+
+
+# -- the structure -------------------------------------------------------------------------------
+
+
+class Node:
+    """One listpack of Redis's radix tree: `key` is its master ID, `ids` its live entries."""
+
+    __slots__ = ("key", "ms", "seq", "ids", "fields", "deleted", "last", "base")
+
+    def __init__(self, key: int, fields: tuple) -> None:
+        self.key = key
+        self.ms = key >> 64
+        self.seq = key & U64
+        self.ids: list[int] = []
+        self.fields = fields  # the master entry's field names
+        self.deleted = 0  # entries flagged deleted, still inside the listpack
+        self.last = key  # the last ID appended, deleted or not (MINID trimming reads it)
+        # The listpack's bytes except the live/deleted counters, whose size varies:
+        # header and end byte, master field count, fields and terminator.
+        self.base = 9 + _int_size(len(fields)) + sum(map(_elem_size, fields))
+
+    def nbytes(self) -> int:
+        return self.base + _int_size(len(self.ids)) + _int_size(self.deleted)
+
+    def copy(self) -> "Node":
+        other = Node.__new__(Node)
+        other.key, other.ms, other.seq = self.key, self.ms, self.seq
+        other.ids, other.fields = self.ids[:], self.fields
+        other.deleted, other.last, other.base = self.deleted, self.last, self.base
+        return other
+
+
+class Nack:
+    """A pending entry: delivered to `consumer`, not acknowledged yet."""
+
+    __slots__ = ("delivery_time", "delivery_count", "consumer")
+
+    def __init__(self, delivery_time: int, delivery_count: int,
+                 consumer: "Consumer | None") -> None:
+        self.delivery_time = delivery_time
+        self.delivery_count = delivery_count
+        self.consumer = consumer
+
+
+class Consumer:
+    __slots__ = ("name", "seen_time", "pel")
+
+    def __init__(self, name: bytes, seen_time: int) -> None:
+        self.name = name
+        self.seen_time = seen_time
+        self.pel: SortedDict = SortedDict()  # ID -> Nack (shared with the group's PEL)
+
+
+class Group:
+    __slots__ = ("last_id", "entries_read", "pel", "consumers")
+
+    def __init__(self, last_id: int, entries_read: int) -> None:
+        self.last_id = last_id
+        self.entries_read = entries_read
+        self.pel: SortedDict = SortedDict()  # ID -> Nack
+        self.consumers: dict[bytes, Consumer] = {}
+
+    def consumer(self, name: bytes, now: int) -> Consumer:
+        """The consumer `name`, created if missing; seen now (streamLookupConsumer)."""
+        consumer = self.consumers.get(name)
+        if consumer is None:
+            consumer = self.consumers[name] = Consumer(name, now)
+        else:
+            consumer.seen_time = now
+        return consumer
+
+    def remove_nack(self, sid: int) -> None:
+        nack = self.pel.pop(sid)
+        if nack.consumer is not None:
+            del nack.consumer.pel[sid]
+
+
+class Stream:
+    """A Redis stream; see the module docstring."""
+
+    __slots__ = ("nodes", "keys", "entries", "length", "last_id", "first_id", "max_deleted",
+                 "entries_added", "groups")
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.keys: list[int] = []  # nodes[i].key, for bisection
+        self.entries: dict[int, tuple] = {}
+        self.length = 0
+        self.last_id = 0
+        self.first_id = 0  # recorded-first-entry-id
+        self.max_deleted = 0  # max-deleted-entry-id
+        self.entries_added = 0
+        self.groups: dict[bytes, Group] | None = None
+
+    def __len__(self) -> int:
+        return self.length
+
+    # -- appending ---------------------------------------------------------------------------
+
+    def append(self, sid: int, ms: int, seq: int, flat: tuple, max_bytes: int,
+               max_entries: int, elements_len: int) -> None:
+        """streamAppendItem for an ID (`ms`-`seq`) already checked to be above `last_id`.
+
+        `flat` is the field/value tuple; `elements_len` their total length (totelelen).
+        This is XADD's hot path: the listpack size arithmetic is inlined for small values.
+        """
+        nodes = self.nodes
+        node = nodes[-1] if nodes else None
+        if node is not None:
+            if not max_bytes or max_bytes > LISTPACK_MAX:
+                max_bytes = LISTPACK_MAX
+            live = len(node.ids)
+            deleted = node.deleted
+            lp_bytes = (node.base + (2 if live < 128 else _int_size(live))
+                        + (2 if deleted < 128 else _int_size(deleted)))
+            if (lp_bytes + elements_len >= max_bytes
+                    or (max_entries and live + deleted >= max_entries)):
+                node = None
+        fields = flat[0::2]
+        if node is None:
+            node = Node(sid, fields)
+            nodes.append(node)
+            self.keys.append(sid)
+            same = True
+        else:
+            same = fields == node.fields
+        # flags, ms delta, seq delta, [field count, fields,] values, lp-count
+        delta = ms - node.ms
+        size = 4 if delta < 128 else 2 + _delta_size(delta)
+        delta = seq - node.seq
+        size += 2 if 0 <= delta < 128 else _delta_size(delta)
+        nfields = len(fields)
+        for item in flat[1::2] if same else flat:
+            n = len(item)
+            # A short string that cannot be an integer: one header byte and one backlen byte.
+            size += n + 2 if 0 < n < 64 and (item[0] > 57 or item[0] < 45) else _elem_size(item)
+        if same:
+            size += 2 if nfields < 125 else _int_size(nfields + 3)
+        else:
+            size += _int_size(nfields) + _int_size(2 * nfields + 4)
+        node.base += size
+        node.ids.append(sid)
+        node.last = sid
+        self.entries[sid] = flat
+        self.length += 1
+        self.entries_added += 1
+        self.last_id = sid
+        if self.length == 1:
+            self.first_id = sid
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    def ids(self, start: int = 0, end: int = MAX_ID, reverse: bool = False) -> Iterator[int]:
+        """Live IDs in [start, end], ascending or descending."""
+        nodes = self.nodes
+        if not reverse:
+            i = max(bisect_right(self.keys, start) - 1, 0)
+            j = bisect_left(nodes[i].ids, start) if nodes else 0
+            for i in range(i, len(nodes)):
+                ids = nodes[i].ids
+                for k in range(j, len(ids)):
+                    sid = ids[k]
+                    if sid > end:
+                        return
+                    yield sid
+                j = 0
+        else:
+            i = bisect_right(self.keys, end) - 1
+            while i >= 0:
+                ids = nodes[i].ids
+                for k in range(bisect_right(ids, end) - 1, -1, -1):
+                    sid = ids[k]
+                    if sid < start:
+                        return
+                    yield sid
+                i -= 1
+
+    def range(self, start: int, end: int, count: int = 0, reverse: bool = False) -> list:
+        """Entries in [start, end] as XRANGE replies them; `count` 0 means all."""
+        entries = self.entries
+        out = []
+        for sid in self.ids(start, end, reverse):
+            out.append([format_id(sid), entries[sid]])
+            if len(out) == count:
+                break
+        return out
+
+    def entry(self, sid: int) -> list | None:  # [id, fields] as replies show an entry
+        flat = self.entries.get(sid)
+        return None if flat is None else [format_id(sid), flat]
+
+    def first_valid(self) -> int:
+        for node in self.nodes:
+            if node.ids:
+                return node.ids[0]
+        return 0
+
+    def last_valid(self) -> int:
+        """streamLastValidID: the newest live entry's ID (0 when empty)."""
+        for node in reversed(self.nodes):
+            if node.ids:
+                return node.ids[-1]
+        return 0
+
+    # -- removing ----------------------------------------------------------------------------
+
+    def delete(self, sid: int) -> bool:
+        """streamDeleteItem: flag one entry deleted (dropping its node when it was the last
+        live one); True if it existed."""
+        if self.entries.pop(sid, None) is None:
+            return False
+        i = bisect_right(self.keys, sid) - 1
+        node = self.nodes[i]
+        if len(node.ids) == 1:
+            del self.nodes[i]
+            del self.keys[i]
+        else:
+            del node.ids[bisect_left(node.ids, sid)]
+            node.deleted += 1
+        self.length -= 1
+        return True
+
+    def trim(self, maxlen: int | None, minid: int, approx: bool, limit: int) -> int:
+        """streamTrim by MAXLEN (`maxlen` not None) or MINID; returns entries removed.
+
+        Whole nodes go first; unless `approx`, the entries still in excess in the next node are
+        flagged deleted. `limit` (0: none) caps the entries removed, in whole nodes.
+        """
+        nodes = self.nodes
+        entries = self.entries
+        deleted = 0
+        gone = 0  # whole nodes removed from the head
+        for node in nodes:
+            if maxlen is not None and self.length <= maxlen:
+                break
+            live = len(node.ids)
+            if limit and deleted + live > limit:
+                break
+            if (self.length - live >= maxlen) if maxlen is not None else node.last < minid:
+                for sid in node.ids:
+                    del entries[sid]
+                self.length -= live
+                deleted += live
+                gone += 1
+                continue
+            if approx:
+                break
+            ids = node.ids
+            k = self.length - maxlen if maxlen is not None else bisect_left(ids, minid)
+            for sid in ids[:k]:
+                del entries[sid]
+            del ids[:k]
+            node.deleted += k
+            self.length -= k
+            deleted += k
+            break
+        if gone:
+            del nodes[:gone]
+            del self.keys[:gone]
+        if self.length == 0:
+            self.first_id = 0
+        elif deleted:
+            self.first_id = self.first_valid()
+        return deleted
+
+    # -- consumer group bookkeeping ----------------------------------------------------------
+
+    def tombstone_after(self, start: int) -> bool:
+        """streamRangeHasTombstones(start, +): may a deleted entry lie at or after `start`?"""
+        md = self.max_deleted
+        if not self.length or not md or self.first_id > md:
+            return False
+        return start <= md
+
+    def estimate_read(self, sid: int) -> int:
+        """streamEstimateDistanceFromFirstEverEntry: the entries_read counter of `sid`, or
+        NOT_READ when it cannot be known."""
+        if not self.entries_added:
+            return 0
+        if not self.length and sid <= self.last_id:
+            return self.entries_added
+        if sid == self.last_id:
+            return self.entries_added
+        if sid > self.last_id:
+            return NOT_READ
+        if not self.max_deleted or self.max_deleted < self.first_id:
+            if sid < self.first_id:
+                return self.entries_added - self.length
+            if sid == self.first_id:
+                return self.entries_added - self.length + 1
+        return NOT_READ
+
+    def lag(self, group: Group) -> int | None:
+        """streamReplyWithCGLag: entries not yet delivered to `group`, None if unknown."""
+        if not self.entries_added:
+            return 0
+        if group.entries_read != NOT_READ and not self.tombstone_after(group.last_id):
+            return self.entries_added - group.entries_read
+        read = self.estimate_read(group.last_id)
+        return None if read == NOT_READ else self.entries_added - read
+
+    def read_group(self, group: Group, consumer: Consumer, start: int, count: int,
+                   noack: bool, now: int) -> list:
+        """XREADGROUP `>`: entries from `start` on, advancing the group and, unless `noack`,
+        adding them to the PELs (taking over any pending entry of another consumer)."""
+        entries = self.entries
+        gpel, cpel = group.pel, consumer.pel
+        out = []
+        for sid in self.ids(start):
+            if sid > group.last_id:
+                if group.entries_read != NOT_READ and not self.tombstone_after(sid):
+                    group.entries_read += 1
+                elif self.entries_added:
+                    group.entries_read = self.estimate_read(sid)
+                group.last_id = sid
+            out.append([format_id(sid), entries[sid]])
+            if not noack:
+                nack = gpel.get(sid)
+                if nack is None:
+                    nack = gpel[sid] = Nack(now, 1, consumer)
+                else:
+                    del nack.consumer.pel[sid]
+                    nack.consumer = consumer
+                    nack.delivery_time = now
+                    nack.delivery_count = 1
+                cpel[sid] = nack
+            if len(out) == count:
+                break
+        return out
+
+    def read_history(self, consumer: Consumer, start: int, count: int, now: int) -> list:
+        """XREADGROUP with an ID: the consumer's pending entries from `start` on, counted as
+        delivered again; an entry deleted since is `[id, nil]`."""
+        entries = self.entries
+        pel = consumer.pel
+        out: list = []
+        for sid in pel.irange(minimum=start):
+            if count and len(out) == count:
+                break
+            flat = entries.get(sid)
+            if flat is None:
+                out.append([format_id(sid), NULL_ARRAY])
+                continue
+            nack = pel[sid]
+            nack.delivery_time = now
+            nack.delivery_count += 1
+            out.append([format_id(sid), flat])
+        return out
+
+    # -- copying -----------------------------------------------------------------------------
+
+    def copy(self) -> "Stream":
+        other = Stream()
+        other.nodes = [node.copy() for node in self.nodes]
+        other.keys = self.keys[:]
+        other.entries = dict(self.entries)  # the tuples are immutable: shared
+        other.length, other.last_id, other.first_id = self.length, self.last_id, self.first_id
+        other.max_deleted, other.entries_added = self.max_deleted, self.entries_added
+        if self.groups is not None:
+            other.groups = {name: _copy_group(g) for name, g in self.groups.items()}
+        return other
+
+
+def _copy_group(group: Group) -> Group:
+    other = Group(group.last_id, group.entries_read)
+    consumers = {}
+    for name, c in group.consumers.items():
+        consumers[id(c)] = other.consumers[name] = Consumer(name, c.seen_time)
+    for sid, nack in group.pel.items():
+        owner = consumers.get(id(nack.consumer))
+        copy = other.pel[sid] = Nack(nack.delivery_time, nack.delivery_count, owner)
+        if owner is not None:
+            owner.pel[sid] = copy
+    return other
+
+
+# -- the radix tree's node count (XINFO radix-tree-nodes) ----------------------------------------
+
+
+def rax_nodes(keys: list[int]) -> int:
+    """How many nodes Redis's rax holds for these 16-byte keys.
+
+    rax keeps a canonical compressed trie for keys of equal length (insertion splits
+    compressed nodes and deletion re-compresses chains): one node per branching position,
+    one per compressed chain (a position whose parent branches but that does not branch
+    itself), one per key (the empty node a key ends at) and the root.
+    """
+    if not keys:
+        return 1
+    return _subtree([k.to_bytes(16, "big") for k in keys], 0)
+
+
+def _subtree(keys: list[bytes], depth: int) -> int:
+    # Nodes of the subtree whose first node starts at `depth`; `keys` sorted, sharing
+    # their first `depth` bytes.
+    if len(keys) == 1:
+        return 1 if depth == 16 else 2  # the key node, after a compressed chain if any
+    first, last = keys[0], keys[-1]
+    common = depth
+    while first[common] == last[common]:
+        common += 1
+    nodes = 1 if common == depth else 2  # the branching node, after a chain if any
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i][common] != keys[start][common]:
+            nodes += _subtree(keys[start:i], common + 1)
+            start = i
+    return nodes
