@@ -139,7 +139,9 @@ class Client(asyncio.Protocol):
                 self.process()  # the requests left over when the client fell behind
 
     def data_received(self, data: bytes) -> None:
-        self.server.stats.net_input_bytes += len(data)
+        stats = self.server.stats
+        stats.net_input_bytes += len(data)
+        stats.reads += 1
         self.parser.feed(data)
         if self.blocked or self.throttled:
             self._check_query_buffer()
@@ -399,7 +401,9 @@ class Client(asyncio.Protocol):
         if out and transport is not None and not transport.is_closing():
             data = b"".join(out) if len(out) > 1 else out[0]
             transport.write(data)
-            self.server.stats.net_output_bytes += len(data)
+            stats = self.server.stats
+            stats.net_output_bytes += len(data)
+            stats.writes += 1
             out.clear()
             if self.server.output_limit != _NO_LIMIT:
                 self.server.check_output_limit(self, transport.get_write_buffer_size())

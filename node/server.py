@@ -45,6 +45,8 @@ class Stats:
     rejected_connections: int = 0
     net_input_bytes: int = 0
     net_output_bytes: int = 0
+    reads: int = 0  # socket reads that brought requests (total_reads_processed)
+    writes: int = 0  # socket writes of replies (total_writes_processed)
     keyspace_hits: int = 0
     keyspace_misses: int = 0
     evicted_clients: int = 0

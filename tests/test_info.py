@@ -168,6 +168,20 @@ def test_stats_counters(r: redis.Redis, o: redis.Redis, both: Any) -> None:
     assert {k: r.info("stats")[k] for k in keys} == {k: o.info("stats")[k] for k in keys}
 
 
+def test_reads_and_writes_processed_count_socket_io_not_commands(r: redis.Redis) -> None:
+    before = r.info("stats")
+    with r.pipeline(transaction=False) as pipe:  # one write of 200 commands
+        for i in range(200):
+            pipe.set(f"k{i}", i)
+        pipe.execute()
+    after = r.info("stats")
+    reads = after["total_reads_processed"] - before["total_reads_processed"]
+    writes = after["total_writes_processed"] - before["total_writes_processed"]
+    assert after["total_commands_processed"] - before["total_commands_processed"] >= 200
+    # The INFO call itself is a read and a write; the pipeline a handful at most.
+    assert 2 <= reads < 50 and 2 <= writes < 50, (reads, writes)
+
+
 def test_server_and_clients_values(r: redis.Redis, node: Any) -> None:
     server = fields(raw_info(r, "server"), "Server")
     assert server["redis_mode"] == "standalone"
