@@ -77,6 +77,7 @@ def _limits(ctx: Any) -> tuple[int, int]:
 # -- number parsing (strtod) --------------------------------------------------------------
 
 _DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_ZERO = re.compile(rb"[+-]?[0.]*(?:[eE][+-]?[0-9]+)?\Z")
 # strtod's forms: blanks, a sign, then a hex float, a decimal, inf[inity] or nan[(chars)].
 _STRTOD = re.compile(
     rb"[ \t\n\v\f\r]*([+-]?)(?:0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)"
@@ -110,9 +111,11 @@ def _strtod(arg: bytes) -> tuple[float, bool] | None:
 
 def parse_score(arg: bytes, error: str = NOT_FLOAT) -> float:
     """getDoubleFromObject: a double over the whole argument, no blanks, NaN or ERANGE."""
-    if _DECIMAL.match(arg):  # the common case: a plain decimal, neither zero nor huge
+    if _DECIMAL.match(arg):  # the common case: a plain decimal, not huge
         value = float(arg)
         if value and value != inf and value != -inf:
+            return value
+        if not value and _ZERO.match(arg):  # a zero mantissa: a true zero, not an underflow
             return value
     elif arg[:1] in b" \t\n\v\f\r":  # includes the empty argument
         raise CommandError(error)
