@@ -286,4 +286,8 @@ def test_random_lists(r, o, items, weights, options):
         return
     assert mine == theirs, f"{args!r}: slotkv={mine!r} redis={theirs!r}"
     if "STORE" in args:
-        assert reply_of(r, "LRANGE", "dst", "0", "-1") == reply_of(o, "LRANGE", "dst", "0", "-1")
+        stored = [reply_of(c, "LRANGE", "dst", "0", "-1") for c in (r, o)]
+        if alpha_by and limited:  # the same unstable partial sort decides what is stored
+            assert len(stored[0]) == len(stored[1]), args
+        else:
+            assert stored[0] == stored[1], args
