@@ -97,6 +97,7 @@ class Client(asyncio.Protocol):
         self.dirty_cas = False  # a watched key changed: EXEC will fail
         self.soft_limit_since = 0.0
         self.throttled = False  # the client is not reading its replies (see pause_writing)
+        self.rewrite: list[list[bytes]] | None = None  # set by propagate_as
 
     @property
     def authenticated(self) -> bool:
@@ -169,6 +170,7 @@ class Client(asyncio.Protocol):
         extend = out.extend
         clock = time.perf_counter_ns
         slow_ns = server.slow_ns
+        propagation = server.propagation
         served = 0  # requests hiredis returned in this batch, `last` the final one
         last = None
         try:
@@ -223,6 +225,7 @@ class Client(asyncio.Protocol):
                                 slow_ns = server.slow_ns  # CONFIG SET may have changed it
                                 t_prev = clock()
                                 continue
+                        dirty = ks.dirty
                         try:
                             reply = cmd.handler(self, argv)  # type: ignore[misc]
                         except CommandError as e:
@@ -231,6 +234,8 @@ class Client(asyncio.Protocol):
                             server.count_error(e)
                         except Exception as e:
                             reply = server.internal_error(cmd, e)
+                        if ks.dirty != dirty and propagation.active:
+                            self._propagate(cmd, argv)
                         now = clock()
                         elapsed = now - t_prev
                         t_prev = now
@@ -347,6 +352,8 @@ class Client(asyncio.Protocol):
         """Run a command that passed its checks: time it, account it, queue its reply."""
         server = self.server
         self.last_command = cmd  # CLIENT INFO/LIST show the running command, as Redis does
+        ks = server.keyspace
+        dirty = ks.dirty
         start = time.perf_counter_ns()
         try:
             reply = cmd.handler(self, argv)  # type: ignore[misc]
@@ -356,6 +363,10 @@ class Client(asyncio.Protocol):
             server.count_error(e)
         except Exception as e:
             reply = server.internal_error(cmd, e)
+        if ks.dirty != dirty and server.propagation.active:
+            self._propagate(cmd, argv)
+        elif self.rewrite is not None:
+            self.rewrite = None  # a rewrite with no change behind it (the write failed)
         if self.blocked and self.pending is None:
             self.pending = argv  # blocked on keys: re-run as it came, unless block() rewrote it
         elapsed = time.perf_counter_ns() - start
@@ -373,6 +384,26 @@ class Client(asyncio.Protocol):
         # and a monitor sees its own commands after their replies.
         if server.monitors and cmd.flags.isdisjoint(_UNMONITORED):
             server.feed_monitors(self, argv)
+
+    def propagate_as(self, *argvs: list[bytes]) -> None:
+        """Propagate these writes instead of the running command's argv (see node/propagate.py).
+
+        For a command whose own argv would not replay identically; called after the write
+        happened, with the concrete commands it amounts to (possibly none, possibly several).
+        """
+        if self.server.propagation.active:
+            if self.rewrite is None:
+                self.rewrite = list(argvs)
+            else:
+                self.rewrite.extend(argvs)
+
+    def _propagate(self, cmd: Command, argv: list[bytes]) -> None:
+        rewrite = self.rewrite
+        if rewrite is not None:
+            self.rewrite = None
+            self.server.propagation.commands(self.db.index, rewrite)
+        elif cmd.name != "exec":  # EXEC's commands went out one by one, inside MULTI/EXEC
+            self.server.propagation.command(self.db.index, argv)
 
     def reply_error(self, err: CommandError, cmd: Command | None) -> None:
         """An error raised before the handler ran (unknown command, arity, auth)."""

@@ -220,10 +220,14 @@ class Database:
         # A replica keeps logically expired keys until its primary's DEL arrives (as Redis).
         if self.keyspace.replica:
             return
+        ks = self.keyspace
         self._remove(key)
-        self.keyspace.expired_keys += 1
-        self.modified(key)
-        for hook in self.keyspace.on_expired:
+        ks.expired_keys += 1
+        # Watchers hear of it, but it is not a change of the dataset (`dirty`), as in Redis:
+        # the primary propagates the deletion itself (on_expired), not the command that saw it.
+        for hook in ks.on_modified:
+            hook(self, key)
+        for hook in ks.on_expired:
             hook(self, key)
 
     def active_expire(self, budget: int) -> int:

@@ -26,6 +26,7 @@ from node.blocking import Blocking
 from node.keyspace import Keyspace
 from node.latency import LatencyMonitor
 from node.log import log
+from node.propagate import Propagation
 from node.replies import Status
 from node.table import Command, all_commands
 from node.watches import Watches
@@ -101,6 +102,8 @@ class Server:
         self.paused_clients: list[Client] = []
         self.blocking = Blocking(self)
         self.watches = Watches(self.keyspace)
+        self.propagation = Propagation()
+        self.keyspace.on_expired.append(self._propagate_expired)
         self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
         self.pause_writes_only = False
         self.stats = Stats()
@@ -273,6 +276,11 @@ class Server:
         for client in parked:
             if not client.closing:
                 client.resume()
+
+    def _propagate_expired(self, db: Any, key: bytes) -> None:
+        # Replicas and the AOF never expire keys on their own clock: they get this DEL.
+        if self.propagation.active:
+            self.propagation.command(db.index, (b"DEL", key))
 
     # -- monitors, errors, slow log ----------------------------------------------------------
 

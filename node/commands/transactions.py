@@ -44,11 +44,14 @@ def exec_(ctx: Any, argv: list[bytes]) -> Any:
     if not ctx.reply_mode:
         ctx.out.append(b"*%d\r\n" % len(queued))
     ctx.in_exec = True
+    propagation = ctx.server.propagation
+    propagation.begin_exec()
     try:
         for cmd, args in queued:
             ctx.call(cmd, args)
     finally:
         ctx.in_exec = False
+        propagation.end_exec()
     return NO_REPLY
 
 
