@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from node import __version__
+from node.child import Children
 from node.client import Client
 from node.config import Config, ConfigError
 from node.errors import CommandError
@@ -103,6 +104,8 @@ class Server:
         self.blocking = Blocking(self)
         self.watches = Watches(self.keyspace)
         self.propagation = Propagation()
+        self.children = Children()
+        self.children.in_child.append(self._close_listeners)
         self.keyspace.on_expired.append(self._propagate_expired)
         self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
         self.pause_writes_only = False
@@ -188,6 +191,16 @@ class Server:
             except OSError:
                 pass
         log("warning", "slotkv is now ready to exit, bye bye...")
+
+    def _close_listeners(self) -> None:
+        # In a forked child: the port belongs to the parent (and to its successor, if the
+        # parent dies while the child still runs).
+        for srv in self._servers:
+            for sock in srv.sockets:
+                try:
+                    os.close(sock.fileno())
+                except OSError:
+                    pass
 
     # -- clients -----------------------------------------------------------------------------
 
@@ -342,6 +355,7 @@ class Server:
             ks.active_expire_cycle(budget=2000 * self.config["active-expire-effort"])
             if self.blocking.ready:  # an expired key fails its blocked XREADGROUPs
                 self.blocking.serve_ready()
+            self.children.poll()
             if self.pause_end and time.monotonic() >= self.pause_end:
                 self.unpause()
             timeout = self.config["timeout"]
