@@ -98,6 +98,8 @@ class Client(asyncio.Protocol):
         self.soft_limit_since = 0.0
         self.throttled = False  # the client is not reading its replies (see pause_writing)
         self.rewrite: list[list[bytes]] | None = None  # set by propagate_as
+        self.asking = False  # cluster mode: ASKING was sent (node/cluster.py)
+        self.readonly = False  # cluster mode: READONLY, reads served by a replica
 
     @property
     def authenticated(self) -> bool:
@@ -171,6 +173,7 @@ class Client(asyncio.Protocol):
         clock = time.perf_counter_ns
         slow_ns = server.slow_ns
         propagation = server.propagation
+        cluster = server.cluster
         served = 0  # requests hiredis returned in this batch, `last` the final one
         last = None
         try:
@@ -225,6 +228,10 @@ class Client(asyncio.Protocol):
                                 slow_ns = server.slow_ns  # CONFIG SET may have changed it
                                 t_prev = clock()
                                 continue
+                        # Cluster mode: a key of a slot not served here is answered with
+                        # MOVED/ASK/... instead (one CRC for a one-key command).
+                        if cluster is not None and cluster.redirect(self, cmd, argv):
+                            continue
                         dirty = ks.dirty
                         try:
                             reply = cmd.handler(self, argv)  # type: ignore[misc]
@@ -332,6 +339,8 @@ class Client(asyncio.Protocol):
             # A monitor is a replica to Redis, and replicas may not touch the keyspace.
             self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
             return
+        if server.cluster is not None and server.cluster.redirect(self, cmd, argv):
+            return  # cluster mode: not served here (MOVED, ASK, CROSSSLOT, ...)
         if self.multi is not None and cmd.name not in _NOT_QUEUED:
             if "no_multi" in cmd.flags:
                 self.reply_error(CommandError("ERR Command not allowed inside a transaction"), cmd)
@@ -450,6 +459,11 @@ class Client(asyncio.Protocol):
         if argv is not None and not self.closing:
             cmd = lookup(argv)  # it passed execute()'s checks when it was parked
             assert cmd is not None
+            # ...but a failover may have moved its slot while it waited (cluster mode).
+            cluster = self.server.cluster
+            if cluster is not None and cluster.redirect(self, cmd, argv):
+                self.process()
+                return
             self.call(cmd, argv)
             if self.blocked:
                 return  # the resumed command blocks on keys

@@ -8,8 +8,13 @@ Redis's error wording. Directives are grouped by what slotkv does with them:
 - `tuning`: Redis internals slotkv has no counterpart for (encodings thresholds, I/O threads,
   jemalloc, defrag). Accepted and stored so a user's redis.conf loads; they change no reply.
 - `fixed`: features this version does not have yet (AOF, RDB save points, replication,
-  cluster, eviction, TLS). Only the default value is accepted; anything else is refused
+  eviction, TLS). Only the default value is accepted; anything else is refused
   with a clear error rather than silently ignored.
+
+Defaults are redis-server's, except `cluster-node-timeout` (2000 ms rather than 15000: the
+coordinator fails over a dead primary after it, and slotkv promises a failover within seconds).
+One directive is slotkv's own: `cluster-coordinator host:port`, where a cluster node finds the
+coordinator that holds the topology (node/cluster.py); Redis nodes gossip instead.
 """
 
 from __future__ import annotations
@@ -385,6 +390,18 @@ _TABLE: list[tuple] = [
     ("lfu-log-factor", "int", 10, "live", dict(hi=2**31 - 1)),
     ("lfu-decay-time", "int", 1, "live", dict(hi=2**31 - 1)),
     ("busy-reply-threshold", "int", 5000, "live", dict(hi=G, aliases=("lua-time-limit",))),
+    ("cluster-enabled", "bool", False, "live", dict(immutable=True)),
+    ("cluster-config-file", "string", "nodes.conf", "live", dict(immutable=True)),
+    ("cluster-node-timeout", "int", 2000, "live", dict(hi=G)),
+    ("cluster-port", "int", 0, "live", dict(hi=65535, immutable=True)),
+    ("cluster-announce-ip", "string", "", "live", {}),
+    ("cluster-announce-hostname", "hostname", "", "live", {}),
+    ("cluster-announce-port", "int", 0, "live", dict(hi=65535)),
+    ("cluster-announce-bus-port", "int", 0, "live", dict(hi=65535)),
+    ("cluster-require-full-coverage", "bool", True, "live", {}),
+    ("cluster-allow-reads-when-down", "bool", False, "live", {}),
+    ("cluster-preferred-endpoint-type", "enum", "ip", "live", {}),
+    ("cluster-coordinator", "string", "", "live", dict(immutable=True)),  # slotkv's own
     ("syslog-enabled", "bool", False, "tuning", dict(immutable=True)),
     ("syslog-ident", "string", "redis", "tuning", dict(immutable=True)),
     ("syslog-facility", "enum", "local0", "tuning", dict(immutable=True)),
@@ -469,23 +486,13 @@ _TABLE: list[tuple] = [
     ("replica-ignore-maxmemory", "bool", True, "tuning", dict(aliases=("slave-ignore-maxmemory",))),
     ("replica-ignore-disk-write-errors", "bool", False, "tuning", {}),
     ("propagation-error-behavior", "enum", "ignore", "tuning", {}),
-    ("cluster-config-file", "string", "nodes.conf", "tuning", dict(immutable=True)),
-    ("cluster-node-timeout", "int", 15000, "tuning", dict(hi=G)),
-    ("cluster-port", "int", 0, "tuning", dict(hi=65535, immutable=True)),
-    ("cluster-announce-ip", "string", "", "tuning", {}),
-    ("cluster-announce-hostname", "hostname", "", "tuning", {}),
-    ("cluster-announce-port", "int", 0, "tuning", dict(hi=65535)),
-    ("cluster-announce-bus-port", "int", 0, "tuning", dict(hi=65535)),
     ("cluster-announce-tls-port", "int", 0, "tuning", dict(hi=65535)),
     ("cluster-migration-barrier", "int", 1, "tuning", dict(hi=2**31 - 1)),
     ("cluster-replica-validity-factor", "int", 10, "tuning", dict(hi=2**31 - 1, aliases=("cluster-slave-validity-factor",))),
     ("cluster-replica-no-failover", "bool", False, "tuning", dict(aliases=("cluster-slave-no-failover",))),
-    ("cluster-require-full-coverage", "bool", True, "tuning", {}),
-    ("cluster-allow-reads-when-down", "bool", False, "tuning", {}),
     ("cluster-allow-pubsubshard-when-down", "bool", True, "tuning", {}),
     ("cluster-allow-replica-migration", "bool", True, "tuning", {}),
     ("cluster-link-sendbuf-limit", "memory", 0, "tuning", dict(hi=2**64 - 1)),
-    ("cluster-preferred-endpoint-type", "enum", "ip", "tuning", {}),
     ("tls-session-caching", "bool", True, "tuning", {}),
     ("tls-session-cache-size", "int", 20480, "tuning", dict(hi=2**31 - 1)),
     ("tls-session-cache-timeout", "int", 300, "tuning", dict(hi=2**31 - 1)),
@@ -521,7 +528,6 @@ _TABLE: list[tuple] = [
     ("repl-backlog-size", "memory", 1024**2, "fixed", dict(lo=1, hi=G)),
     ("min-replicas-to-write", "int", 0, "fixed", dict(hi=2**31 - 1, aliases=("min-slaves-to-write",))),
     ("min-replicas-max-lag", "int", 10, "fixed", dict(hi=2**31 - 1, aliases=("min-slaves-max-lag",))),
-    ("cluster-enabled", "bool", False, "fixed", dict(immutable=True)),
     ("maxmemory", "memory", 0, "fixed", dict(hi=2**64 - 1)),
     ("tls-port", "int", 0, "fixed", dict(hi=65535)),
     ("tls-replication", "bool", False, "fixed", {}),

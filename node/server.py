@@ -21,6 +21,7 @@ from typing import Any, Callable
 from node import __version__
 from node.child import Children
 from node.client import Client
+from node.cluster import Cluster, ClusterStartError
 from node.config import Config, ConfigError
 from node.errors import CommandError
 from node.blocking import Blocking
@@ -134,6 +135,8 @@ class Server:
         for name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
             self.config.listen(name, self._apply_lfu)
         self._apply_lfu(None)
+        # Cluster mode (node/cluster.py): None for a standalone node.
+        self.cluster: Cluster | None = Cluster(self) if config["cluster-enabled"] else None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -155,6 +158,8 @@ class Server:
             self.ports.extend(sock.getsockname()[1] for sock in srv.sockets)
         self.shutdown_requested = loop.create_future()
         self._schedule_cron()
+        if self.cluster is not None:
+            await self.cluster.start()
         log("notice", "Server initialized")
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
 
@@ -180,6 +185,8 @@ class Server:
         log("warning", "User requested shutdown...")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
+        if self.cluster is not None:
+            await self.cluster.stop()
         for srv in self._servers:
             srv.close()
         for client in list(self.clients.values()):
@@ -452,7 +459,11 @@ def run(config: Config) -> int:
     log("notice", "oO0OoO0OoO0Oo slotkv is starting oO0OoO0OoO0Oo")
     log("notice", f"slotkv version={__version__}, redis_version={REDIS_VERSION}, "
         f"bits=64, pid={os.getpid()}, just started")
-    server = Server(config)
+    try:
+        server = Server(config)
+    except ClusterStartError as e:
+        log("warning", str(e))
+        return 1
 
     async def main() -> None:
         try:

@@ -48,6 +48,11 @@ def key_spec(spec: Any) -> dict:
     return out
 
 
+# Registered on purpose although Redis 7.0 lacks them: from later versions, with those
+# versions' metadata (CLUSTER MYSHARDID is Redis 7.2's; the cluster issue asks for it).
+LATER_THAN_7_0 = {b"cluster|myshardid"}
+
+
 def info(entry: list) -> dict:
     name, arity, flags, first, last, step, cats, tips, specs, subs = entry
     return {
@@ -69,6 +74,8 @@ def compare_info(mine: list, theirs: list, out: list[str]) -> None:
         if m[field] != t[field]:
             out.append(f"{label}: {field}: slotkv={_show(m[field])} redis={_show(t[field])}")
     for sub, entry in m["subcommands"].items():
+        if sub in LATER_THAN_7_0:
+            continue
         if sub not in t["subcommands"]:
             out.append(f"{sub.decode()}: not a subcommand in Redis")
         else:
@@ -91,7 +98,7 @@ def names(r) -> list[bytes]:
 
 
 def test_every_command_exists_in_redis(r, o):
-    theirs = set(raw(o, "COMMAND", "LIST"))
+    theirs = set(raw(o, "COMMAND", "LIST")) | LATER_THAN_7_0
     extra = sorted(n.decode() for n in raw(r, "COMMAND", "LIST") if n not in theirs)
     assert not extra, f"slotkv registers commands Redis 7.0 does not have: {extra}"
     count = raw(r, "COMMAND", "COUNT")
@@ -202,7 +209,7 @@ def test_command_list_filters(r, o):
 @pytest.mark.parametrize("category", ["string", "keyspace", "read", "write", "fast", "slow",
                                       "admin", "dangerous", "connection", "bitmap"])
 def test_command_list_by_acl_category(r, o, category):
-    mine = set(raw(r, "COMMAND", "LIST", "FILTERBY", "ACLCAT", category))
+    mine = set(raw(r, "COMMAND", "LIST", "FILTERBY", "ACLCAT", category)) - LATER_THAN_7_0
     theirs = set(raw(o, "COMMAND", "LIST", "FILTERBY", "ACLCAT", category))
     registered = set(raw(r, "COMMAND", "LIST"))
     assert mine == theirs & registered, (

@@ -36,6 +36,8 @@ def echo(ctx: Any, argv: list[bytes]) -> bytes:
          summary="Change the selected database for the current connection")
 def select(ctx: Any, argv: list[bytes]) -> Any:
     index = parse_int(argv[1])
+    if index != 0 and ctx.server.cluster is not None:
+        raise CommandError("ERR SELECT is not allowed in cluster mode")
     if not 0 <= index < len(ctx.server.keyspace.dbs):
         raise CommandError(errors.DB_OUT_OF_RANGE)
     ctx.select(index)
@@ -122,7 +124,7 @@ def hello(ctx: Any, argv: list[bytes]) -> Any:
         "version": REDIS_VERSION.encode(),
         "proto": version,
         "id": ctx.id,
-        "mode": b"standalone",
+        "mode": b"cluster" if ctx.server.cluster is not None else b"standalone",
         "role": b"master",
         "modules": [],
     }

@@ -84,7 +84,7 @@ def _server(server: Any) -> Fields:
         ("redis_git_sha1", "00000000"),
         ("redis_git_dirty", 0),
         ("redis_build_id", _BUILD_ID),
-        ("redis_mode", "standalone"),
+        ("redis_mode", "cluster" if server.cluster is not None else "standalone"),
         ("os", _OS),
         ("arch_bits", 64 if sys.maxsize > 2**32 else 32),
         ("monotonic_clock", "POSIX clock_gettime"),

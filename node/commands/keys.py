@@ -347,6 +347,8 @@ def copy_(ctx: Any, argv: list[bytes]) -> int:
         else:
             raise CommandError(SYNTAX)
         i += 1
+    if ctx.server.cluster is not None and (src.index != 0 or dst.index != 0):
+        raise CommandError("ERR Copying to another database is not allowed in cluster mode")
     key, newkey = argv[1], argv[2]
     if src is dst and key == newkey:
         raise CommandError(SAME_OBJECT)
@@ -367,6 +369,8 @@ def copy_(ctx: Any, argv: list[bytes]) -> int:
 @command("move", 3, "write fast", keys=(1, 1, 1), key_flags="RW access update",
          summary="Move a key to another database")
 def move(ctx: Any, argv: list[bytes]) -> int:
+    if ctx.server.cluster is not None:
+        raise CommandError("ERR MOVE is not allowed in cluster mode")
     src = ctx.db
     dst = _target_db(ctx, argv[2])
     if dst is src:

@@ -54,6 +54,8 @@ def flushall(ctx: Any, argv: list[bytes]) -> Any:
          since="4.0.0", complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.",
          summary="Swaps two Redis databases")
 def swapdb(ctx: Any, argv: list[bytes]) -> Any:
+    if ctx.server.cluster is not None:
+        raise CommandError("ERR SWAPDB is not allowed in cluster mode")
     dbs = ctx.server.keyspace.dbs
     a = parse_int(argv[1], "ERR invalid first DB index")
     b = parse_int(argv[2], "ERR invalid second DB index")

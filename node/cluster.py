@@ -1,0 +1,504 @@
+"""Cluster mode (`cluster-enabled yes`): this node's place in the cluster and the checks on the
+request path.
+
+`Cluster` (`server.cluster`, None outside cluster mode) holds the topology the node serves on
+(node/topology.py) and answers, for every command that names keys, whether this node serves
+it or what the client must be told instead, as Redis's getNodeByQuery: `-MOVED <slot>
+<host>:<port>`, `-ASK` for a migrating slot's missing keys, `-TRYAGAIN` for multi-key requests
+on a slot in migration, `-CROSSSLOT`, `-CLUSTERDOWN`. A one-key command on a slot served here
+in a stable state costs one CRC and one bytearray lookup (`serving`).
+
+Who holds the authoritative topology:
+- with `cluster-coordinator host:port`, the coordinator (replication/coordinator.py). The node
+  keeps a session to it (replication/agent.py, wired at start): the coordinator pushes each new
+  topology, and admin commands (CLUSTER ADDSLOTS, SETSLOT, REPLICATE, ...) are forwarded to it
+  and answered once it has made them a new epoch. While the coordinator is unreachable the
+  node keeps serving on the last topology it received.
+- without one, the node is its own authority over a one-node cluster, as a fresh Redis
+  Cluster node is before it meets others.
+Either way the node keeps its id and the last topology in `cluster-config-file` (JSON, written
+atomically), so a restart comes back with the same id and map.
+
+Fencing. With a coordinator, a primary accepts writes only while it holds a lease: each
+heartbeat the coordinator acknowledges extends it to (time the heartbeat was sent) + lease. The
+coordinator fails a primary over no sooner than `cluster-node-timeout` after the last
+heartbeat it received, which was sent no earlier than that same send time; so as long as the
+lease is shorter than the node timeout, a primary cut off from the coordinator has stopped
+acknowledging writes before its replica is promoted, and no write it accepts can be lost to
+the promotion. The lease is 3/4 of the timeout: the remaining quarter (500 ms at the default
+2000 ms) covers the clocks of two processes running at slightly different rates and an event
+loop that checks the lease just before it is renewed, and the lease stays long enough that a
+coordinator restart (well under a second) does not interrupt writes. A fenced primary refuses
+writes with `-CLUSTERDOWN The cluster is down` and keeps serving reads on its last map.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import math
+import os
+import time
+from typing import TYPE_CHECKING, Any, Awaitable
+
+from node.atomicfile import write_atomically
+from node.errors import CommandError
+from node.log import log
+from node.replies import NO_REPLY, OK
+from node.slots import SLOTS, SlotIndex, key_slot
+from node.table import Command, lookup
+from node.topology import Topology, TopologyError, new_id
+
+if TYPE_CHECKING:
+    from node.client import Client
+    from node.server import Server
+
+LEASE_FRACTION = 0.75
+
+CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
+TRYAGAIN = "TRYAGAIN Multiple keys request during rehashing of slot"
+DOWN = "CLUSTERDOWN The cluster is down"
+DOWN_READONLY = "CLUSTERDOWN The cluster is down and only accepts read commands"
+DOWN_UNBOUND = "CLUSTERDOWN Hash slot not served"
+
+
+class ClusterStartError(Exception):
+    """The cluster state cannot be loaded (a corrupt or locked cluster-config-file)."""
+
+
+class Cluster:
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+        config = server.config
+        self.config_file = config["cluster-config-file"]
+        self._lock_fd = _lock(self.config_file)
+        self.myid, topology = self._load()
+        self.coordinator: str = config["cluster-coordinator"]
+        self.link: Any = None  # replication.agent.CoordinatorLink, once started
+        # Monotonic deadline of the write lease; a coordinator-less node needs none.
+        self.lease_until = 0.0 if self.coordinator else math.inf
+        # node id -> (connected, replication offset, unix ms last seen), as the coordinator
+        # reports it with each heartbeat ack (CLUSTER NODES link state, CLUSTER SHARDS).
+        self.health: dict[str, tuple[bool, int, int]] = {}
+        # Message counts for CLUSTER INFO (heartbeats sent, acks and topologies received).
+        self.heartbeats_sent = self.acks_received = self.updates_received = 0
+        self.paused_for_failover = False  # writes paused for a manual failover (agent.py)
+        self.index = SlotIndex()
+        db0 = server.keyspace.dbs[0]
+        self.index.rebuild(db0.data)
+        db0.slots = self.index  # the keyspace keeps it from now on (Database.set/_remove)
+        self.topology = Topology()
+        self.serving = bytearray(SLOTS)
+        self.primary = True
+        self.state_ok = False
+        self.endpoints: dict[str, str] = {}  # shard id -> "host:port" of its primary
+        self.install(topology, save=False)
+        for name in ("cluster-announce-ip", "cluster-announce-port", "cluster-announce-bus-port",
+                     "cluster-announce-hostname", "cluster-preferred-endpoint-type",
+                     "cluster-require-full-coverage"):
+            config.listen(name, self._announce_changed)
+
+    # -- start and stop ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Called once the client port listens: join the coordinator, if there is one."""
+        if not self.coordinator:
+            self._announce_changed(None)  # the real port is known now
+            return
+        # The node reaches the coordinator only through this link, wired here (DESIGN.md).
+        from replication.agent import CoordinatorLink
+
+        self.link = CoordinatorLink(self, self.coordinator)
+        self.link.start()
+
+    async def stop(self) -> None:
+        if self.link is not None:
+            await self.link.stop()
+
+    # -- who am I ------------------------------------------------------------------------------
+
+    def announcement(self) -> dict[str, Any]:
+        """How this node asks to be reached (the cluster-announce-* directives)."""
+        config = self.server.config
+        port = config["cluster-announce-port"] or (
+            self.server.ports[0] if self.server.ports else config["port"])
+        return {
+            "host": config["cluster-announce-ip"],
+            "port": port,
+            "bus_port": config["cluster-announce-bus-port"] or config["cluster-port"] or port + 10000,
+            "hostname": config["cluster-announce-hostname"],
+        }
+
+    @property
+    def node_timeout(self) -> int:
+        return self.server.config["cluster-node-timeout"]
+
+    def _announce_changed(self, _value: Any) -> None:
+        if self.link is not None:
+            self.link.reannounce()
+            return
+        a = self.announcement()
+        topo = self.topology.copy()
+        if topo.add_node(self.myid, a["host"], a["port"], a["bus_port"], a["hostname"]):
+            self.install(topo)
+        else:
+            self.install(topo, save=False)  # endpoint type or coverage rule changed
+
+    # -- topology ------------------------------------------------------------------------------
+
+    def offer(self, topology: Topology, fresh: bool = False) -> None:
+        """A topology from the coordinator: installed if newer than ours (or the first one of
+        a new session, which is authoritative whatever its epoch)."""
+        if fresh or topology.epoch > self.topology.epoch:
+            self.install(topology)
+
+    def install(self, topology: Topology, save: bool = True) -> None:
+        """Serve on `topology` from now on."""
+        old = self.topology
+        me = topology.nodes.get(self.myid)
+        if me is None:
+            # Not registered yet (a fresh node, or one the coordinator forgot): alone, in a
+            # shard of its own, serving nothing until the coordinator says otherwise.
+            a = self.announcement()
+            topology = topology.copy()
+            epoch = topology.epoch
+            topology.add_node(self.myid, a["host"], a["port"], a["bus_port"], a["hostname"])
+            topology.epoch = epoch
+            me = topology.nodes[self.myid]
+        self.topology = topology
+        shard = topology.shards[me.shard]
+        was_primary = self.primary
+        self.primary = shard.primary == self.myid
+        require_full = self.server.config["cluster-require-full-coverage"]
+        ok = topology.state_ok() if require_full else not any(
+            topology.nodes[topology.shards[s].primary].failed
+            for s in set(topology.slots) if s is not None)
+        endpoint_type = self.server.config["cluster-preferred-endpoint-type"]
+        self.endpoints = {
+            sid: f"{endpoint(topology.nodes[s.primary], endpoint_type)}:{topology.nodes[s.primary].port}"
+            for sid, s in topology.shards.items()
+        }
+        serving = bytearray(SLOTS)
+        if ok and self.primary:
+            for first, last in topology.slots_by_shard().get(shard.id, []):
+                serving[first:last + 1] = b"\x01" * (last - first + 1)
+            for node_id, slot in topology.migrating:
+                if node_id == self.myid:
+                    serving[slot] = 0
+            for node_id, slot in topology.importing:
+                if node_id == self.myid:
+                    serving[slot] = 0
+        self.serving = serving
+        if ok != self.state_ok:
+            log("notice", f"Cluster state changed: {'ok' if ok else 'fail'}")
+        self.state_ok = ok
+        if save:
+            self.save()
+        followed = old.primary_of(self.myid) if self.myid in old.nodes else None
+        if (was_primary, followed) != (self.primary, None if self.primary else shard.primary):
+            self._role_changed()
+        if self.server.blocking.clients:
+            self._redirect_blocked()
+
+    def _role_changed(self) -> None:
+        if self.paused_for_failover:
+            # The manual failover that paused this primary's writes is done: the clients it
+            # parked go on, and find their slots moved (Client.resume checks).
+            self.paused_for_failover = False
+            self.server.unpause()
+        if self.primary:
+            log("notice", "Configuration change detected: this node is now a primary "
+                f"(epoch {self.topology.epoch})")
+        else:
+            primary = self.topology.nodes[self.topology.shard_of(self.myid).primary]
+            log("notice", "Configuration change detected. Reconfiguring myself as a replica of "
+                f"{primary.id} ({primary.address()})")
+
+    def _redirect_blocked(self) -> None:
+        # Clients blocked on keys whose slot is no longer served here are told where to go
+        # (Redis's clusterRedirectBlockedClientIfNeeded).
+        blocking = self.server.blocking
+        for client in list(blocking.clients):
+            argv = client.pending
+            cmd = lookup(argv) if argv is not None else None
+            if cmd is None:
+                continue
+            err = self.check(client, cmd, argv)
+            if err is not None:
+                blocking.finish(client, err)
+
+    # -- the request path ----------------------------------------------------------------------
+
+    def redirect(self, client: "Client", cmd: Command, argv: list[bytes]) -> bool:
+        """Answer `argv` with a redirection or error if this node must not run it here; True
+        if it did (the reply is queued), False if the command may run."""
+        first = cmd.first_key
+        if first and first == cmd.last_key and cmd.keys_fn is None:
+            # One key: the common case, served here on a stable slot.
+            if self.serving[key_slot(argv[first])] and (
+                    self.lease_until > time.monotonic() or "write" not in cmd.flags):
+                return False
+        elif not first and cmd.keys_fn is None and cmd.name != "exec":
+            # No keys: nothing to route, but a fenced primary takes no writes at all.
+            if "write" in cmd.flags and self.lease_until <= time.monotonic():
+                self._refuse(client, cmd, CommandError(DOWN))
+                return True
+            return False
+        err = self.check(client, cmd, argv)
+        if err is None:
+            return False
+        self._refuse(client, cmd, err)
+        return True
+
+    def _refuse(self, client: "Client", cmd: Command, err: CommandError) -> None:
+        if cmd.name == "exec":
+            # As Redis: a redirected EXEC discards the transaction and answers the
+            # redirection itself, not EXECABORT.
+            client.discard_transaction()
+            cmd.rejected_calls += 1
+            self.server.count_error(err)
+            client.out.append(client.encode(err))
+            return
+        client.reply_error(err, cmd)
+
+    def check(self, client: "Client", cmd: Command, argv: list[bytes]) -> CommandError | None:
+        """Redis's getNodeByQuery: None if this node serves the command, else the error."""
+        asking = client.asking
+        if asking and client.multi is None:
+            client.asking = False  # ASKING covers one command (or one transaction)
+        if cmd.name == "exec":
+            if client.multi is None:
+                return None  # EXEC without MULTI: its own error
+            commands = client.multi
+        else:
+            commands = ((cmd, argv),)
+        topology = self.topology
+        firstkey: bytes | None = None
+        slot = 0
+        owner: str | None = None
+        multiple = migrating = importing = False
+        missing = 0
+        is_write = False
+        db = self.server.keyspace.dbs[0]
+        for mcmd, margv in commands:
+            if "write" in mcmd.flags:
+                is_write = True
+            for i in mcmd.key_indexes(margv):
+                key = margv[i]
+                if firstkey is None:
+                    firstkey = key
+                    slot = key_slot(key)
+                    owner = topology.slots[slot]
+                    if owner is None:
+                        return CommandError(DOWN_UNBOUND)
+                    if self.primary and owner == topology.nodes[self.myid].shard and (
+                            (self.myid, slot) in topology.migrating):
+                        migrating = True
+                    elif (self.myid, slot) in topology.importing:
+                        importing = True
+                elif key != firstkey:
+                    if key_slot(key) != slot:
+                        return CommandError(CROSSSLOT)
+                    multiple = True
+                if (migrating or importing) and not _exists(db, key):
+                    missing += 1
+        if firstkey is None:
+            if is_write and self.lease_until <= time.monotonic():
+                return CommandError(DOWN)
+            return None
+        if not self.state_ok:
+            if not self.server.config["cluster-allow-reads-when-down"]:
+                return CommandError(DOWN)
+            if is_write:
+                return CommandError(DOWN_READONLY)
+        if (migrating or importing) and cmd.name == "migrate":
+            return None  # MIGRATE works on an open slot wherever the keys are
+        if migrating and missing:
+            if multiple:
+                return CommandError(TRYAGAIN)
+            target = topology.nodes[topology.migrating[(self.myid, slot)]]
+            return CommandError(f"ASK {slot} {self._address(target)}")
+        if importing and (asking or "asking" in cmd.flags):
+            if multiple and missing:
+                return CommandError(TRYAGAIN)
+            return self._fence(is_write)
+        my_shard = topology.nodes[self.myid].shard
+        if client.readonly and not is_write and not self.primary and owner == my_shard:
+            return None  # a READONLY client reading from its shard's replica
+        if owner != my_shard or not self.primary:
+            return CommandError(f"MOVED {slot} {self.endpoints[owner]}")  # type: ignore[index]
+        return self._fence(is_write)
+
+    def _fence(self, is_write: bool) -> CommandError | None:
+        if is_write and self.lease_until <= time.monotonic():
+            return CommandError(DOWN)
+        return None
+
+    def _address(self, node: Any) -> str:
+        kind = self.server.config["cluster-preferred-endpoint-type"]
+        return f"{endpoint(node, kind)}:{node.port}"
+
+    # -- the write lease -----------------------------------------------------------------------
+
+    def renew_lease(self, sent_at: float) -> None:
+        """The coordinator acknowledged a heartbeat sent at monotonic time `sent_at`."""
+        until = sent_at + self.node_timeout * LEASE_FRACTION / 1000.0
+        if until > self.lease_until:
+            self.lease_until = until
+
+    def fenced(self) -> bool:
+        return self.lease_until <= time.monotonic()
+
+    # -- admin commands ------------------------------------------------------------------------
+
+    def change(self, client: "Client", op: str, *args: Any) -> Any:
+        """Apply an admin change (a Topology method run on behalf of this node) through whoever
+        holds the topology; OK once this node serves on the result."""
+        if self.link is None:
+            topology = self.topology.copy()
+            try:
+                getattr(topology, op)(self.myid, *args)
+            except TopologyError as e:
+                raise CommandError(str(e)) from None
+            self.install(topology)
+            return OK
+        return reply_later(client, self._remote_change(op, args))
+
+    async def _remote_change(self, op: str, args: tuple) -> Any:
+        topology = await self.link.change(op, args)
+        self.offer(topology)
+        return OK
+
+    def failover(self, client: "Client", mode: str) -> Any:
+        """CLUSTER FAILOVER on a replica (checked by the caller): the coordinator promotes it;
+        without FORCE/TAKEOVER it first pauses the primary's writes and waits for this replica
+        to catch up, so no acknowledged write is lost. Answered once promoted."""
+        if self.link is None:
+            raise CommandError("ERR I'm a replica but my master is unknown to me")
+        return reply_later(client, self._remote_change("failover", (mode,)))
+
+    def reset(self, client: "Client", hard: bool) -> Any:
+        """CLUSTER RESET (checked by the caller): leave the shard, serve no slots, and with
+        HARD take a new node id. A replica's data goes (it was its primary's)."""
+        if not self.primary:
+            self.server.keyspace.flush_all()
+        new = new_id() if hard else ""
+        if self.link is None:
+            topology = self.topology.copy()
+            topology.reset(self.myid, new or None)
+            if new:
+                self.myid = new
+            self.install(topology)
+            return OK
+        return reply_later(client, self._remote_reset(new))
+
+    async def _remote_reset(self, new: str) -> Any:
+        topology = await self.link.change("reset", (new,))
+        if new:
+            self.myid = new
+            self.link.reannounce()  # the session continues under the new id
+        self.offer(topology)
+        return OK
+
+    def repl_offset(self) -> int:
+        """This node's replication offset (CLUSTER SHARDS, heartbeats)."""
+        return self.server.propagation.offset
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def _load(self) -> tuple[str, Topology]:
+        try:
+            with open(self.config_file) as f:
+                text = f.read()
+        except FileNotFoundError:
+            text = ""
+        except OSError as e:
+            raise ClusterStartError(
+                f"Loading the cluster node config from {self.config_file}: {e.strerror}") from e
+        if not text.strip():
+            myid = new_id()
+            log("notice", f"No cluster configuration found, I'm {myid}")
+            return myid, Topology()
+        try:
+            data = json.loads(text)
+            myid = data["id"]
+            if not (isinstance(myid, str) and len(myid) == 40):
+                raise ValueError("the node id is not 40 characters")
+            topology = Topology.from_dict(data.get("topology", {}))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ClusterStartError(
+                f"Unrecoverable error: corrupted cluster config file {self.config_file} ({e}).")
+        log("notice", f"Node configuration loaded, I'm {myid}")
+        return myid, topology
+
+    def save(self) -> None:
+        """Write the id and the topology to cluster-config-file atomically (CLUSTER SAVECONFIG)."""
+        data = {"id": self.myid, "topology": self.topology.to_dict()}
+        write_atomically(self.config_file, json.dumps(data, indent=1).encode())
+
+
+def _lock(path: str) -> int:
+    # As Redis's clusterLockConfig: two nodes sharing one config file would fight over it.
+    try:
+        fd = os.open(path + ".lock", os.O_WRONLY | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise ClusterStartError(f"Can't open {path}.lock in order to acquire a lock: {e.strerror}")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise ClusterStartError(
+            f"Sorry, the cluster configuration file {path} is already used by a different "
+            "Redis Cluster node. Please make sure that different nodes use different cluster "
+            "configuration files.")
+    os.set_inheritable(fd, False)
+    return fd
+
+
+def _exists(db: Any, key: bytes) -> bool:
+    # lookupKeyReadWithFlags(LOOKUP_NOEXPIRE...): an expired key counts as missing, but this
+    # lookup does not delete it.
+    if key not in db.data:
+        return False
+    when = db.expires.get(key) if db.expires else None
+    return when is None or when > db.keyspace.now
+
+
+def endpoint(node: Any, kind: str) -> str:
+    """The address clients are sent to (cluster-preferred-endpoint-type)."""
+    if kind == "hostname":
+        return node.hostname or "?"
+    if kind == "unknown-endpoint":
+        return "?"
+    return node.host
+
+
+def reply_later(client: "Client", work: Awaitable[Any]) -> Any:
+    """Answer `client` when `work` finishes; the rest of its pipeline waits until then.
+
+    For handlers that must wait on another process (the coordinator); returns NO_REPLY, the
+    handler's reply for now."""
+    if client.in_exec:
+        close = getattr(work, "close", None)
+        if close is not None:
+            close()
+        raise CommandError("ERR This command can't run inside MULTI/EXEC on a cluster node "
+                           "that has a coordinator")
+    client.blocked = True
+    server = client.server
+
+    async def finish() -> None:
+        try:
+            reply = await work
+        except CommandError as e:
+            reply = e
+            server.count_error(e)
+        except Exception as e:  # a bug: logged with its traceback, answered as an error
+            cmd = client.last_command
+            reply = server.internal_error(cmd, e) if cmd is not None else CommandError(str(e))
+        if not client.closing:
+            server.blocking.finish(client, reply)
+
+    asyncio.ensure_future(finish())
+    return NO_REPLY
