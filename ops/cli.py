@@ -50,7 +50,13 @@ def up_main(args: list[str]) -> int:
     return node_main(["--port", str(opts.port), "--bind", opts.bind, "--dir", os.path.abspath(opts.dir)])
 
 
-COMMANDS = {"node": node_main, "up": up_main}
+def coordinator_main(args: list[str]) -> int:
+    from replication.coordinator import main
+
+    return main(args)
+
+
+COMMANDS = {"node": node_main, "up": up_main, "coordinator": coordinator_main}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,216 @@
+"""A cluster node's link to the coordinator (the node side of `Coordinator.Session`).
+
+Wired by `Cluster.start` (node/cluster.py) when `cluster-coordinator` is set. It keeps one
+session open, reconnecting quickly whenever it drops (the coordinator restarting is routine):
+
+- sends Hello (id, announced address, node timeout), then a heartbeat every tenth of the node
+  timeout with the node's replication offset;
+- installs each topology the coordinator pushes (`Cluster.offer`);
+- on each ack, renews the write lease from the time that heartbeat was sent and records the
+  health of every node (CLUSTER NODES link states, CLUSTER SHARDS offsets);
+- on PauseWrites (a manual failover), pauses this primary's writes and answers with the
+  offset they stopped at;
+- forwards admin changes (`change`) and returns the resulting topology, or raises the error
+  Redis would give.
+
+A session that stays silent for a node timeout is torn down and reopened, so a half-open
+connection is not mistaken for a live one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from node.errors import CommandError
+from node.log import log
+from node.topology import Topology
+from replication.topology_proto import from_proto
+from slotkv.v1 import cluster_pb2 as pb
+from slotkv.v1 import cluster_pb2_grpc as pb_grpc
+
+if TYPE_CHECKING:
+    from node.cluster import Cluster
+
+# gRPC's own reconnect backoff starts at a second and grows to two minutes; a node must be
+# back within a fraction of its lease after the coordinator restarts.
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 50),
+    ("grpc.min_reconnect_backoff_ms", 50),
+    ("grpc.max_reconnect_backoff_ms", 250),
+    ("grpc.enable_retries", 0),
+]
+RETRY_DELAY = 0.05
+CHANGE_TIMEOUT = 10.0
+
+
+class CoordinatorLink:
+    def __init__(self, cluster: "Cluster", address: str) -> None:
+        self.cluster = cluster
+        self.address = address
+        self.channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self.stub = pb_grpc.CoordinatorStub(self.channel)
+        self.connected_since = 0  # unix ms the current session opened; 0 when down
+        self._task: asyncio.Task | None = None
+        self._call: Any = None
+        self._sent: dict[int, float] = {}  # heartbeat seq -> monotonic send time
+        self._last_heard = 0.0
+        self._warned = False
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self.channel.close(grace=0.1)
+
+    def reannounce(self) -> None:
+        """Open a new session (a new Hello), e.g. after the node's address or id changed."""
+        if self._call is not None:
+            self._call.cancel()
+
+    # -- the session -----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+                # reannounce() cancelled the call: start over at once
+            except grpc.aio.AioRpcError as e:
+                if not self._warned:
+                    log("warning", f"Coordinator {self.address} unreachable "
+                        f"({e.code().name}); serving on the last topology (epoch "
+                        f"{self.cluster.topology.epoch}) and retrying")
+                    self._warned = True
+            except Exception as e:  # a bug must not end the link for good
+                log("warning", f"Coordinator session failed: {type(e).__name__}: {e}")
+            if self.connected_since:
+                log("warning", f"Lost the coordinator session with {self.address}")
+            self.connected_since = 0
+            self._call = None
+            await asyncio.sleep(RETRY_DELAY)
+
+    async def _session(self) -> None:
+        cluster = self.cluster
+        call = self.stub.Session()
+        self._call = call
+        a = cluster.announcement()
+        await call.write(pb.NodeMessage(hello=pb.Hello(
+            id=cluster.myid, host=a["host"], port=a["port"], bus_port=a["bus_port"],
+            hostname=a["hostname"], epoch=cluster.topology.epoch,
+            node_timeout_ms=cluster.node_timeout)))
+        self._last_heard = time.monotonic()
+        beats = asyncio.ensure_future(self._heartbeats(call))
+        fresh = True
+        try:
+            while True:
+                msg = await call.read()
+                if msg is grpc.aio.EOF:
+                    return
+                self._last_heard = time.monotonic()
+                kind = msg.WhichOneof("kind")
+                if kind == "topology":
+                    topology = from_proto(msg.topology)
+                    cluster.updates_received += 1
+                    cluster.offer(topology, fresh)
+                    if fresh:
+                        fresh = False
+                        self.connected_since = int(time.time() * 1000)
+                        self._warned = False
+                        log("notice", f"Coordinator session open with {self.address} "
+                            f"(epoch {topology.epoch})")
+                elif kind == "ack":
+                    cluster.acks_received += 1
+                    sent = self._sent.pop(msg.ack.seq, None)
+                    if sent is not None:
+                        cluster.renew_lease(sent)
+                    cluster.health = {h.id: (h.connected, h.repl_offset, h.last_seen)
+                                      for h in msg.ack.health}
+                elif kind == "pause_writes":
+                    asyncio.ensure_future(self._pause(call, msg.pause_writes))
+        finally:
+            beats.cancel()
+            call.cancel()
+
+    async def _heartbeats(self, call: Any) -> None:
+        cluster = self.cluster
+        seq = 0
+        while True:
+            timeout = max(cluster.node_timeout, 20) / 1000.0
+            if time.monotonic() - self._last_heard > timeout:
+                log("warning", f"No word from the coordinator for {timeout:.3f}s: reconnecting")
+                call.cancel()
+                return
+            seq += 1
+            self._sent[seq] = time.monotonic()
+            if len(self._sent) > 64:  # acks that never came
+                for old in sorted(self._sent)[:-64]:
+                    del self._sent[old]
+            await call.write(pb.NodeMessage(heartbeat=pb.Heartbeat(
+                seq=seq, repl_offset=cluster.repl_offset(), epoch=cluster.topology.epoch,
+                node_timeout_ms=cluster.node_timeout)))
+            cluster.heartbeats_sent += 1
+            await asyncio.sleep(min(max(timeout / 10, 0.01), 1.0))
+
+    async def _pause(self, call: Any, order: pb.PauseWrites) -> None:
+        server = self.cluster.server
+        if not order.timeout_ms:  # the manual failover was abandoned
+            if self.cluster.paused_for_failover:
+                self.cluster.paused_for_failover = False
+                server.unpause()
+            return
+        server.pause(order.timeout_ms / 1000.0, writes_only=True)
+        self.cluster.paused_for_failover = True
+        await asyncio.sleep(0)  # let this tick's propagated writes reach the offset
+        log("notice", "Manual failover requested: writes paused at replication offset "
+            f"{self.cluster.repl_offset()}")
+        await call.write(pb.NodeMessage(paused=pb.Paused(
+            id=order.id, repl_offset=self.cluster.repl_offset())))
+
+    # -- admin changes -----------------------------------------------------------------------------
+
+    async def change(self, op: str, args: tuple) -> Topology:
+        request = _request(self.cluster.myid, op, args)
+        try:
+            reply = await self.stub.Change(request, timeout=CHANGE_TIMEOUT)
+        except grpc.aio.AioRpcError as e:
+            raise CommandError(f"ERR the cluster coordinator at {self.address} is unreachable "
+                               f"({e.code().name})") from None
+        if reply.error:
+            raise CommandError(reply.error)
+        return from_proto(reply.topology)
+
+
+def _request(sender: str, op: str, args: tuple) -> pb.ChangeRequest:
+    if op == "add_slots":
+        return pb.ChangeRequest(sender=sender, add_slots=pb.SlotList(slots=args[0]))
+    if op == "del_slots":
+        return pb.ChangeRequest(sender=sender, del_slots=pb.SlotList(slots=args[0]))
+    if op == "set_slot":
+        slot, action, node, keys, migration = args
+        return pb.ChangeRequest(sender=sender, set_slot=pb.SetSlot(
+            slot=slot, action=action, node=node or "", keys_in_slot=keys,
+            replica_migration=migration))
+    if op == "replicate":
+        return pb.ChangeRequest(sender=sender, replicate=args[0])
+    if op == "failover":
+        return pb.ChangeRequest(sender=sender, failover=pb.Failover(mode=args[0]))
+    if op == "reset":
+        return pb.ChangeRequest(sender=sender, reset=pb.Reset(new_id=args[0]))
+    if op == "forget":
+        return pb.ChangeRequest(sender=sender, forget=args[0])
+    if op == "flush_slots":
+        return pb.ChangeRequest(sender=sender, flush_slots=True)
+    raise ValueError(f"unknown change {op}")
