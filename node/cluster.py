@@ -63,6 +63,22 @@ DOWN_READONLY = "CLUSTERDOWN The cluster is down and only accepts read commands"
 DOWN_UNBOUND = "CLUSTERDOWN Hash slot not served"
 
 
+# How `redirect` finds a command's keys: _KEYLESS, _GENERAL (walk the key specs), or the
+# argv index of its one key. Cached per command on first use.
+_KEYLESS, _GENERAL = 0, -1
+_PLANS: dict[Command, int] = {}
+
+
+def _plan(cmd: Command) -> int:
+    if cmd.name == "exec" or cmd.keys_fn is not None or "movablekeys" in cmd.flags:
+        return _GENERAL
+    if not cmd.key_specs:
+        return _KEYLESS
+    if len(cmd.key_specs) == 1 and cmd.first_key > 0 and cmd.first_key == cmd.last_key:
+        return cmd.first_key
+    return _GENERAL
+
+
 class ClusterStartError(Exception):
     """The cluster state cannot be loaded (a corrupt or locked cluster-config-file)."""
 
@@ -233,14 +249,16 @@ class Cluster:
     def redirect(self, client: "Client", cmd: Command, argv: list[bytes]) -> bool:
         """Answer `argv` with a redirection or error if this node must not run it here; True
         if it did (the reply is queued), False if the command may run."""
-        first = cmd.first_key
-        if first and first == cmd.last_key and cmd.keys_fn is None:
-            # One key: the common case, served here on a stable slot.
-            if self.serving[key_slot(argv[first])] and (
+        plan = _PLANS.get(cmd)
+        if plan is None:
+            plan = _PLANS[cmd] = _plan(cmd)
+        if plan > 0:
+            # One key, at argv[plan]: the common case, served here on a stable slot.
+            if self.serving[key_slot(argv[plan])] and (
                     self.lease_until > time.monotonic() or "write" not in cmd.flags):
                 return False
-        elif not first and cmd.keys_fn is None and cmd.name != "exec":
-            # No keys: nothing to route, but a fenced primary takes no writes at all.
+        elif plan == _KEYLESS:
+            # Nothing to route, but a fenced primary takes no writes at all.
             if "write" in cmd.flags and self.lease_until <= time.monotonic():
                 self._refuse(client, cmd, CommandError(DOWN))
                 return True

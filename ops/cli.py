@@ -1,15 +1,15 @@
 """`slotkv` entry point.
 
     slotkv node [FILE] [--name value ...]   a node, configured exactly like redis-server
-    slotkv up [--port 7000] [--dir ./slotkv-data]
-                                            the local deployment on one address (for now one
-                                            standalone node; later the whole local cluster)
+    slotkv up [--shards 3] [--replicas 1] [--port 7000] [--dir ./slotkv-data]
+                                            the local cluster: a coordinator and the nodes
+    slotkv coordinator --port P --dir D     the topology authority cluster nodes connect to
+    slotkv cluster create|check|info|failover HOST:PORT ...
+                                            cluster administration, as redis-cli --cluster
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 
 
@@ -39,15 +39,9 @@ def node_main(args: list[str]) -> int:
 
 
 def up_main(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="slotkv up", description="Start the local slotkv deployment.")
-    parser.add_argument("--port", type=int, default=7000, help="client port (default 7000)")
-    parser.add_argument("--dir", default="./slotkv-data", help="data directory (default ./slotkv-data)")
-    parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    opts = parser.parse_args(args)
-    os.makedirs(opts.dir, exist_ok=True)
-    print(f"slotkv up: node on {opts.bind}:{opts.port}, data in {os.path.abspath(opts.dir)} "
-          f"(try: redis-cli -p {opts.port})", file=sys.stderr)
-    return node_main(["--port", str(opts.port), "--bind", opts.bind, "--dir", os.path.abspath(opts.dir)])
+    from ops.up import main
+
+    return main(args)
 
 
 def coordinator_main(args: list[str]) -> int:
@@ -56,13 +50,21 @@ def coordinator_main(args: list[str]) -> int:
     return main(args)
 
 
-COMMANDS = {"node": node_main, "up": up_main, "coordinator": coordinator_main}
+def cluster_main(args: list[str]) -> int:
+    from ops.cluster import main
+
+    return main(args)
+
+
+COMMANDS = {"node": node_main, "up": up_main, "coordinator": coordinator_main,
+            "cluster": cluster_main}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        print("usage: slotkv {node,up} ...\n\n" + (__doc__ or ""), file=sys.stderr)
+        print("usage: slotkv {node,up,coordinator,cluster} ...\n\n" + (__doc__ or ""),
+              file=sys.stderr)
         return 2
     return COMMANDS[argv[0]](argv[1:])
 

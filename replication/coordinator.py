@@ -46,6 +46,8 @@ from slotkv.v1 import cluster_pb2 as pb
 from slotkv.v1 import cluster_pb2_grpc as pb_grpc
 
 DEFAULT_NODE_TIMEOUT_MS = 2000
+DETECT_INTERVAL = 0.02  # seconds between failure-detection rounds
+STALL = 0.25  # a detection round this late means the coordinator itself was not running
 MANUAL_FAILOVER_TIMEOUT = 5.0  # seconds, as Redis's CLUSTER_MF_TIMEOUT
 TOPOLOGY_FILE = "topology.json"
 
@@ -259,8 +261,18 @@ class Coordinator(pb_grpc.CoordinatorServicer):
         self._detector = asyncio.ensure_future(self._detect())
 
     async def _detect(self) -> None:
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(DETECT_INTERVAL)
+            now = time.monotonic()
+            if now - last > STALL:
+                # The coordinator itself did not run (stopped, swapped out): it could hear
+                # nobody, so silence says nothing about the nodes. Start their clocks over,
+                # as after a restart.
+                log("warning", f"The coordinator stalled for {now - last:.3f}s: every node gets "
+                    "a full timeout to be heard again")
+                self.started = now
+            last = now
             try:
                 await self._check_nodes()
             except Exception as e:  # keep detecting whatever one round ran into

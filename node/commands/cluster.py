@@ -112,6 +112,12 @@ def _node(topology: Topology, node_id: bytes) -> NodeInfo:
     return node
 
 
+def _syntax(argv: list[bytes]) -> CommandError:
+    """addReplySubcommandSyntaxError: what CLUSTER answers a subcommand with extra words."""
+    return CommandError("ERR unknown subcommand or wrong number of arguments for "
+                        f"'{argv[1][:128].decode('utf-8', 'replace')}'. Try CLUSTER HELP.")
+
+
 def _check(fn: Any, *args: Any) -> None:
     try:
         fn(*args)
@@ -485,7 +491,7 @@ def cluster_failover(ctx: Any, argv: list[bytes]) -> Any:
         if mode not in ("force", "takeover"):
             raise CommandError(SYNTAX)
     elif len(argv) > 3:
-        raise wrong_arity("cluster|failover")
+        raise _syntax(argv)
     if cluster.primary:
         raise CommandError("ERR You should send CLUSTER FAILOVER to a replica")
     topology = cluster.topology
@@ -509,7 +515,7 @@ def cluster_reset(ctx: Any, argv: list[bytes]) -> Any:
             raise CommandError(SYNTAX)
         hard = word == b"hard"
     elif len(argv) > 3:
-        raise wrong_arity("cluster|reset")
+        raise _syntax(argv)
     keyspace = ctx.server.keyspace
     if cluster.primary and len(keyspace.dbs[0]):
         raise CommandError("ERR CLUSTER RESET can't be called with master nodes containing keys")

@@ -1,0 +1,281 @@
+"""Real clusters for tests: a coordinator and nodes as processes, on free loopback ports.
+
+`LocalCluster` starts everything through ops/launch.py (the launcher `slotkv up` uses) in a
+scratch directory and stops every process by its PID. Its `proxy` option puts a `Link` (a TCP
+relay the test can cut) between each node and the coordinator, to cut one node off the
+coordinator while both keep running: a network partition without root or namespaces.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from typing import Any, Callable
+
+import redis
+from redis.cluster import RedisCluster
+
+from ops.cluster import connect, create, nodes_of, wait_ok
+from ops.launch import Launched, port_answers, python_argv
+
+
+def free_cluster_port() -> int:
+    """A free port P < 55535 whose P + 10000 (Redis's bus-port convention, which nodes
+    announce and which other subsystems may listen on) is free too."""
+    for _ in range(1000):
+        port = random.randrange(20000, 55000)
+        if _free(port) and _free(port + 10000):
+            return port
+    raise RuntimeError("no free port pair")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
+               what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Link:
+    """A TCP relay 127.0.0.1:port -> target that can be cut (bytes are dropped both ways, the
+    connections stay open, as in a partition) and healed (the cut connections are reset, so
+    both ends reconnect)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.cut_off = False
+        self.closed = False
+        self.conns: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.cut_off:
+                client.close()  # a partitioned peer cannot connect either
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if not self.cut_off:
+                    dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        self.cut_off = True
+
+    def heal(self) -> None:
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for s in conns:
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                s.close()
+            except OSError:
+                pass
+        self.cut_off = False
+
+    def close(self) -> None:
+        self.closed = True
+        self.heal()
+        self.listener.close()
+
+
+class LocalCluster:
+    def __init__(self, shards: int = 3, replicas: int = 1, node_timeout: int = 2000,
+                 proxy: bool = False, extra: tuple[str, ...] = ()) -> None:
+        self.dir = tempfile.mkdtemp(prefix="slotkv-cluster-")
+        self.shards, self.replicas = shards, replicas
+        self.node_timeout = node_timeout
+        self.extra = extra
+        self.coordinator_port = free_cluster_port()
+        self.coordinator: Launched | None = None
+        self.nodes: dict[int, Launched] = {}
+        self.links: dict[int, Link] = {}
+        self.proxy = proxy
+        self.ports: list[int] = []
+        while len(self.ports) < shards * (1 + replicas):
+            port = free_cluster_port()
+            if port not in self.ports and port != self.coordinator_port:
+                self.ports.append(port)
+
+    # -- processes ------------------------------------------------------------------------------
+
+    def start(self) -> "LocalCluster":
+        try:
+            self.start_coordinator()
+            for port in self.ports:
+                self.start_node(port, wait=False)
+            for port in self.ports:
+                self.nodes[port].wait_ready()
+            first = self.client(self.ports[0])
+            wait_until(lambda: len(nodes_of(connect("127.0.0.1", self.ports[0])))
+                       == len(self.ports), what="every node to register")
+            create([f"127.0.0.1:{p}" for p in self.ports], self.replicas, lambda line: None)
+            first.close()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_coordinator(self) -> Launched:
+        cdir = os.path.join(self.dir, "coordinator")
+        self.coordinator = Launched(
+            "coordinator", python_argv("coordinator", "--port", str(self.coordinator_port),
+                                       "--dir", cdir),
+            self.coordinator_port, cdir, os.path.join(cdir, "coordinator.log")).start()
+        self.coordinator.wait_ready(probe=None)
+        return self.coordinator
+
+    def start_node(self, port: int, wait: bool = True) -> Launched:
+        ndir = os.path.join(self.dir, f"node-{port}")
+        target = self.coordinator_port
+        if self.proxy:
+            if port not in self.links:
+                self.links[port] = Link(self.coordinator_port)
+            target = self.links[port].port
+        node = Launched(
+            f"node {port}",
+            python_argv("node", "--port", str(port), "--bind", "127.0.0.1",
+                        "--cluster-enabled", "yes", "--cluster-coordinator", f"127.0.0.1:{target}",
+                        "--cluster-node-timeout", str(self.node_timeout), *self.extra),
+            port, ndir, os.path.join(ndir, "node.log")).start()
+        self.nodes[port] = node
+        if wait:
+            node.wait_ready()
+        return node
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+        if self.coordinator is not None:
+            self.coordinator.stop()
+        for link in self.links.values():
+            link.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- clients and views ------------------------------------------------------------------------
+
+    def client(self, port: int, **kwargs: Any) -> redis.Redis:
+        kwargs.setdefault("protocol", 2)
+        return redis.Redis(host="127.0.0.1", port=port, **kwargs)
+
+    def cluster_client(self, **kwargs: Any) -> RedisCluster:
+        kwargs.setdefault("protocol", 2)
+        return RedisCluster(host="127.0.0.1", port=self.ports[0], **kwargs)
+
+    def alive_ports(self) -> list[int]:
+        return [p for p, n in self.nodes.items() if n.alive()]
+
+    def primaries(self) -> dict[int, Any]:
+        """port -> CLUSTER NODES view of each primary, as a live node sees them."""
+        for port in self.alive_ports():
+            try:
+                return {v.port: v for v in nodes_of(connect("127.0.0.1", port)) if v.is_primary}
+            except redis.RedisError:
+                continue
+        return {}
+
+    def role(self, port: int) -> str:
+        views = nodes_of(connect("127.0.0.1", port))
+        me = next(v for v in views if "myself" in v.flags)
+        return "primary" if me.is_primary else "replica"
+
+    def replica_of(self, primary_port: int) -> int:
+        views = nodes_of(connect("127.0.0.1", self.alive_ports()[0]))
+        primary = next(v for v in views if v.port == primary_port)
+        return next(v.port for v in views if v.primary_id == primary.id)
+
+    def wait_ok(self, timeout: float = 20.0) -> None:
+        wait_ok([connect("127.0.0.1", p) for p in self.alive_ports()], timeout)
+
+    def answers(self, port: int) -> bool:
+        return port_answers("127.0.0.1", port)
+
+
+
+class Conn:
+    """One connection, one command at a time; replies as hiredis parses them, an error as
+    ("error", full text), prefix included (redis-py strips MOVED, ASK, CROSSSLOT, ...)."""
+
+    def __init__(self, port: int) -> None:
+        import hiredis
+
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.reader = hiredis.Reader()
+
+    def __call__(self, *args: Any) -> Any:
+        import hiredis
+
+        self.sock.sendall(hiredis.pack_command(
+            tuple(a if isinstance(a, (bytes, str)) else str(a) for a in args)))
+        while True:
+            reply = self.reader.gets()
+            if reply is not False:
+                break
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("closed")
+            self.reader.feed(data)
+        if isinstance(reply, hiredis.ReplyError):
+            return ("error", str(reply))
+        return reply
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def raw(port: int, *args: Any) -> Any:
+    """One command over a fresh connection (see Conn)."""
+    conn = Conn(port)
+    try:
+        return conn(*args)
+    finally:
+        conn.close()
