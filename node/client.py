@@ -80,6 +80,7 @@ class Client(asyncio.Protocol):
         self.db: Database = server.keyspace.dbs[0]
         self.protocol = 2
         self.encode = encoder_for(2)
+        self.null_reply = b"$-1\r\n"  # the encoder's None, kept for the fast path
         self.name = b""
         self._authenticated = True
         self.authenticated = not server.config["requirepass"]
@@ -258,6 +259,8 @@ class Client(asyncio.Protocol):
                             size = len(reply)
                             extend((BULK_HEADERS[size] if size < 8192 else b"$%d\r\n" % size,
                                     reply, b"\r\n"))
+                        elif reply is None:  # a miss (GET, HGET, ...)
+                            append(self.null_reply)
                         elif reply is not NO_REPLY:
                             append(self.encode(reply))
                         # Replies that can outgrow their requests: in a long pipeline, write what
@@ -482,6 +485,7 @@ class Client(asyncio.Protocol):
     def set_protocol(self, version: int) -> None:
         self.protocol = version
         self.encode = encoder_for(version)
+        self.null_reply = self.encode(None)
 
     def reset(self) -> None:
         """RESET: back to a fresh connection's state (DB 0, RESP2, no name, re-authenticate)."""
