@@ -23,7 +23,7 @@ KeyHook = Callable[["Database", bytes], None]
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return time.time_ns() // 1_000_000
 
 
 # value class -> TYPE name; the data type modules add theirs.
