@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from node.server import Server
 
 LEASE_FRACTION = 0.75
+INDEX_IDLE = 300.0  # seconds without a per-slot key query before the index is dropped
 
 CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
 TRYAGAIN = "TRYAGAIN Multiple keys request during rehashing of slot"
@@ -94,16 +95,16 @@ class Cluster:
         self.link: Any = None  # replication.agent.CoordinatorLink, once started
         # Monotonic deadline of the write lease; a coordinator-less node needs none.
         self.lease_until = 0.0 if self.coordinator else math.inf
+        self.unfenced = not self.coordinator
         # node id -> (connected, replication offset, unix ms last seen), as the coordinator
         # reports it with each heartbeat ack (CLUSTER NODES link state, CLUSTER SHARDS).
         self.health: dict[str, tuple[bool, int, int]] = {}
         # Message counts for CLUSTER INFO (heartbeats sent, acks and topologies received).
         self.heartbeats_sent = self.acks_received = self.updates_received = 0
         self.paused_for_failover = False  # writes paused for a manual failover (agent.py)
-        self.index = SlotIndex()
-        db0 = server.keyspace.dbs[0]
-        self.index.rebuild(db0.data)
-        db0.slots = self.index  # the keyspace keeps it from now on (Database.set/_remove)
+        # The per-slot key index, built on first use (see keys_in_slot).
+        self._index: SlotIndex | None = None
+        self._index_used = 0.0
         self.topology = Topology()
         self.serving = bytearray(SLOTS)
         self.primary = True
@@ -253,13 +254,15 @@ class Cluster:
         if plan is None:
             plan = _PLANS[cmd] = _plan(cmd)
         if plan > 0:
-            # One key, at argv[plan]: the common case, served here on a stable slot.
+            # One key, at argv[plan]: the common case, served here on a stable slot (by a
+            # primary without a coordinator, or within its lease, or for a read).
             if self.serving[key_slot(argv[plan])] and (
-                    self.lease_until > time.monotonic() or "write" not in cmd.flags):
+                    self.unfenced or "write" not in cmd.flags
+                    or self.lease_until > time.monotonic()):
                 return False
         elif plan == _KEYLESS:
             # Nothing to route, but a fenced primary takes no writes at all.
-            if "write" in cmd.flags and self.lease_until <= time.monotonic():
+            if not self.unfenced and "write" in cmd.flags and self.lease_until <= time.monotonic():
                 self._refuse(client, cmd, CommandError(DOWN))
                 return True
             return False
@@ -356,6 +359,31 @@ class Cluster:
     def _address(self, node: Any) -> str:
         kind = self.server.config["cluster-preferred-endpoint-type"]
         return f"{endpoint(node, kind)}:{node.port}"
+
+    # -- keys by slot --------------------------------------------------------------------------
+
+    def keys_in_slot(self) -> SlotIndex:
+        """The per-slot key index of database 0 (COUNTKEYSINSLOT, GETKEYSINSLOT, SETSLOT).
+
+        Built from the keyspace the first time it is needed, then kept up to date by the
+        keyspace (Database.set/_remove) until it has gone unused for INDEX_IDLE seconds. Only
+        resharding asks for it, so a node that is not being resharded pays nothing per key
+        created: keeping it costs a CRC and a dict store per new key (bench/cluster_overhead.py
+        measures both). Building it is one pass over the keys (about 0.3 s per million)."""
+        self._index_used = time.monotonic()
+        if self._index is None:
+            db0 = self.server.keyspace.dbs[0]
+            index = SlotIndex()
+            index.rebuild(db0.data)
+            db0.slots = index
+            self._index = index
+        return self._index
+
+    def cron(self) -> None:
+        """Called by the server cron: drop the key index once resharding is done with it."""
+        if self._index is not None and time.monotonic() - self._index_used > INDEX_IDLE:
+            self.server.keyspace.dbs[0].slots = None
+            self._index = None
 
     # -- the write lease -----------------------------------------------------------------------
 

@@ -7,9 +7,10 @@ so expired keys disappear within a tick of their deadline without scanning the k
 
 Every change goes through `Database.set`, `Database.delete` or `Database.modified`, so the
 hooks that watch keys (WATCH, notifications, replication of expiry deletes) and the `dirty`
-counter hang off these methods rather than off each command. In cluster mode the database also
-keeps its keys indexed by hash slot (`slots`, node/slots.py), updated where keys are created
-and removed; outside cluster mode that costs `set` one attribute test.
+counter hang off these methods rather than off each command. A cluster node being resharded
+also has its keys indexed by hash slot (`slots`, node/slots.py; see Cluster.keys_in_slot),
+updated where keys are created and removed; the rest of the time that costs `set` one
+attribute test.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Database:
         # policy); only maintained while `keyspace.lfu` is on, for OBJECT FREQ.
         self.freq: dict[bytes, int] = {}
         self._heap: list[tuple[int, bytes]] = []
-        # The per-slot key index (cluster mode only; set by node/cluster.py), else None.
+        # The per-slot key index while a cluster node needs one (node/cluster.py), else None.
         self.slots: SlotIndex | None = None
 
     def __len__(self) -> int:

@@ -363,6 +363,8 @@ class Server:
             if self.blocking.ready:  # an expired key fails its blocked XREADGROUPs
                 self.blocking.serve_ready()
             self.children.poll()
+            if self.cluster is not None:
+                self.cluster.cron()
             if self.pause_end and time.monotonic() >= self.pause_end:
                 self.unpause()
             timeout = self.config["timeout"]

@@ -217,7 +217,7 @@ def cluster_countkeysinslot(ctx: Any, argv: list[bytes]) -> int:
     slot = parse_int(argv[2])
     if not 0 <= slot < SLOTS:
         raise CommandError("ERR Invalid slot")
-    return cluster.index.count(slot)
+    return cluster.keys_in_slot().count(slot)
 
 
 @command("cluster|getkeysinslot", 4, "stale", group="cluster", since="3.0.0",
@@ -230,7 +230,7 @@ def cluster_getkeysinslot(ctx: Any, argv: list[bytes]) -> list:
     count = parse_int(argv[3])
     if not 0 <= slot < SLOTS or count < 0:
         raise CommandError("ERR Invalid slot or number of keys")
-    return cluster.index.keys(slot, count)
+    return cluster.keys_in_slot().keys(slot, count)
 
 
 @command("cluster|nodes", 2, "stale", group="cluster", since="3.0.0",
@@ -454,7 +454,7 @@ def cluster_setslot(ctx: Any, argv: list[bytes]) -> Any:
     if (action in (b"migrating", b"importing", b"node") and len(argv) == 5) or (
             action == b"stable" and len(argv) == 4):
         target = argv[4].decode("utf-8", "replace") if len(argv) == 5 else None
-        keys = cluster.index.count(slot)
+        keys = cluster.keys_in_slot().count(slot)
         replica_migration = ctx.server.config["cluster-allow-replica-migration"]
         # Checked here first, with Redis's wording, then again by the authority.
         _check(cluster.topology.copy().set_slot, cluster.myid, slot, action.decode(), target,
