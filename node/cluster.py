@@ -286,7 +286,7 @@ class Cluster:
     def check(self, client: "Client", cmd: Command, argv: list[bytes]) -> CommandError | None:
         """Redis's getNodeByQuery: None if this node serves the command, else the error."""
         asking = client.asking
-        if asking and client.multi is None:
+        if asking and (client.multi is None or cmd.name == "exec"):
             client.asking = False  # ASKING covers one command (or one transaction)
         if cmd.name == "exec":
             if client.multi is None:
