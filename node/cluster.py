@@ -233,15 +233,33 @@ class Cluster:
                 f"{primary.id} ({primary.address()})")
 
     def _redirect_blocked(self) -> None:
-        # Clients blocked on keys whose slot is no longer served here are told where to go
-        # (Redis's clusterRedirectBlockedClientIfNeeded).
+        """Clients blocked on keys whose slot is no longer served here are told where to go
+        (Redis's clusterRedirectBlockedClientIfNeeded); a migration alone does not end a
+        wait, since the keys they wait for are still here."""
         blocking = self.server.blocking
+        topology = self.topology
+        my_shard = topology.nodes[self.myid].shard
         for client in list(blocking.clients):
             argv = client.pending
             cmd = lookup(argv) if argv is not None else None
             if cmd is None:
                 continue
-            err = self.check(client, cmd, argv)
+            err = None
+            if not self.state_ok:
+                err = CommandError(DOWN)
+            for i in cmd.key_indexes(argv) if err is None else ():
+                slot = key_slot(argv[i])
+                owner = topology.slots[slot]
+                if owner is None:
+                    err = CommandError(DOWN_UNBOUND)
+                elif (owner != my_shard or not self.primary) and (
+                        (self.myid, slot) not in topology.importing):
+                    if (client.readonly and not self.primary and owner == my_shard
+                            and "write" not in cmd.flags):
+                        continue
+                    err = CommandError(f"MOVED {slot} {self.endpoints[owner]}")
+                if err is not None:
+                    break
             if err is not None:
                 blocking.finish(client, err)
 

@@ -288,10 +288,18 @@ def test_setslot_node_moves_a_slot(cluster: LocalCluster) -> None:
     tag, slot = _slot_keys(src_port, cluster)
     epoch = int(dict(l.split(":") for l in src.execute_command(
         "CLUSTER", "INFO").decode().split()).get("cluster_current_epoch"))
+    # A client blocked on a key of the slot is told where the slot went.
+    blocked = Conn(src_port)
+    blocked.sock.sendall(b"*3\r\n$5\r\nBLPOP\r\n$%d\r\n%s\r\n$1\r\n0\r\n"
+                         % (len(tag) + 2, f"{{{tag}}}".encode()))
+    wait_until(lambda: b"blocked_clients:1" in raw(src_port, "INFO", "clients"),
+               what="the client to block")
     assert dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id) == b"OK"
     assert src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id) == b"OK"
     assert dst.execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id) == b"OK"
     assert src.execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id) == b"OK"
+    assert blocked.sock.recv(1024) == f"-MOVED {slot} 127.0.0.1:{dst_port}\r\n".encode()
+    blocked.close()
     try:
         # Every node, replicas included, sends the slot's keys to the new owner now.
         for port in cluster.ports:
