@@ -208,8 +208,14 @@ class LocalCluster:
         return redis.Redis(host="127.0.0.1", port=port, **kwargs)
 
     def cluster_client(self, **kwargs: Any) -> RedisCluster:
+        """A RedisCluster that knows every node's address for good (redis-py otherwise
+        replaces its startup nodes with CLUSTER SLOTS's, which leaves out failed nodes, and
+        can end up knowing only a node that is down)."""
+        from redis.cluster import ClusterNode
+
         kwargs.setdefault("protocol", 2)
-        return RedisCluster(host="127.0.0.1", port=self.ports[0], **kwargs)
+        return RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", p) for p in self.ports],
+                            dynamic_startup_nodes=False, **kwargs)
 
     def alive_ports(self) -> list[int]:
         return [p for p, n in self.nodes.items() if n.alive()]
