@@ -369,6 +369,9 @@ def test_coordinator_restart_loses_nothing(cluster: LocalCluster) -> None:
 
 def test_nodes_serve_while_the_coordinator_is_down(cluster: LocalCluster) -> None:
     assert cluster.coordinator is not None
+    rc = cluster.cluster_client()
+    rc.mset_nonatomic({"key:1": "1", "key:2": "2"})
+    rc.close()
     cluster.coordinator.stop()
     try:
         rc = cluster.cluster_client()
