@@ -11,6 +11,8 @@ authentication, as Redis does.
   Data types add their encoding to keys.py's `OBJECT_ENCODINGS`, and their RDB size and any
   extra fields (a list's `ql_nodes` ...) to `SERIALIZED_LENGTHS` / `OBJECT_EXTRAS` here.
 - SLEEP blocks the whole server, as in Redis (the event loop is this thread).
+- RELOAD saves the dataset, empties it and loads the file back (node/snapshot.py);
+  SET-SKIP-CHECKSUM-VALIDATION turns CRC checks of RDB files and RESTORE payloads off.
 - POPULATE, LOG and ERROR as in Redis; every other subcommand gets Redis's syntax error.
 """
 
@@ -291,6 +293,45 @@ def _populate(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
+def _atoi(arg: bytes) -> int:
+    m = re.match(rb"\s*([+-]?[0-9]+)", arg)
+    return int(m.group(1)) if m else 0
+
+
+def _reload(ctx: Any, options: list[bytes]) -> Any:
+    """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load the file back.
+    A file that fails to load is an error reply here (Redis exits), the server keeps running
+    with what was loaded."""
+    save = flush = True
+    merge = False
+    for opt in options:
+        word = opt.lower()
+        if word == b"merge":
+            merge = True
+        elif word == b"noflush":
+            flush = False
+        elif word == b"nosave":
+            save = False
+        else:
+            raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
+                               "options.")
+    from node.rdb import RdbError  # node.rdb imports the data types, which import this module
+
+    server = ctx.server
+    snapshots = server.rdb
+    if save and not snapshots.save():
+        raise CommandError("ERR")
+    if flush:
+        server.keyspace.flush_all()
+    try:
+        snapshots.load(snapshots.path, allow_dup=merge)
+    except (RdbError, OSError) as e:
+        server.log("warning", f"DEBUG RELOAD failed: {e}")
+        raise CommandError("ERR Error trying to load the RDB dump, check server logs.") from None
+    server.log("warning", "DB reloaded by DEBUG RELOAD")
+    return OK
+
+
 @command("debug", -2, "admin noscript loading stale", group="server",
          protected="enable-debug-command", complexity="Depends on subcommand.",
          summary="A container for debugging commands")
@@ -322,6 +363,11 @@ def debug(ctx: Any, argv: list[bytes]) -> Any:
         return _populate(ctx, argv)
     if sub == b"log" and argc == 3:
         ctx.server.log("warning", "DEBUG LOG: " + argv[2].decode("utf-8", "replace"))
+        return OK
+    if sub == b"reload":
+        return _reload(ctx, argv[2:])
+    if sub == b"set-skip-checksum-validation" and argc == 3:
+        ctx.server.rdb.skip_checksum = _atoi(argv[2]) != 0
         return OK
     if sub == b"error" and argc == 3:
         # Sent as given (no ERR prefix) and, as in Redis, not counted in the error stats.
