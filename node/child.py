@@ -115,7 +115,7 @@ class Children:
                 gc.disable()
                 os.close(info_r)
                 self._info_w = info_w
-                self._reported = time.monotonic()
+                self._reported = 0.0  # the first report goes out at once
                 for hook in self.in_child:
                     hook()
                 work()

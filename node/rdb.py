@@ -290,7 +290,7 @@ class Options:
     key_delay_us: int = 0  # rdb-key-save-delay (a negative value: sleep 1us with p=1/-n)
     save_lru: bool = False  # an LRU maxmemory-policy: save each key's idle time
     save_lfu: bool = False  # an LFU policy: save each key's frequency counter
-    # Called with the number of keys written so far, every 1024 keys.
+    # Called with the number of keys written so far: after the first key, then every 1024.
     progress: Callable[[int], None] | None = None
     chunk_size: int = 1 << 16
 
@@ -352,7 +352,7 @@ def chunks(keyspace: Keyspace, options: Options | None = None) -> Iterator[bytes
             done += 1
             if delay:
                 _debug_delay(delay)
-            if progress is not None and not done & 1023:
+            if progress is not None and done & 1023 == 1:  # the first key, then every 1024
                 progress(done)
     buf.append(b"\xff")
     tail = cut()
