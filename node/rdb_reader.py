@@ -75,7 +75,8 @@ class LoadReport:
     version: int = 0
     aux: dict[bytes, bytes] = field(default_factory=dict)
     functions_skipped: list[str] = field(default_factory=list)
-    bytes: int = 0
+    bytes: int = 0  # the size of what was given
+    end: int = 0  # where the RDB data ended (after the checksum): an AOF tail may follow
     seconds: float = 0.0
 
 
@@ -648,7 +649,6 @@ def load(source: str | bytes | BinaryIO, keyspace: Keyspace, limits: Limits | No
     finally:
         if mapped is not None:
             mapped.close()
-    report.bytes = len(buf) if mapped is None else report.bytes
     report.seconds = time.monotonic() - t0
     return report
 
@@ -683,9 +683,31 @@ def _load(buf: Any, keyspace: Keyspace, limits: Limits, expire: bool, allow_dup:
     lfu_freq = -1
     string = r.string
     value = r.value
+    buf = r.buf
+    end = r.end
+    data = batch.data
+    db_data = batch.db.data
+    loaded = expired = 0
     try:
         while True:
-            key_start = r.pos
+            key_start = pos = r.pos
+            # The most common record, parsed inline: a string value under a string key, both
+            # raw and shorter than 64 bytes, with no opcode before it and not a duplicate.
+            if pos + 3 <= end and buf[pos] == 0 and expire_at == lru_idle == lfu_freq == -1:
+                klen = buf[pos + 1]
+                vpos = pos + 2 + klen
+                if klen < 64 and vpos < end:
+                    vend = vpos + 1 + buf[vpos]
+                    if buf[vpos] < 64 and vend <= end:
+                        key = buf[pos + 2:vpos]
+                        if key not in data and key not in db_data:
+                            data[key] = buf[vpos + 1:vend]
+                            loaded += 1
+                            r.pos = vend
+                            if len(data) >= 65536:
+                                batch.flush()
+                                data = batch.data
+                            continue
             kind = r.byte()
             if kind < 245:
                 key = string()
@@ -699,14 +721,14 @@ def _load(buf: Any, keyspace: Keyspace, limits: Limits, expire: bool, allow_dup:
                     expire_at = lru_idle = lfu_freq = -1
                     continue
                 if expire and expire_at != -1 and expire_at < now:
-                    report.keys_expired += 1
+                    expired += 1
                 else:
-                    data = batch.data
-                    if key in data or key in batch.db.data:
+                    if key in data or key in db_data:
                         if not allow_dup:
                             raise R.RdbError(f"RDB has duplicated key '{key.decode('utf-8', 'replace')}' "
                                              f"in DB {batch.db.index}", key_start)
                         batch.flush()
+                        data = batch.data
                         batch.db.delete(key)
                     data[key] = val
                     if expire_at != -1:
@@ -715,9 +737,10 @@ def _load(buf: Any, keyspace: Keyspace, limits: Limits, expire: bool, allow_dup:
                         batch.freq[key] = lfu_minutes << 8 | lfu_freq
                     elif lru_idle >= 0 and not use_lfu:
                         batch.access[key] = lru_clock - lru_idle
-                    report.keys_loaded += 1
+                    loaded += 1
                     if len(data) >= 65536:
                         batch.flush()
+                        data = batch.data
                 expire_at = lru_idle = lfu_freq = -1
                 continue
             if kind == R.OP_EXPIRETIME_MS:
@@ -732,6 +755,8 @@ def _load(buf: Any, keyspace: Keyspace, limits: Limits, expire: bool, allow_dup:
                                      key_start)
                 batch.flush()
                 batch = _Batch(dbs[index])
+                data = batch.data
+                db_data = batch.db.data
             elif kind == R.OP_RESIZEDB:
                 r.length()
                 r.length()
@@ -765,12 +790,16 @@ def _load(buf: Any, keyspace: Keyspace, limits: Limits, expire: bool, allow_dup:
                         log("warning", f"Wrong RDB checksum expected: ({expected:x}) but got "
                             f"({stored:x}). Aborting now.")
                         raise R.RdbError("RDB CRC error", r.pos)
+        report.end = r.pos
     except _Short:
         batch.flush()
         raise R.RdbError("Unexpected EOF reading RDB file", r.pos) from None
     except _Corrupt as e:
         batch.flush()
         raise R.RdbError(str(e), key_start) from None
+    finally:
+        report.keys_loaded = loaded
+        report.keys_expired = expired
     if report.empty_keys_skipped:
         log("warning", f"Done loading RDB, keys loaded: {report.keys_loaded}, keys expired: "
             f"{report.keys_expired}, empty keys skipped: {report.empty_keys_skipped}.")

@@ -60,7 +60,7 @@ class Snapshots:
         self.last_bgsave_seconds = -1
         self.bgsave_started = -1.0  # time.time() of the running BGSAVE's fork; -1: none
         self.bgsave_scheduled = False
-        self.saves = 0  # rdb_saves: SAVEs and background saves started
+        self.saves = 0  # rdb_saves: SAVE commands and background saves started
         self.last_cow_size = 0
         self.keys_loaded = 0  # rdb_last_load_keys_loaded
         self.keys_expired = 0  # rdb_last_load_keys_expired
@@ -103,7 +103,6 @@ class Snapshots:
     def save(self) -> bool:
         """rdbSave in the event loop; False (and logged) when the file could not be written."""
         path = self.path
-        self.saves += 1
         try:
             rdb.save(self.server.keyspace, path, self.options())
         except OSError as e:
@@ -182,6 +181,13 @@ class Snapshots:
             pid = children.pid
             children.kill(signal.SIGUSR1)
             remove_quietly(rdb.temp_path("", pid))
+
+    def flushed_all(self) -> None:
+        """FLUSHALL's part (flushAllDataAndResetRDB): a saving child's snapshot is stale, so
+        it is stopped; with save points configured, the now empty dataset is saved at once."""
+        self.kill_child()
+        if self.server.config["save"]:
+            self.save()
 
     # -- the cron ---------------------------------------------------------------------------
 

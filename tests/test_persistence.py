@@ -22,6 +22,10 @@ import pytest
 import redis
 from conftest import ServerProcess, reply_of, start_redis, start_slotkv
 
+import node.commands  # noqa: F401  (registers the data types the reader builds)
+from node import rdb_reader
+from node.keyspace import Keyspace
+
 DEBUG = ("--enable-debug-command", "yes")
 
 
@@ -483,6 +487,36 @@ def test_failed_bgsave_stops_writes_with_misconf(start_node: Any) -> None:
     assert c.set("b", 3)  # a successful save clears the error
     assert reply_of(c, "SHUTDOWN", "NOSAVE", "SAVE") == ("error", "syntax error")
     assert reply_of(c, "SHUTDOWN", "ABORT") == ("error", "No shutdown in progress.")
+
+
+def test_flushall_saves_the_empty_dataset(r: redis.Redis, o: redis.Redis, node: Any) -> None:
+    """With save points, FLUSHALL saves at once (and stops a running BGSAVE)."""
+    path = os.path.join(node.workdir, "dump.rdb")
+    for c in (r, o):
+        c.config_set("save", "3600 1")
+        c.set("a", 1)
+        c.set("b", 2)
+    r.config_set("rdb-key-save-delay", 100_000)
+    assert r.bgsave()
+    try:
+        for c in (r, o):
+            assert c.flushall()
+        for c in (r, o):
+            info = c.info("persistence")
+            assert info["rdb_changes_since_last_save"] == 0
+            assert info["rdb_bgsave_in_progress"] == 0
+        back = Keyspace()
+        assert rdb_reader.load(path, back).keys_loaded == 0
+        for c in (r, o):
+            c.config_set("save", "")
+            c.set("a", 1)
+            assert c.flushall()
+        assert (r.info("persistence")["rdb_changes_since_last_save"]
+                == o.info("persistence")["rdb_changes_since_last_save"])
+    finally:
+        r.config_set("rdb-key-save-delay", 0)
+        for c in (r, o):
+            c.config_set("save", "")
 
 
 def test_config_of_snapshots(r: redis.Redis, o: redis.Redis) -> None:

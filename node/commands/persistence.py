@@ -19,6 +19,7 @@ def save(ctx: Any, argv: list[bytes]) -> Any:
     snapshots = ctx.server.rdb
     if snapshots.bgsave_in_progress:
         raise CommandError(IN_PROGRESS)
+    snapshots.saves += 1
     if not snapshots.save():
         raise CommandError("ERR")  # shared.err: the reason is in the log
     return OK

@@ -47,6 +47,7 @@ def flushall(ctx: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
     ctx.server.keyspace.flush_all()
     ctx.server.keyspace.dirty += 1
+    ctx.server.rdb.flushed_all()  # with save points, the empty dataset is saved now
     return OK
 
 
