@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 import time
 import traceback
 from dataclasses import dataclass
@@ -113,6 +114,11 @@ class Children:
             code = _FAILED
             try:
                 gc.disable()
+                # The parent's signal handling is not the child's: a SIGTERM sent to the child
+                # must end it, not wake the parent's loop through the shared wakeup fd.
+                signal.set_wakeup_fd(-1)
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, signal.SIG_DFL)
                 os.close(info_r)
                 self._info_w = info_w
                 self._reported = 0.0  # the first report goes out at once
