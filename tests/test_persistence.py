@@ -286,6 +286,14 @@ def test_restore_options_and_propagated_form(r: redis.Redis, o: redis.Redis) -> 
     assert r.restore("abs", 1, payload, absttl=True, replace=True) == b"OK"
     assert r.exists("abs") == 0
     assert r.dump("nosuchkey") is None
+    try:
+        for c in (r, o):
+            c.config_set("maxmemory-policy", "allkeys-lfu")
+            assert c.restore("lfu", 0, payload, frequency=77) == b"OK"
+            assert c.object("freq", "lfu") == 77
+    finally:
+        for c in (r, o):
+            c.config_set("maxmemory-policy", "noeviction")
 
 
 # -- restarts -------------------------------------------------------------------------------------

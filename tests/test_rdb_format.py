@@ -321,3 +321,23 @@ def test_restore_payload_checks() -> None:
     with pytest.raises(rdb.PayloadError, match="Bad data format"):
         rdb_reader.restore(payload + crc64(payload).to_bytes(8, "little"), lim)
     assert rdb_reader.restore(good[:-8] + bytes(8), lim, verify_checksum=False) == b"value"
+
+
+def test_lru_and_lfu_opcodes() -> None:
+    ks = Keyspace()
+    db = ks.dbs[0]
+    db.data[b"k"] = b"v"
+    db.access[b"k"] = ks.lru_clock - 500
+    blob = b"".join(rdb.chunks(ks, rdb.Options(save_lru=True)))
+    assert b"\xf8" + rdb.encode_len(500) + b"\x00\x01k" in blob
+    back = Keyspace()
+    rdb_reader.load(blob, back)
+    assert abs(back.dbs[0].access[b"k"] - (back.lru_clock - 500)) <= 1
+    ks.set_lfu(True, 10, 1)
+    db.freq[b"k"] = (ks.now // 60000 & 65535) << 8 | 42
+    blob = b"".join(rdb.chunks(ks, rdb.Options(save_lfu=True)))
+    assert b"\xf9\x2a\x00\x01k" in blob
+    back = Keyspace()
+    back.set_lfu(True, 10, 1)
+    rdb_reader.load(blob, back)
+    assert back.lfu_counter(back.dbs[0].freq[b"k"]) == 42
