@@ -23,15 +23,23 @@ KeyHook = Callable[["Database", bytes], None]
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return time.time_ns() // 1_000_000
 
 
 # value class -> TYPE name; the data type modules add theirs.
-TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string"}
+# A string value is `bytes`, a `bytearray` (changed in place: Redis's raw encoding) or an
+# `int` (a counter INCR made: Redis's int encoding, kept as a number so the next INCR need not
+# parse and format it). Readers that want bytes use `string_bytes`.
+TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string", int: b"string"}
 
 
 def type_name(value: Any) -> bytes:
     return TYPE_NAMES[value.__class__]
+
+
+def string_bytes(value: Any) -> Any:
+    """A string value as bytes-like (an int-encoded counter formatted); other values as they are."""
+    return b"%d" % value if value.__class__ is int else value
 
 
 class Database:

@@ -192,6 +192,7 @@ def _string_rdb_size(value: Any, compression: bool) -> int:
 SERIALIZED_LENGTHS: dict[type, Callable[[Any, bool], int]] = {
     bytes: _string_rdb_size,
     bytearray: _string_rdb_size,
+    int: lambda value, compression: rdb_string_size(b"%d" % value, compression),
 }
 # value class -> extra DEBUG OBJECT fields, e.g. " ql_nodes:1 ql_avg_node:3.00 ...".
 OBJECT_EXTRAS: dict[type, Callable[[Any], str]] = {}
@@ -250,7 +251,7 @@ def _debug_object(ctx: Any, key: bytes) -> Status:
         raise CommandError(f"ERR no encoding is defined for values of type {cls.__name__}")
     encoding = OBJECT_ENCODINGS[cls](value).decode()
     refcount = 1
-    if cls is bytes and encoding == "int" and 0 <= int(value) < 10000:
+    if encoding == "int" and cls in (bytes, int) and 0 <= int(value) < 10000:
         refcount = SHARED_REFCOUNT
     sizer = SERIALIZED_LENGTHS.get(cls, _generic_rdb_size)
     serialized = sizer(value, ctx.server.config["rdbcompression"])
