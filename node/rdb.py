@@ -174,6 +174,14 @@ def _string(value: bytes, c: bool) -> tuple[int, bytes]:
     return TYPE_STRING, encode_string(value, c)
 
 
+def _counter(value: int, c: bool) -> tuple[int, bytes]:
+    # An int-encoded string (a counter: node/keyspace.py), as rdbSaveLongLongAsStringObject.
+    if -2147483648 <= value <= 2147483647:
+        return TYPE_STRING, encode_string(b"%d" % value, False)
+    text = b"%d" % value
+    return TYPE_STRING, _LEN6[len(text)] + text
+
+
 def _list(value: ListValue, c: bool) -> tuple[int, bytes]:
     nodes = quicklist_nodes(value)
     parts = [encode_len(len(nodes))]
@@ -246,7 +254,7 @@ def _stream(s: Stream, c: bool) -> tuple[int, bytes]:
 
 # value class -> function(value, rdbcompression) -> (RDB type, serialized object)
 ENCODERS: dict[type, Callable[[Any, bool], tuple[int, bytes]]] = {
-    bytes: _string, bytearray: _string, ListValue: _list, SetValue: _set, ZSet: _zset,
+    bytes: _string, bytearray: _string, int: _counter, ListValue: _list, SetValue: _set, ZSet: _zset,
     HashValue: _hash, Stream: _stream,
 }
 

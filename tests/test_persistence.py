@@ -192,6 +192,8 @@ def test_redis_dump_loads_into_slotkv(redis_dump: ServerProcess, loaded: ServerP
 def test_slotkv_snapshot_loads_into_redis(loaded: ServerProcess, tmp_path: Any) -> None:
     """SAVE and BGSAVE files of the loaded node, each read back by a fresh redis-server."""
     mine = loaded.client()
+    mine.incr("counter")  # counters are kept as numbers: saved int-encoded, or as text
+    mine.incrby("bigcounter", 2**40)
     digest = mine.execute_command("DEBUG", "DIGEST")
     path = os.path.join(loaded.workdir, "dump.rdb")
     for how in ("SAVE", "BGSAVE"):
@@ -214,6 +216,7 @@ def test_slotkv_snapshot_loads_into_redis(loaded: ServerProcess, tmp_path: Any) 
             assert theirs.object("encoding", "set:bigint") == b"hashtable"
             assert theirs.object("encoding", "z:big") == b"skiplist"
             assert 400_000 < theirs.pttl("ttl:s") <= 500_000
+            assert theirs.get("bigcounter") == b"%d" % 2**40
         finally:
             port_proc.stop()
 

@@ -140,6 +140,8 @@ def sample_keyspace() -> Keyspace:
     db.data[b"int"] = b"-12345"
     db.data[b"big"] = b"abc" * 1000
     db.data[b"mutable"] = bytearray(b"grown")
+    db.data[b"counter"] = 2**40  # an INCR'ed string
+    db.data[b"small-counter"] = -3
     db.data[b"list"] = ListValue([b"a", b"1", b"x" * 9000, b"-5"])
     db.data[b"intset"] = SetValue([b"1", b"2", b"-3"])
     strs = SetValue([b"a", b"b"])
@@ -181,7 +183,7 @@ def test_snapshot_round_trip(compression: bool) -> None:
     assert blob.startswith(b"REDIS0010\xfa")
     back = Keyspace()
     report = rdb_reader.load(blob, back)
-    assert report.keys_loaded == 13 and report.aux[b"redis-ver"] == b"7.0.15"
+    assert report.keys_loaded == 15 and report.aux[b"redis-ver"] == b"7.0.15"
     assert digests(back) == digests(ks)
     assert back.dbs[0].expires == ks.dbs[0].expires
     assert back.dbs[0].data[b"hash"].listpack and not back.dbs[0].data[b"bighash"].listpack
