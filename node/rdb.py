@@ -328,8 +328,25 @@ def chunks(keyspace: Keyspace, options: Options | None = None) -> Iterator[bytes
     done = 0
     delay = opt.key_delay_us
     progress = opt.progress
-    encoders = ENCODERS
+    enc = encode_string
+    plain = not (opt.save_lru or opt.save_lfu)
     lru_clock = keyspace.lru_clock
+
+    def record(db: Any, key: bytes, value: Any) -> bytes:
+        """A key's opcodes (expiry, LRU idle time, LFU counter), type, key and value."""
+        parts = []
+        when = db.expires.get(key)
+        if when is not None:
+            parts.append(b"\xfc" + _MS.pack(when))
+        if opt.save_lru:
+            idle = max(lru_clock - db.access.get(key, lru_clock), 0)
+            parts.append(b"\xf8" + encode_len(idle))
+        if opt.save_lfu:
+            parts.append(b"\xf9" + bytes((keyspace.lfu_counter(db.freq.get(key)),)))
+        kind, body = ENCODERS[value.__class__](value, c)
+        parts += (bytes((kind,)), enc(key, c), body)
+        return b"".join(parts)
+
     for db in keyspace.dbs:
         data = db.data
         if not data:
@@ -338,21 +355,10 @@ def chunks(keyspace: Keyspace, options: Options | None = None) -> Iterator[bytes
         buf.append(b"\xfe" + encode_len(db.index) + b"\xfb" + encode_len(len(data))
                    + encode_len(len(expires)))
         for key, value in data.items():
-            parts = []
-            if expires:
-                when = expires.get(key)
-                if when is not None:
-                    parts.append(b"\xfc" + _MS.pack(when))
-            if opt.save_lru:
-                idle = max(lru_clock - db.access.get(key, lru_clock), 0)
-                parts.append(b"\xf8" + encode_len(idle))
-            if opt.save_lfu:
-                parts.append(b"\xf9" + bytes((keyspace.lfu_counter(db.freq.get(key)),)))
-            kind, body = encoders[value.__class__](value, c)
-            parts.append(bytes((kind,)))
-            parts.append(encode_string(key, c))
-            parts.append(body)
-            item = b"".join(parts)
+            if plain and value.__class__ is bytes and (not expires or key not in expires):
+                item = b"\x00" + enc(key, c) + enc(value, c)  # the common record, inline
+            else:
+                item = record(db, key, value)
             buf.append(item)
             size += len(item)
             if size >= limit:
