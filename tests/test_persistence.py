@@ -102,8 +102,10 @@ def read_replies(c: redis.Redis, key: bytes, kind: bytes) -> Any:
     if kind == b"zset":
         return [reply_of(c, "ZRANGE", key, 0, -1, "WITHSCORES")]
     if kind == b"hash":
-        return [reply_of(c, "HGETALL", key) if len(reply_of(c, "HKEYS", key)) <= 128
-                else sorted(reply_of(c, "HGETALL", key))]
+        flat = reply_of(c, "HGETALL", key)
+        if c.object("encoding", key) == b"listpack":  # its order is Redis's too
+            return [flat]
+        return [sorted(zip(flat[0::2], flat[1::2]))]  # a hash table's order is its own
     if kind == b"stream":
         info = reply_of(c, "XINFO", "STREAM", key, "FULL")
         return [reply_of(c, "XRANGE", key, "-", "+"), mask(info)]
