@@ -302,7 +302,8 @@ class Client(asyncio.Protocol):
         # clients a command may have woken before the next command runs.
         server = self.server
         return (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
-                and not server.monitors and not server.pause_end and not server.blocking.clients)
+                and not server.monitors and not server.pause_end and not server.blocking.clients
+                and server.write_denied is None)
 
     def _record_slow(self, cmd: Command, argv: list[bytes], nsec: int) -> None:
         # Reached past server.slow_ns, the lower of the slow log's and the latency monitor's
@@ -348,6 +349,9 @@ class Client(asyncio.Protocol):
             return
         if server.cluster is not None and server.cluster.redirect(self, cmd, argv):
             return  # cluster mode: not served here (MOVED, ASK, CROSSSLOT, ...)
+        if server.write_denied is not None and self._denied_write(cmd):
+            self.reply_error(server.write_denied, cmd)  # -MISCONF: persistence is failing
+            return
         if self.multi is not None and cmd.name not in _NOT_QUEUED:
             if "no_multi" in cmd.flags:
                 self.reply_error(CommandError("ERR Command not allowed inside a transaction"), cmd)
@@ -363,6 +367,12 @@ class Client(asyncio.Protocol):
         self.call(cmd, argv)
         if server.blocking.ready:
             server.blocking.serve_ready()
+
+    def _denied_write(self, cmd: Command) -> bool:
+        # processCommand's disk-error check: writes, PING, and an EXEC with queued writes.
+        if cmd.name == "exec":
+            return any("write" in c.flags for c, _ in self.multi or ())
+        return "write" in cmd.flags or cmd.name == "ping"
 
     def call(self, cmd: Command, argv: list[bytes]) -> None:
         """Run a command that passed its checks: time it, account it, queue its reply."""

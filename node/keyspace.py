@@ -179,6 +179,29 @@ class Database:
                 for hook in ks.on_modified:
                     hook(self, key)
 
+    def load_keys(self, data: dict[bytes, Any], expires: dict[bytes, int],
+                  access: dict[bytes, int] | None = None,
+                  freq: dict[bytes, int] | None = None) -> None:
+        """Add keys read from a snapshot (RDB load), in bulk: no hooks fire and `dirty` does
+        not move, as Redis's dbAddRDBLoad. `access`/`freq` give LRU clocks / LFU words for
+        some keys (from the file's IDLE/FREQ opcodes); the others are accessed now."""
+        ks = self.keyspace
+        if self.slots is not None:
+            for key in data:
+                self.slots.add(key)
+        self.data.update(data)
+        self.access.update(dict.fromkeys(data, ks.lru_clock))
+        if access:
+            self.access.update(access)
+        if ks.lfu:
+            self.freq.update(dict.fromkeys(data, ks.lfu_init()))
+            if freq:
+                self.freq.update(freq)
+        if expires:
+            self.expires.update(expires)
+            self._heap.extend((when, key) for key, when in expires.items())
+            heapq.heapify(self._heap)
+
     def delete(self, key: bytes) -> bool:
         """Remove `key`; True if it existed (and had not expired)."""
         if self.peek(key) is None:
