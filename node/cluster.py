@@ -39,7 +39,9 @@ import fcntl
 import json
 import math
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Awaitable
 
 from node.atomicfile import write_atomically
@@ -88,9 +90,14 @@ class Cluster:
     def __init__(self, server: "Server") -> None:
         self.server = server
         config = server.config
-        self.config_file = config["cluster-config-file"]
+        # Absolute: the file is written from a thread, and CONFIG SET dir moves the cwd.
+        self.config_file = os.path.abspath(config["cluster-config-file"])
         self._lock_fd = _lock(self.config_file)
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nodes-conf")
+        self._save_lock = threading.Lock()
+        self._pending_save: tuple[str, Topology] | None = None
         self.myid, topology = self._load()
+        fresh = not os.path.exists(self.config_file) or not os.path.getsize(self.config_file)
         self.coordinator: str = config["cluster-coordinator"]
         self.link: Any = None  # replication.agent.CoordinatorLink, once started
         # Monotonic deadline of the write lease; a coordinator-less node needs none.
@@ -111,6 +118,8 @@ class Cluster:
         self.state_ok = False
         self.endpoints: dict[str, str] = {}  # shard id -> "host:port" of its primary
         self.install(topology, save=False)
+        if fresh:
+            self.save(sync=True)  # a new node's id is kept before it is ever announced
         for name in ("cluster-announce-ip", "cluster-announce-port", "cluster-announce-bus-port",
                      "cluster-announce-hostname", "cluster-preferred-endpoint-type",
                      "cluster-require-full-coverage"):
@@ -132,6 +141,7 @@ class Cluster:
     async def stop(self) -> None:
         if self.link is not None:
             await self.link.stop()
+        self._saver.shutdown(wait=True)  # the last topology reaches the file before exit
 
     # -- who am I ------------------------------------------------------------------------------
 
@@ -453,7 +463,8 @@ class Cluster:
             topology.reset(self.myid, new or None)
             if new:
                 self.myid = new
-            self.install(topology)
+            self.install(topology, save=False)
+            self.save(sync=bool(new))
             return OK
         return reply_later(client, self._remote_reset(new))
 
@@ -463,6 +474,8 @@ class Cluster:
             self.myid = new
             self.link.reannounce()  # the session continues under the new id
         self.offer(topology)
+        if new:
+            self.save(sync=True)
         return OK
 
     def repl_offset(self) -> int:
@@ -496,9 +509,40 @@ class Cluster:
         log("notice", f"Node configuration loaded, I'm {myid}")
         return myid, topology
 
-    def save(self) -> None:
-        """Write the id and the topology to cluster-config-file atomically (CLUSTER SAVECONFIG)."""
-        data = {"id": self.myid, "topology": self.topology.to_dict()}
+    def save(self, sync: bool = False) -> None:
+        """Write the id and the topology to cluster-config-file atomically.
+
+        The topology is the coordinator's to keep; this copy only lets a restarted node serve
+        before it hears from the coordinator, so it is written by a background thread (an
+        fsync takes milliseconds the event loop should not wait for; only the latest of
+        several pending versions is written). `sync` (CLUSTER SAVECONFIG, a new node id)
+        writes before returning, and raises OSError on failure."""
+        pending = (self.myid, self.topology)
+        with self._save_lock:
+            idle = self._pending_save is None
+            self._pending_save = pending
+        if sync:
+            # Through the same thread, so an older version queued before cannot land after.
+            self._saver.submit(self._save_pending, True).result()
+        elif idle:
+            self._saver.submit(self._save_pending)
+
+    def _save_pending(self, raising: bool = False) -> None:
+        while True:
+            with self._save_lock:
+                pending, self._pending_save = self._pending_save, None
+            if pending is None:
+                return
+            try:
+                self._write(pending)
+            except OSError as e:
+                if raising:
+                    raise
+                log("warning", f"Could not save the cluster config file {self.config_file}: {e}")
+
+    def _write(self, pending: tuple[str, Topology]) -> None:
+        myid, topology = pending  # an installed topology is never changed in place
+        data = {"id": myid, "topology": topology.to_dict()}
         write_atomically(self.config_file, json.dumps(data, indent=1).encode())
 
 

@@ -22,8 +22,10 @@ a change; the checks here are those that need only the topology.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import os
+from itertools import compress, count, islice
+from operator import ne
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -77,7 +79,17 @@ class Topology:
     # -- reading -----------------------------------------------------------------------------
 
     def copy(self) -> "Topology":
-        return copy.deepcopy(self)
+        """A copy whose changes leave this one alone (faster than deepcopy: every part is
+        a flat record)."""
+        return Topology(
+            epoch=self.epoch,
+            nodes={k: dataclasses.replace(n) for k, n in self.nodes.items()},
+            shards={k: dataclasses.replace(s, replicas=list(s.replicas))
+                    for k, s in self.shards.items()},
+            slots=list(self.slots),
+            migrating=dict(self.migrating),
+            importing=dict(self.importing),
+        )
 
     def node(self, node_id: str) -> NodeInfo | None:
         return self.nodes.get(node_id)
@@ -100,16 +112,11 @@ class Topology:
     def slot_runs(self) -> list[tuple[int, int, str]]:
         """(first, last, shard) for each run of assigned slots served by one shard, in slot
         order (the ranges of CLUSTER SLOTS)."""
-        out: list[tuple[int, int, str]] = []
         slots = self.slots
-        start = 0
-        for slot in range(1, SLOTS + 1):
-            owner = slots[start]
-            if slot == SLOTS or slots[slot] != owner:
-                if owner is not None:
-                    out.append((start, slot - 1, owner))
-                start = slot
-        return out
+        # Where the owner changes, found in C (this runs on every topology a node installs).
+        starts = [0, *compress(count(1), map(ne, slots, islice(slots, 1, None))), SLOTS]
+        return [(first, nxt - 1, slots[first]) for first, nxt in zip(starts, starts[1:])
+                if slots[first] is not None]
 
     def slots_by_shard(self) -> dict[str, list[tuple[int, int]]]:
         """Each shard's slots as (first, last) ranges, in slot order."""

@@ -87,9 +87,12 @@ class Coordinator(pb_grpc.CoordinatorServicer):
 
     # -- the topology ------------------------------------------------------------------------
 
-    def commit(self, topology: Topology) -> None:
-        """Make `topology` the current one: on disk first, then to every session and watcher."""
-        write_atomically(self.path, json.dumps(topology.to_dict(), indent=1).encode())
+    async def commit(self, topology: Topology) -> None:
+        """Make `topology` the current one: on disk first, then to every session and watcher.
+        Callers hold `self.lock`, so versions reach the disk and the nodes in order; the file
+        is written by a thread, so heartbeats are acked meanwhile."""
+        data = json.dumps(topology.to_dict(), indent=1).encode()
+        await asyncio.get_running_loop().run_in_executor(None, write_atomically, self.path, data)
         self.topology = topology
         msg = to_proto(topology)
         for session in self.sessions.values():
@@ -122,7 +125,7 @@ class Coordinator(pb_grpc.CoordinatorServicer):
             if changed:
                 log("notice", f"Node {hello.id} is at {hello.host or session.peer_host}:"
                     f"{hello.port} (epoch {topology.epoch})")
-                self.commit(topology)
+                await self.commit(topology)
             # The topology goes first on the stream, before any ack: a returning primary
             # learns it was replaced before its lease can be renewed.
             session.send(pb.CoordinatorMessage(topology=to_proto(self.topology)))
@@ -152,7 +155,7 @@ class Coordinator(pb_grpc.CoordinatorServicer):
                             if topology.set_failed(session.node_id, False):
                                 log("notice", f"Clear FAIL state for node {session.node_id}: "
                                     "it is reachable again.")
-                                self.commit(topology)
+                                await self.commit(topology)
                     session.send(pb.CoordinatorMessage(ack=pb.HeartbeatAck(
                         seq=hb.seq, health=self._health())))
                 elif kind == "paused":
@@ -206,7 +209,7 @@ class Coordinator(pb_grpc.CoordinatorServicer):
                 async with self.lock:
                     topology = self.topology.copy()
                     _apply(topology, sender, request)
-                    self.commit(topology)
+                    await self.commit(topology)
                     log("notice", f"{kind} from {sender}: epoch {topology.epoch}")
         except TopologyError as e:
             return pb.ChangeReply(error=str(e), topology=to_proto(self.topology))
@@ -228,7 +231,7 @@ class Coordinator(pb_grpc.CoordinatorServicer):
             topology.promote(replica)
             log("notice", f"Manual failover{' ' + mode.upper() if mode else ''}: {replica} "
                 f"replaces {primary} (epoch {topology.epoch})")
-            self.commit(topology)
+            await self.commit(topology)
 
     async def _catch_up(self, primary: NodeSession, replica: str) -> None:
         """Pause the primary's writes and wait for the replica to reach its offset."""
@@ -303,7 +306,7 @@ class Coordinator(pb_grpc.CoordinatorServicer):
                             f"replaces {node_id} (epoch {topology.epoch})")
                     elif node_id and shard.id in topology.slots:
                         log("warning", f"Primary {node_id} failed with no replica to promote")
-                self.commit(topology)
+                await self.commit(topology)
 
     def _best_replica(self, topology: Topology, replicas: list[str]) -> str | None:
         live = [r for r in replicas if not topology.nodes[r].failed and r in self.sessions]

@@ -460,3 +460,64 @@ def test_reply_shapes_match_a_redis_cluster(cluster: LocalCluster,
         port = c.connection_pool.connection_kwargs["port"]
         err = raw(port, "GET", key)
         assert err[0] == "error" and err[1].startswith(f"MOVED {slot} 127.0.0.1:")
+
+
+# -- resharding --------------------------------------------------------------------------------
+
+def test_redis_cli_reshards_live(cluster: LocalCluster) -> None:
+    """redis-cli --cluster reshard moves 100 slots (SETSLOT, GETKEYSINSLOT, MIGRATE ... KEYS,
+    SETSLOT NODE) while a RedisCluster client keeps reading and writing."""
+    primaries = cluster.primaries()
+    src_port, dst_port = sorted(primaries)[:2]
+    src_id, dst_id = primaries[src_port].id, primaries[dst_port].id
+    first = primaries[src_port].ranges[0][0]
+    moving = range(first, first + 100)
+    rc = cluster.cluster_client()
+    keys = {}
+    for slot in moving[:60]:
+        for i in range(100000):
+            k = f"r{i}:{slot}"
+            if key_slot(k.encode()) == slot:
+                keys[k] = str(slot)
+                break
+    keys.update({f"{{r{n}}}:x": str(n) for n in range(200)})
+    rc.mset_nonatomic(keys)
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def traffic() -> None:
+        c = cluster.cluster_client()
+        i = 0
+        while not stop.is_set():
+            try:
+                k = list(keys)[i % len(keys)]
+                assert c.get(k) == keys[k].encode(), k
+                c.set(f"live:{i}", i)
+            except Exception as e:  # noqa: BLE001 - any failure is what the test looks for
+                errors.append(e)
+            i += 1
+        c.close()
+
+    thread = threading.Thread(target=traffic)
+    thread.start()
+    try:
+        out = subprocess.run(
+            ["redis-cli", "--cluster", "reshard", f"127.0.0.1:{src_port}", "--cluster-from",
+             src_id, "--cluster-to", dst_id, "--cluster-slots", str(len(moving)),
+             "--cluster-yes", "--cluster-pipeline", "10"],
+            capture_output=True, text=True, timeout=300)
+    finally:
+        stop.set()
+        thread.join()
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr
+    assert not errors, errors[:3]
+    after = cluster.primaries()
+    assert sum(b - a + 1 for a, b in after[dst_port].ranges) == \
+        sum(b - a + 1 for a, b in primaries[dst_port].ranges) + len(moving)
+    assert all(rc.get(k) == v.encode() for k, v in keys.items())
+    dst = cluster.client(dst_port)
+    assert all(dst.execute_command("CLUSTER", "COUNTKEYSINSLOT", s) >= 1 for s in moving[:60])
+    check = subprocess.run(["redis-cli", "--cluster", "check", f"127.0.0.1:{src_port}"],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and "[OK] All 16384 slots covered." in check.stdout, check.stdout
+    rc.close()

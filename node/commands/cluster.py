@@ -539,7 +539,7 @@ def cluster_forget(ctx: Any, argv: list[bytes]) -> Any:
 def cluster_saveconfig(ctx: Any, argv: list[bytes]) -> Any:
     cluster = _cluster(ctx)
     try:
-        cluster.save()
+        cluster.save(sync=True)
     except OSError as e:
         raise CommandError(f"ERR error saving the cluster node config: {e.strerror}") from None
     return OK

@@ -151,7 +151,9 @@ def command_getkeysandflags(ctx: Any, argv: list[bytes]) -> list:
     out = []
     for i, spec in found:
         flags: tuple[str, ...] | list[str] = spec.flags if spec else ()
-        if "variable_flags" in flags and cmd.key_flags_fn is not None:
+        # Where a spec varies or cannot find every key, Redis asks the command's own key
+        # function, which gives each key its flags (MIGRATE ... KEYS).
+        if ("variable_flags" in flags or "incomplete" in flags) and cmd.key_flags_fn is not None:
             flags = cmd.key_flags_fn(argv[2:]).split()
         out.append([argv[2 + i], SetReply(Status(f.encode()) for f in flags)])
     return out

@@ -75,7 +75,7 @@ def auth(ctx: Any, argv: list[bytes]) -> Any:
         user, password = argv[1], argv[2]
     redact(argv, range(1, len(argv)))
     if not check_password(ctx, user, password):
-        ctx.authenticated = False if ctx.server.config["requirepass"] else ctx.authenticated
+        # As Redis 6+: a failed AUTH leaves an authenticated connection authenticated.
         raise CommandError(errors.WRONGPASS)
     ctx.authenticated = True
     return OK
