@@ -11,6 +11,7 @@ import time
 from typing import Iterator
 
 import pytest
+from redis.cluster import RedisCluster
 
 from cluster_util import _free, raw, wait_until
 from conftest import ROOT
@@ -96,6 +97,9 @@ def test_up_starts_stops_and_restarts_the_same_cluster(up_dir: str) -> None:
                               f"127.0.0.1:{base + 1}", "--force"], cwd=ROOT,
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0 and f"127.0.0.1:{base + 3} is now a primary" in out.stdout, out
+        rc = RedisCluster(host="127.0.0.1", port=base + 2)
+        rc.mset_nonatomic({f"kept:{i}": i for i in range(100)})
+        rc.close()
         assert up.interrupt() == 0
         assert not any(_alive(pid) for pid in pids)
         assert not any(port_answers("127.0.0.1", base + i) for i in range(1, 5))
@@ -106,6 +110,11 @@ def test_up_starts_stops_and_restarts_the_same_cluster(up_dir: str) -> None:
     try:
         lines = up.read_lines(5)
         assert [raw(base + i, "CLUSTER", "MYID") for i in range(1, 5)] == ids
+        rc = RedisCluster(host="127.0.0.1", port=base + 1)
+        # Stopped cleanly, every primary saved its data (the default save points).
+        assert rc.mget_nonatomic([f"kept:{i}" for i in range(100)]) == [
+            str(i).encode() for i in range(100)]
+        rc.close()
         roles = {line.split()[1]: line.split()[0] for line in lines[1:]}
         assert roles[f"127.0.0.1:{base + 3}"] == "primary"
         assert roles[f"127.0.0.1:{base + 1}"] == "replica"
