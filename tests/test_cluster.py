@@ -156,6 +156,14 @@ def test_moved_from_every_node(cluster: LocalCluster) -> None:
     assert sorted((a, b) for a, b, *_ in slots[0]) == [(0, 5460), (5461, 10922), (10923, 16383)]
 
 
+def test_shard_ids(cluster: LocalCluster) -> None:
+    # CLUSTER MYSHARDID (Redis 7.2): a primary and its replica share one, shards differ.
+    ids = {p: raw(p, "CLUSTER", "MYSHARDID") for p in cluster.ports}
+    assert len(set(ids.values())) == 3 and all(len(i) == 40 for i in ids.values())
+    for primary in cluster.primaries():
+        assert ids[primary] == ids[cluster.replica_of(primary)]
+
+
 def test_readonly_reads_on_a_replica(cluster: LocalCluster) -> None:
     slot = key_slot(b"ro-key")
     owner = next(p for p, v in cluster.primaries().items() if any(a <= slot <= b for a, b in v.ranges))
