@@ -107,7 +107,7 @@ class CoordinatorLink:
         call = self.stub.Session()
         self._call = call
         a = cluster.announcement()
-        await call.write(pb.NodeMessage(hello=pb.Hello(
+        await call.write(pb.NodeMessage(hello=pb.NodeHello(
             id=cluster.myid, host=a["host"], port=a["port"], bus_port=a["bus_port"],
             hostname=a["hostname"], epoch=cluster.topology.epoch,
             node_timeout_ms=cluster.node_timeout)))

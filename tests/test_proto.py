@@ -36,10 +36,21 @@ def test_checked_in_code_is_fresh() -> None:
             assert stale[name] == text, f"{name} is stale: run `bash proto/generate.sh`"
 
 
+def test_contracts_share_one_package() -> None:
+    # Every contract is in package slotkv.v1: two messages of the same name in two files
+    # cannot both load (protobuf's descriptor pool refuses the second).
+    import importlib
+
+    modules = sorted(os.path.basename(p)[:-3] for p in glob.glob(
+        os.path.join(ROOT, "slotkv", "v1", "*_pb2.py")))
+    for name in modules:
+        importlib.import_module(f"slotkv.v1.{name}")
+
+
 def test_cluster_contract_imports() -> None:
     from slotkv.v1 import cluster_pb2, cluster_pb2_grpc
 
-    msg = cluster_pb2.NodeMessage(hello=cluster_pb2.Hello(id="a" * 40, port=7001))
+    msg = cluster_pb2.NodeMessage(hello=cluster_pb2.NodeHello(id="a" * 40, port=7001))
     back = cluster_pb2.NodeMessage.FromString(msg.SerializeToString())
     assert back.WhichOneof("kind") == "hello" and back.hello.port == 7001
     assert hasattr(cluster_pb2_grpc, "CoordinatorServicer")
