@@ -274,7 +274,9 @@ def cluster_slots(ctx: Any, argv: list[bytes]) -> list:
         entry: list = [first, last, _slot_entry(cluster, topology.nodes[shard.primary])]
         for replica in shard.replicas:
             node = topology.nodes[replica]
-            if not node.failed:  # as Redis: failed replicas are left out
+            # As Redis 7.0's isReplicaAvailable: a failed replica, or one that has not
+            # replicated anything yet (offset 0), is left out.
+            if not node.failed and _offset(cluster, replica):
                 entry.append(_slot_entry(cluster, node))
         out.append(entry)
     return out
