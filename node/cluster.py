@@ -99,6 +99,10 @@ class Cluster:
         self.myid, topology = self._load()
         fresh = not os.path.exists(self.config_file) or not os.path.getsize(self.config_file)
         self.coordinator: str = config["cluster-coordinator"]
+        host, sep, port = self.coordinator.rpartition(":")
+        if self.coordinator and not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+            raise ClusterStartError(f"Invalid cluster-coordinator '{self.coordinator}': "
+                                    "expected host:port")
         self.link: Any = None  # replication.agent.CoordinatorLink, once started
         # Monotonic deadline of the write lease; a coordinator-less node needs none.
         self.lease_until = 0.0 if self.coordinator else math.inf

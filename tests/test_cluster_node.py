@@ -273,6 +273,12 @@ def test_corrupt_config_file_is_a_clear_error(tmp_path: Any) -> None:
         start_slotkv("--cluster-enabled", "yes", workdir=str(tmp_path), port=free_cluster_port())
 
 
+def test_bad_coordinator_address_is_a_clear_error(tmp_path: Any) -> None:
+    with pytest.raises(RuntimeError, match="Invalid cluster-coordinator 'nowhere': expected host:port"):
+        start_slotkv("--cluster-enabled", "yes", "--cluster-coordinator", "nowhere",
+                     workdir=str(tmp_path), port=free_cluster_port())
+
+
 def test_disabled_cluster_matches_redis(both: Differential) -> None:
     for cmd in (("CLUSTER", "INFO"), ("CLUSTER", "KEYSLOT", "x"), ("CLUSTER", "HELP"),
                 ("ASKING",), ("READONLY",), ("READWRITE",), ("CLUSTER", "NOSUCH")):
