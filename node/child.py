@@ -33,6 +33,7 @@ class ChildResult:
     ok: bool
     seconds: float  # wall time from fork to exit
     signaled: bool  # killed by a signal (e.g. SIGUSR1 for BGSAVE CANCEL, or SIGKILL)
+    signal: int = 0  # which one, when signaled
 
 
 class Children:
@@ -74,6 +75,7 @@ class Children:
             code = _FAILED
             try:
                 gc.disable()
+                log.role = "C"
                 for hook in self.in_child:
                     hook()
                 work()
@@ -135,7 +137,8 @@ class Children:
             self._pidfd = -1
         signaled = os.WIFSIGNALED(status)
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-        result = ChildResult(self.kind, ok, time.monotonic() - self.started, signaled)
+        result = ChildResult(self.kind, ok, time.monotonic() - self.started, signaled,
+                             os.WTERMSIG(status) if signaled else 0)
         done = self._done
         self.pid = 0
         self.kind = ""

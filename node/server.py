@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from node import __version__
+from node.aof import AOF, AofError
 from node.child import Children
 from node.client import Client
 from node.config import Config, ConfigError
@@ -107,6 +108,10 @@ class Server:
         self.children = Children()
         self.children.in_child.append(self._close_listeners)
         self.keyspace.on_expired.append(self._propagate_expired)
+        # Group commit (appendfsync always): replies held until the tick's writes are fsynced.
+        self.hold_replies = False
+        self.held: dict[Client, None] = {}
+        self.aof = AOF(self)
         self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
         self.pause_writes_only = False
         self.stats = Stats()
@@ -158,6 +163,28 @@ class Server:
         log("notice", "Server initialized")
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
 
+    def load_data(self) -> None:
+        """Load the dataset at start: the AOF when appendonly is on, as Redis 7.0 does.
+
+        Raises AofError (logged by `run`, exit 1) when the files cannot be loaded.
+        """
+        from node import aof_load
+
+        aof = self.aof
+        aof.manifest = aof_load.load_manifest(self)
+        if self.config["appendonly"]:
+            start = time.monotonic()
+            status = aof_load.load_append_only_files(self)
+            if status != aof_load.NOT_EXIST:
+                log("notice", "DB loaded from append only file: "
+                    f"{time.monotonic() - start:.3f} seconds")
+        aof.open_on_start()
+        aof.delete_history()
+
+    def hold(self, client: Client) -> None:
+        """Keep `client`'s replies until this tick's writes are on disk (see node/aof.py)."""
+        self.held[client] = None
+
     async def serve_forever(self) -> None:
         await self.start()
         loop = asyncio.get_running_loop()
@@ -180,6 +207,7 @@ class Server:
         log("warning", "User requested shutdown...")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
+        self.aof.shutdown()
         for srv in self._servers:
             srv.close()
         for client in list(self.clients.values()):
@@ -356,6 +384,7 @@ class Server:
             if self.blocking.ready:  # an expired key fails its blocked XREADGROUPs
                 self.blocking.serve_ready()
             self.children.poll()
+            self.aof.cron()
             if self.pause_end and time.monotonic() >= self.pause_end:
                 self.unpause()
             timeout = self.config["timeout"]
@@ -455,6 +484,12 @@ def run(config: Config) -> int:
     server = Server(config)
 
     async def main() -> None:
+        try:
+            server.load_data()
+        except AofError as e:
+            for line in str(e).split("\n"):
+                log("warning", line)
+            raise SystemExit(1)
         try:
             await server.serve_forever()
         except OSError as e:
