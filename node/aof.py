@@ -668,6 +668,26 @@ class AOF:
             pass
         self.bio.drain()
 
+    def reload(self) -> None:
+        """DEBUG LOADAOF: write out what is buffered, empty the dataset and load the AOF
+        files back (exits, as Redis does, if they cannot be loaded)."""
+        from node import aof_load
+
+        server = self.server
+        server.propagation.flush()
+        if self.state == ON:
+            self.flush(True)
+        server.keyspace.flush_all()
+        try:
+            self.manifest = aof_load.load_manifest(server)
+            self.delete_history()
+            aof_load.load_append_only_files(server)
+        except AofError as e:
+            for line in str(e).split("\n"):
+                log("warning", line)
+            os._exit(1)
+        log("warning", "Append Only File loaded by DEBUG LOADAOF")
+
     # -- INFO ----------------------------------------------------------------------------------
 
     def info(self) -> list[tuple[str, Any]]:

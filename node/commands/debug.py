@@ -11,7 +11,8 @@ authentication, as Redis does.
   Data types add their encoding to keys.py's `OBJECT_ENCODINGS`, and their RDB size and any
   extra fields (a list's `ql_nodes` ...) to `SERIALIZED_LENGTHS` / `OBJECT_EXTRAS` here.
 - SLEEP blocks the whole server, as in Redis (the event loop is this thread).
-- POPULATE, LOG and ERROR as in Redis; every other subcommand gets Redis's syntax error.
+- POPULATE, LOG, ERROR and LOADAOF (flush the AOF, empty the dataset, load the AOF back:
+  node/aof.py) as in Redis; every other subcommand gets Redis's syntax error.
 """
 
 from __future__ import annotations
@@ -421,6 +422,9 @@ def debug(ctx: Any, argv: list[bytes]) -> Any:
         return _populate(ctx, argv)
     if sub == b"log" and argc == 3:
         ctx.server.log("warning", "DEBUG LOG: " + argv[2].decode("utf-8", "replace"))
+        return OK
+    if sub == b"loadaof" and argc == 2:
+        ctx.server.aof.reload()
         return OK
     if sub == b"error" and argc == 3:
         # Sent as given (no ERR prefix) and, as in Redis, not counted in the error stats.
