@@ -677,7 +677,9 @@ class AOF:
         server.propagation.flush()
         if self.state == ON:
             self.flush(True)
-        server.keyspace.flush_all()
+        ks = server.keyspace
+        dirty = ks.dirty
+        ks.flush_all()
         try:
             self.manifest = aof_load.load_manifest(server)
             self.delete_history()
@@ -686,6 +688,9 @@ class AOF:
             for line in str(e).split("\n"):
                 log("warning", line)
             os._exit(1)
+        # What was loaded is not a change to propagate (DEBUG LOADAOF itself must not be
+        # logged, or the next load would run it again).
+        ks.dirty = dirty
         log("warning", "Append Only File loaded by DEBUG LOADAOF")
 
     # -- INFO ----------------------------------------------------------------------------------

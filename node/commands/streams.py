@@ -198,6 +198,7 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
     values = len(argv) - idpos - 1
     if values < 2 or values & 1:
         raise wrong_arity("xadd")
+    auto = sid < 0 or not seq_given  # the ID is picked here: propagated as the one picked
     if sid == 0 and seq_given:
         raise CommandError("ERR The ID specified in XADD must be greater than 0-0")
     db = ctx.db
@@ -236,7 +237,6 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
     if total > LISTPACK_MAX:
         raise CommandError(TOO_LARGE)
     config = ctx.server.config.values
-    auto = sid < 0 or not seq_given
     s.append(sid, ms, seq, flat, config["stream-node-max-bytes"],
              config["stream-node-max-entries"], total)
     if trim is not None:
