@@ -8,6 +8,8 @@ annotations (`#TS:<unix time>`, aof-timestamp-enabled) and are skipped, as Redis
 
 Two ways to fail, as Redis distinguishes them:
 - `Truncated`: the file ends inside a command (a crash mid-write). What came before is good.
+  A tail of zero bytes counts as one too (what a file system leaves of a write it lost in a
+  power cut); Redis calls that a format error.
 - `Malformed`: bytes that are not the format (garbage, a corrupt middle), at `offset`.
 
 The file is read in large chunks; a command is parsed from an in-memory buffer with
@@ -59,7 +61,8 @@ def _line(buf: bytes, pos: int, prefix: int, what: str) -> tuple[int, int]:
     if pos >= len(buf):
         raise _Incomplete(pos, f"Expected prefix '{chr(prefix)}', got EOF")
     if buf[pos] != prefix:
-        raise _Bad(pos, f"Expected prefix '{chr(prefix)}', got: '{chr(buf[pos])}'")
+        got = chr(buf[pos]) if 32 <= buf[pos] < 127 else "\\x%02x" % buf[pos]
+        raise _Bad(pos, f"Expected prefix '{chr(prefix)}', got: '{got}'")
     end = buf.find(b"\n", pos)
     if end < 0:
         if len(buf) - pos > 64:
@@ -102,6 +105,19 @@ def parse_command(buf: bytes, pos: int) -> tuple[list[bytes] | None, int]:
     return argv, p
 
 
+def _zeros_to_eof(f: BinaryIO, buf: bytes, pos: int) -> bool:
+    if buf[pos:].strip(b"\0"):
+        return False
+    here = f.tell()
+    try:
+        while chunk := f.read(CHUNK):
+            if chunk.strip(b"\0"):
+                return False
+        return True
+    finally:
+        f.seek(here)
+
+
 class CommandReader:
     """Iterate the commands of an open binary file from its current position.
 
@@ -134,6 +150,11 @@ class CommandReader:
                         continue
                     raise Truncated(base + e.pos, e.detail) from None
                 except _Bad as e:
+                    if _zeros_to_eof(f, buf, pos):
+                        # A file system that lost the tail of a write after a power cut fills
+                        # it with zeros: that is a torn tail, not damage in the middle.
+                        raise Truncated(base + pos, "Zero bytes up to the end of the file") \
+                            from None
                     raise Malformed(base + e.pos, e.detail) from None
                 if count:
                     self.lines += buf.count(b"\n", pos, end)
