@@ -212,7 +212,7 @@ def start_redis(pinning: Pinning, workdir: str, persistence: list[str] | None = 
 def start_slotkv(pinning: Pinning, workdir: str, persistence: list[str] | None = None) -> Server:
     port = free_port()
     argv = pinning.server([sys.executable, "-m", "ops.cli", "node",
-                           "--port", str(port), "--bind", "127.0.0.1",
+                           "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                            *(persistence or persistence_flags(None))])
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return Server("slotkv", argv, port, workdir, env)

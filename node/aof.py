@@ -59,15 +59,6 @@ class AofError(Exception):
     """Loading or opening the AOF failed; the node cannot start (exit 1)."""
 
 
-def rdb_module() -> Any:
-    """node.rdb when the RDB format is available in this build, else None."""
-    try:
-        from node import rdb  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return rdb
-
-
 class AOF:
     def __init__(self, server: "Server") -> None:
         self.server = server
@@ -123,7 +114,7 @@ class AOF:
         return os.path.join(self.dirname, name)
 
     def _use_rdb(self) -> bool:
-        return bool(self.server.config["aof-use-rdb-preamble"]) and rdb_module() is not None
+        return bool(self.server.config["aof-use-rdb-preamble"])
 
     # -- the sink and the per-tick commit ------------------------------------------------------
 
@@ -238,6 +229,7 @@ class AOF:
                     "is 'always'. Exiting...")
                 os._exit(1)
             self.write_error = reason
+            self.server.rdb.update_write_denied()
             if written:
                 self.current_size += written
                 self.last_incr_size += written
@@ -248,6 +240,7 @@ class AOF:
         if self.write_error is not None:
             log("warning", "AOF write error looks solved, Redis can write again.")
             self.write_error = None
+            self.server.rdb.update_write_denied()
         self.current_size += written
         self.last_incr_size += written
         self.buf.clear()
@@ -297,6 +290,7 @@ class AOF:
         self.kill_child()
         self.buf.clear()
         self.buf_len = 0
+        self.server.rdb.update_write_denied()
 
     def start(self) -> bool:
         """startAppendOnly: CONFIG SET appendonly yes; the AOF is on once a rewrite made its
@@ -321,6 +315,10 @@ class AOF:
         if self.write_error is not None:
             log("warning", "AOF reopen, just ignore the last error.")
             self.write_error = None
+        if self.bio.fsync_error is not None:
+            log("warning", "AOF reopen, just ignore the AOF fsync error in bio job")
+            self.bio.fsync_error = None
+        self.server.rdb.update_write_denied()
         self._update_hold()
         return True
 
@@ -378,14 +376,16 @@ class AOF:
             log("warning", f"Unable to obtain the AOF file {name} length. stat: {e.strerror}")
             return 0
 
-    def write_base(self, path: str, rdb: bool) -> None:
+    def write_base(self, path: str, use_rdb: bool) -> None:
         """rewriteAppendOnlyFile: the dataset to `path` (via a temp file, fsynced, renamed)."""
         tmp = f"temp-rewriteaof-{os.getpid()}.aof"
         try:
             with open(tmp, "wb", buffering=1 << 20) as f:
                 incremental = self.server.config["aof-rewrite-incremental-fsync"]
-                if rdb:
-                    rdb_module().write_rdb(self.server.keyspace, f)  # type: ignore[union-attr]
+                if use_rdb:
+                    from node import rdb  # (node.rdb knows the data types, which import us)
+
+                    rdb.write(self.server.keyspace, f, self.server.rdb.options(aof_base=True))
                 else:
                     write_commands(self.server.keyspace, f, incremental)
                 f.flush()
@@ -425,6 +425,7 @@ class AOF:
         use_rdb = self._use_rdb()
 
         def work() -> None:
+            log.role = "C"
             tmp = f"temp-rewriteaof-bg-{os.getpid()}.aof"
             self.write_base(tmp, use_rdb)
             log("notice", f"Successfully created the temporary AOF base file {tmp}")
@@ -635,8 +636,17 @@ class AOF:
             f"will retry in {self._next_delay_minutes} minutes")
         return True
 
+    def disk_error(self) -> str | None:
+        """Why writes must be refused (Redis's -MISCONF for the AOF), or None."""
+        if self.state == OFF:
+            return None
+        return self.write_error or self.bio.fsync_error
+
     def cron(self) -> None:
         """The AOF's part of serverCron."""
+        denied = self.server.write_denied is not None
+        if denied != (self.disk_error() is not None):  # (a bio fsync error, or it went away)
+            self.server.rdb.update_write_denied()
         busy = self.server.children.busy
         if not busy and self.rewrite_scheduled and not self._rewrite_limited():
             self.rewrite_background()

@@ -1,8 +1,8 @@
 """An AOF base file made of commands: the dataset as the writes that rebuild it.
 
 This is Redis's `rewriteAppendOnlyFileRio` (aof-use-rdb-preamble no): per database a
-SELECT, then per key the commands that recreate its value — SET for strings (HyperLogLogs
-are strings), RPUSH / SADD / ZADD / HMSET in batches of 64 items, and for streams XADD per
+SELECT, then per key the commands that recreate its value — SET for strings (counters and
+HyperLogLogs are strings), RPUSH / SADD / ZADD / HMSET in batches of 64 items, and for streams XADD per
 entry (or the `XADD MAXLEN 0` trick for an empty stream), XSETID with ENTRIESADDED and
 MAXDELETEDID, XGROUP CREATE ... ENTRIESREAD per group, XCLAIM ... TIME RETRYCOUNT JUSTID
 FORCE per pending entry and XGROUP CREATECONSUMER for consumers without any — then
@@ -43,6 +43,8 @@ def value_commands(key: bytes, value: Any) -> Iterator[list]:
     kind = value.__class__.__name__
     if kind in ("bytes", "bytearray"):
         yield [b"SET", key, bytes(value)]
+    elif kind == "int":  # a counter kept as Redis's int encoding
+        yield [b"SET", key, b"%d" % value]
     elif kind == "ListValue":
         yield from _batches(key, b"RPUSH", list(value), 1)
     elif kind == "SetValue":

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from node import aof_manifest as mf
-from node.aof import AofError, rdb_module
+from node.aof import AofError
 from node.aof_reader import CommandReader, Malformed, Truncated
 from node.client import REPLY_OFF, Client
 from node.log import log
@@ -217,15 +217,22 @@ def _load_file(server: "Server", name: str, last: bool) -> str:
     return TRUNCATED
 
 
-def _load_rdb(server: "Server", f: object, name: str) -> int:
-    """An RDB base (or RDB preamble): load it; the file position after it."""
-    rdb = rdb_module()
-    if rdb is None:
-        raise AofError(f"Error reading the RDB base file {name}, AOF loading aborted: this "
-                       "slotkv build cannot read RDB files")
-    log("notice", "Reading RDB base file on AOF loading...")
+def _load_rdb(server: "Server", f: BinaryIO, name: str) -> int:
+    """An RDB base (or an old-style RDB preamble): load it; the file position after it."""
+    from node import rdb, rdb_reader
+
+    old_style = name == server.aof.filename
+    log("notice", "Reading RDB preamble from AOF file..." if old_style
+        else "Reading RDB base file on AOF loading...")
+    f.seek(0)
+    config = server.config
     try:
-        return rdb.load_rdb_file(server, f)  # type: ignore[attr-defined]
-    except Exception as e:  # noqa: BLE001 - any damage is a load failure, never a traceback
-        raise AofError(f"Error reading the RDB base file {name}, AOF loading aborted: "
-                       f"{e}") from None
+        report = rdb_reader.load(f, server.keyspace, server.rdb.limits(), expire=False,
+                                 checksum=config["rdbchecksum"] and not server.rdb.skip_checksum,
+                                 log=log)
+    except rdb.RdbError as e:
+        kind = "RDB preamble of the AOF file" if old_style else "RDB base file"
+        raise AofError(f"Error reading the {kind} {name}, AOF loading aborted ({e})") from None
+    if old_style:
+        log("notice", "Reading the remaining AOF tail...")
+    return report.end

@@ -56,13 +56,17 @@ class _Rejected(Exception):
     """hiredis parsed something that is not an array of bulk strings."""
 
 
-def _fast_command(name: object) -> Command | None:
-    if name.__class__ is not bytes or len(_FAST) > 4096:
-        return None
-    cmd = COMMANDS.get(name.lower())  # type: ignore[attr-defined]
+# What _FAST gives for names that must take `Client.execute`: no argument count fits it.
+_SLOW = Command("(checks path)", None, 0, frozenset())
+
+
+def _fast_command(name: bytes) -> Command:
+    """The command `name` runs on the fast path, learnt on first use; _SLOW if it may not."""
+    cmd = COMMANDS.get(name.lower())
     if cmd is None or cmd.subcommands or cmd.handler is None or cmd.flags & _SLOW_FLAGS:
-        return None
-    _FAST[name] = cmd  # type: ignore[index]
+        cmd = _SLOW
+    if len(_FAST) < 4096:  # bounded: clients may send any number of unknown names
+        _FAST[name] = cmd
     return cmd
 
 
@@ -76,6 +80,7 @@ class Client(asyncio.Protocol):
         self.db: Database = server.keyspace.dbs[0]
         self.protocol = 2
         self.encode = encoder_for(2)
+        self.null_reply = b"$-1\r\n"  # the encoder's None, kept for the fast path
         self.name = b""
         self._authenticated = True
         self.authenticated = not server.config["requirepass"]
@@ -199,24 +204,22 @@ class Client(asyncio.Protocol):
                             if argv:
                                 raise _Rejected
                             continue  # `*0`, `*-1`: empty requests, skipped as Redis does
-                        if len(argv) < 5:
-                            for arg in argv:
-                                if arg.__class__ is not bytes:
-                                    raise _Rejected
-                        else:
-                            # One C pass for long argument lists (MSET): join refuses
-                            # anything that is not bytes-like, and hiredis makes only bytes.
-                            try:
-                                b"".join(argv)
-                            except TypeError:
-                                raise _Rejected from None
+                        # Every argument must be a bulk string: join, one C pass, refuses
+                        # anything that is not bytes-like, and hiredis makes only bytes. (It
+                        # copies the arguments once more; cheaper than a Python loop over them.)
+                        try:
+                            b"".join(argv)
+                        except TypeError:
+                            raise _Rejected from None
                         served += 1
                         last = argv
-                        cmd = fast_get(argv[0])
-                        if cmd is None or len(argv) not in cmd.nargs:
-                            if cmd is None and fast:
+                        # An unknown name, a command that must take the checks path and a
+                        # wrong argument count all land here: _SLOW's `nargs` is empty.
+                        cmd = fast_get(argv[0], _SLOW)
+                        if len(argv) not in cmd.nargs:
+                            if fast and cmd is _SLOW and argv[0] not in _FAST:
                                 cmd = _fast_command(argv[0])
-                            if cmd is None or len(argv) not in cmd.nargs:
+                            if len(argv) not in cmd.nargs:
                                 self.execute(argv)
                                 if self.blocked or self.closing:
                                     break
@@ -244,10 +247,10 @@ class Client(asyncio.Protocol):
                         cmd.hist[elapsed.bit_length()] += 1  # latency histogram (node/latency.py)
                         if elapsed >= slow_ns:
                             self._record_slow(cmd, argv, elapsed)
-                        rc = reply.__class__
                         if reply is OK:
                             append(b"+OK\r\n")
                             continue
+                        rc = reply.__class__
                         if rc is int:
                             append(INT_REPLIES[reply - INT_REPLY_MIN]
                                    if INT_REPLY_MIN <= reply <= INT_REPLY_MAX else b":%d\r\n" % reply)
@@ -256,6 +259,8 @@ class Client(asyncio.Protocol):
                             size = len(reply)
                             extend((BULK_HEADERS[size] if size < 8192 else b"$%d\r\n" % size,
                                     reply, b"\r\n"))
+                        elif reply is None:  # a miss (GET, HGET, ...)
+                            append(self.null_reply)
                         elif reply is not NO_REPLY:
                             append(self.encode(reply))
                         # Replies that can outgrow their requests: in a long pipeline, write what
@@ -278,7 +283,9 @@ class Client(asyncio.Protocol):
             server.log("verbose", f"Protocol error ({e}) from client: {self.describe()}")
             self.closing = True
         if last is not None:
-            self.last_command = _FAST.get(last[0], self.last_command)
+            cmd = _FAST.get(last[0], _SLOW)
+            if cmd is not _SLOW:  # a slow-path command set it in `call`
+                self.last_command = cmd
         self.flush()
         if not self.closing and parser.multibulk and parser.reader.has_data():
             self._check_query_buffer()
@@ -288,7 +295,8 @@ class Client(asyncio.Protocol):
         # clients a command may have woken before the next command runs.
         server = self.server
         return (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
-                and not server.monitors and not server.pause_end and not server.blocking.clients)
+                and not server.monitors and not server.pause_end and not server.blocking.clients
+                and server.write_denied is None)
 
     def _record_slow(self, cmd: Command, argv: list[bytes], nsec: int) -> None:
         # Reached past server.slow_ns, the lower of the slow log's and the latency monitor's
@@ -332,6 +340,9 @@ class Client(asyncio.Protocol):
             # A monitor is a replica to Redis, and replicas may not touch the keyspace.
             self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
             return
+        if server.write_denied is not None and self._denied_write(cmd):
+            self.reply_error(server.write_denied, cmd)  # -MISCONF: persistence is failing
+            return
         if self.multi is not None and cmd.name not in _NOT_QUEUED:
             if "no_multi" in cmd.flags:
                 self.reply_error(CommandError("ERR Command not allowed inside a transaction"), cmd)
@@ -347,6 +358,12 @@ class Client(asyncio.Protocol):
         self.call(cmd, argv)
         if server.blocking.ready:
             server.blocking.serve_ready()
+
+    def _denied_write(self, cmd: Command) -> bool:
+        # processCommand's disk-error check: writes, PING, and an EXEC with queued writes.
+        if cmd.name == "exec":
+            return any("write" in c.flags for c, _ in self.multi or ())
+        return "write" in cmd.flags or cmd.name == "ping"
 
     def call(self, cmd: Command, argv: list[bytes]) -> None:
         """Run a command that passed its checks: time it, account it, queue its reply."""
@@ -482,6 +499,7 @@ class Client(asyncio.Protocol):
     def set_protocol(self, version: int) -> None:
         self.protocol = version
         self.encode = encoder_for(version)
+        self.null_reply = self.encode(None)
 
     def reset(self) -> None:
         """RESET: back to a fresh connection's state (DB 0, RESP2, no name, re-authenticate)."""

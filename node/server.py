@@ -118,7 +118,6 @@ class Server:
         self.slowlog = Slowlog(self)
         self.slowlog_threshold = config["slowlog-log-slower-than"]
         self.start_time = time.time()
-        self.last_save = int(self.start_time)
         self.run_id = os.urandom(20).hex()
         self._next_id = 0
         self._servers: list[asyncio.AbstractServer] = []
@@ -139,6 +138,33 @@ class Server:
         for name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
             self.config.listen(name, self._apply_lfu)
         self._apply_lfu(None)
+        # The error write commands get while persistence is failing (-MISCONF), else None:
+        # the request path tests this one attribute.
+        self.write_denied: CommandError | None = None
+        # Imported here: snapshots know the data types (node.commands), which import this module.
+        from node.snapshot import Snapshots
+
+        self.rdb = Snapshots(self)
+
+    def load_data(self) -> None:
+        """loadDataFromDisk: the dataset at start, before any client is accepted: the AOF
+        when appendonly is on (as Redis 7.0, even if a dump.rdb exists), else dump.rdb; then
+        the AOF opened for appending. Raises LoadFailed or AofError (logged, exit code 1)
+        when the data on disk cannot be loaded."""
+        from node import aof_load
+
+        aof = self.aof
+        aof.manifest = aof_load.load_manifest(self)
+        if self.config["appendonly"]:
+            start = time.monotonic()
+            status = aof_load.load_append_only_files(self)
+            if status != aof_load.NOT_EXIST:
+                log("notice", "DB loaded from append only file: "
+                    f"{time.monotonic() - start:.3f} seconds")
+        else:
+            self.rdb.load_at_start()
+        aof.open_on_start()
+        aof.delete_history()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -159,27 +185,11 @@ class Server:
             self._servers.append(srv)
             self.ports.extend(sock.getsockname()[1] for sock in srv.sockets)
         self.shutdown_requested = loop.create_future()
-        self._schedule_cron()
         log("notice", "Server initialized")
+        # The port is bound but nothing is accepted until the dataset is in memory.
+        self.load_data()
+        self._schedule_cron()
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
-
-    def load_data(self) -> None:
-        """Load the dataset at start: the AOF when appendonly is on, as Redis 7.0 does.
-
-        Raises AofError (logged by `run`, exit 1) when the files cannot be loaded.
-        """
-        from node import aof_load
-
-        aof = self.aof
-        aof.manifest = aof_load.load_manifest(self)
-        if self.config["appendonly"]:
-            start = time.monotonic()
-            status = aof_load.load_append_only_files(self)
-            if status != aof_load.NOT_EXIST:
-                log("notice", "DB loaded from append only file: "
-                    f"{time.monotonic() - start:.3f} seconds")
-        aof.open_on_start()
-        aof.delete_history()
 
     def hold(self, client: Client) -> None:
         """Keep `client`'s replies until this tick's writes are on disk (see node/aof.py)."""
@@ -197,14 +207,28 @@ class Server:
     def _signal_shutdown(self, sig: int) -> None:
         name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
         log("warning", f"Received {name} scheduling shutdown...")
-        self.request_shutdown()
+        words = self.config["shutdown-on-sigterm" if sig == signal.SIGTERM
+                            else "shutdown-on-sigint"].split()
+        save = True if "save" in words else False if "nosave" in words else None
+        if self.finish_shutdown(save, force="force" in words):
+            self.request_shutdown()
+
+    def finish_shutdown(self, save: bool | None = None, force: bool = False) -> bool:
+        """finishShutdown: what must happen before the process may exit (stop a saving child,
+        the final snapshot when save points are configured or `save`). False when it failed:
+        the error is logged and the server keeps running."""
+        log("warning", "User requested shutdown...")
+        if not self.rdb.before_shutdown(save, force):
+            log("warning", "Errors trying to shut down the server. Check the logs for more "
+                "information.")
+            return False
+        return True
 
     def request_shutdown(self) -> None:
         if self.shutdown_requested is not None and not self.shutdown_requested.done():
             self.shutdown_requested.set_result(True)
 
     async def stop(self) -> None:
-        log("warning", "User requested shutdown...")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
         self.aof.shutdown()
@@ -214,6 +238,7 @@ class Server:
             client.close()
         pidfile = self.config["pidfile"]
         if pidfile:
+            log("notice", "Removing the pid file.")
             try:
                 os.unlink(pidfile)
             except OSError:
@@ -367,6 +392,7 @@ class Server:
             cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0
         self.keyspace.hits = self.keyspace.misses = 0
+        self.children.forks = 0
         self.latency.reset_histograms()
 
     # -- cron --------------------------------------------------------------------------------
@@ -384,6 +410,7 @@ class Server:
             if self.blocking.ready:  # an expired key fails its blocked XREADGROUPs
                 self.blocking.serve_ready()
             self.children.poll()
+            self.rdb.cron()
             self.aof.cron()
             if self.pause_end and time.monotonic() >= self.pause_end:
                 self.unpause()
@@ -482,18 +509,14 @@ def run(config: Config) -> int:
     log("notice", f"slotkv version={__version__}, redis_version={REDIS_VERSION}, "
         f"bits=64, pid={os.getpid()}, just started")
     server = Server(config)
+    from node.snapshot import LoadFailed
 
     async def main() -> None:
         try:
-            server.load_data()
-        except AofError as e:
+            await server.serve_forever()
+        except (OSError, LoadFailed, AofError) as e:
             for line in str(e).split("\n"):
                 log("warning", line)
-            raise SystemExit(1)
-        try:
-            await server.serve_forever()
-        except OSError as e:
-            log("warning", str(e))
             raise SystemExit(1)
 
     try:

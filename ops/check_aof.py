@@ -160,19 +160,20 @@ def _starts_with_rdb(path: str) -> bool:
 
 
 def _check_rdb(path: str) -> int:
-    """An RDB base or preamble: check it with node/rdb.py; the offset where it ends."""
-    from node.aof import rdb_module
+    """An RDB base or preamble: load it into a scratch keyspace (node/rdb_reader.py checks
+    every record and the checksum); the offset where it ends."""
+    import node.commands  # noqa: F401  (the data types the reader builds)
+    from node import rdb, rdb_reader
+    from node.keyspace import Keyspace
 
-    rdb = rdb_module()
-    if rdb is None:
-        print(f"Cannot check the RDB data of {path}: this slotkv build has no RDB support")
-        raise CheckFailed
     try:
         with open(path, "rb") as f:
-            return rdb.check_rdb_file(f)  # type: ignore[attr-defined]
-    except Exception as e:  # noqa: BLE001 - damage of any kind is reported, not raised
+            report = rdb_reader.load(f, Keyspace(), expire=False)
+    except rdb.RdbError as e:
         print(f"RDB preamble of AOF file is not sane, aborting: {e}")
         raise CheckFailed from None
+    print(f"[offset {report.end}] RDB is valid: {report.keys_loaded} keys")
+    return report.end
 
 
 def check_manifest(path: str, fix: bool, to_ts: int | None) -> None:
