@@ -18,6 +18,11 @@ fsync policies (`appendfsync`):
   write is postponed (the bytes stay in `buf`) for up to 2 seconds, then done anyway, counted
   in `aof_delayed_fsync`, as Redis does: write(2) would block behind the fsync.
 - `no` writes each tick and leaves flushing to the kernel.
+Under `everysec` and `no` the replies are held the same way until the tick's write(2) (only
+the fsync is skipped), as Redis writes the AOF before an iteration's replies: a reply never
+precedes its write reaching the kernel, so kill -9 loses no acknowledged write; a power cut
+loses what was not fsynced yet (about a second under `everysec`). A write postponed behind a
+slow fsync does not hold its replies (as in Redis): kill -9 can lose those, up to 2 seconds.
 
 Offsets for WAITAOF and replication: `written_offset` and `fsynced_offset` are positions in
 the propagation stream (`propagation.offset`, the replication offset): every byte below
@@ -156,7 +161,10 @@ class AOF:
         self._update_hold()
 
     def _update_hold(self) -> None:
-        self.server.hold_replies = self.state != OFF and self.policy == "always"
+        # Under every policy a reply waits for its write(2), as Redis writes the AOF before
+        # the replies of an iteration: a kill -9 then never loses an acknowledged write (the
+        # page cache has it). Under `always` the commit fsyncs as well.
+        self.server.hold_replies = self.state != OFF
 
     # -- writing -------------------------------------------------------------------------------
 

@@ -58,6 +58,24 @@ def test_layout_on_first_start(aof_node: ServerProcess) -> None:
                             b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
 
 
+def test_default_base_is_rdb(start_node) -> None:
+    node = start_node("--appendonly", "yes", "--enable-debug-command", "yes")
+    assert _manifest(node) == ("file appendonly.aof.1.base.rdb seq 1 type b\n"
+                               "file appendonly.aof.1.incr.aof seq 1 type i\n")
+    with open(os.path.join(_dir(node), "appendonly.aof.1.base.rdb"), "rb") as f:
+        assert f.read(9) == b"REDIS0010"
+    pipeline(node.port, WORKLOAD)
+    r = node.client()
+    r.execute_command("BGREWRITEAOF")
+    wait_rewrite_done(r)
+    assert "appendonly.aof.2.base.rdb seq 2 type b" in _manifest(node)
+    conn = single(node)
+    before = snapshot(conn)
+    conn.execute_command("DEBUG", "LOADAOF")
+    assert snapshot(conn) == before
+    assert "Reading RDB base file on AOF loading..." in node.log()
+
+
 def test_info_persistence_fields_match_redis(aof_node: ServerProcess) -> None:
     oracle = start_redis("--appendonly", "yes")
     try:
@@ -243,12 +261,13 @@ WORKLOAD = [
 ]
 
 
-def test_redis_written_aof_loads_into_slotkv(tmp_path) -> None:
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_redis_written_aof_loads_into_slotkv(tmp_path, preamble: str) -> None:
     """redis-server 7.0 writes an AOF directory (a rewritten base plus incr files): slotkv
     loads it to the same dataset as redis-server itself loads it to. (Not quite the dataset
     Redis had in memory: 7.0 does not log a consumer group's entries_read when XREADGROUP
     moves it, so its own reload shows it unknown; slotkv logs it, see test_aof_replay.py.)"""
-    oracle = start_redis("--appendonly", "yes", "--aof-use-rdb-preamble", "no",
+    oracle = start_redis("--appendonly", "yes", "--aof-use-rdb-preamble", preamble,
                          "--enable-debug-command", "yes", "--dir", str(tmp_path))
     try:
         pipeline(oracle.port, WORKLOAD[:12])
@@ -268,13 +287,15 @@ def test_redis_written_aof_loads_into_slotkv(tmp_path) -> None:
                         workdir=str(tmp_path))
     try:
         assert snapshot(single(node), skip_hll=True) == theirs
-        assert "DB loaded from base file appendonly.aof.2.base.aof" in node.log()
+        base = "rdb" if preamble == "yes" else "aof"
+        assert f"DB loaded from base file appendonly.aof.2.base.{base}" in node.log()
     finally:
         node.stop()
 
 
-def test_slotkv_written_aof_loads_into_redis(tmp_path) -> None:
-    node = start_slotkv("--appendonly", "yes", "--aof-use-rdb-preamble", "no",
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_slotkv_written_aof_loads_into_redis(tmp_path, preamble: str) -> None:
+    node = start_slotkv("--appendonly", "yes", "--aof-use-rdb-preamble", preamble,
                         "--enable-debug-command", "yes", workdir=str(tmp_path))
     try:
         pipeline(node.port, WORKLOAD[:12])
@@ -294,5 +315,7 @@ def test_slotkv_written_aof_loads_into_redis(tmp_path) -> None:
     try:
         assert snapshot(single(oracle), skip_hll=True) == mine
         assert oracle.client().execute_command("DEBUG", "DIGEST") == digest  # no HLL here
+        if preamble == "yes":
+            assert "RDB is base AOF" in oracle.log()
     finally:
         oracle.stop()

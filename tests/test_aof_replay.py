@@ -6,7 +6,8 @@ XREADGROUP/XCLAIM/XAUTOCLAIM, transactions, several databases — and runs them 
 with appendonly yes. The dataset (every key's type, absolute expiry, value digest, and the
 whole stream state) must come back identical when the node reloads its AOF (DEBUG LOADAOF),
 when it restarts from it, and when a real redis-server 7.0 loads the same AOF directory.
-Rewrites (BGREWRITEAOF) happen in the middle of sequences while writes go on.
+Rewrites (BGREWRITEAOF, to RDB bases: the default aof-use-rdb-preamble) happen in the
+middle of sequences while writes go on; tests/test_aof.py covers command bases.
 
 HYPOTHESIS_EXAMPLES=<n> runs more examples (default 30).
 """
@@ -231,8 +232,9 @@ def run(port: int, commands: list[list[str]]) -> None:
 
 @pytest.fixture(scope="module")
 def aof_node() -> Any:
+    # The default aof-use-rdb-preamble (yes): rewrites make RDB bases, through every type.
     proc = start_slotkv("--appendonly", "yes", "--appendfsync", "everysec",
-                        "--enable-debug-command", "yes", "--aof-use-rdb-preamble", "no")
+                        "--enable-debug-command", "yes")
     yield proc
     proc.stop()
 
