@@ -43,12 +43,12 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from node import aof_manifest as mf
 from node.aof_base import write_commands
 from node.bio import FSYNC, Bio
-from node.child import ChildResult
+from node.child import ChildResult, private_dirty
 from node.config import ConfigError
 from node.log import log
 
@@ -384,7 +384,8 @@ class AOF:
             log("warning", f"Unable to obtain the AOF file {name} length. stat: {e.strerror}")
             return 0
 
-    def write_base(self, path: str, use_rdb: bool) -> None:
+    def write_base(self, path: str, use_rdb: bool,
+                   progress: Callable[[int], None] | None = None) -> None:
         """rewriteAppendOnlyFile: the dataset to `path` (via a temp file, fsynced, renamed)."""
         tmp = f"temp-rewriteaof-{os.getpid()}.aof"
         try:
@@ -393,7 +394,9 @@ class AOF:
                 if use_rdb:
                     from node import rdb  # (node.rdb knows the data types, which import us)
 
-                    rdb.write(self.server.keyspace, f, self.server.rdb.options(aof_base=True))
+                    options = self.server.rdb.options(aof_base=True)
+                    options.progress = progress
+                    rdb.write(self.server.keyspace, f, options)
                 else:
                     write_commands(self.server.keyspace, f, incremental)
                 f.flush()
@@ -432,11 +435,18 @@ class AOF:
             return False
         use_rdb = self._use_rdb()
 
+        children = server.children
+        keys = sum(len(db.data) for db in server.keyspace.dbs)
+
         def work() -> None:
             log.role = "C"
             tmp = f"temp-rewriteaof-bg-{os.getpid()}.aof"
-            self.write_base(tmp, use_rdb)
+            self.write_base(tmp, use_rdb, children.report)
             log("notice", f"Successfully created the temporary AOF base file {tmp}")
+            children.report(keys, final=True)
+            cow = private_dirty() // (1024 * 1024)
+            log("notice", f"Fork CoW for AOF rewrite: current {cow} MB, peak {cow} MB, "
+                f"average {cow} MB")
 
         try:
             pid = server.children.start("aof", work, self._rewrite_done)
@@ -445,6 +455,7 @@ class AOF:
             log("warning", f"Can't rewrite append only file in background: fork: {e.strerror}")
             return False
         self.rewrites += 1
+        children.progress.keys_total = keys
         self._child_pid = pid
         self._child_rdb = use_rdb
         if self.state == WAIT_REWRITE:
@@ -498,6 +509,7 @@ class AOF:
         killed, self._killing = self._killing, False
         tmp = f"temp-rewriteaof-bg-{pid}.aof"
         if result.ok:
+            self.last_cow_size = result.cow_size
             log("notice", "Background AOF rewrite terminated with success")
             if self._install(tmp):
                 self.rewrite_ok = True

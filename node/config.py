@@ -377,7 +377,7 @@ _TABLE: list[tuple] = [
     # the append-only file (node/aof.py)
     ("appendonly", "bool", False, "live", {}),
     ("appendfsync", "enum", "everysec", "live", {}),
-    ("appendfilename", "string", "appendonly.aof", "live", dict(immutable=True)),
+    ("appendfilename", "filename", "appendonly.aof", "live", dict(immutable=True)),
     ("appenddirname", "string", "appendonlydir", "live", dict(immutable=True)),
     ("auto-aof-rewrite-percentage", "int", 100, "live", dict(hi=2**31 - 1)),
     ("auto-aof-rewrite-min-size", "memory", 64 * 1024**2, "live", dict(hi=G)),

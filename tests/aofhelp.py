@@ -65,24 +65,30 @@ def snapshot(conn: redis.Redis, skip_hll: bool = False) -> dict:
     return out
 
 
-def pipeline(port: int, commands: list[list[Any]], timeout: float = 30.0) -> list[Any]:
+def pipeline(port: int, commands: list[list[Any]], timeout: float = 30.0,
+             partial: bool = False) -> list[Any]:
     """Send `commands` on a fresh connection as one pipeline; their raw replies (errors as
-    hiredis.ReplyError values), with no client library interpreting anything."""
+    hiredis.ReplyError values), with no client library interpreting anything. With `partial`,
+    a connection the server drops ends the list early instead of raising."""
     import socket
 
     import hiredis
 
     reader = hiredis.Reader()
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(b"".join(hiredis.pack_command(tuple(c)) for c in commands))
-        replies: list[Any] = []
-        while len(replies) < len(commands):
-            data = sock.recv(1 << 16)
-            if not data:
-                raise ConnectionError("server closed the connection")
-            reader.feed(data)
-            while (reply := reader.gets()) is not False:
-                replies.append(reply)
+    replies: list[Any] = []
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(b"".join(hiredis.pack_command(tuple(c)) for c in commands))
+            while len(replies) < len(commands):
+                data = sock.recv(1 << 16)
+                if not data:
+                    raise ConnectionError("server closed the connection")
+                reader.feed(data)
+                while (reply := reader.gets()) is not False:
+                    replies.append(reply)
+    except OSError:
+        if not partial:
+            raise
     return replies
 
 

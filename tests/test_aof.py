@@ -319,3 +319,71 @@ def test_slotkv_written_aof_loads_into_redis(tmp_path, preamble: str) -> None:
             assert "RDB is base AOF" in oracle.log()
     finally:
         oracle.stop()
+
+
+def test_rewrite_waits_for_a_running_bgsave(aof_node: ServerProcess) -> None:
+    r = aof_node.client()
+    pipeline(aof_node.port, [["SET", f"k{i}", "v"] for i in range(200)])
+    r.config_set("rdb-key-save-delay", "2000")  # 200 keys: a BGSAVE of ~0.4 s
+    assert raw(aof_node, "BGSAVE") == b"Background saving started"
+    assert raw(aof_node, "BGREWRITEAOF") == b"Background append only file rewriting scheduled"
+    assert r.info("persistence")["aof_rewrite_scheduled"] == 1
+    r.config_set("rdb-key-save-delay", "0")
+    _wait(lambda: r.info("persistence")["aof_rewrites"] == 1)
+    wait_rewrite_done(r)
+    assert r.info("persistence")["aof_last_bgrewrite_status"] == "ok"
+
+
+def test_write_error_refuses_writes(tmp_path) -> None:
+    """A write to the AOF fails (here: the file size limit): under everysec, write commands
+    get -MISCONF until the AOF can be written again; under always the node exits."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT, ServerProcess as _SP, free_port
+
+    def limited() -> None:  # runs in the child before exec
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    for policy in ("everysec", "always"):
+        workdir = tmp_path / policy
+        workdir.mkdir()
+        port = free_port()
+        log = open(workdir / "slotkv.log", "wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ops.cli", "node", "--appendonly", "yes", "--appendfsync",
+             policy, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+            cwd=workdir, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limited,
+            env=dict(os.environ, PYTHONPATH=ROOT))
+        try:
+            _wait(lambda: _answers(port), 30)
+            replies = pipeline(port, [["SET", f"k{i}", "x" * 1000] for i in range(300)],
+                               partial=True)
+            if policy == "always":
+                _wait(lambda: proc.poll() is not None)
+                assert proc.returncode == 1
+                text = (workdir / "slotkv.log").read_text()
+                assert "Can't recover from AOF write error when the AOF fsync policy is " \
+                       "'always'. Exiting..." in text
+                assert sum(1 for rep in replies if rep == b"OK") < 300
+            else:
+                err = pipeline(port, [["SET", "more", "x"]])[0]
+                assert "MISCONF Errors writing to the AOF file" in str(err)
+                assert pipeline(port, [["GET", "k1"]])[0] == b"x" * 1000  # reads still work
+                assert pipeline(port, [["INFO", "persistence"]])[0].count(
+                    b"aof_last_write_status:err") == 1
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(10)
+            log.close()
+
+
+def _answers(port: int) -> bool:
+    try:
+        return pipeline(port, [["PING"]], timeout=1)[0] == b"PONG"
+    except OSError:
+        return False
