@@ -47,8 +47,9 @@ class Acked:
     killed_at: float = 0.0
 
 
-def writer(port: int, tag: str, acked: Acked, stop: threading.Event) -> None:
-    """Write until the connection dies; every reply received is recorded as acknowledged."""
+def writer(port: int, tag: str, acked: Acked, stop: threading.Event, pace: float = 0.0) -> None:
+    """Write until the connection dies (a batch, then `pace` seconds of rest); every reply
+    received is recorded as acknowledged."""
     reader = hiredis.Reader()
     try:
         sock = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -81,17 +82,20 @@ def writer(port: int, tag: str, acked: Acked, stop: threading.Event) -> None:
                     elif reply == b"OK":
                         acked.keys.append(cmd[1])
                         acked.times.append(time.monotonic())
+            if pace:
+                time.sleep(pace)
     except OSError:
         return
     finally:
         sock.close()
 
 
-def write_then_kill(port: int, pid: int, tag: str, duration: tuple[float, float]) -> Acked:
+def write_then_kill(port: int, pid: int, tag: str, duration: tuple[float, float],
+                    pace: float = 0.0) -> Acked:
     """Write for a random time within `duration`, then SIGKILL `pid`: what was acknowledged."""
     acked = Acked()
     stop = threading.Event()
-    t = threading.Thread(target=writer, args=(port, tag, acked, stop))
+    t = threading.Thread(target=writer, args=(port, tag, acked, stop, pace))
     t.start()
     time.sleep(random.uniform(*duration))
     acked.killed_at = time.monotonic()

@@ -28,7 +28,9 @@ Offsets for WAITAOF and replication: `written_offset` and `fsynced_offset` are p
 the propagation stream (`propagation.offset`, the replication offset): every byte below
 `fsynced_offset` is on disk. Under `always` it follows every commit; under `everysec` the
 background fsync advances it; under `no` only the fsyncs done on rotation, on disabling the
-AOF and at shutdown move it (as Redis's WAITAOF, which a `no` AOF does not satisfy).
+AOF and at shutdown move it (as Redis's WAITAOF, which a `no` AOF does not satisfy). The
+callables in `on_fsynced` run on the event loop soon after it advanced (at the commit, or at
+the next cron tick for the background fsync): WAITAOF waiters hang off it.
 
 Rewrite (BGREWRITEAOF, auto-aof-rewrite-percentage/min-size): a forked child
 (node/child.py) writes a new base from its copy-on-write image of the dataset, while the
@@ -85,6 +87,8 @@ class AOF:
         self.write_error: str | None = None  # aof_last_write_status err, with its reason
         self.written_offset = 0
         self.fsynced_offset = 0
+        self.on_fsynced: list[Callable[[], None]] = []
+        self._announced = 0  # the fsynced_offset on_fsynced last heard of
         self.bio = Bio()
         self.attached = False
         self.timestamp = 0  # of the last `#TS:` annotation
@@ -140,12 +144,19 @@ class AOF:
         `always`), then release the replies held for them."""
         if self.state != OFF:
             self.flush(False)
+            if self.fsynced_offset != self._announced:
+                self._announce()
         server = self.server
         held = server.held
         if held:
             server.held = {}
             for client in held:
                 client.flush()
+
+    def _announce(self) -> None:
+        self._announced = self.fsynced_offset
+        for fn in self.on_fsynced:
+            fn()
 
     def _attach(self) -> None:
         if not self.attached:
@@ -386,28 +397,19 @@ class AOF:
 
     def write_base(self, path: str, use_rdb: bool,
                    progress: Callable[[int], None] | None = None) -> None:
-        """rewriteAppendOnlyFile: the dataset to `path` (via a temp file, fsynced, renamed)."""
-        tmp = f"temp-rewriteaof-{os.getpid()}.aof"
-        try:
-            with open(tmp, "wb", buffering=1 << 20) as f:
-                incremental = self.server.config["aof-rewrite-incremental-fsync"]
-                if use_rdb:
-                    from node import rdb  # (node.rdb knows the data types, which import us)
+        """rewriteAppendOnlyFile: the dataset to `path` (via a temp file, fsynced, renamed).
+        Raises OSError."""
+        from node import rdb  # (node.rdb knows the data types, which import this module)
 
-                    options = self.server.rdb.options(aof_base=True)
-                    options.progress = progress
-                    rdb.write(self.server.keyspace, f, options)
-                else:
-                    write_commands(self.server.keyspace, f, incremental)
-                f.flush()
-                os.fdatasync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        keyspace = self.server.keyspace
+        if use_rdb:
+            options = self.server.rdb.options(aof_base=True)
+            options.progress = progress
+            fill = lambda f: rdb.write(keyspace, f, options)  # noqa: E731
+        else:
+            incremental = self.server.config["aof-rewrite-incremental-fsync"]
+            fill = lambda f: write_commands(keyspace, f, incremental)  # noqa: E731
+        rdb.write_durably(path, f"temp-rewriteaof-{os.getpid()}.aof", fill)
 
     # -- rewrite -------------------------------------------------------------------------------
 
@@ -673,6 +675,8 @@ class AOF:
         if self.state != OFF:
             # Postponed writes, an error to retry, the everysec fsync of an idle AOF.
             self.flush(False)
+        if self.fsynced_offset != self._announced:
+            self._announce()
         config = self.server.config
         perc = config["auto-aof-rewrite-percentage"]
         if (self.state == ON and not self.server.children.busy and perc

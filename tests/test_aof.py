@@ -117,16 +117,19 @@ def test_bgrewriteaof_replaces_base_and_incr(aof_node: ServerProcess) -> None:
     assert snapshot(conn) == before and r.get("n") == b"2"
 
 
-def test_writes_during_a_rewrite_are_kept(aof_node: ServerProcess) -> None:
-    r = aof_node.client()
-    r.execute_command("DEBUG", "POPULATE", "200000", "big", "20")
+def test_writes_during_a_rewrite_are_kept(start_node) -> None:
+    # An RDB base written slowly (rdb-key-save-delay): the writer runs while the child does.
+    node = start_node("--appendonly", "yes", "--enable-debug-command", "yes",
+                      "--rdb-key-save-delay", "100")
+    r = node.client()
+    r.execute_command("DEBUG", "POPULATE", "5000", "big", "20")
     stop = threading.Event()
     written: list[int] = []
 
     def write() -> None:
-        w = aof_node.client()
+        w = node.client()
         i = 0
-        while not stop.is_set() or i < 500:
+        while not stop.is_set() or i < 200:
             w.set(f"during:{i}", i)
             w.incr("during-count")
             written.append(i)
@@ -135,26 +138,27 @@ def test_writes_during_a_rewrite_are_kept(aof_node: ServerProcess) -> None:
 
     t = threading.Thread(target=write)
     t.start()
-    time.sleep(0.05)
-    assert raw(aof_node, "BGREWRITEAOF") == b"Background append only file rewriting started"
-    saw_rewrite = r.info("persistence")["aof_rewrite_in_progress"]
+    _wait(lambda: len(written) > 20)
+    assert raw(node, "BGREWRITEAOF") == b"Background append only file rewriting started"
+    at_start = len(written)
+    _wait(lambda: len(written) > at_start + 50)  # writes while the child writes
+    assert r.info("persistence")["aof_rewrite_in_progress"] == 1
     wait_rewrite_done(r)
     stop.set()
     t.join(30)
-    assert saw_rewrite == 1
-    assert raw(aof_node, "BGREWRITEAOF") == b"Background append only file rewriting started"
+    r.config_set("rdb-key-save-delay", "0")
+    assert raw(node, "BGREWRITEAOF") == b"Background append only file rewriting started"
     r.set("after-second", 1)
     wait_rewrite_done(r)
-    conn = single(aof_node)
-    digest = conn.execute_command("DEBUG", "DIGEST")
-    aof_node.stop()
+    digest = r.execute_command("DEBUG", "DIGEST")
+    node.stop()
     again = start_slotkv("--appendonly", "yes", "--enable-debug-command", "yes",
-                         workdir=aof_node.workdir, port=aof_node.port)
+                         workdir=node.workdir, port=node.port)
     try:
         a = again.client()
         assert a.execute_command("DEBUG", "DIGEST") == digest
         assert int(a.get("during-count")) == len(written)
-        assert a.dbsize() == 200000 + len(written) + 2
+        assert a.dbsize() == 5000 + len(written) + 2
     finally:
         again.stop()
 
@@ -168,14 +172,13 @@ def test_rewrite_requested_in_multi_is_scheduled(aof_node: ServerProcess) -> Non
     assert r.info("persistence")["aof_rewrite_scheduled"] == 0
 
 
-def test_second_rewrite_while_one_runs_is_refused(aof_node: ServerProcess) -> None:
-    r = aof_node.client()
-    r.execute_command("DEBUG", "POPULATE", "300000")
-    r.execute_command("BGREWRITEAOF")
-    if r.info("persistence")["aof_rewrite_in_progress"]:
-        with pytest.raises(Exception, match="already in progress"):
-            r.execute_command("BGREWRITEAOF")
-    wait_rewrite_done(r)
+def test_second_rewrite_while_one_runs_is_refused(start_node) -> None:
+    node = start_node("--appendonly", "yes", "--rdb-key-save-delay", "2000")
+    pipeline(node.port, [["SET", f"k{i}", "v"] for i in range(100)])  # a rewrite of ~0.2 s
+    assert raw(node, "BGREWRITEAOF") == b"Background append only file rewriting started"
+    err = raw(node, "BGREWRITEAOF")
+    assert "Background append only file rewriting already in progress" in str(err)
+    wait_rewrite_done(node.client())
 
 
 def test_automatic_rewrite_on_growth(start_node) -> None:

@@ -36,9 +36,9 @@ bench = _load_bench()
 
 
 def crash_round(node: ServerProcess, tag: str,
-                duration: tuple[float, float] = (0.05, 0.35)) -> tuple:
+                duration: tuple[float, float] = (0.02, 0.25), pace: float = 0.0) -> tuple:
     """Write, SIGKILL at a random moment, restart: (what was acknowledged, the new node)."""
-    acked = bench.write_then_kill(node.port, node.pid, tag, duration)
+    acked = bench.write_then_kill(node.port, node.pid, tag, duration, pace)
     kill9(node)
     args = node.proc.args[node.proc.args.index("node") + 1:-4]  # the same settings
     return acked, start_slotkv(*args, workdir=node.workdir, port=node.port)
@@ -74,7 +74,7 @@ def test_everysec_loss_is_bounded() -> None:
     last 2 seconds before the kill at most. The round writes for longer than that."""
     node = start_slotkv("--appendonly", "yes", "--appendfsync", "everysec")
     try:
-        acked, node = crash_round(node, "e", duration=(3.0, 3.2))
+        acked, node = crash_round(node, "e", duration=(2.7, 2.9), pace=0.002)
         gone, _ = bench.lost(node.port, acked)
         assert acked.times and acked.times[0] < acked.killed_at - 2.5
         late = [acked.times[i] for i in gone if acked.times[i] < acked.killed_at - 2.5]

@@ -18,9 +18,12 @@ import pytest
 
 from aofhelp import pipeline, single, snapshot
 from conftest import ServerProcess, start_slotkv
+import node.commands  # noqa: F401  (the data types node/rdb.py serializes)
+from node import rdb
 from node.aof_reader import CommandReader
 
 PAST = 1_000_000
+_PAYLOAD = rdb.dump(b"hello")  # a DUMP payload of the string "hello"
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +114,8 @@ CASES = [
      ["XAUTOCLAIM", "x", "g", "d", "0", "0"], [b"XCLAIM", b"XCLAIM"]),
     ([["XADD", "x", "1-0", "f", "v"], ["XGROUP", "CREATE", "x", "g", "0"]],
      ["XCLAIM", "x", "g", "d", "0", "1-0", "LASTID", "1-0"], [b"XGROUP"]),
+    ([], ["RESTORE", "k", "100000", _PAYLOAD], [b"RESTORE"]),  # ... ABSTTL
+    ([["SET", "k", "v"]], ["RESTORE", "k", str(PAST), _PAYLOAD, "ABSTTL", "REPLACE"], [b"DEL"]),
 ]
 
 
@@ -127,6 +132,8 @@ def test_logged_form_and_replay(aof_node: ServerProcess, setup: list, cmd: list,
     for argv in got:  # never a relative TTL, a blocking form or an ID to pick
         assert argv[0].upper() not in (b"BLPOP", b"SPOP", b"XREADGROUP", b"GETEX", b"EXPIRE")
         assert b"*" not in argv and b"~" not in argv and b"EX" not in argv
+        if argv[0].upper() == b"RESTORE":
+            assert argv[-1].upper() == b"ABSTTL"
     before = snapshot(conn)
     conn.execute_command("DEBUG", "LOADAOF")
     assert snapshot(conn) == before
