@@ -291,7 +291,9 @@ class AOF:
 
     def stop(self) -> None:
         """stopAppendOnly: CONFIG SET appendonly no."""
-        self.server.propagation.flush()  # this tick's writes still belong to the AOF
+        propagation = self.server.propagation
+        if not propagation.in_exec:  # (inside EXEC, as in Redis, none of it is logged)
+            propagation.flush()  # this tick's writes still belong to the AOF
         self.flush(True)
         try:
             os.fdatasync(self.fd)
@@ -320,6 +322,10 @@ class AOF:
             self.rewrite_scheduled = True
             log("warning", "AOF was enabled but there is already another background operation. "
                 "An AOF background was scheduled to start when possible.")
+        elif self.server.propagation.in_exec:
+            self.rewrite_scheduled = True
+            log("warning", "AOF was enabled during a transaction. An AOF background was "
+                "scheduled to start when possible.")
         else:
             if children.kind == "aof":
                 log("warning", "AOF was enabled but there is already an AOF rewriting in "
