@@ -447,7 +447,7 @@ class Client(asyncio.Protocol):
         out = self.out
         server = self.server
         if server.hold_replies and out and server.propagation.pending():
-            server.hold(self)  # group commit: written once this tick's writes are fsynced
+            server.hold(self)  # AOF group commit: sent once this tick's writes are on disk
             return
         transport = self.transport
         if out and transport is not None and not transport.is_closing():
