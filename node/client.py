@@ -71,6 +71,10 @@ def _fast_command(name: bytes) -> Command:
 
 
 class Client(asyncio.Protocol):
+    # A pseudo-client whose commands the node must run whatever the cluster map says (the
+    # AOF replay, node/aof_load.py): no MOVED/CLUSTERDOWN for it (Redis's mustObeyClient).
+    obey = False
+
     def __init__(self, server: "Server") -> None:
         self.server = server
         self.id = server.next_client_id()
@@ -178,7 +182,7 @@ class Client(asyncio.Protocol):
         clock = time.perf_counter_ns
         slow_ns = server.slow_ns
         propagation = server.propagation
-        cluster = server.cluster
+        cluster = server.cluster if not self.obey else None
         served = 0  # requests hiredis returned in this batch, `last` the final one
         last = None
         try:
@@ -347,7 +351,8 @@ class Client(asyncio.Protocol):
             # A monitor is a replica to Redis, and replicas may not touch the keyspace.
             self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
             return
-        if server.cluster is not None and server.cluster.redirect(self, cmd, argv):
+        cluster = server.cluster
+        if cluster is not None and not self.obey and cluster.redirect(self, cmd, argv):
             return  # cluster mode: not served here (MOVED, ASK, CROSSSLOT, ...)
         if server.write_denied is not None and self._denied_write(cmd):
             self.reply_error(server.write_denied, cmd)  # -MISCONF: persistence is failing
@@ -454,16 +459,20 @@ class Client(asyncio.Protocol):
 
     def flush(self) -> None:
         out = self.out
+        server = self.server
+        if server.hold_replies and out and server.propagation.pending():
+            server.hold(self)  # AOF group commit: sent once this tick's writes are on disk
+            return
         transport = self.transport
         if out and transport is not None and not transport.is_closing():
             data = b"".join(out) if len(out) > 1 else out[0]
             transport.write(data)
-            stats = self.server.stats
+            stats = server.stats
             stats.net_output_bytes += len(data)
             stats.writes += 1
             out.clear()
-            if self.server.output_limit != _NO_LIMIT:
-                self.server.check_output_limit(self, transport.get_write_buffer_size())
+            if server.output_limit != _NO_LIMIT:
+                server.check_output_limit(self, transport.get_write_buffer_size())
         else:
             out.clear()
         if self.closing and transport is not None:

@@ -69,7 +69,8 @@ class Propagation:
             buf.append(_MULTI)
             self._multi_pending = False
             self._in_multi = True
-        buf.append(pack_command(argv))
+        # hiredis packs tuples only (a request's argv is a list).
+        buf.append(pack_command(argv if argv.__class__ is tuple else tuple(argv)))
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
@@ -99,6 +100,11 @@ class Propagation:
                 sink(data)
         for callback in self.after_flush:
             callback()
+
+    @property
+    def in_exec(self) -> bool:
+        """An EXEC is running: flushing now would split its MULTI ... EXEC."""
+        return self._multi_pending or self._in_multi
 
     def pending(self) -> bool:
         """Bytes are waiting for the end of the tick."""

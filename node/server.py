@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from node import __version__
+from node.aof import AOF, AofError
 from node.child import Children
 from node.client import Client
 from node.cluster import Cluster, ClusterStartError
@@ -108,6 +109,10 @@ class Server:
         self.children = Children()
         self.children.in_child.append(self._close_listeners)
         self.keyspace.on_expired.append(self._propagate_expired)
+        # Group commit (appendfsync always): replies held until the tick's writes are fsynced.
+        self.hold_replies = False
+        self.held: dict[Client, None] = {}
+        self.aof = AOF(self)
         self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
         self.pause_writes_only = False
         self.stats = Stats()
@@ -145,9 +150,24 @@ class Server:
         self.rdb = Snapshots(self)
 
     def load_data(self) -> None:
-        """loadDataFromDisk: the dataset at start, before any client is accepted. Raises
-        LoadFailed (logged, exit code 1) when the data on disk cannot be loaded."""
-        self.rdb.load_at_start()
+        """loadDataFromDisk: the dataset at start, before any client is accepted: the AOF
+        when appendonly is on (as Redis 7.0, even if a dump.rdb exists), else dump.rdb; then
+        the AOF opened for appending. Raises LoadFailed or AofError (logged, exit code 1)
+        when the data on disk cannot be loaded."""
+        from node import aof_load
+
+        aof = self.aof
+        aof.manifest = aof_load.load_manifest(self)
+        if self.config["appendonly"]:
+            start = time.monotonic()
+            status = aof_load.load_append_only_files(self)
+            if status != aof_load.NOT_EXIST:
+                log("notice", "DB loaded from append only file: "
+                    f"{time.monotonic() - start:.3f} seconds")
+        else:
+            self.rdb.load_at_start()
+        aof.open_on_start()
+        aof.delete_history()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -175,6 +195,10 @@ class Server:
         if self.cluster is not None:
             await self.cluster.start()
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
+
+    def hold(self, client: Client) -> None:
+        """Keep `client`'s replies until this tick's writes are on disk (see node/aof.py)."""
+        self.held[client] = None
 
     async def serve_forever(self) -> None:
         await self.start()
@@ -214,6 +238,7 @@ class Server:
             self._cron_handle.cancel()
         if self.cluster is not None:
             await self.cluster.stop()
+        self.aof.shutdown()
         for srv in self._servers:
             srv.close()
         for client in list(self.clients.values()):
@@ -395,6 +420,7 @@ class Server:
             if self.cluster is not None:
                 self.cluster.cron()
             self.rdb.cron()
+            self.aof.cron()
             if self.pause_end and time.monotonic() >= self.pause_end:
                 self.unpause()
             timeout = self.config["timeout"]
@@ -501,8 +527,9 @@ def run(config: Config) -> int:
     async def main() -> None:
         try:
             await server.serve_forever()
-        except (OSError, LoadFailed) as e:
-            log("warning", str(e))
+        except (OSError, LoadFailed, AofError) as e:
+            for line in str(e).split("\n"):
+                log("warning", line)
             raise SystemExit(1)
 
     try:

@@ -6,6 +6,8 @@
     slotkv coordinator --port P --dir D     the topology authority cluster nodes connect to
     slotkv cluster create|check|info|failover HOST:PORT ...
                                             cluster administration, as redis-cli --cluster
+    slotkv check-aof [--fix] <file.manifest|file.aof>
+                                            check (and repair) an AOF, as redis-check-aof
 """
 
 from __future__ import annotations
@@ -56,14 +58,20 @@ def cluster_main(args: list[str]) -> int:
     return main(args)
 
 
+def check_aof_main(args: list[str]) -> int:
+    from ops.check_aof import main
+
+    return main(args)
+
+
 COMMANDS = {"node": node_main, "up": up_main, "coordinator": coordinator_main,
-            "cluster": cluster_main}
+            "cluster": cluster_main, "check-aof": check_aof_main}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        print("usage: slotkv {node,up,coordinator,cluster} ...\n\n" + (__doc__ or ""),
+        print("usage: slotkv {node,up,coordinator,cluster,check-aof} ...\n\n" + (__doc__ or ""),
               file=sys.stderr)
         return 2
     return COMMANDS[argv[0]](argv[1:])

@@ -7,8 +7,8 @@ after `--port`: the primaries first (7001, 7002, 7003), then the replicas (7004,
 redis-cli's create-cluster does. `--port` itself is kept for the router. A fresh cluster gets
 its slots spread evenly and its replicas assigned (`slotkv cluster create`); then one line per
 process says its role and address. Everything lives under `--dir` (the layout in `up.json`,
-the coordinator's topology, one directory per node), so running `slotkv up --dir D` again
-brings the same cluster back. Ctrl-C (or SIGTERM) stops every process by its PID, nodes first.
+the coordinator's topology, one directory per node with its AOF), so running `slotkv up --dir
+D` again brings the same cluster back, data included. Ctrl-C (or SIGTERM) stops every process by its PID, nodes first.
 """
 
 from __future__ import annotations
@@ -91,6 +91,9 @@ class Up:
                             "--cluster-enabled", "yes",
                             "--cluster-coordinator", f"127.0.0.1:{self.coordinator_port}",
                             "--cluster-node-timeout", str(self.shape["node_timeout"]),
+                            # Every write logged (fsynced each second): a node killed outright
+                            # comes back with its data, as with redis's create-cluster script.
+                            "--appendonly", "yes",
                             "--logfile", os.path.join(ndir, "node.log")),
                 port, ndir, os.path.join(ndir, "stdout.log"), own_session=True).start())
         for node in self.nodes:
