@@ -4,7 +4,8 @@ Wired by `Cluster.start` (node/cluster.py) when `cluster-coordinator` is set. It
 session open, reconnecting quickly whenever it drops (the coordinator restarting is routine):
 
 - sends Hello (id, announced address, node timeout), then a heartbeat every tenth of the node
-  timeout with the node's replication offset;
+  timeout with the node's replication offset and the epoch it serves on (and one at once
+  after installing a new topology);
 - installs each topology the coordinator pushes (`Cluster.offer`);
 - on each ack, renews the write lease from the time that heartbeat was sent and records the
   health of every node (CLUSTER NODES link states, CLUSTER SHARDS offsets);
@@ -44,7 +45,8 @@ CHANNEL_OPTIONS = [
     ("grpc.enable_retries", 0),
 ]
 RETRY_DELAY = 0.05
-CHANGE_TIMEOUT = 10.0
+CHANGE_TIMEOUT = 10.0  # a manual failover may take the coordinator 5 s
+CONNECT_WAIT = 2.0  # how long a change waits for a coordinator the node is not in session with
 
 
 class CoordinatorLink:
@@ -59,6 +61,7 @@ class CoordinatorLink:
         self._sent: dict[int, float] = {}  # heartbeat seq -> monotonic send time
         self._last_heard = 0.0
         self._warned = False
+        self._beat_now = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())
@@ -125,6 +128,9 @@ class CoordinatorLink:
                     topology = from_proto(msg.topology)
                     cluster.updates_received += 1
                     cluster.offer(topology, fresh)
+                    # A heartbeat now tells the coordinator this epoch is in force here (it
+                    # answers an admin change once every node serves on it).
+                    self._beat_now.set()
                     if fresh:
                         fresh = False
                         self.connected_since = int(time.time() * 1000)
@@ -162,7 +168,11 @@ class CoordinatorLink:
                 seq=seq, repl_offset=cluster.repl_offset(), epoch=cluster.topology.epoch,
                 node_timeout_ms=cluster.node_timeout)))
             cluster.heartbeats_sent += 1
-            await asyncio.sleep(min(max(timeout / 10, 0.01), 1.0))
+            try:  # the next beat, or at once when a new topology was installed
+                await asyncio.wait_for(self._beat_now.wait(), min(max(timeout / 10, 0.01), 1.0))
+            except asyncio.TimeoutError:
+                pass
+            self._beat_now.clear()
 
     async def _pause(self, call: Any, order: pb.PauseWrites) -> None:
         server = self.cluster.server
@@ -183,8 +193,11 @@ class CoordinatorLink:
 
     async def change(self, op: str, args: tuple) -> Topology:
         request = _request(self.cluster.myid, op, args)
+        # Waiting for the channel covers a coordinator that is restarting (the session is
+        # back within a fraction of a second); one that stays down is an error soon enough.
+        timeout = CHANGE_TIMEOUT if self.connected_since else CONNECT_WAIT
         try:
-            reply = await self.stub.Change(request, timeout=CHANGE_TIMEOUT)
+            reply = await self.stub.Change(request, timeout=timeout, wait_for_ready=True)
         except grpc.aio.AioRpcError as e:
             raise CommandError(f"ERR the cluster coordinator at {self.address} is unreachable "
                                f"({e.code().name})") from None

@@ -10,7 +10,8 @@ atomically on every change, and serves `slotkv.v1.Coordinator` (proto/slotkv/v1/
 - `Watch`: the same stream of topologies, for routers and tools.
 - `Change`: the admin commands nodes forward (CLUSTER ADDSLOTS, SETSLOT, REPLICATE, FAILOVER,
   RESET, FORGET, FLUSHSLOTS), validated by the Topology methods with Redis's errors; each
-  success is a new epoch, persisted before anyone hears of it.
+  success is a new epoch, persisted before anyone hears of it, and answered once every
+  connected node says (in a heartbeat) that it serves on it.
 
 Failure detection: a node whose heartbeats stop for its own `cluster-node-timeout` (it reports
 it in every heartbeat) is marked failed. A failed primary is replaced by the live replica of
@@ -49,6 +50,7 @@ DEFAULT_NODE_TIMEOUT_MS = 2000
 DETECT_INTERVAL = 0.02  # seconds between failure-detection rounds
 STALL = 0.25  # a detection round this late means the coordinator itself was not running
 MANUAL_FAILOVER_TIMEOUT = 5.0  # seconds, as Redis's CLUSTER_MF_TIMEOUT
+APPLY_WAIT = 1.0  # at most this long an admin change waits for the nodes to install it
 TOPOLOGY_FILE = "topology.json"
 
 
@@ -82,6 +84,9 @@ class Coordinator(pb_grpc.CoordinatorServicer):
         self.offsets: dict[str, int] = {}
         self.timeouts: dict[str, int] = {}
         self.seen_at: dict[str, int] = {}
+        # The epoch each node last said it serves on, and changes waiting for nodes to catch up.
+        self.node_epochs: dict[str, int] = {}
+        self._applied = asyncio.Condition()
         self._pause_ids = 0
         self._detector: asyncio.Task | None = None
 
@@ -148,6 +153,10 @@ class Coordinator(pb_grpc.CoordinatorServicer):
                 if kind == "heartbeat":
                     hb = msg.heartbeat
                     self._heard(session.node_id, hb.node_timeout_ms, hb.repl_offset)
+                    if hb.epoch > self.node_epochs.get(session.node_id, -1):
+                        self.node_epochs[session.node_id] = hb.epoch
+                        async with self._applied:
+                            self._applied.notify_all()
                     node = self.topology.nodes.get(session.node_id)
                     if node is not None and node.failed:
                         async with self.lock:
@@ -213,7 +222,26 @@ class Coordinator(pb_grpc.CoordinatorServicer):
                     log("notice", f"{kind} from {sender}: epoch {topology.epoch}")
         except TopologyError as e:
             return pb.ChangeReply(error=str(e), topology=to_proto(self.topology))
-        return pb.ChangeReply(topology=to_proto(self.topology))
+        reply = pb.ChangeReply(topology=to_proto(self.topology))
+        await self._until_applied(self.topology.epoch, sender)
+        return reply
+
+    async def _until_applied(self, epoch: int, sender: str) -> None:
+        """Wait (up to APPLY_WAIT) until every connected node serves on `epoch`. An admin
+        change is answered then, so the next command a tool sends meets no node with the
+        old map: resharding's SETSLOT NODE would otherwise leave a moment in which the old
+        owner says MOVED to the new one and the new one, not told yet, MOVED back."""
+        def applied() -> bool:
+            return all(self.node_epochs.get(n, -1) >= epoch for n in self.sessions if n != sender)
+
+        try:
+            async with self._applied:
+                await asyncio.wait_for(self._applied.wait_for(applied), APPLY_WAIT)
+        except asyncio.TimeoutError:
+            lagging = [n for n in self.sessions
+                       if n != sender and self.node_epochs.get(n, -1) < epoch]
+            log("warning", f"Epoch {epoch}: not confirmed by {len(lagging)} node(s) within "
+                f"{APPLY_WAIT:.1f}s; answering anyway")
 
     async def _failover(self, replica: str, mode: str) -> None:
         async with self.lock:
