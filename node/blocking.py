@@ -165,14 +165,14 @@ class Blocking:
         wait = self.clients.get(client)
         if wait is not None:
             wait.timer = None
-            self.finish(client, wait.timeout_reply)
+            self.finish(client, _reply_now(wait.timeout_reply))
 
     def unblock(self, client: "Client", error: bool) -> bool:
         """CLIENT UNBLOCK: end the wait as a timeout would, or with an UNBLOCKED error."""
         wait = self.clients.get(client)
         if wait is None:
             return False
-        self.finish(client, CommandError(UNBLOCKED) if error else wait.timeout_reply)
+        self.finish(client, CommandError(UNBLOCKED) if error else _reply_now(wait.timeout_reply))
         return True
 
     # -- readiness ---------------------------------------------------------------------------
@@ -234,6 +234,12 @@ class Blocking:
         if reply is NO_REPLY and client in self.clients:
             return  # nothing for it after all: still blocked, in place
         self.finish(client, reply)
+
+
+def _reply_now(timeout_reply: Any) -> Any:
+    # A reply that depends on when the wait ends (WAIT: the replicas acked by then) is given
+    # as a function of nothing.
+    return timeout_reply() if callable(timeout_reply) else timeout_reply
 
 
 def block(ctx: "Client", keys: list[bytes], timeout_ms: int, timeout_reply: Any, wake: Wake,

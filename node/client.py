@@ -41,6 +41,8 @@ REPLY_ON, REPLY_OFF, REPLY_SKIP = 0, 1, 2
 # subcommands, and nothing that changes authentication, reply mode, monitoring or blocks
 # (`no_auth`, `admin`, `noscript`, `blocking` commands always take the full path).
 _FAST: dict[bytes, Command] = {}
+# The same for a node that refuses writes (a read-only replica, NOREPLICAS): no write commands.
+_FAST_READ: dict[bytes, Command] = {}
 _NOTHING: dict[bytes, Command] = {}
 _NO_LIMIT = (0, 0, 0)
 _SLOW_FLAGS = frozenset(("no_auth", "admin", "noscript", "blocking"))
@@ -56,17 +58,23 @@ class _Rejected(Exception):
     """hiredis parsed something that is not an array of bulk strings."""
 
 
-def _fast_command(name: object) -> Command | None:
-    if name.__class__ is not bytes or len(_FAST) > 4096:
+def _fast_command(name: object, table: dict[bytes, Command]) -> Command | None:
+    if name.__class__ is not bytes or len(table) > 4096:
         return None
     cmd = COMMANDS.get(name.lower())  # type: ignore[attr-defined]
     if cmd is None or cmd.subcommands or cmd.handler is None or cmd.flags & _SLOW_FLAGS:
         return None
-    _FAST[name] = cmd  # type: ignore[index]
+    if table is _FAST_READ and "write" in cmd.flags:
+        return None
+    table[name] = cmd  # type: ignore[index]
     return cmd
 
 
 class Client(asyncio.Protocol):
+    # The pseudo-client a replica applies its primary's stream through (replication/replica.py)
+    # sets this: it may write on a read-only replica, is never paused, and replies to no one.
+    master = False
+
     def __init__(self, server: "Server") -> None:
         self.server = server
         self.id = server.next_client_id()
@@ -98,6 +106,7 @@ class Client(asyncio.Protocol):
         self.soft_limit_since = 0.0
         self.throttled = False  # the client is not reading its replies (see pause_writing)
         self.rewrite: list[list[bytes]] | None = None  # set by propagate_as
+        self.woff = 0  # the stream offset just past this client's last write (WAIT)
 
     @property
     def authenticated(self) -> bool:
@@ -184,8 +193,8 @@ class Client(asyncio.Protocol):
                         self.flush()
                     continue
                 gets = parser.reader.gets
-                fast = self._fast_path_ok()
-                fast_get = _FAST.get if fast else _NOTHING.get
+                fast = self._fast_table()
+                fast_get = (fast or _NOTHING).get
                 t_prev = clock()
                 try:
                     while True:
@@ -214,14 +223,14 @@ class Client(asyncio.Protocol):
                         last = argv
                         cmd = fast_get(argv[0])
                         if cmd is None or len(argv) not in cmd.nargs:
-                            if cmd is None and fast:
-                                cmd = _fast_command(argv[0])
+                            if cmd is None and fast is not None:
+                                cmd = _fast_command(argv[0], fast)
                             if cmd is None or len(argv) not in cmd.nargs:
                                 self.execute(argv)
                                 if self.blocked or self.closing:
                                     break
-                                fast = self._fast_path_ok()
-                                fast_get = _FAST.get if fast else _NOTHING.get
+                                fast = self._fast_table()
+                                fast_get = (fast or _NOTHING).get
                                 slow_ns = server.slow_ns  # CONFIG SET may have changed it
                                 t_prev = clock()
                                 continue
@@ -283,12 +292,15 @@ class Client(asyncio.Protocol):
         if not self.closing and parser.multibulk and parser.reader.has_data():
             self._check_query_buffer()
 
-    def _fast_path_ok(self) -> bool:
+    def _fast_table(self) -> dict[bytes, Command] | None:
+        """The commands that may take the inline path now; None if none may."""
         # While anyone is blocked, every command takes `execute`, which serves the blocked
         # clients a command may have woken before the next command runs.
         server = self.server
-        return (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
-                and not server.monitors and not server.pause_end and not server.blocking.clients)
+        if (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
+                and not server.monitors and not server.pause_end and not server.blocking.clients):
+            return _FAST if server.deny_writes is None or self.master else _FAST_READ
+        return None
 
     def _record_slow(self, cmd: Command, argv: list[bytes], nsec: int) -> None:
         # Reached past server.slow_ns, the lower of the slow log's and the latency monitor's
@@ -328,6 +340,11 @@ class Client(asyncio.Protocol):
         if not self.authenticated and "no_auth" not in cmd.flags:
             self.reply_error(CommandError(errors.NOAUTH), cmd)
             return
+        deny = server.deny_writes
+        if deny is not None and not self.master and self._is_write(cmd):
+            # A read-only replica (READONLY), or too few good replicas (NOREPLICAS).
+            self.reply_error(deny, cmd)
+            return
         if self.monitor and not cmd.flags.isdisjoint(_KEYSPACE_FLAGS):
             # A monitor is a replica to Redis, and replicas may not touch the keyspace.
             self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
@@ -339,7 +356,7 @@ class Client(asyncio.Protocol):
             self.multi.append((cmd, argv))
             self.out.append(b"+QUEUED\r\n")
             return
-        if server.pause_end and not self.monitor and server.pause_blocks(self, cmd):
+        if server.pause_end and not self.monitor and not self.master and server.pause_blocks(self, cmd):
             self.pending = argv
             self.blocked = True
             server.paused_clients.append(self)
@@ -347,6 +364,12 @@ class Client(asyncio.Protocol):
         self.call(cmd, argv)
         if server.blocking.ready:
             server.blocking.serve_ready()
+
+    def _is_write(self, cmd: Command) -> bool:
+        # EXEC counts as a write when it would run one (Redis's mstate.cmd_flags).
+        if "write" in cmd.flags:
+            return True
+        return cmd.name == "exec" and any("write" in c.flags for c, _ in self.multi or ())
 
     def call(self, cmd: Command, argv: list[bytes]) -> None:
         """Run a command that passed its checks: time it, account it, queue its reply."""
@@ -399,11 +422,13 @@ class Client(asyncio.Protocol):
 
     def _propagate(self, cmd: Command, argv: list[bytes]) -> None:
         rewrite = self.rewrite
+        propagation = self.server.propagation
         if rewrite is not None:
             self.rewrite = None
-            self.server.propagation.commands(self.db.index, rewrite)
+            propagation.commands(self.db.index, rewrite)
         elif cmd.name != "exec":  # EXEC's commands went out one by one, inside MULTI/EXEC
-            self.server.propagation.command(self.db.index, argv)
+            propagation.command(self.db.index, argv)
+        self.woff = propagation.offset + propagation.queued  # what WAIT waits for
 
     def reply_error(self, err: CommandError, cmd: Command | None) -> None:
         """An error raised before the handler ran (unknown command, arity, auth)."""

@@ -107,6 +107,12 @@ class Server:
         self.children = Children()
         self.children.in_child.append(self._close_listeners)
         self.keyspace.on_expired.append(self._propagate_expired)
+        # The error write commands get instead of running (READONLY on a read-only replica,
+        # NOREPLICAS under min-replicas-to-write), or None; the replication manager sets it.
+        self.deny_writes: CommandError | None = None
+        # replication.manager.Replication, wired up in start() (node reaches replication only
+        # through it: role, offsets, WAIT, INFO replication).
+        self.replication: Any = None
         self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
         self.pause_writes_only = False
         self.stats = Stats()
@@ -154,6 +160,10 @@ class Server:
             self._servers.append(srv)
             self.ports.extend(sock.getsockname()[1] for sock in srv.sockets)
         self.shutdown_requested = loop.create_future()
+        from replication.manager import Replication
+
+        self.replication = Replication(self)
+        await self.replication.start()
         self._schedule_cron()
         log("notice", "Server initialized")
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
@@ -180,6 +190,8 @@ class Server:
         log("warning", "User requested shutdown...")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
+        if self.replication is not None:
+            await self.replication.stop()
         for srv in self._servers:
             srv.close()
         for client in list(self.clients.values()):
@@ -335,6 +347,8 @@ class Server:
 
     def reset_stats(self) -> None:
         self.stats = Stats()
+        if self.replication is not None:
+            self.replication.reset_stats()
         for cmd in all_commands():
             cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0

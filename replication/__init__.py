@@ -1,0 +1,12 @@
+"""Replication: a primary streams its writes to replicas over gRPC (proto/slotkv/v1).
+
+`manager.Replication` is the node's side of it, wired up by the server at start: the role
+(primary or replica), the replication ids and offsets, the backlog, WAIT. `primary.py` serves
+replicas, `replica.py` follows a primary, `snapshot.py` moves the dataset for a full sync.
+"""
+
+import os as _os
+
+# The node forks snapshot children (node/child.py) that never touch gRPC: its fork handlers
+# would only log "skipping fork() handlers" while the event loop's gRPC threads run.
+_os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
