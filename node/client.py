@@ -107,6 +107,7 @@ class Client(asyncio.Protocol):
         self.throttled = False  # the client is not reading its replies (see pause_writing)
         self.rewrite: list[list[bytes]] | None = None  # set by propagate_as
         self.woff = 0  # the stream offset just past this client's last write (WAIT)
+        self._boundary: bool | None = None  # the parser ended the last batch on a boundary
 
     @property
     def authenticated(self) -> bool:
@@ -149,10 +150,24 @@ class Client(asyncio.Protocol):
                 self.process()  # the requests left over when the client fell behind
 
     def data_received(self, data: bytes) -> None:
-        stats = self.server.stats
+        server = self.server
+        stats = server.stats
         stats.net_input_bytes += len(data)
         stats.reads += 1
-        self.parser.feed(data)
+        parser = self.parser
+        propagation = server.propagation
+        if propagation.active and not (self.blocked or self.throttled) and (
+                self._boundary if self._boundary is not None else parser.at_boundary()) and (
+                propagation.open_batch(self, self.db.index)):
+            # Writes of this chunk may go on as the bytes themselves (node/propagate.py).
+            before = parser.requests
+            parser.feed(data)
+            self.process()
+            self._boundary = whole = parser.at_boundary()
+            propagation.close_batch(data, parser.requests - before, whole)
+            return
+        self._boundary = None
+        parser.feed(data)
         if self.blocked or self.throttled:
             self._check_query_buffer()
             return
@@ -426,6 +441,9 @@ class Client(asyncio.Protocol):
         if rewrite is not None:
             self.rewrite = None
             propagation.commands(self.db.index, rewrite)
+        elif propagation.batch_owner is self and self.db.index == propagation.batch_db:
+            propagation.batch.append(argv)  # this chunk's batch (woff is set when it closes)
+            return
         elif cmd.name != "exec":  # EXEC's commands went out one by one, inside MULTI/EXEC
             propagation.command(self.db.index, argv)
         self.woff = propagation.offset + propagation.queued  # what WAIT waits for

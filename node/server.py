@@ -145,6 +145,11 @@ class Server:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        # Replication first: a node that answers clients also takes replicas.
+        from replication.manager import Replication
+
+        self.replication = Replication(self)
+        await self.replication.start()
         port = self.config["port"]
         backlog = self.config["tcp-backlog"]
         for host, optional in _bind_hosts(self.config["bind"]):
@@ -160,10 +165,6 @@ class Server:
             self._servers.append(srv)
             self.ports.extend(sock.getsockname()[1] for sock in srv.sockets)
         self.shutdown_requested = loop.create_future()
-        from replication.manager import Replication
-
-        self.replication = Replication(self)
-        await self.replication.start()
         self._schedule_cron()
         log("notice", "Server initialized")
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")

@@ -119,7 +119,7 @@ class Replication:
     async def start(self) -> None:
         """Listen for replicas; follow `replicaof` if configured."""
         cfg = self.config
-        port = cfg["replication-port"] or (self.server.ports[0] if self.server.ports else cfg["port"]) + 10000
+        port = cfg["replication-port"] or cfg["port"] + 10000
         if port > 65535:
             log("warning", f"Replication listener not started: port {port} is out of range "
                 "(set replication-port); no replica can attach to this node")
@@ -366,6 +366,8 @@ class Replication:
     def wait(self, client: "Client", numreplicas: int, timeout_ms: int,
              aof_local: int = -1) -> Any:
         """WAIT / WAITAOF: the reply now, or park the client until enough replicas ack."""
+        if self.propagation.batch_owner is client:
+            self.propagation.spill()  # its writes of this very chunk: woff must count them
         offset = client.woff
         reply = self._wait_reply(offset, aof_local)
         if (_wait_done(reply, numreplicas, aof_local) or client.in_exec

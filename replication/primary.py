@@ -3,8 +3,9 @@
 Every replica is a `ReplicaLink`. Its writer runs inside the replica's `Sync` call: after the
 answer to the Hello (see proto/slotkv/v1/replication.proto) it sends the snapshot if there is
 one, then whatever stream bytes have queued up, as one Data message per send. Ticks that
-arrive while a send is in flight are joined into the next message, so the number of messages
-(and their gRPC cost) falls as the write rate rises instead of growing with it.
+arrive while a send is in flight, or within COALESCE of the previous one, are joined into the
+next message, so the number of messages (and their gRPC cost) stays bounded however high the
+write rate climbs, at the price of a couple of milliseconds of lag.
 
 The queue holds references to the tick buffers the backlog holds too, so a link costs no
 copies until its bytes are joined for sending. It is bounded by Redis's
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import grpc
 
 from node.log import log
-from replication import security
+from replication import security, wire
 from slotkv.v1 import replication_pb2 as pb
 from slotkv.v1 import replication_pb2_grpc as pb_grpc
 
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
     from replication.manager import Replication
 
 SNAPSHOT_CHUNK = 1024 * 1024
+# Under load, a link sends at most one Data message per COALESCE seconds (unless WAIT wants an
+# ack, or COALESCE_BYTES are queued): each gRPC message costs the primary tens of
+# microseconds, a few milliseconds of extra lag cost nothing.
+COALESCE = 0.005
+COALESCE_BYTES = 1024 * 1024
 # Unlimited: a Data message carries whole ticks (see ReplicaLink._stream), which can be large.
 CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", -1),
@@ -78,7 +84,8 @@ class ReplicaLink:
         self.snapshot: asyncio.Future | None = None  # (file, size, offset, replid) when ready
         self.closed = False
         self.close_reason = ""
-        self._waiter: asyncio.Future | None = None
+        self._waiter: asyncio.Future | None = None  # idle: any new byte wakes the writer
+        self._pause: asyncio.Future | None = None  # coalescing: only an ack request does
         self._tasks: list[asyncio.Task] = []
 
     # -- fed by the manager ------------------------------------------------------------------
@@ -100,9 +107,9 @@ class ReplicaLink:
             waiter.set_result(None)
 
     def kick(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        for waiter in (self._waiter, self._pause):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     def request_ack(self) -> None:
         if self.state == "online":
@@ -192,7 +199,7 @@ class ReplicaLink:
                 chunk = f.read(SNAPSHOT_CHUNK)
                 if not chunk:
                     break
-                await context.write(pb.PrimaryMessage(chunk=pb.SnapshotChunk(data=chunk)))
+                await context.write(wire.chunk_message(chunk))
                 stats.repl_output_bytes += len(chunk)
             await context.write(pb.PrimaryMessage(snapshot_end=pb.SnapshotEnd()))
         finally:
@@ -221,14 +228,31 @@ class ReplicaLink:
                 data = b""
             ack, self.ack_requested = self.ack_requested, False
             if data or ack:
-                msg = pb.PrimaryMessage(data=pb.Data(offset=self.offset, payload=data, reply_ack=ack))
+                msg = wire.data_message(self.offset, data, ack)
                 self.offset += len(data)
                 stats.repl_output_bytes += len(data)
             else:
-                msg = pb.PrimaryMessage(ping=pb.Ping())
+                msg = PING
             self.ping_due = False
             self.last_send = time.monotonic()
             await write(msg)
+            if self.queue and not self.ack_requested and self.queued < COALESCE_BYTES:
+                # Busy: let ticks gather for a moment rather than send each on its own.
+                pause = self._pause = loop.create_future()
+                timer = loop.call_later(COALESCE, _resolve, pause)
+                try:
+                    await pause
+                finally:
+                    timer.cancel()
+                    self._pause = None
+
+
+PING = pb.PrimaryMessage(ping=pb.Ping())
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _peer_host(peer: str) -> str:
@@ -270,7 +294,13 @@ async def start_server(manager: "Replication", hosts: list[str], port: int) -> t
     """The replication listener on `port` at every host; raises OSError if none binds."""
     creds = security.server_credentials(manager.config)
     server = grpc.aio.server(options=SERVER_OPTIONS)
-    pb_grpc.add_ReplicationServicer_to_server(ReplicationService(manager), server)
+    # As the generated add_ReplicationServicer_to_server, with the hand-made serializer for
+    # the bulk messages (replication/wire.py).
+    service = ReplicationService(manager)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        "slotkv.v1.Replication", {"Sync": grpc.stream_stream_rpc_method_handler(
+            service.Sync, request_deserializer=wire.parse_replica_message,
+            response_serializer=wire.serialize)}),))
     bound: list[str] = []
     errors: list[str] = []
     for host, optional in hosts:

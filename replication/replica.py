@@ -194,7 +194,8 @@ class MasterLink:
         await call.write(pb.ReplicaMessage(hello=pb.Hello(
             replid=replid, offset=offset, user=config["masteruser"],
             password=config["masterauth"], node_id=manager.server.run_id,
-            listening_port=config["replica-announce-port"] or manager.server.ports[0],
+            listening_port=config["replica-announce-port"] or (
+                manager.server.ports[0] if manager.server.ports else config["port"]),
             announce_ip=config["replica-announce-ip"], priority=config["replica-priority"])))
         msg = await call.read()
         if msg is grpc.aio.EOF:
