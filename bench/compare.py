@@ -204,7 +204,7 @@ def start_redis(pinning: Pinning, workdir: str) -> Server:
 def start_slotkv(pinning: Pinning, workdir: str) -> Server:
     port = free_port()
     argv = pinning.server([sys.executable, "-m", "ops.cli", "node",
-                           "--port", str(port), "--bind", "127.0.0.1"])
+                           "--port", str(port), "--bind", "127.0.0.1", "--save", ""])
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return Server("slotkv", argv, port, workdir, env)
 

@@ -9,6 +9,10 @@ The parent learns of the child's exit at once through a pidfd watched by the eve
 (Linux >= 5.3), and otherwise from the cron's `poll`. The cyclic garbage collector is frozen
 around the fork and disabled in the child: its traversals would touch every object and
 turn copy-on-write into copy-everything.
+
+While it works, a child reports its progress (keys written) and its copy-on-write size
+through a non-blocking pipe (`Children.report`, as Redis's sendChildInfo), which the parent
+reads when asked (`Children.progress`, for INFO's current_* fields) and once more at the exit.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 import time
 import traceback
 from dataclasses import dataclass
@@ -33,6 +38,33 @@ class ChildResult:
     ok: bool
     seconds: float  # wall time from fork to exit
     signaled: bool  # killed by a signal (e.g. SIGUSR1 for BGSAVE CANCEL, or SIGKILL)
+    signal: int = 0  # which one
+    pid: int = 0
+    cow_size: int = 0  # the child's private dirty memory when it last reported
+
+
+@dataclass
+class Progress:
+    """What the running child last reported (INFO's current_* fields)."""
+
+    keys_processed: int = 0
+    keys_total: int = 0  # set by the starter: the keys the child has to go through
+    cow_size: int = 0
+    cow_peak: int = 0
+    cow_updated: float = 0.0  # time.monotonic() of the last report; 0: none yet
+
+
+def private_dirty() -> int:
+    """This process's private dirty memory in bytes (Redis's zmalloc_get_private_dirty):
+    in a forked child, the pages copy-on-write has duplicated so far."""
+    try:
+        with open("/proc/self/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Private_Dirty:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 class Children:
@@ -43,10 +75,15 @@ class Children:
         self.kind = ""
         self.started = 0.0  # time.monotonic() of the fork
         self.fork_usec = 0  # how long the last fork() took in the parent (INFO latest_fork_usec)
+        self.forks = 0  # INFO total_forks
         self._done: Callable[[ChildResult], None] | None = None
         self._pidfd = -1
         # Hooks run in the child right after fork (close listening sockets, and so on).
         self.in_child: list[Callable[[], None]] = []
+        self.progress = Progress()
+        self._info_r = -1  # the parent's end of the progress pipe
+        self._info_w = -1  # the child's end
+        self._reported = 0.0  # in the child: when it last reported
 
     @property
     def busy(self) -> bool:
@@ -62,6 +99,7 @@ class Children:
         """
         if self.pid:
             raise RuntimeError(f"a {self.kind} child is already running")
+        info_r, info_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         gc.collect(0)
         gc.freeze()
         t0 = time.perf_counter_ns()
@@ -69,11 +107,21 @@ class Children:
             pid = os.fork()
         except OSError:
             gc.unfreeze()
+            os.close(info_r)
+            os.close(info_w)
             raise
         if pid == 0:  # the child: never returns
             code = _FAILED
             try:
                 gc.disable()
+                # The parent's signal handling is not the child's: a SIGTERM sent to the child
+                # must end it, not wake the parent's loop through the shared wakeup fd.
+                signal.set_wakeup_fd(-1)
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, signal.SIG_DFL)
+                os.close(info_r)
+                self._info_w = info_w
+                self._reported = 0.0  # the first report goes out at once
                 for hook in self.in_child:
                     hook()
                 work()
@@ -87,13 +135,58 @@ class Children:
             finally:
                 os._exit(code)
         self.fork_usec = (time.perf_counter_ns() - t0) // 1000
+        self.forks += 1
         gc.unfreeze()
+        os.close(info_w)
+        self._info_r = info_r
+        self.progress = Progress()
         self.pid = pid
         self.kind = kind
         self.started = time.monotonic()
         self._done = done
         self._watch(pid)
         return pid
+
+    # -- progress --------------------------------------------------------------------------
+
+    def report(self, keys_processed: int, final: bool = False) -> None:
+        """In the child: tell the parent how far it got, at most once a second unless
+        `final` (with the copy-on-write size, which costs a read of /proc)."""
+        if self._info_w < 0:
+            return
+        now = time.monotonic()
+        if not final and now - self._reported < 1.0:
+            return
+        self._reported = now
+        try:
+            os.write(self._info_w, b"%d %d\n" % (keys_processed, private_dirty()))
+        except OSError:
+            pass  # a full pipe (the parent is not reading): this report is dropped
+
+    def read_progress(self) -> Progress:
+        """In the parent: the latest report of the running child (reading the pipe)."""
+        if self._info_r >= 0:
+            data = b""
+            try:
+                while True:
+                    chunk = os.read(self._info_r, 65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except (BlockingIOError, OSError):
+                pass
+            lines = data.split(b"\n")
+            for line in lines:
+                try:
+                    keys, cow = map(int, line.split())
+                except ValueError:
+                    continue
+                p = self.progress
+                p.keys_processed = keys
+                p.cow_size = cow
+                p.cow_peak = max(p.cow_peak, cow)
+                p.cow_updated = time.monotonic()
+        return self.progress
 
     def _watch(self, pid: int) -> None:
         try:
@@ -135,7 +228,13 @@ class Children:
             self._pidfd = -1
         signaled = os.WIFSIGNALED(status)
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-        result = ChildResult(self.kind, ok, time.monotonic() - self.started, signaled)
+        progress = self.read_progress()
+        if self._info_r >= 0:
+            os.close(self._info_r)
+            self._info_r = -1
+        result = ChildResult(self.kind, ok, time.monotonic() - self.started, signaled,
+                             os.WTERMSIG(status) if signaled else 0, self.pid,
+                             progress.cow_size)
         done = self._done
         self.pid = 0
         self.kind = ""

@@ -58,15 +58,22 @@ class _Rejected(Exception):
     """hiredis parsed something that is not an array of bulk strings."""
 
 
-def _fast_command(name: object, table: dict[bytes, Command]) -> Command | None:
-    if name.__class__ is not bytes or len(table) > 4096:
-        return None
-    cmd = COMMANDS.get(name.lower())  # type: ignore[attr-defined]
+# What _FAST gives for names that must take `Client.execute`: no argument count fits it.
+_SLOW = Command("(checks path)", None, 0, frozenset())
+
+
+def _fast_command(name: bytes, table: dict[bytes, Command]) -> Command:
+    """The command `name` runs on the fast path, learnt on first use; _SLOW if it may not.
+
+    `table` is _FAST, or _FAST_READ while writes are refused (write commands are _SLOW there).
+    """
+    cmd = COMMANDS.get(name.lower())
     if cmd is None or cmd.subcommands or cmd.handler is None or cmd.flags & _SLOW_FLAGS:
-        return None
-    if table is _FAST_READ and "write" in cmd.flags:
-        return None
-    table[name] = cmd  # type: ignore[index]
+        cmd = _SLOW
+    elif table is _FAST_READ and "write" in cmd.flags:
+        cmd = _SLOW
+    if len(table) < 4096:  # bounded: clients may send any number of unknown names
+        table[name] = cmd
     return cmd
 
 
@@ -84,6 +91,7 @@ class Client(asyncio.Protocol):
         self.db: Database = server.keyspace.dbs[0]
         self.protocol = 2
         self.encode = encoder_for(2)
+        self.null_reply = b"$-1\r\n"  # the encoder's None, kept for the fast path
         self.name = b""
         self._authenticated = True
         self.authenticated = not server.config["requirepass"]
@@ -209,7 +217,7 @@ class Client(asyncio.Protocol):
                     continue
                 gets = parser.reader.gets
                 fast = self._fast_table()
-                fast_get = (fast or _NOTHING).get
+                fast_get = _NOTHING.get if fast is None else fast.get
                 t_prev = clock()
                 try:
                     while True:
@@ -223,29 +231,27 @@ class Client(asyncio.Protocol):
                             if argv:
                                 raise _Rejected
                             continue  # `*0`, `*-1`: empty requests, skipped as Redis does
-                        if len(argv) < 5:
-                            for arg in argv:
-                                if arg.__class__ is not bytes:
-                                    raise _Rejected
-                        else:
-                            # One C pass for long argument lists (MSET): join refuses
-                            # anything that is not bytes-like, and hiredis makes only bytes.
-                            try:
-                                b"".join(argv)
-                            except TypeError:
-                                raise _Rejected from None
+                        # Every argument must be a bulk string: join, one C pass, refuses
+                        # anything that is not bytes-like, and hiredis makes only bytes. (It
+                        # copies the arguments once more; cheaper than a Python loop over them.)
+                        try:
+                            b"".join(argv)
+                        except TypeError:
+                            raise _Rejected from None
                         served += 1
                         last = argv
-                        cmd = fast_get(argv[0])
-                        if cmd is None or len(argv) not in cmd.nargs:
-                            if cmd is None and fast is not None:
+                        # An unknown name, a command that must take the checks path and a
+                        # wrong argument count all land here: _SLOW's `nargs` is empty.
+                        cmd = fast_get(argv[0], _SLOW)
+                        if len(argv) not in cmd.nargs:
+                            if fast is not None and cmd is _SLOW and argv[0] not in fast:
                                 cmd = _fast_command(argv[0], fast)
-                            if cmd is None or len(argv) not in cmd.nargs:
+                            if len(argv) not in cmd.nargs:
                                 self.execute(argv)
                                 if self.blocked or self.closing:
                                     break
                                 fast = self._fast_table()
-                                fast_get = (fast or _NOTHING).get
+                                fast_get = _NOTHING.get if fast is None else fast.get
                                 slow_ns = server.slow_ns  # CONFIG SET may have changed it
                                 t_prev = clock()
                                 continue
@@ -268,10 +274,10 @@ class Client(asyncio.Protocol):
                         cmd.hist[elapsed.bit_length()] += 1  # latency histogram (node/latency.py)
                         if elapsed >= slow_ns:
                             self._record_slow(cmd, argv, elapsed)
-                        rc = reply.__class__
                         if reply is OK:
                             append(b"+OK\r\n")
                             continue
+                        rc = reply.__class__
                         if rc is int:
                             append(INT_REPLIES[reply - INT_REPLY_MIN]
                                    if INT_REPLY_MIN <= reply <= INT_REPLY_MAX else b":%d\r\n" % reply)
@@ -280,6 +286,8 @@ class Client(asyncio.Protocol):
                             size = len(reply)
                             extend((BULK_HEADERS[size] if size < 8192 else b"$%d\r\n" % size,
                                     reply, b"\r\n"))
+                        elif reply is None:  # a miss (GET, HGET, ...)
+                            append(self.null_reply)
                         elif reply is not NO_REPLY:
                             append(self.encode(reply))
                         # Replies that can outgrow their requests: in a long pipeline, write what
@@ -302,7 +310,9 @@ class Client(asyncio.Protocol):
             server.log("verbose", f"Protocol error ({e}) from client: {self.describe()}")
             self.closing = True
         if last is not None:
-            self.last_command = _FAST.get(last[0], self.last_command)
+            cmd = _FAST.get(last[0], _SLOW)
+            if cmd is not _SLOW:  # a slow-path command set it in `call`
+                self.last_command = cmd
         self.flush()
         if not self.closing and parser.multibulk and parser.reader.has_data():
             self._check_query_buffer()
@@ -313,7 +323,8 @@ class Client(asyncio.Protocol):
         # clients a command may have woken before the next command runs.
         server = self.server
         if (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
-                and not server.monitors and not server.pause_end and not server.blocking.clients):
+                and not server.monitors and not server.pause_end and not server.blocking.clients
+                and server.write_denied is None):
             return _FAST if server.deny_writes is None or self.master else _FAST_READ
         return None
 
@@ -355,14 +366,17 @@ class Client(asyncio.Protocol):
         if not self.authenticated and "no_auth" not in cmd.flags:
             self.reply_error(CommandError(errors.NOAUTH), cmd)
             return
-        deny = server.deny_writes
-        if deny is not None and not self.master and self._is_write(cmd):
-            # A read-only replica (READONLY), or too few good replicas (NOREPLICAS).
-            self.reply_error(deny, cmd)
-            return
         if self.monitor and not cmd.flags.isdisjoint(_KEYSPACE_FLAGS):
             # A monitor is a replica to Redis, and replicas may not touch the keyspace.
             self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
+            return
+        if server.write_denied is not None and not self.master and self._denied_write(cmd):
+            self.reply_error(server.write_denied, cmd)  # -MISCONF: persistence is failing
+            return
+        deny = server.deny_writes
+        if deny is not None and not self.master and self._is_write(cmd):
+            # Too few good replicas (NOREPLICAS), or a read-only replica (READONLY).
+            self.reply_error(deny, cmd)
             return
         if self.multi is not None and cmd.name not in _NOT_QUEUED:
             if "no_multi" in cmd.flags:
@@ -379,6 +393,12 @@ class Client(asyncio.Protocol):
         self.call(cmd, argv)
         if server.blocking.ready:
             server.blocking.serve_ready()
+
+    def _denied_write(self, cmd: Command) -> bool:
+        # processCommand's disk-error check: writes, PING, and an EXEC with queued writes.
+        if cmd.name == "exec":
+            return any("write" in c.flags for c, _ in self.multi or ())
+        return "write" in cmd.flags or cmd.name == "ping"
 
     def _is_write(self, cmd: Command) -> bool:
         # EXEC counts as a write when it would run one (Redis's mstate.cmd_flags).
@@ -521,6 +541,7 @@ class Client(asyncio.Protocol):
     def set_protocol(self, version: int) -> None:
         self.protocol = version
         self.encode = encoder_for(version)
+        self.null_reply = self.encode(None)
 
     def reset(self) -> None:
         """RESET: back to a fresh connection's state (DB 0, RESP2, no name, re-authenticate)."""

@@ -40,6 +40,7 @@ class Directive:
     clamp: tuple[int, int] | None = None  # accepted, then held within (hz: 1..500)
     protected: bool = False  # settable at runtime only with enable-protected-configs
     refusal: str = ""  # a fixed directive's reason for refusing other values, if not the usual
+    hidden: bool = False  # a testing knob CONFIG GET shows only when asked for by exact name
     slotkv_only: bool = False  # not a redis-server directive (CONFIG GET * shows it anyway)
     # Where slotkv's default differs from redis-server 7.0's on purpose: Redis's default.
     redis_default: Any = None
@@ -200,6 +201,13 @@ def _parse_proc_title(d: Directive, raw: str) -> str:
     return raw
 
 
+def _parse_filename(d: Directive, raw: str) -> str:
+    # pathIsBaseName: the file goes in `dir`; a path would escape it.
+    if "/" in raw or "\\" in raw:
+        raise ConfigError(f"{d.name} can't be a path, just a filename")
+    return raw
+
+
 def _parse_words(d: Directive, words: list[str]) -> tuple[str, ...]:
     return tuple(words)
 
@@ -296,7 +304,7 @@ def format_percentile(v: float) -> str:
 
 _PARSERS: dict[str, Callable[[Directive, Any], Any]] = {
     "bool": _parse_bool, "int": _parse_int, "memory": _parse_memory, "enum": _parse_enum,
-    "string": lambda d, raw: raw, "save": _parse_save, "bind": _parse_words,
+    "string": lambda d, raw: raw, "filename": _parse_filename, "save": _parse_save, "bind": _parse_words,
     "oom": _parse_oom, "cobl": _parse_cobl, "percentiles": _parse_percentiles,
     "mempct": _parse_memory_percent, "notify": _parse_notify, "proctitle": _parse_proc_title,
     "hostname": _parse_hostname, "replicaof": _parse_replicaof,
@@ -403,6 +411,14 @@ _TABLE: list[tuple] = [
     ("lfu-log-factor", "int", 10, "live", dict(hi=2**31 - 1)),
     ("lfu-decay-time", "int", 1, "live", dict(hi=2**31 - 1)),
     ("busy-reply-threshold", "int", 5000, "live", dict(hi=G, aliases=("lua-time-limit",))),
+    # RDB snapshots (node/snapshot.py)
+    ("save", "save", ((3600, 1), (300, 100), (60, 10000)), "live", {}),
+    ("dbfilename", "filename", "dump.rdb", "live", dict(protected=True)),
+    ("rdbcompression", "bool", True, "live", {}),
+    ("rdbchecksum", "bool", True, "live", dict(immutable=True)),
+    ("rdb-del-sync-files", "bool", False, "live", {}),
+    ("stop-writes-on-bgsave-error", "bool", True, "live", {}),
+    ("rdb-key-save-delay", "int", 0, "live", dict(lo=-(2**31), hi=2**31 - 1, hidden=True)),
     ("syslog-enabled", "bool", False, "tuning", dict(immutable=True)),
     ("syslog-ident", "string", "redis", "tuning", dict(immutable=True)),
     ("syslog-facility", "enum", "local0", "tuning", dict(immutable=True)),
@@ -460,16 +476,12 @@ _TABLE: list[tuple] = [
     ("bgsave_cpulist", "string", "", "tuning", dict(immutable=True)),
     ("ignore-warnings", "string", "", "tuning", {}),
     ("sanitize-dump-payload", "enum", "no", "tuning", {}),
-    ("rdbcompression", "bool", True, "tuning", {}),
-    ("rdbchecksum", "bool", True, "tuning", dict(immutable=True)),
-    ("rdb-del-sync-files", "bool", False, "tuning", {}),
     ("rdb-save-incremental-fsync", "bool", True, "tuning", {}),
     ("aof-rewrite-incremental-fsync", "bool", True, "tuning", {}),
     ("aof-use-rdb-preamble", "bool", True, "tuning", {}),
     ("aof-timestamp-enabled", "bool", False, "tuning", {}),
     ("aof-disable-auto-gc", "bool", False, "tuning", {}),
     ("no-appendfsync-on-rewrite", "bool", False, "tuning", {}),
-    ("stop-writes-on-bgsave-error", "bool", True, "tuning", {}),
     ("repl-diskless-sync", "bool", True, "tuning", {}),
     ("repl-diskless-sync-delay", "int", 5, "tuning", dict(hi=2**31 - 1)),
     ("repl-diskless-sync-max-replicas", "int", 0, "tuning", dict(hi=2**31 - 1)),
@@ -545,8 +557,6 @@ _TABLE: list[tuple] = [
     ("auto-aof-rewrite-percentage", "int", 100, "fixed", dict(hi=2**31 - 1)),
     ("auto-aof-rewrite-min-size", "memory", 64 * 1024**2, "fixed", dict(hi=G)),
     ("aof-load-truncated", "bool", True, "fixed", {}),
-    ("save", "save", (), "fixed", {}),
-    ("dbfilename", "string", "dump.rdb", "fixed", dict(protected=True)),
     ("cluster-enabled", "bool", False, "fixed", dict(immutable=True)),
     ("maxmemory", "memory", 0, "fixed", dict(hi=2**64 - 1)),
     ("tls-port", "int", 0, "fixed", dict(hi=65535)),
@@ -577,6 +587,7 @@ class Config:
         d.name: d.default for d in DIRECTIVES.values()})
     file: str | None = None
     listeners: dict[str, list[Callable[[Any], None]]] = field(default_factory=dict)
+    _save_read: bool = False  # a `save` line was read at start (later ones add points)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[DIRECTIVES[name].name]
@@ -587,7 +598,14 @@ class Config:
             raise KeyError(name)
         if d.immutable and not at_start:
             raise ConfigError("can't set immutable config")
-        self.apply(d.name, d.parse(args))
+        value = d.parse(args)
+        if d.kind == "save" and at_start:
+            # As redis.conf: the file's first `save` line replaces the default, each later
+            # one adds its points, and `save ""` clears them.
+            if self._save_read and value:
+                value = self.values[d.name] + value
+            self._save_read = True
+        self.apply(d.name, value)
 
     def apply(self, name: str, value: Any) -> None:
         """Store an already parsed value and tell the listeners (who may refuse it)."""
@@ -607,7 +625,7 @@ class Config:
 
         out: dict[str, str] = {}
         for name, d in DIRECTIVES.items():
-            if name in out:
+            if name in out or d.hidden:
                 continue
             for pat in patterns:
                 if glob_match(pat.encode(), name.encode(), nocase=True):
@@ -682,7 +700,7 @@ class Config:
             names = {"normal": "normal", "replica": "slave", "pubsub": "pubsub"}
             return [(f"{d.name} {names[c]} {format_memory(h)} {format_memory(s)} {t}",
                      (h, s, t) != COBL_DEFAULT[c]) for c, (h, s, t) in value.items()]
-        if d.kind in ("string", "notify", "proctitle", "hostname"):
+        if d.kind in ("string", "filename", "notify", "proctitle", "hostname"):
             return [(f"{d.name} {repr_quote(value)}", differs)]
         if d.kind == "memory":
             return [(f"{d.name} {format_memory(value)}", differs)]

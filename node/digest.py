@@ -76,6 +76,7 @@ ValueDigest = Callable[[bytes, Any], bytes]
 VALUE_DIGESTS: dict[type, tuple[int, ValueDigest]] = {
     bytes: (OBJ_STRING, _string_digest),
     bytearray: (OBJ_STRING, _string_digest),
+    int: (OBJ_STRING, lambda digest, value: mix(digest, b"%d" % value)),
 }
 
 

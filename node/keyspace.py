@@ -23,15 +23,23 @@ KeyHook = Callable[["Database", bytes], None]
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return time.time_ns() // 1_000_000
 
 
 # value class -> TYPE name; the data type modules add theirs.
-TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string"}
+# A string value is `bytes`, a `bytearray` (changed in place: Redis's raw encoding) or an
+# `int` (a counter INCR made: Redis's int encoding, kept as a number so the next INCR need not
+# parse and format it). Readers that want bytes use `string_bytes`.
+TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string", int: b"string"}
 
 
 def type_name(value: Any) -> bytes:
     return TYPE_NAMES[value.__class__]
+
+
+def string_bytes(value: Any) -> Any:
+    """A string value as bytes-like (an int-encoded counter formatted); other values as they are."""
+    return b"%d" % value if value.__class__ is int else value
 
 
 class Database:
@@ -153,6 +161,26 @@ class Database:
             for key in keys:
                 for hook in ks.on_modified:
                     hook(self, key)
+
+    def load_keys(self, data: dict[bytes, Any], expires: dict[bytes, int],
+                  access: dict[bytes, int] | None = None,
+                  freq: dict[bytes, int] | None = None) -> None:
+        """Add keys read from a snapshot (RDB load), in bulk: no hooks fire and `dirty` does
+        not move, as Redis's dbAddRDBLoad. `access`/`freq` give LRU clocks / LFU words for
+        some keys (from the file's IDLE/FREQ opcodes); the others are accessed now."""
+        ks = self.keyspace
+        self.data.update(data)
+        self.access.update(dict.fromkeys(data, ks.lru_clock))
+        if access:
+            self.access.update(access)
+        if ks.lfu:
+            self.freq.update(dict.fromkeys(data, ks.lfu_init()))
+            if freq:
+                self.freq.update(freq)
+        if expires:
+            self.expires.update(expires)
+            self._heap.extend((when, key) for key, when in expires.items())
+            heapq.heapify(self._heap)
 
     def delete(self, key: bytes) -> bool:
         """Remove `key`; True if it existed (and had not expired)."""

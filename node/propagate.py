@@ -98,6 +98,11 @@ class Propagation:
             self.sinks.remove(sink)
         self.active = bool(self.sinks)
 
+    @property
+    def stream_db(self) -> int:
+        """The database the stream is on (-1: the next write starts with a SELECT)."""
+        return self._db
+
     def reselect(self) -> None:
         """Make the next write start with a SELECT (a new sink, or a new AOF file, begins)."""
         self._db = -1

@@ -119,7 +119,6 @@ class Server:
         self.slowlog = Slowlog(self)
         self.slowlog_threshold = config["slowlog-log-slower-than"]
         self.start_time = time.time()
-        self.last_save = int(self.start_time)
         self.run_id = os.urandom(20).hex()
         self._next_id = 0
         self._servers: list[asyncio.AbstractServer] = []
@@ -140,6 +139,20 @@ class Server:
         for name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
             self.config.listen(name, self._apply_lfu)
         self._apply_lfu(None)
+        # The error write commands get while persistence is failing (-MISCONF), else None:
+        # the request path tests this one attribute.
+        self.write_denied: CommandError | None = None
+        # Imported here: snapshots know the data types (node.commands), which import this module.
+        from node.snapshot import Snapshots
+
+        self.rdb = Snapshots(self)
+
+    def load_data(self) -> None:
+        """loadDataFromDisk: the dataset at start, before any client is accepted. Raises
+        LoadFailed (logged, exit code 1) when the data on disk cannot be loaded."""
+        self.rdb.load_at_start()
+        if self.replication is not None:
+            self.replication.loaded(self.rdb.loaded_aux)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -165,8 +178,10 @@ class Server:
             self._servers.append(srv)
             self.ports.extend(sock.getsockname()[1] for sock in srv.sockets)
         self.shutdown_requested = loop.create_future()
-        self._schedule_cron()
         log("notice", "Server initialized")
+        # The port is bound but nothing is accepted until the dataset is in memory.
+        self.load_data()
+        self._schedule_cron()
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
 
     async def serve_forever(self) -> None:
@@ -181,14 +196,28 @@ class Server:
     def _signal_shutdown(self, sig: int) -> None:
         name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
         log("warning", f"Received {name} scheduling shutdown...")
-        self.request_shutdown()
+        words = self.config["shutdown-on-sigterm" if sig == signal.SIGTERM
+                            else "shutdown-on-sigint"].split()
+        save = True if "save" in words else False if "nosave" in words else None
+        if self.finish_shutdown(save, force="force" in words):
+            self.request_shutdown()
+
+    def finish_shutdown(self, save: bool | None = None, force: bool = False) -> bool:
+        """finishShutdown: what must happen before the process may exit (stop a saving child,
+        the final snapshot when save points are configured or `save`). False when it failed:
+        the error is logged and the server keeps running."""
+        log("warning", "User requested shutdown...")
+        if not self.rdb.before_shutdown(save, force):
+            log("warning", "Errors trying to shut down the server. Check the logs for more "
+                "information.")
+            return False
+        return True
 
     def request_shutdown(self) -> None:
         if self.shutdown_requested is not None and not self.shutdown_requested.done():
             self.shutdown_requested.set_result(True)
 
     async def stop(self) -> None:
-        log("warning", "User requested shutdown...")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
         if self.replication is not None:
@@ -199,6 +228,7 @@ class Server:
             client.close()
         pidfile = self.config["pidfile"]
         if pidfile:
+            log("notice", "Removing the pid file.")
             try:
                 os.unlink(pidfile)
             except OSError:
@@ -354,6 +384,7 @@ class Server:
             cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0
         self.keyspace.hits = self.keyspace.misses = 0
+        self.children.forks = 0
         self.latency.reset_histograms()
 
     # -- cron --------------------------------------------------------------------------------
@@ -371,6 +402,7 @@ class Server:
             if self.blocking.ready:  # an expired key fails its blocked XREADGROUPs
                 self.blocking.serve_ready()
             self.children.poll()
+            self.rdb.cron()
             if self.pause_end and time.monotonic() >= self.pause_end:
                 self.unpause()
             timeout = self.config["timeout"]
@@ -468,11 +500,12 @@ def run(config: Config) -> int:
     log("notice", f"slotkv version={__version__}, redis_version={REDIS_VERSION}, "
         f"bits=64, pid={os.getpid()}, just started")
     server = Server(config)
+    from node.snapshot import LoadFailed
 
     async def main() -> None:
         try:
             await server.serve_forever()
-        except OSError as e:
+        except (OSError, LoadFailed) as e:
             log("warning", str(e))
             raise SystemExit(1)
 

@@ -2,7 +2,8 @@
 
 `manager.Replication` is the node's side of it, wired up by the server at start: the role
 (primary or replica), the replication ids and offsets, the backlog, WAIT. `primary.py` serves
-replicas, `replica.py` follows a primary, `snapshot.py` moves the dataset for a full sync.
+replicas, `replica.py` follows a primary, `backlog.py` keeps the stream's recent past, and
+`wire.py` serializes the bulk messages. A full sync ships an RDB snapshot (node/rdb.py).
 """
 
 import os as _os

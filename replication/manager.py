@@ -28,11 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from node import rdb
 from node.blocking import block
 from node.errors import CommandError
 from node.log import log
-from node.replies import NO_REPLY
-from replication import snapshot
 from replication.backlog import Backlog
 from replication.primary import ReplicaLink, Refused, open_snapshot, start_server
 from replication.replica import MasterClient, MasterLink
@@ -314,13 +313,22 @@ class Replication:
         offset = self.propagation.offset
         replid = self.replid
         self._snapshot_seq += 1
-        path = os.path.abspath(f"temp-repl-{os.getpid()}-{self._snapshot_seq}.snapshot")
-        keyspace = self.server.keyspace
+        path = os.path.abspath(f"temp-repl-{os.getpid()}-{self._snapshot_seq}.rdb")
+        server = self.server
+        options = server.rdb.options()
+        options.aux = rdb.aux_fields(server.used_memory_rss(), False, (0, replid, offset))
+        options.progress = children.report
+
+        def work() -> None:  # in the child
+            log.role = "C"
+            with open(path, "wb") as f:
+                rdb.write(server.keyspace, f, options)
+
         for link in waiting:
             link.start_stream(offset)
             self._streaming.append(link)
         try:
-            pid = children.start("rdb", lambda: snapshot.write(keyspace, path),
+            pid = children.start("rdb", work,
                                  lambda result: self._snapshot_done(result, waiting, path,
                                                                     offset, replid))
         except OSError as e:
@@ -464,9 +472,11 @@ class Replication:
         log("notice", "MASTER <-> REPLICA sync: Flushing old data")
         log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
         t0 = time.monotonic()
-        keys = snapshot.load(server.keyspace, path)
+        server.keyspace.flush_all()
         server.keyspace.dirty += 1
-        log("notice", f"Done loading RDB, keys loaded: {keys}, keys expired: 0.")
+        report = server.rdb.load(path)
+        log("notice", f"Done loading RDB, keys loaded: {report.keys_loaded}, keys expired: "
+            f"{report.keys_expired}.")
         self.replid = replid
         self.replid2, self.second_offset = NO_ID, -1
         self.propagation.set_offset(offset)
@@ -483,6 +493,46 @@ class Replication:
     def _ensure_master_client(self) -> None:
         if self.master_client is None:
             self.master_client = MasterClient(self.server)
+
+    # -- across restarts: the RDB's repl-* aux fields (as Redis 7) ---------------------------
+
+    def save_info(self) -> tuple[int, str, int] | None:
+        """(repl-stream-db, repl-id, repl-offset) for a snapshot taken now, or None when the
+        dataset follows no history a primary could continue (rdbPopulateSaveInfo)."""
+        if self.is_replica:
+            if not self.history_known:
+                return None
+            client = self.master_client
+            return (client.db.index if client is not None else 0), self.replid, self.offset
+        if self.backlog is None:
+            return None
+        self.propagation.spill()  # the snapshot holds the open batch's writes: count them
+        return max(self.propagation.stream_db, 0), self.replid, self.offset
+
+    def loaded(self, aux: dict[bytes, bytes]) -> None:
+        """The dataset was loaded at start from a snapshot with these aux fields: take up the
+        history it names (loadDataFromDisk)."""
+        try:
+            replid = aux[b"repl-id"].decode()
+            offset = int(aux[b"repl-offset"])
+            db = int(aux[b"repl-stream-db"])
+        except (KeyError, ValueError, UnicodeDecodeError):
+            return
+        if len(replid) != 40 or offset < 0 or db < 0 or db >= len(self.server.keyspace.dbs):
+            return
+        self.propagation.set_offset(offset)
+        if self.is_replica:
+            # A replica resumes where its snapshot was taken (a cached master made of itself).
+            self.replid = replid
+            self.history_known = True
+            self.master_client = MasterClient(self.server)
+            self.master_client.select(db)
+        else:
+            # A primary keeps the old history as its second id, so that replicas which had
+            # exactly this much of it continue without a snapshot.
+            self.replid2, self.second_offset = replid, offset
+        self._create_backlog()
+        log("notice", f"Replication state restored from the snapshot: {replid}:{offset + 1}")
 
     # -- role changes ------------------------------------------------------------------------
 

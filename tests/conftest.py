@@ -87,10 +87,15 @@ class ServerProcess:
 
 
 def start_slotkv(*args: str, workdir: str | None = None, port: int | None = None) -> ServerProcess:
-    """A slotkv node; `args` as for `slotkv node` (an optional config file, then --flags)."""
+    """A slotkv node; `args` as for `slotkv node` (an optional config file, then --flags).
+
+    Like the oracle, it runs without save points (`--save ""` ahead of `args`, which may set
+    their own) in a directory of its own."""
     port = port or free_port()
     workdir = workdir or tempfile.mkdtemp(prefix="slotkv-test-")
-    argv = [sys.executable, "-m", "ops.cli", "node", *args,
+    conf, flags = (list(args[:1]), list(args[1:])) if args and not args[0].startswith("--") \
+        else ([], list(args))
+    argv = [sys.executable, "-m", "ops.cli", "node", *conf, "--save", "", *flags,
             "--port", str(port), "--bind", "127.0.0.1"]
     return ServerProcess(argv, port, workdir, "slotkv.log")
 

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node import digest
-from node.commands.debug import lzf_compress, rdb_string_size
+from node.commands.debug import rdb_string_size
+from node.lzf import lzf_compress
 from conftest import Differential, ServerProcess, reply_of, start_redis, start_slotkv
 
 DEBUG_REFUSED = (

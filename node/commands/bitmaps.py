@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from node.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
+from node.keyspace import string_bytes
 from node.numbers import parse_int
 from node.table import KeySpec, command
 
@@ -39,6 +40,8 @@ def _lookup_read(db: Any, key: bytes) -> bytes | bytearray | None:
     value = db.get(key)
     if value is None or value.__class__ is bytes or value.__class__ is bytearray:
         return value
+    if value.__class__ is int:
+        return b"%d" % value
     raise CommandError(WRONGTYPE)
 
 
@@ -70,9 +73,9 @@ def _writable(db: Any, key: bytes, size: int) -> tuple[bytearray, bool, bool]:
     if value.__class__ is bytearray:
         stored = True
         buf = value
-    elif value.__class__ is bytes:
+    elif value.__class__ is bytes or value.__class__ is int:
         stored = False
-        buf = bytearray(value)
+        buf = bytearray(string_bytes(value))
     else:
         raise CommandError(WRONGTYPE)
     grown = len(buf) < size

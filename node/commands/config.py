@@ -69,6 +69,8 @@ def config_get(ctx: Any, argv: list[bytes]) -> dict:
                 out[arg] = value_of(ctx, d).encode()
             continue
         for name, d in DIRECTIVES.items():
+            if d.hidden:  # shown only when named exactly
+                continue
             if name not in seen and glob_match(arg, name.encode(), nocase=True):
                 seen.add(name)
                 out[name.encode()] = value_of(ctx, d).encode()

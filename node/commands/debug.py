@@ -11,6 +11,8 @@ authentication, as Redis does.
   Data types add their encoding to keys.py's `OBJECT_ENCODINGS`, and their RDB size and any
   extra fields (a list's `ql_nodes` ...) to `SERIALIZED_LENGTHS` / `OBJECT_EXTRAS` here.
 - SLEEP blocks the whole server, as in Redis (the event loop is this thread).
+- RELOAD saves the dataset, empties it and loads the file back (node/snapshot.py);
+  SET-SKIP-CHECKSUM-VALIDATION turns CRC checks of RDB files and RESTORE payloads off.
 - POPULATE, LOG and ERROR as in Redis; every other subcommand gets Redis's syntax error.
 """
 
@@ -22,6 +24,7 @@ import time
 from typing import Any, Callable
 
 from node import digest
+from node.lzf import lzf_compress
 from node.commands.client import subcommand_syntax_error
 from node.commands.keys import OBJECT_ENCODINGS
 from node.errors import NO_SUCH_KEY, CommandError
@@ -156,106 +159,6 @@ def rdb_len_size(n: int) -> int:
     return 9
 
 
-def lzf_compress(data: bytes, out_len: int) -> bytes | None:
-    """liblzf 3.6's lzf_compress as Redis 7.0 builds it (HLOG 16, VERY_FAST), or None when
-    the output would not fit in `out_len` bytes. Redis's hash table starts uninitialized; a
-    clean one is the deterministic equivalent (stale entries can only point outside the
-    input, where the match test rejects them)."""
-    n = len(data)
-    if not n or not out_len:
-        return None
-    out = bytearray()
-    htab: dict[int, int] = {}
-    lit_start = 0  # index in `out` of the current literal run's length byte
-    lit = 0
-    out.append(0)
-    ip = 0
-    hval = (data[0] << 8) | data[1] if n > 1 else data[0] << 8
-    mask = 0xFFFFFFFF
-
-    def idx(h: int) -> int:
-        return ((h >> 8) - h * 5) & 0xFFFF
-
-    while ip < n - 2:
-        hval = ((hval << 8) | data[ip + 2]) & mask
-        slot = idx(hval)
-        ref = htab.get(slot, -1)
-        htab[slot] = ip
-        off = ip - ref - 1
-        if (ref > 0 and 0 <= off < 8192
-                and data[ref] == data[ip] and data[ref + 1] == data[ip + 1]
-                and data[ref + 2] == data[ip + 2]):
-            length = 2
-            maxlen = min(n - ip - length, 264)
-            out[lit_start] = (lit - 1) & 0xFF
-            if not lit:
-                out.pop()  # undo the empty run
-            if len(out) + 3 + 1 >= out_len:
-                return None
-            # The C code compares 16 bytes unrolled (no bound check) when maxlen > 16, then
-            # continues byte by byte while below maxlen; the match length follows that exactly.
-            unrolled_to = length + 16 if maxlen > 16 else length
-            mismatch = False
-            while length < unrolled_to:
-                length += 1
-                if data[ref + length] != data[ip + length]:
-                    mismatch = True
-                    break
-            if not mismatch:
-                while True:
-                    length += 1
-                    if length >= maxlen or data[ref + length] != data[ip + length]:
-                        break
-            length -= 2
-            ip += 1
-            if length < 7:
-                out.append((off >> 8) + (length << 5))
-            else:
-                out.append((off >> 8) + (7 << 5))
-                out.append(length - 7)
-            out.append(off & 0xFF)
-            lit = 0
-            lit_start = len(out)
-            out.append(0)
-            ip += length + 1
-            if ip >= n - 2:
-                break
-            ip -= 2
-            hval = (data[ip] << 8) | data[ip + 1]
-            hval = ((hval << 8) | data[ip + 2]) & mask
-            htab[idx(hval)] = ip
-            ip += 1
-            hval = ((hval << 8) | data[ip + 2]) & mask
-            htab[idx(hval)] = ip
-            ip += 1
-        else:
-            if len(out) >= out_len:
-                return None
-            lit += 1
-            out.append(data[ip])
-            ip += 1
-            if lit == 32:
-                out[lit_start] = 31
-                lit = 0
-                lit_start = len(out)
-                out.append(0)
-    if len(out) + 3 > out_len:
-        return None
-    while ip < n:
-        lit += 1
-        out.append(data[ip])
-        ip += 1
-        if lit == 32:
-            out[lit_start] = 31
-            lit = 0
-            lit_start = len(out)
-            out.append(0)
-    out[lit_start] = (lit - 1) & 0xFF
-    if not lit:
-        out.pop()
-    return bytes(out)
-
-
 def _rdb_int_size(value: int) -> int:
     """rdbEncodeInteger: 2, 3 or 5 bytes for values in int8/16/32 range; 0 if it does not fit."""
     if -(1 << 7) <= value < 1 << 7:
@@ -289,6 +192,7 @@ def _string_rdb_size(value: Any, compression: bool) -> int:
 SERIALIZED_LENGTHS: dict[type, Callable[[Any, bool], int]] = {
     bytes: _string_rdb_size,
     bytearray: _string_rdb_size,
+    int: lambda value, compression: rdb_string_size(b"%d" % value, compression),
 }
 # value class -> extra DEBUG OBJECT fields, e.g. " ql_nodes:1 ql_avg_node:3.00 ...".
 OBJECT_EXTRAS: dict[type, Callable[[Any], str]] = {}
@@ -347,7 +251,7 @@ def _debug_object(ctx: Any, key: bytes) -> Status:
         raise CommandError(f"ERR no encoding is defined for values of type {cls.__name__}")
     encoding = OBJECT_ENCODINGS[cls](value).decode()
     refcount = 1
-    if cls is bytes and encoding == "int" and 0 <= int(value) < 10000:
+    if encoding == "int" and cls in (bytes, int) and 0 <= int(value) < 10000:
         refcount = SHARED_REFCOUNT
     sizer = SERIALIZED_LENGTHS.get(cls, _generic_rdb_size)
     serialized = sizer(value, ctx.server.config["rdbcompression"])
@@ -390,6 +294,45 @@ def _populate(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
+def _atoi(arg: bytes) -> int:
+    m = re.match(rb"\s*([+-]?[0-9]+)", arg)
+    return int(m.group(1)) if m else 0
+
+
+def _reload(ctx: Any, options: list[bytes]) -> Any:
+    """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load the file back.
+    A file that fails to load is an error reply here (Redis exits), the server keeps running
+    with what was loaded."""
+    save = flush = True
+    merge = False
+    for opt in options:
+        word = opt.lower()
+        if word == b"merge":
+            merge = True
+        elif word == b"noflush":
+            flush = False
+        elif word == b"nosave":
+            save = False
+        else:
+            raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
+                               "options.")
+    from node.rdb import RdbError  # node.rdb imports the data types, which import this module
+
+    server = ctx.server
+    snapshots = server.rdb
+    if save and not snapshots.save():
+        raise CommandError("ERR")
+    if flush:
+        server.keyspace.flush_all()
+    try:
+        snapshots.load(snapshots.path, allow_dup=merge)
+    except (RdbError, OSError) as e:
+        server.log("warning", f"DEBUG RELOAD failed: {e}")
+        raise CommandError("ERR Error trying to load the RDB dump, check server logs.") from None
+    server.log("warning", "DB reloaded by DEBUG RELOAD")
+    return OK
+
+
 @command("debug", -2, "admin noscript loading stale", group="server",
          protected="enable-debug-command", complexity="Depends on subcommand.",
          summary="A container for debugging commands")
@@ -421,6 +364,11 @@ def debug(ctx: Any, argv: list[bytes]) -> Any:
         return _populate(ctx, argv)
     if sub == b"log" and argc == 3:
         ctx.server.log("warning", "DEBUG LOG: " + argv[2].decode("utf-8", "replace"))
+        return OK
+    if sub == b"reload":
+        return _reload(ctx, argv[2:])
+    if sub == b"set-skip-checksum-validation" and argc == 3:
+        ctx.server.rdb.skip_checksum = _atoi(argv[2]) != 0
         return OK
     if sub == b"error" and argc == 3:
         # Sent as given (no ERR prefix) and, as in Redis, not counted in the error stats.

@@ -15,10 +15,9 @@ from fractions import Fraction
 from itertools import islice
 from typing import Any
 
-from node import digest
+from node import digest, listpack
 from node.commands.debug import SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
 from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS, lookup_write
-from node.commands.lists import _listpack as listpack, _lp_entry as lp_entry
 from node.cursor import CURSORS, parse_cursor, scan_options
 from node.errors import NOT_FLOAT, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from node.keyspace import TYPE_NAMES
@@ -415,9 +414,8 @@ def _digest(d: bytes, h: HashValue) -> bytes:
 def _rdb_size(h: HashValue, compression: bool) -> int:
     if h.listpack:
         # RDB_TYPE_HASH_LISTPACK: the listpack (field, value, field, value, ...) as one string.
-        entries = [lp_entry(item) for pair in h.items() for item in pair]
-        _, blob = listpack(entries, 7 + sum(map(len, entries)))
-        return rdb_string_size(blob, compression)
+        return rdb_string_size(listpack.pack(item for pair in h.items() for item in pair),
+                               compression)
     return rdb_len_size(len(h)) + sum(
         rdb_string_size(f, compression) + rdb_string_size(v, compression) for f, v in h.items())
 

@@ -90,6 +90,8 @@ def _unshare(db: Any, key: bytes, value: bytes | bytearray) -> bytearray:
 def _hll_or_none(value: Any) -> Any:
     if value is None:
         return None
+    if value.__class__ is int:
+        raise CommandError(NOT_HLL)
     if value.__class__ is not bytes and value.__class__ is not bytearray:
         raise CommandError(WRONGTYPE)
     if not is_hll(value):

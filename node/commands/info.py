@@ -192,28 +192,8 @@ def _ratio(a: int, b: int) -> str:
 
 
 def _persistence(server: Any) -> Fields:
-    # `dirty_at_save` is the keyspace's change counter at the last successful save, for the
-    # persistence layer to maintain; without one, every change counts.
-    changes = server.keyspace.dirty - getattr(server, "dirty_at_save", 0)
     return [
-        ("loading", 0),
-        ("async_loading", 0),
-        ("current_cow_peak", 0),
-        ("current_cow_size", 0),
-        ("current_cow_size_age", 0),
-        ("current_fork_perc", "0.00"),
-        ("current_save_keys_processed", 0),
-        ("current_save_keys_total", 0),
-        ("rdb_changes_since_last_save", changes),
-        ("rdb_bgsave_in_progress", 0),
-        ("rdb_last_save_time", server.last_save),
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", -1),
-        ("rdb_current_bgsave_time_sec", -1),
-        ("rdb_saves", 0),
-        ("rdb_last_cow_size", 0),
-        ("rdb_last_load_keys_expired", 0),
-        ("rdb_last_load_keys_loaded", 0),
+        *server.rdb.info_fields(),  # loading .. rdb_last_load_keys_loaded (node/snapshot.py)
         ("aof_enabled", int(server.config["appendonly"])),
         ("aof_rewrite_in_progress", 0),
         ("aof_rewrite_scheduled", 0),
@@ -276,8 +256,8 @@ def _stats(server: Any) -> Fields:
         ("pubsub_channels", 0),
         ("pubsub_patterns", 0),
         ("pubsubshard_channels", 0),
-        ("latest_fork_usec", 0),
-        ("total_forks", 0),
+        ("latest_fork_usec", server.children.fork_usec),
+        ("total_forks", server.children.forks),
         ("migrate_cached_sockets", 0),
         ("slave_expires_tracked_keys", 0),
         ("active_defrag_hits", 0),

@@ -36,6 +36,7 @@ INT_MIN = -(2**31)
 COPY_FUNCS: dict[type, Callable[[Any], Any]] = {
     bytes: lambda v: v,
     bytearray: bytearray,
+    int: lambda v: v,
 }
 
 
@@ -58,6 +59,7 @@ def _string_encoding(value: Any) -> bytes:
 OBJECT_ENCODINGS: dict[type, Callable[[Any], bytes]] = {
     bytes: _string_encoding,
     bytearray: _string_encoding,
+    int: lambda v: b"int",
 }
 
 
@@ -529,6 +531,7 @@ def object_refcount(ctx: Any, argv: list[bytes]) -> int | None:
     if value is None:
         return None
     # Integers 0..9999 are Redis's shared objects, whose refcount is pinned at INT_MAX.
-    if value.__class__ is bytes and len(value) <= 4 and is_int(value) and 0 <= int(value) < 10000:
+    if value.__class__ is int and 0 <= value < 10000 or (
+            value.__class__ is bytes and len(value) <= 4 and is_int(value) and 0 <= int(value) < 10000):
         return INT_MAX
     return 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from node.errors import SYNTAX, CommandError
+from node.keyspace import string_bytes
 from node.numbers import parse_int
 from node.table import command
 
@@ -94,7 +95,7 @@ def _walk(a: bytes, b: bytes, min_len: int, want_ranges: bool, with_len: bool
          summary="Find longest common substring")
 def lcs(ctx: Any, argv: list[bytes]) -> Any:
     db = ctx.db
-    a, b = db.get(argv[1]), db.get(argv[2])
+    a, b = string_bytes(db.get(argv[1])), string_bytes(db.get(argv[2]))
     for value in (a, b):
         if value is not None and value.__class__ is not bytes and value.__class__ is not bytearray:
             raise CommandError("ERR The specified keys must contain string values")

@@ -20,7 +20,7 @@ from collections import deque
 from itertools import islice
 from typing import Any
 
-from node import digest
+from node import digest, listpack
 from node.blocking import block, parse_timeout
 from node.commands.debug import OBJECT_EXTRAS, SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
 from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
@@ -28,7 +28,7 @@ from node.errors import (
     INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError, wrong_arity,
 )
 from node.keyspace import TYPE_NAMES
-from node.numbers import INT64_MIN, is_int, parse_int
+from node.numbers import INT64_MIN, parse_int
 from node.replies import NULL_ARRAY, OK
 from node.table import KeySpec, command
 
@@ -662,72 +662,33 @@ _NODE_LIMIT = 8192  # list-max-listpack-size -2
 _SIZE_ESTIMATE_OVERHEAD = 8
 
 
-def _lp_entry(item: bytes) -> bytes:
-    """One listpack entry (encoding, data, back length), as lpAppend writes it."""
-    if len(item) <= 20 and is_int(item):
-        v = int(item)
-        if 0 <= v <= 127:
-            body = bytes((v,))
-        elif -4096 <= v <= 4095:
-            v &= 0x1FFF
-            body = bytes(((v >> 8) | 0xC0, v & 0xFF))
-        elif -(1 << 15) <= v < 1 << 15:
-            body = b"\xf1" + (v & 0xFFFF).to_bytes(2, "little")
-        elif -(1 << 23) <= v < 1 << 23:
-            body = b"\xf2" + (v & 0xFFFFFF).to_bytes(3, "little")
-        elif -(1 << 31) <= v < 1 << 31:
-            body = b"\xf3" + (v & 0xFFFFFFFF).to_bytes(4, "little")
-        else:
-            body = b"\xf4" + (v & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
-    else:
-        n = len(item)
-        if n < 64:
-            body = bytes((0x80 | n,)) + item
-        elif n < 4096:
-            body = bytes(((n >> 8) | 0xE0, n & 0xFF)) + item
-        else:
-            body = b"\xf0" + n.to_bytes(4, "little") + item
-    size = len(body)
-    width = (1 if size <= 127 else 2 if size < 16383 else 3 if size < 2097151
-             else 4 if size < 268435455 else 5)
-    # lpEncodeBacklen: the high 7-bit group first, every later group flagged with 128
-    back = bytes([size >> 7 * (width - 1)]
-                 + [(size >> 7 * i) & 127 | 128 for i in range(width - 2, -1, -1)])
-    return body + back
-
-
-def _listpacks(value: ListValue) -> list[tuple[int, bytes]]:
-    """(count, listpack bytes) per quicklist node, filled from the head."""
+def quicklist_nodes(value: ListValue) -> list[tuple[int, bytes]]:
+    """(count, listpack bytes) per quicklist node, filled from the head (also the nodes the
+    RDB writer saves, so Redis loads a list with this shape)."""
     nodes: list[tuple[int, bytes]] = []
     entries: list[bytes] = []
     size = 7  # header and end byte
     for item in value:
         if entries and size + len(item) + _SIZE_ESTIMATE_OVERHEAD > _NODE_LIMIT:
-            nodes.append(_listpack(entries, size))
+            nodes.append((len(entries), listpack.build(entries)))
             entries, size = [], 7
-        entry = _lp_entry(item)
+        entry = listpack.entry(item)
         entries.append(entry)
         size += len(entry)
     if entries:
-        nodes.append(_listpack(entries, size))
+        nodes.append((len(entries), listpack.build(entries)))
     return nodes
-
-
-def _listpack(entries: list[bytes], size: int) -> tuple[int, bytes]:
-    count = len(entries)
-    header = size.to_bytes(4, "little") + min(count, 65535).to_bytes(2, "little")
-    return count, header + b"".join(entries) + b"\xff"
 
 
 def _rdb_size(value: ListValue, compression: bool) -> int:
     # RDB_TYPE_LIST_QUICKLIST_2: node count, then per node its container type and listpack.
-    nodes = _listpacks(value)
+    nodes = quicklist_nodes(value)
     return rdb_len_size(len(nodes)) + sum(
         1 + rdb_string_size(lp, compression) for _, lp in nodes)
 
 
 def _object_extras(value: ListValue) -> str:
-    nodes = _listpacks(value)
+    nodes = quicklist_nodes(value)
     return (f" ql_nodes:{len(nodes)} ql_avg_node:{len(value) / len(nodes):.2f}"
             f" ql_listpack_max:-2 ql_compressed:0"
             f" ql_uncompressed_size:{sum(len(lp) for _, lp in nodes)}")

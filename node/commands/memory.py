@@ -238,6 +238,7 @@ def _ratio(a: int, b: int) -> float:
 SIZERS: dict[type, Callable[[Any, int], int]] = {
     bytes: lambda v, samples: sys.getsizeof(v),
     bytearray: lambda v, samples: sys.getsizeof(v),
+    int: lambda v, samples: sys.getsizeof(v),
 }
 
 _SEQUENCES = (list, tuple, set, frozenset, deque)

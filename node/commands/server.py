@@ -1,4 +1,4 @@
-"""Server-wide keyspace commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, LASTSAVE, SHUTDOWN."""
+"""Server-wide keyspace commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, SHUTDOWN."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def flushall(ctx: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
     ctx.server.keyspace.flush_all()
     ctx.server.keyspace.dirty += 1
+    ctx.server.rdb.flushed_all()  # with save points, the empty dataset is saved now
     return OK
 
 
@@ -72,39 +73,34 @@ def time_(ctx: Any, argv: list[bytes]) -> list:
     return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
 
 
-@command("lastsave", 1, "loading stale fast", group="server", categories="admin dangerous",
-         tips="nondeterministic_output",
-         summary="Get the UNIX time stamp of the last successful save to disk")
-def lastsave(ctx: Any, argv: list[bytes]) -> int:
-    return ctx.server.last_save
-
-
 @command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", group="server",
          complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
          summary="Synchronously save the dataset to disk and then shut down the server")
 def shutdown(ctx: Any, argv: list[bytes]) -> Any:
-    save = None
-    abort = False
+    save: bool | None = None
+    nosave = force = abort = False
+    given = False
     for arg in argv[1:]:
         opt = arg.upper()
         if opt == b"NOSAVE":
-            save = False
+            nosave = given = True
         elif opt == b"SAVE":
-            save = True
+            save = given = True
         elif opt in (b"NOW", b"FORCE"):
-            pass  # nothing to wait for or to force past: there are no replicas or files yet
+            given = True
+            force = force or opt == b"FORCE"
+            # NOW: nothing to wait for until replicas exist (shutdown-timeout)
         elif opt == b"ABORT":
             abort = True
         else:
             raise CommandError(errors.SYNTAX)
+    if (abort and given) or (nosave and save):
+        raise CommandError(errors.SYNTAX)
     if abort:
-        if len(argv) != 2:
-            raise CommandError(errors.SYNTAX)
         raise CommandError("ERR No shutdown in progress.")
-    if save:
-        # There is no snapshot format to write yet; refusing beats exiting without the save.
-        ctx.server.log("warning", "SHUTDOWN SAVE: this slotkv version cannot write snapshots")
+    server = ctx.server
+    if not server.finish_shutdown(False if nosave else save, force):
         raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
-    ctx.server.request_shutdown()
+    server.request_shutdown()
     ctx.closing = True
     return NO_REPLY

@@ -14,10 +14,9 @@ converts when it must, so a stored result (and a reply's order) has Redis's enco
 from __future__ import annotations
 
 import random
-import struct
 from typing import Any, Iterable
 
-from node import digest
+from node import digest, listpack
 from node.commands.debug import SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
 from node.commands.hashes import parse_random_count, random_item
 from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS, lookup_write
@@ -474,12 +473,7 @@ def _rdb_size(s: SetValue, compression: bool) -> int:
     if s.intset:
         # RDB_TYPE_SET_INTSET: the intset blob as one string (header, then the sorted values
         # little-endian at the narrowest width that holds them all).
-        values = sorted(map(int, s))
-        lo, hi = values[0], values[-1]
-        width, fmt = ((2, "h") if -(1 << 15) <= lo and hi < 1 << 15 else
-                      (4, "i") if -(1 << 31) <= lo and hi < 1 << 31 else (8, "q"))
-        blob = struct.pack(f"<II{len(values)}{fmt}", width, len(values), *values)
-        return rdb_string_size(blob, compression)
+        return rdb_string_size(listpack.intset(list(map(int, s))), compression)
     return rdb_len_size(len(s)) + sum(rdb_string_size(m, compression) for m in s)
 
 

@@ -91,6 +91,8 @@ def lookup_by_pattern(db: Any, pattern: bytes, element: bytes) -> bytes | None:
     cls = value.__class__
     if cls is bytes:
         return value
+    if cls is int:
+        return b"%d" % value
     return bytes(value) if cls is bytearray else None
 
 

@@ -24,6 +24,7 @@ from itertools import islice
 from typing import Any
 
 from node import digest
+from node.listpack import build, entry, int_entry
 from node.blocking import block, parse_timeout_ms
 from node.commands.client import subcommand_syntax_error
 from node.commands.debug import SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
@@ -31,7 +32,7 @@ from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS, lookup_write
 from node.commands.memory import SIZERS
 from node.errors import NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from node.keyspace import TYPE_NAMES
-from node.numbers import is_int, parse_int
+from node.numbers import parse_int
 from node.replies import NULL_ARRAY, OK, Status
 from node.stream import (
     LISTPACK_MAX, MAX_ID, NOT_READ, U64, Group, Nack, Node, Stream, format_id, parse_id,
@@ -1101,75 +1102,30 @@ def _digest(d: bytes, s: Stream) -> bytes:
     return d
 
 
-def _lp_int(v: int) -> bytes:
-    """One integer listpack element: encoding, then its backlen (listpack.c)."""
-    if 0 <= v <= 127:
-        enc = bytes((v,))
-    elif -4096 <= v <= 4095:
-        v &= 0x1FFF
-        enc = bytes((0xC0 | v >> 8, v & 0xFF))
-    else:
-        for tag, width in ((0xF1, 2), (0xF2, 3), (0xF3, 4), (0xF4, 8)):
-            if -(1 << (8 * width - 1)) <= v < 1 << (8 * width - 1):
-                enc = bytes((tag,)) + (v & ((1 << 8 * width) - 1)).to_bytes(width, "little")
-                break
-    return enc + _lp_backlen(len(enc))
-
-
-def _lp_str(s: bytes) -> bytes:
-    if 0 < len(s) < 21 and is_int(s):
-        return _lp_int(int(s))
-    n = len(s)
-    if n < 64:
-        enc = bytes((0x80 | n,)) + s
-    elif n < 4096:
-        enc = bytes((0xE0 | n >> 8, n & 0xFF)) + s
-    else:
-        enc = b"\xf0" + n.to_bytes(4, "little") + s
-    return enc + _lp_backlen(len(enc))
-
-
-def _lp_backlen(n: int) -> bytes:
-    # lpEncodeBacklen: 7 bits per byte, most significant first, the later bytes flagged
-    # (with its thresholds, one short of the natural ones).
-    if n <= 127:
-        width = 1
-    elif n < 16383:
-        width = 2
-    elif n < 2097151:
-        width = 3
-    else:
-        width = 4 if n < 268435455 else 5
-    return bytes([n >> 7 * (width - 1)]
-                 + [(n >> 7 * i) & 127 | 128 for i in range(width - 2, -1, -1)])
-
-
-def _listpack(s: Stream, node: Node) -> bytes:
-    """The node's listpack, byte for byte (only possible without tombstones: the entries a
-    listpack keeps flagged deleted are not kept here)."""
-    parts = [_lp_int(len(node.ids)), _lp_int(0), _lp_int(len(node.fields))]
-    parts += [_lp_str(f) for f in node.fields]
-    parts.append(_lp_int(0))
+def node_listpack(s: Stream, node: Node) -> bytes:
+    """The node's listpack, byte for byte when it holds no tombstones (the entries a listpack
+    keeps flagged deleted are not kept here, so it is written without them: the same live
+    entries, as the RDB writer saves it)."""
+    parts = [int_entry(len(node.ids)), int_entry(0), int_entry(len(node.fields))]
+    parts += [entry(f) for f in node.fields]
+    parts.append(int_entry(0))
     for sid in node.ids:
         flat = s.entries[sid]
         fields = flat[0::2]
         same = fields == node.fields
-        parts += [_lp_int(2 if same else 0), _lp_int(((sid >> 64) - node.ms) & U64),
-                  _lp_int(_int64((sid & U64) - node.seq))]
+        parts += [int_entry(2 if same else 0), int_entry(_int64((sid >> 64) - node.ms)),
+                  int_entry(_int64((sid & U64) - node.seq))]
         if same:
-            parts += [_lp_str(v) for v in flat[1::2]]
-            parts.append(_lp_int(len(fields) + 3))
+            parts += [entry(v) for v in flat[1::2]]
+            parts.append(int_entry(len(fields) + 3))
         else:
-            parts.append(_lp_int(len(fields)))
-            parts += [_lp_str(x) for x in flat]
-            parts.append(_lp_int(2 * len(fields) + 4))
-    body = b"".join(parts)
+            parts.append(int_entry(len(fields)))
+            parts += [entry(x) for x in flat]
+            parts.append(int_entry(2 * len(fields) + 4))
     count = 4 + len(node.fields) + sum(
         4 + (len(s.entries[sid]) // 2 if s.entries[sid][0::2] == node.fields
              else len(s.entries[sid]) + 1) for sid in node.ids)
-    total = 7 + len(body)
-    return (total.to_bytes(4, "little") + min(count, 65535).to_bytes(2, "little") + body
-            + b"\xff")
+    return build(parts, count)
 
 
 def _int64(v: int) -> int:
@@ -1187,7 +1143,7 @@ def _rdb_size(s: Stream, compression: bool) -> int:
             nbytes = node.nbytes()
             size += rdb_len_size(nbytes) + nbytes
         else:
-            size += rdb_string_size(_listpack(s, node), compression)
+            size += rdb_string_size(node_listpack(s, node), compression)
     for sid in (s.last_id, s.first_id, s.max_deleted):
         size += rdb_len_size(sid >> 64) + rdb_len_size(sid & U64)
     size += rdb_len_size(s.length) + rdb_len_size(s.entries_added)

@@ -21,6 +21,8 @@ def get_string(db: Any, key: bytes, read: bool = True) -> bytes | bytearray | No
     value = db.get(key) if read else db.peek(key)
     if value is None or value.__class__ is bytes or value.__class__ is bytearray:
         return value
+    if value.__class__ is int:
+        return b"%d" % value
     raise CommandError(WRONGTYPE)
 
 
@@ -92,6 +94,8 @@ def get(ctx: Any, argv: list[bytes]) -> Any:
     value = ctx.db.get(argv[1])
     if value is None or value.__class__ is bytes or value.__class__ is bytearray:
         return value
+    if value.__class__ is int:
+        return b"%d" % value
     raise CommandError(WRONGTYPE)
 
 
@@ -190,8 +194,9 @@ def mget(ctx: Any, argv: list[bytes]) -> list:
     out = []
     for key in argv[1:]:
         value = get(key)
-        out.append(value if value is None or value.__class__ is bytes
-                   or value.__class__ is bytearray else None)
+        cls = value.__class__
+        out.append(value if value is None or cls is bytes or cls is bytearray
+                   else b"%d" % value if cls is int else None)
     return out
 
 
@@ -223,7 +228,9 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
 def _incr(ctx: Any, key: bytes, by: int) -> int:
     db = ctx.db
     old = db.peek(key)
-    if old is None:
+    if old.__class__ is int:  # a counter: stored as a number (see node/keyspace.py)
+        new = old + by
+    elif old is None:
         new = by
     elif old.__class__ is bytes or old.__class__ is bytearray:
         # parse_int, inlined: counters are a hot path (rate limiters, INCR benchmarks).
@@ -234,7 +241,7 @@ def _incr(ctx: Any, key: bytes, by: int) -> int:
         raise CommandError(WRONGTYPE)
     if not INT64_MIN <= new <= INT64_MAX:
         raise CommandError(OVERFLOW)
-    db.set(key, b"%d" % new, keep_ttl=True)
+    db.set(key, new, True)
     return new
 
 

@@ -24,14 +24,14 @@ import sys
 from math import inf, isnan
 from typing import Any, Callable, Iterable, Iterator
 
-from node import digest
+from node import digest, listpack
 from node.blocking import block, parse_timeout
 from node.commands import debug, keys, memory
 from node.cursor import CURSORS, parse_cursor
 from node.errors import NOT_FLOAT, SYNTAX, WRONGTYPE, CommandError
 from node.glob import glob_matcher
 from node.keyspace import TYPE_NAMES, type_name
-from node.numbers import INT64_MAX, is_int, parse_int
+from node.numbers import INT64_MAX, parse_int
 from node.replies import NULL_ARRAY, format_double
 from node.table import KeySpec, command
 from node.zset import ZSet
@@ -1191,44 +1191,11 @@ def _digest(d: bytes, zs: ZSet) -> bytes:
     return acc.to_bytes(20, "big")
 
 
-def _lp_entry(item: bytes) -> bytes:
-    """One listpack entry (encoding, data, backlen) for a string, int-encoded when it is one."""
-    if len(item) <= 20 and is_int(item):
-        v = int(item)
-        if 0 <= v <= 127:
-            body = bytes((v,))
-        elif -4096 <= v <= 4095:
-            v &= 0x1FFF
-            body = bytes((0xC0 | v >> 8, v & 0xFF))
-        else:
-            for tag, size in ((0xF1, 2), (0xF2, 3), (0xF3, 4), (0xF4, 8)):
-                if -(1 << (8 * size - 1)) <= v < 1 << (8 * size - 1):
-                    body = bytes((tag,)) + (v & ((1 << 8 * size) - 1)).to_bytes(size, "little")
-                    break
-    else:
-        n = len(item)
-        if n < 64:
-            body = bytes((0x80 | n,)) + item
-        elif n < 4096:
-            body = bytes((0xE0 | n >> 8, n & 0xFF)) + item
-        else:
-            body = b"\xf0" + n.to_bytes(4, "little") + item
-    size = len(body)
-    back = bytearray()
-    while True:  # lpEncodeBacklen: 7 bits per byte, the high bit set on all but the first
-        back.insert(0, (size & 127) | (128 if back else 0))
-        size >>= 7
-        if not size:
-            break
-    return body + bytes(back)
-
-
 def listpack_blob(zs: ZSet) -> bytes:
     """The listpack Redis would hold for `zs` (member, score, member, score, ...)."""
-    body = b"".join(_lp_entry(m) + _lp_entry(listpack_score(s)) for s, m in zs.ordered)
-    total = 6 + len(body) + 1
-    return (total.to_bytes(4, "little") + min(2 * len(zs), 65535).to_bytes(2, "little")
-            + body + b"\xff")
+    entry = listpack.entry
+    return listpack.build([entry(m) + entry(listpack_score(s)) for s, m in zs.ordered],
+                          2 * len(zs))
 
 
 def _rdb_size(zs: ZSet, compression: bool) -> int:
