@@ -152,7 +152,7 @@ class Server:
         LoadFailed (logged, exit code 1) when the data on disk cannot be loaded."""
         self.rdb.load_at_start()
         if self.replication is not None:
-            self.replication.loaded(self.rdb.loaded_aux)
+            self.replication.dataset_loaded(self.rdb.loaded_aux)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

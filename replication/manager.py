@@ -137,8 +137,10 @@ class Replication:
         self.refresh_good_replicas()
         value = cfg["replicaof"]
         if value:
+            # The link starts once the dataset is loaded (dataset_loaded): what it asks the
+            # primary for depends on what the snapshot on disk holds.
             host, port_text = value.split()
-            self.become_replica(host, int(port_text))
+            self.become_replica(host, int(port_text), connect=False)
 
     async def stop(self) -> None:
         if self._cron is not None:
@@ -474,9 +476,7 @@ class Replication:
         t0 = time.monotonic()
         server.keyspace.flush_all()
         server.keyspace.dirty += 1
-        report = server.rdb.load(path)
-        log("notice", f"Done loading RDB, keys loaded: {report.keys_loaded}, keys expired: "
-            f"{report.keys_expired}.")
+        server.rdb.load(path)
         self.replid = replid
         self.replid2, self.second_offset = NO_ID, -1
         self.propagation.set_offset(offset)
@@ -509,9 +509,16 @@ class Replication:
         self.propagation.spill()  # the snapshot holds the open batch's writes: count them
         return max(self.propagation.stream_db, 0), self.replid, self.offset
 
-    def loaded(self, aux: dict[bytes, bytes]) -> None:
-        """The dataset was loaded at start from a snapshot with these aux fields: take up the
-        history it names (loadDataFromDisk)."""
+    def dataset_loaded(self, aux: dict[bytes, bytes]) -> None:
+        """The dataset is loaded at start (from a snapshot with these aux fields, or from
+        nothing): take up the history it names (loadDataFromDisk), then follow the primary
+        `replicaof` names, if any."""
+        self._restore(aux)
+        if self.is_replica and self.link is None:
+            self.link = MasterLink(self, self.master_host, self.master_port)
+            self.link.start()
+
+    def _restore(self, aux: dict[bytes, bytes]) -> None:
         try:
             replid = aux[b"repl-id"].decode()
             offset = int(aux[b"repl-offset"])
@@ -536,7 +543,7 @@ class Replication:
 
     # -- role changes ------------------------------------------------------------------------
 
-    def become_replica(self, host: str, port: int) -> None:
+    def become_replica(self, host: str, port: int, connect: bool = True) -> None:
         """REPLICAOF host port: follow that primary (its data replaces ours unless the
         histories allow a partial resync)."""
         was_primary = not self.is_replica
@@ -555,8 +562,10 @@ class Replication:
         if old is not None:
             old.stop()
         self.master_client = None  # a new primary's stream starts with a SELECT
-        self.link = MasterLink(self, host, port)
-        self.link.start()
+        self.link = None
+        if connect:
+            self.link = MasterLink(self, host, port)
+            self.link.start()
         self.refresh_good_replicas()
 
     def become_primary(self) -> None:

@@ -144,6 +144,58 @@ def test_dropped_link_resumes_with_a_partial_resync(start_node: Any) -> None:
     assert digest(r) == digest(p)
 
 
+def test_a_killed_replica_restarts_with_a_partial_resync(start_node: Any) -> None:
+    primary = start_repl_node(start_node)
+    p = primary.client()
+    fill(p, 5000)
+    replica = start_replica(start_node, primary)
+    r = replica.client()
+    wait_until(lambda: in_sync(p, r), 20, "the first sync")
+    assert r.save()  # the snapshot remembers repl-id and offset
+    fill(p, 1000, prefix="after-save")
+    assert p.execute_command("WAIT", 1, 2000) == 1
+    replica.proc.send_signal(signal.SIGKILL)
+    replica.proc.wait()
+    fill(p, 1000, prefix="while-down")
+    p.incr("counter", 5)
+    restarted = start_replica(start_node, primary, workdir=replica.workdir, port=replica.port,
+                              repl_port=replica.repl_port)
+    r = restarted.client()
+    wait_until(lambda: in_sync(p, r), 20, "the restarted replica to resume")
+    stats = info(p, "stats")
+    assert stats["sync_full"] == "1"  # the first sync only: no snapshot the second time
+    assert stats["sync_partial_ok"] == "1"
+    assert "Replication state restored from the snapshot" in restarted.log()
+    assert r.get("counter") == b"5"
+    assert r.dbsize() == p.dbsize()
+    assert digest(r) == digest(p)
+
+
+def test_a_primary_restarted_from_its_snapshot_keeps_its_replicas(start_node: Any) -> None:
+    primary = start_repl_node(start_node, "--save", "3600 1")
+    p = primary.client()
+    fill(p, 2000)
+    replica = start_replica(start_node, primary)
+    r = replica.client()
+    wait_until(lambda: in_sync(p, r), 20, "the first sync")
+    p.set("last", "before restart")
+    assert p.execute_command("WAIT", 1, 2000) == 1
+    old_id = info(p)["master_replid"]
+    primary.stop()  # SIGTERM: the shutdown saves (save points are on by default)
+    again = start_repl_node(start_node, workdir=primary.workdir, port=primary.port,
+                            repl_port=primary.repl_port)
+    assert "Replication state restored from the snapshot" in again.log()
+    p = again.client()
+    assert info(p)["master_replid2"] == old_id  # PSYNC2: the old history as second id
+    wait_until(lambda: in_sync(p, r), 20, "the replica to resume with the restarted primary")
+    assert info(p, "stats")["sync_partial_ok"] == "1"
+    assert info(p, "stats")["sync_full"] == "0"
+    p.set("after", "restart")
+    assert p.execute_command("WAIT", 1, 2000) == 1
+    assert r.get("after") == b"restart"
+    assert digest(r) == digest(p)
+
+
 def test_a_replica_past_the_backlog_syncs_fully(start_node: Any) -> None:
     primary = start_repl_node(start_node, *FAST_TIMEOUTS, "--repl-backlog-size", "16kb")
     p = primary.client()
