@@ -225,12 +225,18 @@ class Blocking:
         if cmd is None:  # cannot happen: the command passed its checks when it was parked
             self.finish(client, CommandError("ERR blocked command vanished"))
             return
+        ks = self.server.keyspace
+        dirty = ks.dirty
         try:
             reply = cmd.handler(client, argv)  # type: ignore[misc]
         except CommandError as e:
             reply = e
         except Exception as e:
             reply = self.server.internal_error(cmd, e)
+        if ks.dirty != dirty and self.server.propagation.active:
+            # What it took goes to the AOF and the replicas like any write (they hold what
+            # this node held before it ran, so the command replays the same there).
+            client._propagate(cmd, argv)
         if reply is NO_REPLY and client in self.clients:
             return  # nothing for it after all: still blocked, in place
         self.finish(client, reply)
@@ -249,8 +255,9 @@ def block(ctx: "Client", keys: list[bytes], timeout_ms: int, timeout_reply: Any,
     Returns NO_REPLY (the reply comes later), or `timeout_reply` at once where Redis does not
     block (inside MULTI/EXEC).
     """
-    if ctx.in_exec:
-        return timeout_reply
+    if ctx.in_exec or ctx.master:
+        # Inside EXEC, as Redis; and a replica applying its primary's stream never waits.
+        return _reply_now(timeout_reply)
     blocking = ctx.server.blocking
     if ctx in blocking.clients:
         return NO_REPLY  # a re-run that found nothing: keep the place in every queue

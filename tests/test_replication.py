@@ -372,6 +372,35 @@ def test_expiry_on_a_replica_follows_the_primary(start_node: Any) -> None:
     assert int(info(r, "stats")["expired_keys"]) == 0
 
 
+def test_writes_of_blocked_clients_reach_the_replica(start_node: Any) -> None:
+    primary = start_repl_node(start_node)
+    p = primary.client()
+    replica = start_replica(start_node, primary)
+    r = replica.client()
+    wait_until(lambda: linked(r), 20, "the sync")
+    results: list[Any] = []
+
+    def pop(cmd: tuple) -> None:
+        results.append(primary.client().execute_command(*cmd))
+
+    threads = [threading.Thread(target=pop, args=(cmd,), daemon=True) for cmd in (
+        ("BLPOP", "q", 0), ("BLMOVE", "q", "dst", "LEFT", "RIGHT", 0), ("BZPOPMIN", "z", 0))]
+    for t in threads:
+        t.start()
+        time.sleep(0.1)
+    wait_until(lambda: info(p, "clients")["blocked_clients"] == "3", 5, "three blocked clients")
+    p.rpush("q", "a", "b", "c")
+    p.zadd("z", {"m": 1, "n": 2})
+    for t in threads:
+        t.join(5)
+    assert len(results) == 3
+    assert p.execute_command("WAIT", 1, 2000) == 1
+    assert r.lrange("q", 0, -1) == p.lrange("q", 0, -1) == [b"c"]
+    assert r.lrange("dst", 0, -1) == [b"b"]
+    assert r.zrange("z", 0, -1) == [b"n"]
+    assert digest(r) == digest(p)
+
+
 def test_min_replicas_to_write(start_node: Any) -> None:
     primary = start_repl_node(start_node, "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10")
     p = primary.client()
