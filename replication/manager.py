@@ -11,7 +11,9 @@ One `Replication` per server (`server.replication`, wired up at start). It knows
 - clients in WAIT, and whether writes are refused (read-only replica, `min-replicas-*`).
 
 The operations the cluster coordinator drives are plain methods: `become_primary()` (what
-`REPLICAOF NO ONE` does), `become_replica(host, port)`, `replica_offsets()` and `offset`.
+`REPLICAOF NO ONE` does), `become_replica(host, port[, repl_port])`, `offset` (this node's
+position in its history: on a replica, how much of its primary's stream it applied),
+`replica_offsets()` (what each attached replica acknowledged), `replid`/`replid2`.
 
 The replication listener is a gRPC server on the node's event loop, on `replication-port`
 (by default the client port + 10000, Redis Cluster's bus convention). A replica reaches its
@@ -92,6 +94,7 @@ class Replication:
         self._pending_full: list[ReplicaLink] = []  # waiting for a snapshot child
         self.master_host: str | None = None
         self.master_port = 0
+        self._repl_port = 0
         self.link: MasterLink | None = None
         self.master_client: MasterClient | None = None
         self.history_known = False  # our id/offset name a real history a primary may continue
@@ -515,7 +518,7 @@ class Replication:
         `replicaof` names, if any."""
         self._restore(aux)
         if self.is_replica and self.link is None:
-            self.link = MasterLink(self, self.master_host, self.master_port)
+            self.link = MasterLink(self, self.master_host, self.master_port, self._repl_port)
             self.link.start()
 
     def _restore(self, aux: dict[bytes, bytes]) -> None:
@@ -543,9 +546,10 @@ class Replication:
 
     # -- role changes ------------------------------------------------------------------------
 
-    def become_replica(self, host: str, port: int, connect: bool = True) -> None:
+    def become_replica(self, host: str, port: int, repl_port: int = 0, connect: bool = True) -> None:
         """REPLICAOF host port: follow that primary (its data replaces ours unless the
-        histories allow a partial resync)."""
+        histories allow a partial resync). `repl_port` is its replication listener when that
+        is not where `master-replication-port` (or the client port + 10000) says."""
         was_primary = not self.is_replica
         old = self.link
         self.master_host, self.master_port = host, port
@@ -563,8 +567,9 @@ class Replication:
             old.stop()
         self.master_client = None  # a new primary's stream starts with a SELECT
         self.link = None
+        self._repl_port = repl_port
         if connect:
-            self.link = MasterLink(self, host, port)
+            self.link = MasterLink(self, host, port, repl_port)
             self.link.start()
         self.refresh_good_replicas()
 

@@ -69,10 +69,11 @@ class LinkError(Exception):
 class MasterLink:
     """This node's link to its primary while it is a replica."""
 
-    def __init__(self, manager: "Replication", host: str, port: int) -> None:
+    def __init__(self, manager: "Replication", host: str, port: int, repl_port: int = 0) -> None:
         self.manager = manager
         self.host = host
         self.port = port
+        self.repl_port = repl_port
         # connect -> connecting -> sync (receiving a snapshot) -> connected (ROLE's names)
         self.state = "connect"
         self.last_io = 0.0  # monotonic time of the last message from the primary
@@ -90,7 +91,7 @@ class MasterLink:
 
     @property
     def target(self) -> str:
-        port = self.manager.config["master-replication-port"] or self.port + 10000
+        port = self.repl_port or self.manager.config["master-replication-port"] or self.port + 10000
         return f"[{self.host}]:{port}" if ":" in self.host else f"{self.host}:{port}"
 
     def start(self) -> None:
