@@ -61,6 +61,10 @@ class MasterClient(Client):
     def client_type(self) -> str:
         return "master"
 
+    def _propagate(self, cmd: Any, argv: list[bytes]) -> None:
+        # The primary's stream goes on as it came (Replication.apply), not command by command.
+        self.rewrite = None
+
 
 class LinkError(Exception):
     """The primary refused or broke the protocol; the text is for the log and INFO."""
