@@ -77,3 +77,52 @@ def in_sync(primary: redis.Redis, replica: redis.Redis) -> bool:
 
 def digest(client: redis.Redis) -> bytes:
     return client.execute_command("DEBUG", "DIGEST")
+
+
+FAR = 4102444800000  # 2100-01-01 in ms: an expiry no test outlives
+
+
+def fill(client: redis.Redis, n: int, prefix: str = "k", batch: int = 2000) -> None:
+    """`n` keys spread over every data type (and some with expiries), written deterministically
+    (absolute expiries, no random picks) so DEBUG DIGEST can compare copies byte for byte."""
+    pipe = client.pipeline(transaction=False)
+    for i in range(n):
+        key = f"{prefix}:{i}"
+        kind = i % 9
+        if kind == 0:
+            pipe.set(key, f"value-{i}")
+        elif kind == 1:
+            pipe.hset(key, mapping={"a": i, "b": "x" * (i % 50), "c": "y"})
+        elif kind == 2:
+            pipe.rpush(key, *[f"e{j}" for j in range(i % 7 + 1)])
+        elif kind == 3:
+            pipe.sadd(key, *[str(j) for j in range(i % 5 + 1)])
+        elif kind == 4:
+            pipe.zadd(key, {f"m{j}": j * 1.5 for j in range(i % 6 + 1)})
+        elif kind == 5:
+            pipe.xadd(key, {"f": i}, id=f"{i + 1}-1")
+        elif kind == 6:
+            pipe.pfadd(key, *[f"h{j}" for j in range(i % 10 + 1)])
+        elif kind == 7:
+            pipe.setbit(key, i % 100, 1)
+        else:
+            pipe.set(key, i)
+            pipe.pexpireat(key, FAR + i)
+        if i % batch == batch - 1:
+            pipe.execute()
+    pipe.execute()
+
+
+def synced_pair(start_node: Callable[..., ServerProcess], keys: int = 0,
+                primary_args: tuple[str, ...] = (), replica_args: tuple[str, ...] = (),
+                ) -> tuple[ServerProcess, redis.Redis, ServerProcess, redis.Redis]:
+    """A primary holding `keys` keys (see `fill`) and a replica that finished syncing with it:
+    (primary, its client, replica, its client)."""
+    primary = start_repl_node(start_node, *primary_args)
+    p = primary.client()
+    if keys:
+        fill(p, keys)
+    replica = start_replica(start_node, primary, *replica_args)
+    r = replica.client()
+    wait_until(lambda: in_sync(p, r), 30, "the replica's first sync")
+    return primary, p, replica, r

@@ -19,42 +19,12 @@ import redis
 
 from conftest import ServerProcess, free_port, start_redis
 from replication_helpers import (
-    digest, follow, in_sync, info, linked, start_repl_node, start_replica, wait_until,
+    digest, fill, follow, in_sync, info, linked, start_repl_node, start_replica, synced_pair,
+    wait_until,
 )
 
-FAR = 4102444800000  # 2100-01-01 in ms: an expiry no test outlives
 # A replica that stops acking is dropped after 2 s; pings every second keep an idle link up.
 FAST_TIMEOUTS = ("--repl-timeout", "2", "--repl-ping-replica-period", "1")
-
-
-def fill(client: redis.Redis, n: int, prefix: str = "k", batch: int = 2000) -> None:
-    """`n` keys spread over every data type (and a few with expiries)."""
-    pipe = client.pipeline(transaction=False)
-    for i in range(n):
-        key = f"{prefix}:{i}"
-        kind = i % 9
-        if kind == 0:
-            pipe.set(key, f"value-{i}")
-        elif kind == 1:
-            pipe.hset(key, mapping={"a": i, "b": "x" * (i % 50), "c": "y"})
-        elif kind == 2:
-            pipe.rpush(key, *[f"e{j}" for j in range(i % 7 + 1)])
-        elif kind == 3:
-            pipe.sadd(key, *[str(j) for j in range(i % 5 + 1)])
-        elif kind == 4:
-            pipe.zadd(key, {f"m{j}": j * 1.5 for j in range(i % 6 + 1)})
-        elif kind == 5:
-            pipe.xadd(key, {"f": i}, id=f"{i + 1}-1")
-        elif kind == 6:
-            pipe.pfadd(key, *[f"h{j}" for j in range(i % 10 + 1)])
-        elif kind == 7:
-            pipe.setbit(key, i % 100, 1)
-        else:
-            pipe.set(key, i)
-            pipe.pexpireat(key, FAR + i)
-        if i % batch == batch - 1:
-            pipe.execute()
-    pipe.execute()
 
 
 class Writer(threading.Thread):
@@ -122,12 +92,7 @@ def test_full_sync_of_every_type_while_writes_continue(start_node: Any) -> None:
 
 
 def test_dropped_link_resumes_with_a_partial_resync(start_node: Any) -> None:
-    primary = start_repl_node(start_node, *FAST_TIMEOUTS)
-    p = primary.client()
-    fill(p, 2000)
-    replica = start_replica(start_node, primary, *FAST_TIMEOUTS)
-    r = replica.client()
-    wait_until(lambda: in_sync(p, r), 20, "the first sync")
+    primary, p, replica, r = synced_pair(start_node, 2000, FAST_TIMEOUTS, FAST_TIMEOUTS)
     os.kill(replica.pid, signal.SIGSTOP)
     try:
         p.set("during", "the outage")
@@ -145,12 +110,7 @@ def test_dropped_link_resumes_with_a_partial_resync(start_node: Any) -> None:
 
 
 def test_a_killed_replica_restarts_with_a_partial_resync(start_node: Any) -> None:
-    primary = start_repl_node(start_node)
-    p = primary.client()
-    fill(p, 5000)
-    replica = start_replica(start_node, primary)
-    r = replica.client()
-    wait_until(lambda: in_sync(p, r), 20, "the first sync")
+    primary, p, replica, r = synced_pair(start_node, 5000)
     assert r.save()  # the snapshot remembers repl-id and offset
     fill(p, 1000, prefix="after-save")
     assert p.execute_command("WAIT", 1, 2000) == 1
@@ -172,12 +132,7 @@ def test_a_killed_replica_restarts_with_a_partial_resync(start_node: Any) -> Non
 
 
 def test_a_primary_restarted_from_its_snapshot_keeps_its_replicas(start_node: Any) -> None:
-    primary = start_repl_node(start_node, "--save", "3600 1")
-    p = primary.client()
-    fill(p, 2000)
-    replica = start_replica(start_node, primary)
-    r = replica.client()
-    wait_until(lambda: in_sync(p, r), 20, "the first sync")
+    primary, p, replica, r = synced_pair(start_node, 2000, ("--save", "3600 1"))
     p.set("last", "before restart")
     assert p.execute_command("WAIT", 1, 2000) == 1
     old_id = info(p)["master_replid"]
@@ -197,11 +152,8 @@ def test_a_primary_restarted_from_its_snapshot_keeps_its_replicas(start_node: An
 
 
 def test_a_replica_past_the_backlog_syncs_fully(start_node: Any) -> None:
-    primary = start_repl_node(start_node, *FAST_TIMEOUTS, "--repl-backlog-size", "16kb")
-    p = primary.client()
-    replica = start_replica(start_node, primary, *FAST_TIMEOUTS)
-    r = replica.client()
-    wait_until(lambda: in_sync(p, r), 20, "the first sync")
+    primary, p, replica, r = synced_pair(
+        start_node, 0, (*FAST_TIMEOUTS, "--repl-backlog-size", "16kb"), FAST_TIMEOUTS)
     os.kill(replica.pid, signal.SIGSTOP)
     try:
         fill(p, 3000, prefix="far")  # far more than 16 KB of stream
@@ -290,7 +242,25 @@ def test_replicaof_no_one_promotes_and_a_second_replica_continues_partially(star
     assert digest(c1) == digest(c2)
 
 
-def test_a_demoted_primary_blocks_no_one_and_refuses_writes(start_node: Any) -> None:
+def test_a_replica_of_a_replica_gets_the_primarys_stream(start_node: Any) -> None:
+    primary, p, middle, m = synced_pair(start_node, 2000)
+    leaf = start_replica(start_node, middle)
+    c = leaf.client()
+    wait_until(lambda: in_sync(m, c), 20, "the replica of the replica")
+    p.set("through", "two links")
+    p.incr("n")
+    wait_until(lambda: c.get("through") == b"two links", 10, "the write to reach the leaf")
+    # One history: the same id and offsets on all three.
+    wait_until(lambda: in_sync(p, c), 10, "the leaf to catch up")
+    ids = {info(x)["master_replid"] for x in (p, m, c)}
+    assert len(ids) == 1
+    assert info(p)["master_repl_offset"] == info(m)["master_repl_offset"] == info(c)["master_repl_offset"]
+    assert digest(c) == digest(p)
+    with pytest.raises(redis.ReadOnlyError):
+        c.set("x", "y")
+
+
+def test_becoming_a_replica_unblocks_blocked_clients(start_node: Any) -> None:
     primary = start_repl_node(start_node)
     other = start_repl_node(start_node)
     o = other.client()
