@@ -320,8 +320,12 @@ class Replication:
         self._snapshot_seq += 1
         path = os.path.abspath(f"temp-repl-{os.getpid()}-{self._snapshot_seq}.rdb")
         server = self.server
+        # The stream that follows continues in this database: a primary's starts with a
+        # SELECT (reselect above), a replica's is its own primary's, mid-way.
+        client = self.master_client
+        stream_db = client.db.index if self.is_replica and client is not None else 0
         options = server.rdb.options()
-        options.aux = rdb.aux_fields(server.used_memory_rss(), False, (0, replid, offset))
+        options.aux = rdb.aux_fields(server.used_memory_rss(), False, (stream_db, replid, offset))
         options.progress = children.report
 
         def work() -> None:  # in the child
@@ -479,7 +483,11 @@ class Replication:
         t0 = time.monotonic()
         server.keyspace.flush_all()
         server.keyspace.dirty += 1
-        server.rdb.load(path)
+        report = server.rdb.load(path)
+        try:
+            stream_db = int(report.aux.get(b"repl-stream-db", b"0"))
+        except ValueError:
+            stream_db = 0
         self.replid = replid
         self.replid2, self.second_offset = NO_ID, -1
         self.propagation.set_offset(offset)
@@ -488,6 +496,8 @@ class Replication:
         self.backlog.reset(offset)
         self.master_client = None
         self._ensure_master_client()
+        if 0 <= stream_db < len(server.keyspace.dbs):
+            self.master_client.select(stream_db)  # type: ignore[union-attr]
         self.history_known = True
         log("notice", f"MASTER <-> REPLICA sync: Finished with success "
             f"({time.monotonic() - t0:.3f} seconds loading)")

@@ -244,9 +244,13 @@ def test_replicaof_no_one_promotes_and_a_second_replica_continues_partially(star
 
 def test_a_replica_of_a_replica_gets_the_primarys_stream(start_node: Any) -> None:
     primary, p, middle, m = synced_pair(start_node, 2000)
+    p3 = primary.client(db=3)
+    p3.set("in-db", "3")  # the stream is on db 3 from here, without another SELECT
+    wait_until(lambda: in_sync(p, m), 10, "the first replica to have it")
     leaf = start_replica(start_node, middle)
     c = leaf.client()
     wait_until(lambda: in_sync(m, c), 20, "the replica of the replica")
+    p3.set("still", "db 3")  # no SELECT before it: the leaf must know the stream's db
     p.set("through", "two links")
     p.incr("n")
     wait_until(lambda: c.get("through") == b"two links", 10, "the write to reach the leaf")
@@ -256,6 +260,7 @@ def test_a_replica_of_a_replica_gets_the_primarys_stream(start_node: Any) -> Non
     assert len(ids) == 1
     assert info(p)["master_repl_offset"] == info(m)["master_repl_offset"] == info(c)["master_repl_offset"]
     assert digest(c) == digest(p)
+    assert leaf.client(db=3).get("still") == b"db 3"
     with pytest.raises(redis.ReadOnlyError):
         c.set("x", "y")
 
