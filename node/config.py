@@ -694,6 +694,8 @@ class Config:
             if not value:
                 return [('save ""', True)]
             return [(f"save {s} {c}", True) for s, c in value]
+        if d.kind == "replicaof":  # a primary has no line at all
+            return [(f"{d.name} {value}", True)] if value else []
         if d.kind == "percentiles":
             return [(f"{d.name} {d.format(value)}" if value else f'{d.name} ""', True)]
         if d.kind == "cobl":

@@ -511,6 +511,23 @@ def test_info_and_role_shapes_match_a_redis_pair(start_node: Any) -> None:
         rp.stop()
 
 
+def test_replicaof_survives_config_rewrite(start_node: Any, tmp_path: Any) -> None:
+    primary = start_repl_node(start_node)
+    conf = tmp_path / "replica.conf"
+    conf.write_text(f"master-replication-port {primary.repl_port}\n")
+    node = start_node(str(conf), "--replication-port", str(free_port()))
+    c = node.client()
+    c.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+    c.config_rewrite()
+    assert f"replicaof 127.0.0.1 {primary.port}\n" in conf.read_text()
+    node.stop()
+    again = start_node(str(conf), "--replication-port", str(free_port()))
+    wait_until(lambda: linked(again.client()), 20, "the restarted replica to follow its primary")
+    again.client().execute_command("REPLICAOF", "NO", "ONE")
+    again.client().config_rewrite()
+    assert "replicaof" not in conf.read_text()
+
+
 def test_replicaof_argument_errors_match_redis(r: redis.Redis, o: redis.Redis, both: Any) -> None:
     for args in (("REPLICAOF", "localhost", "abc"), ("REPLICAOF", "localhost", "70000"),
                  ("REPLICAOF", "localhost", "-1"), ("SLAVEOF", "x", "y"), ("REPLICAOF", "no"),
