@@ -295,9 +295,12 @@ class Replication:
             self._streaming.remove(link)
         if link in self._pending_full:
             self._pending_full.remove(link)
-        if link.snapshot is not None and link.snapshot.done() and not link.snapshot.cancelled():
-            f = link.snapshot.result()[0]
-            f.close()
+        snap = link.snapshot
+        if snap is not None:
+            if not snap.done():
+                snap.cancel()  # the child may still be writing it: nobody will read it
+            elif not snap.cancelled():
+                snap.result()[0].close()
         if not self.links:
             self.no_replicas_since = time.monotonic()
         self.refresh_good_replicas()
@@ -363,8 +366,8 @@ class Replication:
                 return
             log("notice", "Background RDB transfer terminated with success")
             for link in links:
-                if link.closed or link.snapshot is None:
-                    continue
+                if link.closed or link.snapshot is None or link.snapshot.done():
+                    continue  # dropped, or gone while the child wrote
                 f, size = open_snapshot(path)
                 link.snapshot.set_result((f, size, offset, replid))
         finally:
