@@ -584,7 +584,11 @@ class Replication:
             self._fail_waiters()
         if old is not None:
             old.stop()
-        self.master_client = None  # a new primary's stream starts with a SELECT
+        if was_primary:
+            # Continuing our own history, the new primary's stream starts where it took over,
+            # with a SELECT. A replica switching primaries keeps its master client: the
+            # stream it continues may be mid-way in a database (Redis's cached master).
+            self.master_client = None
         self.link = None
         self._repl_port = repl_port
         if connect:

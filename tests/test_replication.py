@@ -242,6 +242,32 @@ def test_replicaof_no_one_promotes_and_a_second_replica_continues_partially(star
     assert digest(c1) == digest(c2)
 
 
+def test_a_replica_behind_continues_with_the_promoted_one_mid_stream(start_node: Any) -> None:
+    primary, p, r1, c1 = synced_pair(start_node, 500)
+    r2 = start_replica(start_node, primary)
+    c2 = r2.client()
+    wait_until(lambda: in_sync(p, c2), 20, "the second replica")
+    p3 = primary.client(db=3)
+    p3.set("a", "1")  # the stream moves to db 3
+    assert p3.execute_command("WAIT", 2, 2000) == 2
+    os.kill(r2.pid, signal.SIGSTOP)
+    try:
+        p3.set("b", "2")  # no SELECT before it: the stream is on db 3 already
+        p3.rpush("l", "x", "y")
+        assert p3.execute_command("WAIT", 1, 2000) == 1  # the first replica has it
+        primary.proc.send_signal(signal.SIGKILL)
+        primary.proc.wait()
+        c1.execute_command("REPLICAOF", "NO", "ONE")
+    finally:
+        os.kill(r2.pid, signal.SIGCONT)
+    follow(c2, r1)
+    wait_until(lambda: in_sync(c1, c2), 20, "the lagging replica to catch up")
+    assert info(c1, "stats")["sync_partial_ok"] == "1"
+    assert r2.client(db=3).get("b") == b"2"
+    assert r2.client(db=3).lrange("l", 0, -1) == [b"x", b"y"]
+    assert digest(c2) == digest(c1)
+
+
 def test_a_replica_of_a_replica_gets_the_primarys_stream(start_node: Any) -> None:
     primary, p, middle, m = synced_pair(start_node, 2000)
     p3 = primary.client(db=3)
