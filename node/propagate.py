@@ -105,6 +105,8 @@ class Propagation:
 
     def reselect(self) -> None:
         """Make the next write start with a SELECT (a new sink, or a new AOF file, begins)."""
+        if self.batch_owner is not None:
+            self.spill()
         self._db = -1
 
     # -- the stream --------------------------------------------------------------------------
@@ -186,7 +188,7 @@ class Propagation:
         if not batch:
             self.batch_owner = None
             return
-        if not whole or requests != len(batch):
+        if not whole or requests != len(batch) or self._db != self.batch_db:
             self.spill()
             return
         self.batch_owner = None
@@ -207,6 +209,11 @@ class Propagation:
         self.batch_owner = None
         self.batch = []
         buf = self._buf
+        if batch and self._db != self.batch_db:
+            select = encode((b"SELECT", b"%d" % self.batch_db))
+            buf.append(select)
+            self.queued += len(select)
+            self._db = self.batch_db
         for argv in batch:
             data = encode(argv)
             buf.append(data)
