@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pipeline", "-P", type=int, default=16)
     ap.add_argument("--keyspace", "-r", type=int, default=100_000)
     ap.add_argument("--reps", type=int, default=None)
-    ap.add_argument("--interval", type=float, default=0.002, help="lag sampling period (s)")
+    ap.add_argument("--interval", type=float, default=0.005, help="lag sampling period (s)")
     ap.add_argument("--servers", default="slotkv,redis")
     ap.add_argument("--variants", default=",".join(VARIANTS),
                     help="alone: no replica ever; backlog: a replica came and went (the "
