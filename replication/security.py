@@ -4,8 +4,9 @@ The shared secret is Redis's: a primary with `requirepass` accepts a replica who
 `masterauth` (and `masteruser`, if set, which must name the default user: slotkv has no ACL
 users) matches it, and refuses others with Redis's NOAUTH / WRONGPASS texts. With
 `tls-replication yes` the gRPC link is TLS on both ends: the primary serves with
-`tls-cert-file`/`tls-key-file` and, unless `tls-auth-clients no`, requires a client
-certificate signed by `tls-ca-cert-file`; the replica verifies the primary against
+`tls-cert-file`/`tls-key-file` and requires a client certificate signed by
+`tls-ca-cert-file` (`tls-auth-clients yes`, the default; `optional` checks one if given,
+`no` does not ask); the replica verifies the primary against
 `tls-ca-cert-file` and presents `tls-client-cert-file`/`tls-client-key-file` (or, as Redis,
 the server pair when those are unset).
 """
@@ -53,9 +54,9 @@ def server_credentials(config: Any) -> grpc.ServerCredentials | None:
         return None
     key = _read(config["tls-key-file"], "tls-key-file")
     cert = _read(config["tls-cert-file"], "tls-cert-file")
-    require_client = config["tls-auth-clients"] != "no"
-    ca = _read(config["tls-ca-cert-file"], "tls-ca-cert-file") if (
-        require_client or config["tls-ca-cert-file"]) else None
+    auth = config["tls-auth-clients"]  # yes: a client certificate is required; optional:
+    require_client = auth == "yes"        # checked if presented; no: not asked for
+    ca = _read(config["tls-ca-cert-file"], "tls-ca-cert-file") if auth != "no" else None
     return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca,
                                        require_client_auth=require_client)
 
