@@ -6,8 +6,10 @@ partial resynchronization). Offsets are absolute positions in the stream since t
 began (`master_repl_offset` counts them); the backlog holds `[start, end)`.
 
 The stream arrives one tick's bytes at a time; the backlog keeps those bytes objects as they
-are (no copying into a ring) and drops whole chunks from the front once it holds more than
-`size` bytes, cutting the oldest chunk so exactly `size` bytes remain.
+are (no copying into a ring, no slicing) and drops whole chunks from the front while the rest
+still holds at least `size` bytes. It reports, and serves, exactly the last `size` bytes
+(Redis's repl_backlog_histlen never exceeds repl-backlog-size); the older part of its oldest
+chunk is kept only because cutting it would cost a copy per tick.
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ from collections import deque
 class Backlog:
     def __init__(self, size: int, offset: int) -> None:
         self.size = size
-        self.start = offset  # offset of the oldest byte held
+        self._first = offset  # offset of the oldest byte held (of the first chunk)
         self.end = offset  # offset just past the newest byte
         self._chunks: deque[bytes] = deque()
+
+    @property
+    def start(self) -> int:
+        """Offset of the oldest byte the backlog answers for."""
+        return max(self._first, self.end - self.size)
 
     @property
     def histlen(self) -> int:
@@ -29,24 +36,17 @@ class Backlog:
     def append(self, data: bytes) -> None:
         self._chunks.append(data)
         self.end += len(data)
-        if self.end - self.start > self.size:
+        if self.end - self._first - len(self._chunks[0]) >= self.size:
             self._trim()
 
     def _trim(self) -> None:
         chunks = self._chunks
-        excess = self.end - self.start - self.size
-        while chunks and len(chunks[0]) <= excess:
-            first = chunks.popleft()
-            excess -= len(first)
-            self.start += len(first)
-        if excess > 0:
-            chunks[0] = chunks[0][excess:]
-            self.start += excess
+        while len(chunks) > 1 and self.end - self._first - len(chunks[0]) >= self.size:
+            self._first += len(chunks.popleft())
 
     def resize(self, size: int) -> None:
         self.size = size
-        if self.end - self.start > size:
-            self._trim()
+        self._trim()
 
     def covers(self, offset: int) -> bool:
         """Whether the stream can be continued from `offset` out of this backlog."""
@@ -58,7 +58,7 @@ class Backlog:
             raise ValueError(f"offset {offset} outside the backlog [{self.start}, {self.end}]")
         want = min(limit, self.end - offset)
         out: list[bytes] = []
-        pos = self.start
+        pos = self._first
         for chunk in self._chunks:
             if want <= 0:
                 break
@@ -73,4 +73,4 @@ class Backlog:
     def reset(self, offset: int) -> None:
         """Forget everything; the history goes on from `offset` (after a full sync)."""
         self._chunks.clear()
-        self.start = self.end = offset
+        self._first = self.end = offset

@@ -34,7 +34,7 @@ SNAPSHOT_CHUNK = 1024 * 1024
 # Under load, a link sends at most one Data message per COALESCE seconds (unless WAIT wants an
 # ack, or COALESCE_BYTES are queued): each gRPC message costs the primary tens of
 # microseconds, a few milliseconds of extra lag cost nothing.
-COALESCE = 0.005
+COALESCE = 0.01
 COALESCE_BYTES = 1024 * 1024
 # Unlimited: a Data message carries whole ticks (see ReplicaLink._stream), which can be large.
 CHANNEL_OPTIONS = [
