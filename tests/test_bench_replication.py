@@ -40,7 +40,7 @@ def test_tiny_run(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "primary throughput" in proc.stdout and "replica lag" in proc.stdout
     rows = [line for line in proc.stdout.splitlines() if line.startswith(("slotkv ", "redis "))]
-    assert len(rows) == 4, proc.stdout  # a throughput and a lag row per server
+    assert len(rows) == 6, proc.stdout  # throughput, least-disturbed CPU and lag, per server
     data = json.loads(out.read_text())
     assert {r["kind"] for r in data["runs"]} == {"slotkv", "redis"}
     assert {r["variant"] for r in data["runs"]} == {"alone", "backlog", "replica"}
