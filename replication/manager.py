@@ -167,7 +167,10 @@ class Replication:
     @property
     def offset(self) -> int:
         """master_repl_offset: the end of this node's stream, including this tick's bytes."""
-        return self.propagation.offset + self.propagation.queued
+        propagation = self.propagation
+        if propagation.batch_owner is not None:
+            propagation.spill()  # asked mid-chunk (INFO after writes): count them
+        return propagation.offset + propagation.queued
 
     @property
     def is_replica(self) -> bool:
