@@ -154,6 +154,7 @@ class Replication:
     async def stop(self) -> None:
         if self._cron is not None:
             self._cron.cancel()
+        await self._wait_for_replicas()
         if self.link is not None:
             self.link.stop()
             await self.link.closed()
@@ -161,6 +162,29 @@ class Replication:
             link.close("shutdown")
         if self.listener is not None:
             await self.listener.stop(0.5)
+
+    async def _wait_for_replicas(self) -> None:
+        """As Redis 7 shuts a primary down: writes paused, up to `shutdown-timeout` seconds
+        for every online replica to acknowledge the whole stream, so none is left behind."""
+        timeout = self.config["shutdown-timeout"]
+        target = self.offset
+        online = [l for l in self.links if l.state == "online"]
+        if self.is_replica or not timeout or all(l.ack_offset >= target for l in online):
+            return
+        log("notice", "Waiting for replicas before shutting down.")
+        self.server.pause(timeout, writes_only=True)
+        for link in online:
+            link.request_ack()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(
+                l.ack_offset < target for l in online if not l.closed):
+            await asyncio.sleep(0.01)
+        for link in online:
+            if link.ack_offset < target:
+                log("warning", f"Lagging replica {link.addr} reported offset {link.ack_offset} "
+                    f"behind master, lag={int(time.monotonic() - link.ack_time)}, state={link.state}.")
+        synced = sum(1 for l in online if l.ack_offset >= target)
+        log("notice", f"{synced} of {len(online)} replicas are in sync when shutting down.")
 
     # -- offsets -----------------------------------------------------------------------------
 

@@ -185,6 +185,23 @@ def test_a_primary_restarted_from_its_snapshot_keeps_its_replicas(start_node: An
     assert digest(r) == digest(p)
 
 
+def test_a_primary_shutting_down_waits_for_its_lagging_replica(start_node: Any) -> None:
+    primary, p, replica, r = synced_pair(start_node, 100)
+    os.kill(replica.pid, signal.SIGSTOP)
+    try:
+        fill(p, 2000, prefix="late")
+        p.set("last", "write")
+        os.kill(primary.pid, signal.SIGTERM)  # waits up to shutdown-timeout (10 s)
+        time.sleep(0.5)
+        assert primary.alive()
+    finally:
+        os.kill(replica.pid, signal.SIGCONT)
+    primary.proc.wait(15)
+    assert "1 of 1 replicas are in sync when shutting down." in primary.log()
+    assert r.get("last") == b"write"
+    assert r.dbsize() == 2101
+
+
 def test_a_replica_past_the_backlog_syncs_fully(start_node: Any) -> None:
     primary, p, replica, r = synced_pair(
         start_node, 0, (*FAST_TIMEOUTS, "--repl-backlog-size", "16kb"), FAST_TIMEOUTS)
