@@ -194,17 +194,26 @@ class Server:
         self._log.close()
 
 
-def start_redis(pinning: Pinning, workdir: str) -> Server:
+def persistence_flags(appendfsync: str | None) -> list[str]:
+    """The same durability settings for both servers: the AOF with this fsync policy."""
+    if appendfsync is None:
+        return ["--appendonly", "no"]
+    return ["--appendonly", "yes", "--appendfsync", appendfsync]
+
+
+def start_redis(pinning: Pinning, workdir: str, persistence: list[str] | None = None) -> Server:
     port = free_port()
     argv = pinning.server(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                           "--save", "", "--appendonly", "no", "--dir", workdir])
+                           "--save", "", "--dir", workdir,
+                           *(persistence or persistence_flags(None))])
     return Server("redis", argv, port, workdir, dict(os.environ))
 
 
-def start_slotkv(pinning: Pinning, workdir: str) -> Server:
+def start_slotkv(pinning: Pinning, workdir: str, persistence: list[str] | None = None) -> Server:
     port = free_port()
     argv = pinning.server([sys.executable, "-m", "ops.cli", "node",
-                           "--port", str(port), "--bind", "127.0.0.1", "--save", ""])
+                           "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                           *(persistence or persistence_flags(None))])
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return Server("slotkv", argv, port, workdir, env)
 
@@ -213,8 +222,9 @@ class ServerPair:
     """Both servers, each in its own scratch directory; stopped (by PID) and cleaned up on
     exit from the `with` block, whatever the reason."""
 
-    def __init__(self, pinning: Pinning) -> None:
+    def __init__(self, pinning: Pinning, persistence: list[str] | None = None) -> None:
         self.pinning = pinning
+        self.persistence = persistence
         self.servers: dict[str, Server] = {}
         self.dirs: list[str] = []
 
@@ -223,7 +233,7 @@ class ServerPair:
             for name, start in (("redis", start_redis), ("slotkv", start_slotkv)):
                 workdir = tempfile.mkdtemp(prefix=f"bench-{name}-")
                 self.dirs.append(workdir)
-                self.servers[name] = start(self.pinning, workdir)
+                self.servers[name] = start(self.pinning, workdir, self.persistence)
         except BaseException:
             self.__exit__()
             raise
@@ -631,6 +641,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="smaller defaults and a single repetition")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     p.add_argument("--json", metavar="FILE", help="also write every figure and raw run as JSON")
+    p.add_argument("--appendfsync", choices=("always", "everysec", "no"), default=None,
+                   help="run both servers with appendonly yes and this fsync policy "
+                        "(default: appendonly no)")
     opts = p.parse_args(argv)
     if opts.requests is None:
         opts.requests = 20_000 if opts.quick else 100_000
@@ -680,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
             "pipeline": PIPELINE, "workloads": opts.workloads, "keyspace": opts.keyspace,
             "modes": {m.name: {"flags": m.describe(), "requests": m.requests} for m in modes},
             "memory_keys": opts.memory_keys, "pinning": pinning.note, "statistic": "median",
-            "clk_tck": CLK_TCK,
+            "clk_tck": CLK_TCK, "appendfsync": opts.appendfsync,
             "redis_version": version_of(["redis-server", "--version"]),
             "slotkv_version": version_of([sys.executable, "-m", "ops.cli", "node", "--version"]),
         },
@@ -693,7 +706,7 @@ def main(argv: list[str] | None = None) -> int:
     failure: str | None = None
     try:
         if modes and opts.workloads:
-            with ServerPair(pinning) as servers:
+            with ServerPair(pinning, persistence_flags(opts.appendfsync)) as servers:
                 progress(f"redis pid {servers['redis'].pid} port {servers['redis'].port}, "
                          f"slotkv pid {servers['slotkv'].pid} port {servers['slotkv'].port}; "
                          f"{pinning.note}")
@@ -720,6 +733,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"redis-benchmark -n {opts.requests} (single: -n {max(1, opts.requests // 10)})"
           f"{' -r ' + str(opts.keyspace) if opts.keyspace else ''}; median of {opts.reps} "
           f"run(s) per row, servers alternated; {pinning.note}")
+    print("persistence (both servers): " + (f"appendonly yes, appendfsync {opts.appendfsync}"
+                                            if opts.appendfsync else "appendonly no"))
     print("modes: " + "; ".join(f"{m.name} = {m.describe()}" for m in modes))
     print("ratio = slotkv/redis ops/s (higher is better); us/req = server CPU (utime+stime) per "
           "request; CPU ratio = slotkv/redis us/req (lower is better)")

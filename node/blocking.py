@@ -225,18 +225,21 @@ class Blocking:
         if cmd is None:  # cannot happen: the command passed its checks when it was parked
             self.finish(client, CommandError("ERR blocked command vanished"))
             return
-        ks = self.server.keyspace
+        server = self.server
+        ks = server.keyspace
         dirty = ks.dirty
         try:
             reply = cmd.handler(client, argv)  # type: ignore[misc]
         except CommandError as e:
             reply = e
         except Exception as e:
-            reply = self.server.internal_error(cmd, e)
-        if ks.dirty != dirty and self.server.propagation.active:
-            # What it took goes to the AOF and the replicas like any write (they hold what
-            # this node held before it ran, so the command replays the same there).
+            reply = server.internal_error(cmd, e)
+        # What the served command wrote leaves the node like any other write (its handler
+        # gave the non-blocking form with propagate_as).
+        if ks.dirty != dirty and server.propagation.active:
             client._propagate(cmd, argv)
+        elif client.rewrite is not None:
+            client.rewrite = None
         if reply is NO_REPLY and client in self.clients:
             return  # nothing for it after all: still blocked, in place
         self.finish(client, reply)

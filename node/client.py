@@ -491,16 +491,20 @@ class Client(asyncio.Protocol):
 
     def flush(self) -> None:
         out = self.out
+        server = self.server
+        if server.hold_replies and out and server.propagation.pending():
+            server.hold(self)  # AOF group commit: sent once this tick's writes are on disk
+            return
         transport = self.transport
         if out and transport is not None and not transport.is_closing():
             data = b"".join(out) if len(out) > 1 else out[0]
             transport.write(data)
-            stats = self.server.stats
+            stats = server.stats
             stats.net_output_bytes += len(data)
             stats.writes += 1
             out.clear()
-            if self.server.output_limit != _NO_LIMIT:
-                self.server.check_output_limit(self, transport.get_write_buffer_size())
+            if server.output_limit != _NO_LIMIT:
+                server.check_output_limit(self, transport.get_write_buffer_size())
         else:
             out.clear()
         if self.closing and transport is not None:

@@ -259,6 +259,11 @@ class Propagation:
         for callback in self.after_flush:
             callback()
 
+    @property
+    def in_exec(self) -> bool:
+        """An EXEC is running: flushing now would split its MULTI ... EXEC."""
+        return self._multi_pending or self._in_multi
+
     def pending(self) -> bool:
         """Bytes are waiting for the end of the tick."""
         return bool(self._buf) or bool(self.batch)

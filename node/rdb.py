@@ -397,9 +397,16 @@ def save(keyspace: Keyspace, path: str, options: Options | None = None) -> int:
     `path`. Raises OSError (the temp file removed) when any step fails."""
     directory = os.path.dirname(path) or "."
     tmp = os.path.join(directory, f"temp-{os.getpid()}.rdb")
+    return write_durably(path, tmp, lambda f: write(keyspace, f, options))
+
+
+def write_durably(path: str, tmp: str, fill: Callable[[BinaryIO], int]) -> int:
+    """Fill the file `tmp` (`fill(file)` returns the bytes written), fsync it and rename it
+    over `path`, so `path` is either the old file or the whole new one. Raises OSError (the
+    temp file removed) when any step fails. Also writes the AOF's base files."""
     try:
-        with open(tmp, "wb") as f:
-            total = write(keyspace, f, options)
+        with open(tmp, "wb", buffering=1 << 20) as f:
+            total = fill(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from node import __version__
+from node.aof import AOF, AofError
 from node.child import Children
 from node.client import Client
 from node.config import Config, ConfigError
@@ -113,6 +114,10 @@ class Server:
         # replication.manager.Replication, wired up in start() (node reaches replication only
         # through it: role, offsets, WAIT, INFO replication).
         self.replication: Any = None
+        # Group commit (appendfsync always): replies held until the tick's writes are fsynced.
+        self.hold_replies = False
+        self.held: dict[Client, None] = {}
+        self.aof = AOF(self)
         self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
         self.pause_writes_only = False
         self.stats = Stats()
@@ -148,11 +153,29 @@ class Server:
         self.rdb = Snapshots(self)
 
     def load_data(self) -> None:
-        """loadDataFromDisk: the dataset at start, before any client is accepted. Raises
-        LoadFailed (logged, exit code 1) when the data on disk cannot be loaded."""
-        self.rdb.load_at_start()
+        """loadDataFromDisk: the dataset at start, before any client is accepted: the AOF
+        when appendonly is on (as Redis 7.0, even if a dump.rdb exists), else dump.rdb; then
+        the AOF opened for appending. Raises LoadFailed or AofError (logged, exit code 1)
+        when the data on disk cannot be loaded."""
+        from node import aof_load
+
+        aof = self.aof
+        aof.manifest = aof_load.load_manifest(self)
+        if self.config["appendonly"]:
+            start = time.monotonic()
+            status = aof_load.load_append_only_files(self)
+            if status != aof_load.NOT_EXIST:
+                log("notice", "DB loaded from append only file: "
+                    f"{time.monotonic() - start:.3f} seconds")
+        else:
+            self.rdb.load_at_start()
         if self.replication is not None:
-            self.replication.dataset_loaded(self.rdb.loaded_aux)
+            # (a dataset loaded from the AOF names no replication history, as in Redis 7.0;
+            # before the AOF opens: restoring the history moves the stream's offset)
+            aux = {} if self.config["appendonly"] else self.rdb.loaded_aux
+            self.replication.dataset_loaded(aux)
+        aof.open_on_start()
+        aof.delete_history()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -183,6 +206,10 @@ class Server:
         self.load_data()
         self._schedule_cron()
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
+
+    def hold(self, client: Client) -> None:
+        """Keep `client`'s replies until this tick's writes are on disk (see node/aof.py)."""
+        self.held[client] = None
 
     async def serve_forever(self) -> None:
         await self.start()
@@ -222,6 +249,7 @@ class Server:
             self._cron_handle.cancel()
         if self.replication is not None:
             await self.replication.stop()
+        self.aof.shutdown()
         for srv in self._servers:
             srv.close()
         for client in list(self.clients.values()):
@@ -403,6 +431,7 @@ class Server:
                 self.blocking.serve_ready()
             self.children.poll()
             self.rdb.cron()
+            self.aof.cron()
             if self.pause_end and time.monotonic() >= self.pause_end:
                 self.unpause()
             timeout = self.config["timeout"]
@@ -505,8 +534,9 @@ def run(config: Config) -> int:
     async def main() -> None:
         try:
             await server.serve_forever()
-        except (OSError, LoadFailed) as e:
-            log("warning", str(e))
+        except (OSError, LoadFailed, AofError) as e:
+            for line in str(e).split("\n"):
+                log("warning", line)
             raise SystemExit(1)
 
     try:

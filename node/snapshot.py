@@ -213,11 +213,19 @@ class Snapshots:
     # -- stop-writes-on-bgsave-error --------------------------------------------------------
 
     def update_write_denied(self) -> None:
+        """writeCommandsDeniedByDiskError: a failed background save, else an AOF that cannot
+        be written (node/aof.py calls this when its state changes)."""
         server = self.server
         config = server.config
         denied = (config["stop-writes-on-bgsave-error"] and bool(config["save"])
                   and not self.last_bgsave_ok)
-        server.write_denied = CommandError(MISCONF) if denied else None
+        aof_error = server.aof.disk_error()
+        if denied:
+            server.write_denied = CommandError(MISCONF)
+        elif aof_error is not None:
+            server.write_denied = CommandError(f"MISCONF Errors writing to the AOF file: {aof_error}")
+        else:
+            server.write_denied = None
 
     # -- shutdown ---------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@
     slotkv up [--port 7000] [--dir ./slotkv-data]
                                             the local deployment on one address (for now one
                                             standalone node; later the whole local cluster)
+    slotkv check-aof [--fix] <file.manifest|file.aof>
+                                            check (and repair) an AOF, as redis-check-aof
 """
 
 from __future__ import annotations
@@ -50,13 +52,19 @@ def up_main(args: list[str]) -> int:
     return node_main(["--port", str(opts.port), "--bind", opts.bind, "--dir", os.path.abspath(opts.dir)])
 
 
-COMMANDS = {"node": node_main, "up": up_main}
+def check_aof_main(args: list[str]) -> int:
+    from ops.check_aof import main
+
+    return main(args)
+
+
+COMMANDS = {"node": node_main, "up": up_main, "check-aof": check_aof_main}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        print("usage: slotkv {node,up} ...\n\n" + (__doc__ or ""), file=sys.stderr)
+        print("usage: slotkv {node,up,check-aof} ...\n\n" + (__doc__ or ""), file=sys.stderr)
         return 2
     return COMMANDS[argv[0]](argv[1:])
 

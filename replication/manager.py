@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from node import rdb
+from node.aof import OFF as AOF_OFF
 from node.blocking import block
 from node.errors import CommandError
 from node.log import log
@@ -113,6 +114,7 @@ class Replication:
         self.obuf_soft = 1 << 62
         self._set_obuf(self.config["client-output-buffer-limit"])
         cfg = self.config
+        server.aof.on_fsynced.append(self._aof_fsynced)
         cfg.listen("client-output-buffer-limit", self._set_obuf)
         cfg.listen("repl-backlog-size", self._resize_backlog)
         for name in ("replica-read-only", "min-replicas-to-write", "min-replicas-max-lag"):
@@ -210,10 +212,17 @@ class Replication:
         return self.offset, self.aof_offset()
 
     def aof_offset(self) -> int:
-        """The stream offset this node's AOF has fsynced, or -1 with no AOF."""
-        aof = getattr(self.server, "aof", None)
-        fsynced = getattr(aof, "fsynced_offset", None)
-        return fsynced if isinstance(fsynced, int) else -1
+        """The stream offset this node's AOF has fsynced (node/aof.py), or -1 with no AOF."""
+        if not self.config["appendonly"]:
+            return -1
+        return self.server.aof.fsynced_offset
+
+    def _aof_fsynced(self) -> None:
+        """The AOF fsynced more of the stream: WAITAOF waiters here, and our primary's."""
+        if self.waiters:
+            self._serve_waiters()
+        if self.link is not None:
+            self.link.ack_soon()
 
     def replica_offsets(self) -> list[tuple[str, str, int, int]]:
         """(node id, ip:port, acked offset, priority) of every replica streaming from us."""
@@ -457,11 +466,6 @@ class Replication:
                 self.waiters.remove(waiter)
                 blocking.finish(client, reply)
 
-    def local_fsynced(self) -> None:
-        """The AOF fsynced more of the stream (WAITAOF waiters may be done)."""
-        if self.waiters:
-            self._serve_waiters()
-
     def refresh_good_replicas(self) -> None:
         """Recount the replicas within min-replicas-max-lag and set the write gate."""
         cfg = self.config
@@ -517,6 +521,9 @@ class Replication:
         log("notice", "MASTER <-> REPLICA sync: Flushing old data")
         log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
         t0 = time.monotonic()
+        aof_on = server.aof.state != AOF_OFF
+        if aof_on:
+            server.aof.stop()  # the file is of a dataset about to go (stopAppendOnly)
         server.keyspace.flush_all()
         server.keyspace.dirty += 1
         report = server.rdb.load(path)
@@ -535,6 +542,9 @@ class Replication:
         if 0 <= stream_db < len(server.keyspace.dbs):
             self.master_client.select(stream_db)  # type: ignore[union-attr]
         self.history_known = True
+        if aof_on:
+            log("notice", "MASTER <-> REPLICA sync: Restarting the append only file")
+            server.aof.start()  # a rewrite of the new dataset (restartAOFAfterSYNC)
         log("notice", f"MASTER <-> REPLICA sync: Finished with success "
             f"({time.monotonic() - t0:.3f} seconds loading)")
         self.refresh_good_replicas()

@@ -4,7 +4,7 @@ Importing this package registers every command in `node.table.COMMANDS`.
 """
 
 from node.commands import (  # noqa: F401
-    bitmaps, client, command, config, connection, debug, dump, geo, hashes, hyperloglog, info,
-    keys, latency, lcs, lists, memory, monitor, persistence, replication, server, sets, slowlog,
-    sort, streams, strings, transactions, zsets,
+    aof, bitmaps, client, command, config, connection, debug, dump, geo, hashes, hyperloglog,
+    info, keys, latency, lcs, lists, memory, monitor, persistence, replication, server, sets,
+    slowlog, sort, streams, strings, transactions, zsets,
 )

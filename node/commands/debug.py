@@ -13,7 +13,8 @@ authentication, as Redis does.
 - SLEEP blocks the whole server, as in Redis (the event loop is this thread).
 - RELOAD saves the dataset, empties it and loads the file back (node/snapshot.py);
   SET-SKIP-CHECKSUM-VALIDATION turns CRC checks of RDB files and RESTORE payloads off.
-- POPULATE, LOG and ERROR as in Redis; every other subcommand gets Redis's syntax error.
+- POPULATE, LOG, ERROR and LOADAOF (flush the AOF, empty the dataset, load the AOF back:
+  node/aof.py) as in Redis; every other subcommand gets Redis's syntax error.
 """
 
 from __future__ import annotations
@@ -364,6 +365,9 @@ def debug(ctx: Any, argv: list[bytes]) -> Any:
         return _populate(ctx, argv)
     if sub == b"log" and argc == 3:
         ctx.server.log("warning", "DEBUG LOG: " + argv[2].decode("utf-8", "replace"))
+        return OK
+    if sub == b"loadaof" and argc == 2:
+        ctx.server.aof.reload()
         return OK
     if sub == b"reload":
         return _reload(ctx, argv[2:])

@@ -309,6 +309,7 @@ def hincrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
         raise CommandError("ERR increment would produce NaN or Infinity")
     text = LongDouble.format(result)
     _store_one(ctx, argv[1], h, argv[2], text)
+    ctx.propagate_as([b"HSET", argv[1], argv[2], text])  # the result, not the arithmetic
     return text
 
 

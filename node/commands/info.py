@@ -179,7 +179,7 @@ def _memory(server: Any) -> Fields:
         ("mem_clients_slaves", 0),
         ("mem_clients_normal", mh.clients_normal),
         ("mem_cluster_links", 0),
-        ("mem_aof_buffer", 0),
+        ("mem_aof_buffer", server.aof.buf_len),
         ("mem_allocator", MEMORY_ALLOCATOR),
         ("active_defrag_running", 0),
         ("lazyfree_pending_objects", 0),
@@ -194,18 +194,7 @@ def _ratio(a: int, b: int) -> str:
 def _persistence(server: Any) -> Fields:
     return [
         *server.rdb.info_fields(),  # loading .. rdb_last_load_keys_loaded (node/snapshot.py)
-        ("aof_enabled", int(server.config["appendonly"])),
-        ("aof_rewrite_in_progress", 0),
-        ("aof_rewrite_scheduled", 0),
-        ("aof_last_rewrite_time_sec", -1),
-        ("aof_current_rewrite_time_sec", -1),
-        ("aof_last_bgrewrite_status", "ok"),
-        ("aof_rewrites", 0),
-        ("aof_rewrites_consecutive_failures", 0),
-        ("aof_last_write_status", "ok"),
-        ("aof_last_cow_size", 0),
-        ("module_fork_in_progress", 0),
-        ("module_fork_last_cow_size", 0),
+        *server.aof.info(),  # the aof_* and module_fork_* fields (node/aof.py)
     ]
 
 

@@ -215,6 +215,11 @@ def _expire(ctx: Any, argv: list[bytes], name: str, relative: bool, unit_ms: int
         if flags & EXPIRE_LT and current is not None and when >= current:
             return 0
     db.set_deadline(key, when)  # a deadline already past deletes the key
+    # Replayed as an absolute PEXPIREAT (or the DEL it amounted to), as Redis propagates it.
+    if key in db.data:
+        ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])
+    else:
+        ctx.propagate_as([b"DEL", key])
     return 1
 
 

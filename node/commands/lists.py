@@ -591,6 +591,7 @@ def _blocking_pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
                 db.modified(key)
             else:
                 db.delete(key)
+            ctx.propagate_as([b"LPOP" if left else b"RPOP", key])
             return [key, item]
     return block(ctx, keys, timeout, NULL_ARRAY, _is_list)
 
@@ -618,7 +619,10 @@ def _blocking_move(ctx: Any, argv: list[bytes], src_left: bool, dst_left: bool,
         if ctx.in_exec:
             return None  # Redis answers a null bulk here, but a null array on timeout
         return block(ctx, [argv[1]], timeout, NULL_ARRAY, _is_list)
-    return _move(db, argv[1], argv[2], src_left, dst_left)
+    item = _move(db, argv[1], argv[2], src_left, dst_left)
+    ctx.propagate_as([b"LMOVE", argv[1], argv[2], b"LEFT" if src_left else b"RIGHT",
+                      b"LEFT" if dst_left else b"RIGHT"])
+    return item
 
 
 @command("blmove", 6, "write denyoom noscript blocking", keys=(1, 2, 1), key_specs=_MOVE_SPECS,
@@ -652,6 +656,7 @@ def blmpop(ctx: Any, argv: list[bytes]) -> Any:
     timeout = parse_timeout(argv[1])
     reply = _mpop(ctx.db, keys, left, count)
     if reply is not None:
+        ctx.propagate_as([b"LPOP" if left else b"RPOP", reply[0], b"%d" % count])
         return reply
     return block(ctx, keys, timeout, NULL_ARRAY, _is_list)
 

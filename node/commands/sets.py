@@ -248,6 +248,7 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
             db.modified(key)
         else:
             db.delete(key)
+        ctx.propagate_as([b"SREM", key, member])
         return member
 
     count = parse_int(argv[2], POSITIVE)
@@ -261,6 +262,7 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
         # The whole set, through a union of one set: in the order of that result's encoding.
         popped = sorted(s, key=int) if _intset_can_hold(ctx, s) else list(s)
         db.delete(key)
+        ctx.propagate_as([b"DEL", key])
         return SetReply(popped)
     remaining = size - count
     if remaining * _SPOP_MOVE_STRATEGY_MUL > count:
@@ -274,6 +276,8 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
         s.difference_update(popped)
         s.intset = _intset_can_hold(ctx, s)
     db.modified(key)
+    # The random choice replays as the removal of exactly these members.
+    ctx.propagate_as(*([b"SREM", key, *popped[i:i + 1024]] for i in range(0, len(popped), 1024)))
     return SetReply(popped)
 
 

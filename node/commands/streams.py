@@ -35,7 +35,7 @@ from node.keyspace import TYPE_NAMES
 from node.numbers import parse_int
 from node.replies import NULL_ARRAY, OK, Status
 from node.stream import (
-    LISTPACK_MAX, MAX_ID, NOT_READ, U64, Group, Nack, Node, Stream, format_id, parse_id,
+    LISTPACK_MAX, MAX_ID, NOT_READ, U64, Consumer, Group, Nack, Node, Stream, format_id, parse_id,
     parse_interval, rax_nodes,
 )
 from node.table import KeySpec, command
@@ -199,6 +199,7 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
     values = len(argv) - idpos - 1
     if values < 2 or values & 1:
         raise wrong_arity("xadd")
+    auto = sid < 0 or not seq_given  # the ID is picked here: propagated as the one picked
     if sid == 0 and seq_given:
         raise CommandError("ERR The ID specified in XADD must be greater than 0-0")
     db = ctx.db
@@ -243,7 +244,27 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
         s.trim(*trim)
     if not created:
         db.modified(key)
+    if (auto or (trim is not None and trim[2])) and ctx.server.propagation.active:
+        # Replayed with the ID it got and the trim that really happened (as Redis's
+        # streamRewriteApproxSpecifier / streamRewriteTrimArgument).
+        out = [b"XADD", key]
+        if nomk:
+            out.append(b"NOMKSTREAM")
+        if trim is not None:
+            out += _exact_trim(s, trim)
+        ctx.propagate_as([*out, b"%d-%d" % (ms, seq), *flat])
     return b"%d-%d" % (ms, seq)
+
+
+def _exact_trim(s: Stream, trim: Trim) -> list[bytes]:
+    """The trim arguments that replay what `trim` did: `~` (approximate, LIMIT-bounded)
+    trimming becomes exact trimming to where it stopped."""
+    maxlen, minid, approx, _ = trim
+    if maxlen is not None:
+        return [b"MAXLEN", b"=", b"%d" % (s.length if approx else maxlen)]
+    if approx:
+        minid = s.first_valid() if s.length else MAX_ID
+    return [b"MINID", b"=", format_id(minid)]
 
 
 @command("xtrim", -4, "write", keys=(1, 1, 1), key_flags="RW delete",
@@ -262,6 +283,8 @@ def xtrim(ctx: Any, argv: list[bytes]) -> int:
     if deleted:
         db.modified(argv[1])
         db.keyspace.dirty += deleted - 1
+        if trim[2]:  # type: ignore[index]
+            ctx.propagate_as([b"XTRIM", argv[1], *_exact_trim(s, trim)])  # type: ignore[arg-type]
     return deleted
 
 
@@ -451,6 +474,8 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
 
     served: list[tuple[bytes, list]] = []
     now = ks.now
+    # Never the read itself goes out: only the changes it made to its groups (below).
+    propagating = grouped and ctx.server.propagation.active
     for idx, key in enumerate(keys):
         s = db.get(key)
         if s is None or s.__class__ is not Stream:
@@ -458,7 +483,8 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
         gt = ids[idx]
         if grouped:
             group = groups[idx]
-            consumer = None
+            fresh = consumer_name not in group.consumers
+            last_id, entries_read = group.last_id, group.entries_read
             if gt != MAX_ID:
                 consumer = group.consumer(consumer_name, now)
                 entries = s.read_history(consumer, gt + 1, count, now)
@@ -468,6 +494,10 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
             else:
                 continue
             ks.dirty += 1
+            if propagating:
+                _propagate_delivery(ctx, key, group_name, group, consumer, entries, fresh,
+                                    (last_id, entries_read) != (group.last_id,
+                                                                group.entries_read))
         elif s.length and s.last_valid() > gt:
             entries = s.range(gt + 1, MAX_ID, count)
         else:
@@ -491,6 +521,38 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
         rewritten += [format_id(ids[k]) if arg == b"$" else arg
                       for k, arg in enumerate(argv[streams_at + nkeys:])]
     return block(ctx, keys, timeout, NULL_ARRAY, _always if grouped else _is_stream, rewritten)
+
+
+def _propagate_delivery(ctx: Any, key: bytes, name: bytes, group: Group, consumer: Consumer,
+                        entries: list, fresh: bool, moved: bool) -> None:
+    """What an XREADGROUP did to its group, as the commands that redo it (Redis's
+    streamPropagateConsumerCreation, streamPropagateXCLAIM, streamPropagateGroupID)."""
+    out = []
+    if fresh:
+        out.append([b"XGROUP", b"CREATECONSUMER", key, name, consumer.name])
+    pel = consumer.pel
+    for entry in entries:
+        if entry[1] is NULL_ARRAY:
+            continue  # a pending entry deleted from the stream: nothing changed
+        nack = pel.get(parse_id(entry[0])[0])
+        if nack is not None:
+            out.append(_xclaim_argv(key, name, group, consumer.name, entry[0], nack))
+    if moved:
+        out.append(_setid_argv(key, name, group))
+    ctx.propagate_as(*out)
+
+
+def _xclaim_argv(key: bytes, name: bytes, group: Group, consumer: bytes, sid: bytes,
+                 nack: Nack) -> list[bytes]:
+    """XCLAIM that sets one pending entry exactly: owner, delivery time and count."""
+    return [b"XCLAIM", key, name, consumer, b"0", sid, b"TIME", b"%d" % nack.delivery_time,
+            b"RETRYCOUNT", b"%d" % nack.delivery_count, b"FORCE", b"JUSTID", b"LASTID",
+            format_id(group.last_id)]
+
+
+def _setid_argv(key: bytes, name: bytes, group: Group) -> list[bytes]:
+    return [b"XGROUP", b"SETID", key, name, format_id(group.last_id), b"ENTRIESREAD",
+            b"%d" % group.entries_read]
 
 
 _XREAD_SPEC = (KeySpec(("RO", "access"), 1, begin_keyword=b"STREAMS", lastkey=-1, limit=2),)
@@ -658,9 +720,11 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
         else:
             raise CommandError(f"ERR Unrecognized XCLAIM option '{_text(argv[j])}'")
         j += 1
-    if last_id > group.last_id:
+    moved = last_id > group.last_id
+    if moved:
         group.last_id = last_id
         ks.dirty += 1
+    prop: list | None = [] if ctx.server.propagation.active else None
     # A bogus time (say, a client clock ahead of ours) is not worth an error: it means now.
     if delivery < 0 or delivery > now:
         delivery = now
@@ -672,6 +736,9 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
         nack = pel.get(sid)
         if sid not in entries:  # deleted from the stream: forget it
             if nack is not None:
+                if prop is not None:  # replays the same way: the entry is gone there too
+                    prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid),
+                                             nack))
                 group.remove_nack(sid)
                 ks.dirty += 1
             continue
@@ -695,6 +762,12 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
             nack.consumer = consumer
         out.append(format_id(sid) if justid else [format_id(sid), entries[sid]])
         ks.dirty += 1
+        if prop is not None:
+            prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid), nack))
+    if prop is not None and moved and not prop:
+        prop.append(_setid_argv(argv[1], argv[2], group))
+    if prop:  # (empty exactly when nothing changed)
+        ctx.propagate_as(*prop)
     return out
 
 
@@ -736,6 +809,7 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
     # The PEL changes as we go: walk a snapshot of what this call may look at, plus the next
     # ID, which is the cursor to return.
     window = list(islice(pel.irange(minimum=start), attempts + 1))
+    prop: list | None = [] if ctx.server.propagation.active else None
     consumer = None
     claimed: list = []
     deleted: list = []
@@ -747,6 +821,8 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
         seen += 1
         nack = pel[sid]
         if sid not in entries:
+            if prop is not None:
+                prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid), nack))
             group.remove_nack(sid)
             deleted.append(format_id(sid))
             count -= 1  # COUNT bounds the reply, deleted IDs included
@@ -767,6 +843,10 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
         claimed.append(format_id(sid) if justid else [format_id(sid), entries[sid]])
         count -= 1
         ks.dirty += 1
+        if prop is not None:
+            prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid), nack))
+    if prop:
+        ctx.propagate_as(*prop)
     cursor = format_id(window[seen]) if seen < len(window) else ZERO_ID
     return [cursor, claimed, deleted]
 

@@ -121,7 +121,17 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     db.set(key, argv[2], keep_ttl=b"KEEPTTL" in opts)
     if when is not None:
         db.set_deadline(key, when)
+        _propagate_deadline(ctx, key, argv[2], when, b"PXAT" in opts)
     return old if b"GET" in opts else OK
+
+
+def _propagate_deadline(ctx: Any, key: bytes, value: bytes, when: int, as_given: bool) -> None:
+    """SET with a TTL replays as `SET key value PXAT <ms>` (a relative TTL would restart at
+    replay time), or as DEL when the deadline had already passed and the key is gone."""
+    if key not in ctx.db.data:
+        ctx.propagate_as([b"DEL", key])
+    elif not as_given:
+        ctx.propagate_as([b"SET", key, value, b"PXAT", b"%d" % when])
 
 
 @command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
@@ -137,6 +147,7 @@ def _set_with_ttl(ctx: Any, argv: list[bytes], name: str, option: bytes) -> Any:
     when = expire_at_ms(ctx, name, option, argv[2])
     ctx.db.set(argv[1], argv[3])
     ctx.db.set_deadline(argv[1], when)
+    _propagate_deadline(ctx, argv[1], argv[3], when, False)
     return OK
 
 
@@ -164,8 +175,14 @@ def getex(ctx: Any, argv: list[bytes]) -> Any:
         return None
     if when is not None:
         db.set_deadline(argv[1], when)
+        # As Redis: an absolute PEXPIREAT, or DEL if the deadline already passed.
+        if argv[1] in db.data:
+            ctx.propagate_as([b"PEXPIREAT", argv[1], b"%d" % when])
+        else:
+            ctx.propagate_as([b"DEL", argv[1]])
     elif b"PERSIST" in opts:
-        db.persist(argv[1])
+        if db.persist(argv[1]):
+            ctx.propagate_as([b"PERSIST", argv[1]])
     return value
 
 
@@ -175,6 +192,7 @@ def getdel(ctx: Any, argv: list[bytes]) -> Any:
     value = get_string(ctx.db, argv[1])
     if value is not None:
         ctx.db.delete(argv[1])
+        ctx.propagate_as([b"DEL", argv[1]])
     return value
 
 
@@ -289,6 +307,8 @@ def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
     if len(text) > 5 * 1024:
         raise CommandError("ERR increment would produce NaN or Infinity")
     db.set(argv[1], text, keep_ttl=True)
+    # Float arithmetic may differ elsewhere: replicate the result, not the increment.
+    ctx.propagate_as([b"SET", argv[1], text, b"KEEPTTL"])
     return text
 
 

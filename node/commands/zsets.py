@@ -806,6 +806,7 @@ def _bzpop(ctx: Any, argv: list[bytes], where: int) -> Any:
     found = _pop_first(ctx, keys, where, 1)
     if found is None:
         return block(ctx, keys, timeout, NULL_ARRAY, _is_zset)
+    ctx.propagate_as([b"ZPOPMIN" if where == MIN else b"ZPOPMAX", found[0]])
     score, member = found[1][0]
     return [found[0], member, score]
 
@@ -882,6 +883,7 @@ def bzmpop(ctx: Any, argv: list[bytes]) -> Any:
     found = _pop_first(ctx, keys_, where, count)
     if found is None:
         return block(ctx, keys_, timeout, NULL_ARRAY, _is_zset)
+    ctx.propagate_as([b"ZPOPMIN" if where == MIN else b"ZPOPMAX", found[0], b"%d" % count])
     return _mpop_reply(found)
 
 
