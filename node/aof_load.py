@@ -44,6 +44,8 @@ OK, NOT_EXIST, EMPTY, TRUNCATED = "ok", "not-exist", "empty", "truncated"
 class ReplayClient(Client):
     """The AOF's pseudo client (Redis's createAOFClient): never blocks, never replies."""
 
+    must_obey = True  # a replica's AOF replays writes a read-only replica would refuse
+
     # Blocking commands act as inside EXEC (they never wait): CLIENT_DENY_BLOCKING.
     in_exec = property(lambda self: True, lambda self, value: None)
 

@@ -258,7 +258,7 @@ def block(ctx: "Client", keys: list[bytes], timeout_ms: int, timeout_reply: Any,
     Returns NO_REPLY (the reply comes later), or `timeout_reply` at once where Redis does not
     block (inside MULTI/EXEC).
     """
-    if ctx.in_exec or ctx.master:
+    if ctx.in_exec or ctx.must_obey:
         # Inside EXEC, as Redis; and a replica applying its primary's stream never waits.
         return _reply_now(timeout_reply)
     blocking = ctx.server.blocking

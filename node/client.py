@@ -78,9 +78,10 @@ def _fast_command(name: bytes, table: dict[bytes, Command]) -> Command:
 
 
 class Client(asyncio.Protocol):
-    # The pseudo-client a replica applies its primary's stream through (replication/replica.py)
-    # sets this: it may write on a read-only replica, is never paused, and replies to no one.
-    master = False
+    # Redis's mustObeyClient: the pseudo-clients that replay what already happened (a
+    # replica's primary's stream, replication/replica.py; the AOF at load, node/aof_load.py)
+    # set this. Their writes are never refused (READONLY, NOREPLICAS, MISCONF) nor paused.
+    must_obey = False
 
     def __init__(self, server: "Server") -> None:
         self.server = server
@@ -325,7 +326,7 @@ class Client(asyncio.Protocol):
         if (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
                 and not server.monitors and not server.pause_end and not server.blocking.clients
                 and server.write_denied is None):
-            return _FAST if server.deny_writes is None or self.master else _FAST_READ
+            return _FAST if server.deny_writes is None or self.must_obey else _FAST_READ
         return None
 
     def _record_slow(self, cmd: Command, argv: list[bytes], nsec: int) -> None:
@@ -370,11 +371,11 @@ class Client(asyncio.Protocol):
             # A monitor is a replica to Redis, and replicas may not touch the keyspace.
             self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
             return
-        if server.write_denied is not None and not self.master and self._denied_write(cmd):
+        if server.write_denied is not None and not self.must_obey and self._denied_write(cmd):
             self.reply_error(server.write_denied, cmd)  # -MISCONF: persistence is failing
             return
         deny = server.deny_writes
-        if deny is not None and not self.master and self._is_write(cmd):
+        if deny is not None and not self.must_obey and self._is_write(cmd):
             # Too few good replicas (NOREPLICAS), or a read-only replica (READONLY).
             self.reply_error(deny, cmd)
             return
@@ -385,7 +386,7 @@ class Client(asyncio.Protocol):
             self.multi.append((cmd, argv))
             self.out.append(b"+QUEUED\r\n")
             return
-        if server.pause_end and not self.monitor and not self.master and server.pause_blocks(self, cmd):
+        if server.pause_end and not self.monitor and not self.must_obey and server.pause_blocks(self, cmd):
             self.pending = argv
             self.blocked = True
             server.paused_clients.append(self)

@@ -39,7 +39,7 @@ BACKOFF_MIN, BACKOFF_MAX = 0.1, 1.0
 class MasterClient(Client):
     """The pseudo-client a replica runs its primary's stream through."""
 
-    master = True
+    must_obey = True
 
     def __init__(self, server: Any) -> None:
         super().__init__(server)

@@ -251,6 +251,25 @@ def test_wait_counts_replicas_that_acknowledged(start_node: Any) -> None:
         p.execute_command("WAITAOF", 1, 0, 0)
 
 
+def test_waitaof_counts_local_and_replica_fsyncs(start_node: Any) -> None:
+    aof = ("--appendonly", "yes", "--appendfsync", "always")
+    primary, p, replica, r = synced_pair(start_node, 300, aof, aof)
+    p.set("k", "v")
+    assert p.execute_command("WAITAOF", 1, 1, 2000) == [1, 1]
+    assert r.get("k") == b"v"
+    # A replica without an AOF fsyncs nothing: WAITAOF waits out its timeout for it.
+    plain = start_replica(start_node, primary)
+    wait_until(lambda: in_sync(p, plain.client()), 20, "the second replica")
+    p.set("k2", "v2")
+    assert p.execute_command("WAITAOF", 1, 2, 300) == [1, 1]
+    assert p.execute_command("WAIT", 2, 2000) == 2
+    with pytest.raises(redis.ResponseError, match="WAITAOF cannot be used with replica"):
+        r.execute_command("WAITAOF", 0, 0, 0)
+    # The replica's AOF was restarted from the synced dataset: it loads back the same.
+    r.execute_command("DEBUG", "LOADAOF")
+    assert digest(r) == digest(p)
+
+
 def test_wait_errors_match_redis(start_node: Any, r: redis.Redis, o: redis.Redis, both: Any) -> None:
     for args in (("WAIT", "x", "1"), ("WAIT", "1", "x"), ("WAIT", "1", "-1"), ("WAIT", "0", "0"),
                  ("WAIT", "1"), ("ROLE", "x")):
