@@ -9,9 +9,9 @@ during the loaded run, from offsets: a poller reads the primary's offset (ROLE) 
 replica's (ROLE) every few milliseconds, and each primary sample's lag is the time until the
 replica's offset reached it. p50/p99/max over all samples (the target: p99 < 100 ms).
 
-    python3 bench/replication.py                  # 3 repetitions, 1M SETs per run
-    python3 bench/replication.py --quick          # 1 repetition, 200k SETs
-    python3 bench/replication.py --servers slotkv --reps 5 --json out.json
+    python3 bench/replication_overhead.py                  # 3 repetitions, 1M SETs per run
+    python3 bench/replication_overhead.py --quick          # 1 repetition, 200k SETs
+    python3 bench/replication_overhead.py --servers slotkv --reps 5 --json out.json
 
 Pinning (taskset): primaries on CPU 0, replicas on CPU 1, redis-benchmark and the poller on
 CPU 1 too (only two CPUs here: the replica shares its core with the client, so the primary's

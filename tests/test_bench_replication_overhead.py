@@ -1,5 +1,5 @@
-"""bench/replication.py runs end to end in a tiny mode and prints its tables, for slotkv and
-redis-server, and its lag arithmetic is right. Speed is never asserted here."""
+"""bench/replication_overhead.py runs end to end in a tiny mode and prints its tables, for
+slotkv and redis-server, and its lag arithmetic is right. Speed is never asserted here."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(ROOT, "bench", "replication.py")
+SCRIPT = os.path.join(ROOT, "bench", "replication_overhead.py")
 
 
 def load_script():
     sys.path.insert(0, os.path.dirname(SCRIPT))
-    spec = importlib.util.spec_from_file_location("bench_replication", SCRIPT)
+    spec = importlib.util.spec_from_file_location("bench_replication_overhead", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
