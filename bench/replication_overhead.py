@@ -39,7 +39,8 @@ from compare import (  # noqa: E402
     CLK_TCK, ROOT, Server, cpu_ticks, free_port, parse_benchmark_csv, progress,
 )
 
-PRIMARY_CPU, REPLICA_CPU, CLIENT_CPU = 0, 1, 1
+PRIMARY_CPU, REPLICA_CPU = 0, 1
+CLIENT_CPU = 1  # --client-cpu: 0 puts redis-benchmark and the poller beside the primary
 
 
 NICE = 0  # --nice: the priority every process of the benchmark runs at
@@ -307,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
                          "stream is still encoded); replica: one attached")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-pin", dest="pin", action="store_false")
+    ap.add_argument("--client-cpu", type=int, choices=(0, 1), default=1,
+                    help="the CPU of redis-benchmark and the poller: 1 (default) shares the "
+                         "replica's, 0 the primary's (the replica gets a core of its own)")
     ap.add_argument("--nice", type=int, default=0,
                     help="run servers and clients at this nice level (e.g. -10 on a shared "
                          "machine; negative needs root)")
@@ -315,8 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     opts.requests = opts.requests or (200_000 if opts.quick else 1_000_000)
     opts.reps = opts.reps or (1 if opts.quick else 3)
     opts.pin = opts.pin and shutil.which("taskset") is not None and {0, 1} <= os.sched_getaffinity(0)
-    global NICE
+    global NICE, CLIENT_CPU
     NICE = opts.nice
+    CLIENT_CPU = opts.client_cpu
+    if opts.pin:
+        os.sched_setaffinity(0, {CLIENT_CPU})  # the poller
     if NICE:
         os.nice(NICE)  # the poller too
     kinds = [k for k in opts.servers.split(",") if k]
@@ -336,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(run)
     summary = {kind: summarize(runs, kind) for kind in kinds}
     print(f"pipelined SET: -n {opts.requests} -c {opts.clients} -P {opts.pipeline} -r {opts.keyspace}, "
-          f"{opts.reps} rep(s), median; {'pinned: primary CPU 0, replica + client CPU 1' if opts.pin else 'unpinned'}"
+          f"{opts.reps} rep(s), median; "
+          + (f"pinned: primary CPU 0, replica CPU 1, client CPU {CLIENT_CPU}" if opts.pin else "unpinned")
           + (f"; nice {NICE}" if NICE else ""))
     print(render(summary))
     if opts.json:
