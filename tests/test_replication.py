@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import redis
 
-from conftest import ServerProcess, free_port, start_redis
+from conftest import free_port, start_redis
 from replication_helpers import (
     FAR, digest, fill, follow, in_sync, info, linked, start_repl_node, start_replica, synced_pair,
     wait_until,
