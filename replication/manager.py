@@ -161,7 +161,7 @@ class Replication:
             self.link.stop()
             await self.link.closed()
         for link in list(self.links):
-            link.close("shutdown")
+            link.close("shutdown", quiet=True)
         if self.listener is not None:
             await self.listener.stop(0.5)
 

@@ -129,14 +129,15 @@ class ReplicaLink:
         else:
             self.soft_since = 0.0
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, quiet: bool = False) -> None:
         """Drop the replica (it reconnects and resyncs)."""
         if self.closed:
             return
         self.closed = True
         self.close_reason = reason
-        log("warning", f"Client id={self.node_id[:8]} addr={self.addr} (replica) scheduled to be "
-            f"closed ASAP for {reason}.")
+        if not quiet:
+            log("warning", f"Client id={self.node_id[:8]} addr={self.addr} (replica) scheduled "
+                f"to be closed ASAP for {reason}.")
         for task in self._tasks:
             task.cancel()
 
