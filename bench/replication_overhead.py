@@ -309,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-pin", dest="pin", action="store_false")
     ap.add_argument("--client-cpu", type=int, choices=(0, 1), default=1,
-                    help="the CPU of redis-benchmark and the poller: 1 (default) shares the "
-                         "replica's, 0 the primary's (the replica gets a core of its own)")
+                    help="the CPU of redis-benchmark: 1 (default) shares the replica's, 0 the "
+                         "primary's (the replica gets a core of its own, but for the poller)")
     ap.add_argument("--nice", type=int, default=0,
                     help="run servers and clients at this nice level (e.g. -10 on a shared "
                          "machine; negative needs root)")
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     NICE = opts.nice
     CLIENT_CPU = opts.client_cpu
     if opts.pin:
-        os.sched_setaffinity(0, {CLIENT_CPU})  # the poller
+        os.sched_setaffinity(0, {REPLICA_CPU})  # the poller: not starved by the primary's core
     if NICE:
         os.nice(NICE)  # the poller too
     kinds = [k for k in opts.servers.split(",") if k]
