@@ -42,10 +42,11 @@ OK, NOT_EXIST, EMPTY, TRUNCATED = "ok", "not-exist", "empty", "truncated"
 
 
 class ReplayClient(Client):
-    """The AOF's pseudo client (Redis's createAOFClient): never blocks, never replies, and
-    in cluster mode runs every command whatever the slot map says."""
+    """The AOF's pseudo client (Redis's createAOFClient): never blocks, never replies."""
 
-    obey = True
+    # A replica's AOF replays writes a read-only replica would refuse, and a cluster node's
+    # writes to slots its last known map gives to others.
+    must_obey = True
 
     # Blocking commands act as inside EXEC (they never wait): CLIENT_DENY_BLOCKING.
     in_exec = property(lambda self: True, lambda self, value: None)

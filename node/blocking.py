@@ -165,14 +165,14 @@ class Blocking:
         wait = self.clients.get(client)
         if wait is not None:
             wait.timer = None
-            self.finish(client, wait.timeout_reply)
+            self.finish(client, _reply_now(wait.timeout_reply))
 
     def unblock(self, client: "Client", error: bool) -> bool:
         """CLIENT UNBLOCK: end the wait as a timeout would, or with an UNBLOCKED error."""
         wait = self.clients.get(client)
         if wait is None:
             return False
-        self.finish(client, CommandError(UNBLOCKED) if error else wait.timeout_reply)
+        self.finish(client, CommandError(UNBLOCKED) if error else _reply_now(wait.timeout_reply))
         return True
 
     # -- readiness ---------------------------------------------------------------------------
@@ -245,6 +245,12 @@ class Blocking:
         self.finish(client, reply)
 
 
+def _reply_now(timeout_reply: Any) -> Any:
+    # A reply that depends on when the wait ends (WAIT: the replicas acked by then) is given
+    # as a function of nothing.
+    return timeout_reply() if callable(timeout_reply) else timeout_reply
+
+
 def block(ctx: "Client", keys: list[bytes], timeout_ms: int, timeout_reply: Any, wake: Wake,
           argv: list[bytes] | None = None) -> Any:
     """Park `ctx` on `keys` until one of them can serve it; see the module docstring.
@@ -252,8 +258,9 @@ def block(ctx: "Client", keys: list[bytes], timeout_ms: int, timeout_reply: Any,
     Returns NO_REPLY (the reply comes later), or `timeout_reply` at once where Redis does not
     block (inside MULTI/EXEC).
     """
-    if ctx.in_exec:
-        return timeout_reply
+    if ctx.in_exec or ctx.must_obey:
+        # Inside EXEC, as Redis; and a replica applying its primary's stream never waits.
+        return _reply_now(timeout_reply)
     blocking = ctx.server.blocking
     if ctx in blocking.clients:
         return NO_REPLY  # a re-run that found nothing: keep the place in every queue

@@ -41,6 +41,8 @@ REPLY_ON, REPLY_OFF, REPLY_SKIP = 0, 1, 2
 # subcommands, and nothing that changes authentication, reply mode, monitoring or blocks
 # (`no_auth`, `admin`, `noscript`, `blocking` commands always take the full path).
 _FAST: dict[bytes, Command] = {}
+# The same for a node that refuses writes (a read-only replica, NOREPLICAS): no write commands.
+_FAST_READ: dict[bytes, Command] = {}
 _NOTHING: dict[bytes, Command] = {}
 _NO_LIMIT = (0, 0, 0)
 _SLOW_FLAGS = frozenset(("no_auth", "admin", "noscript", "blocking"))
@@ -60,20 +62,27 @@ class _Rejected(Exception):
 _SLOW = Command("(checks path)", None, 0, frozenset())
 
 
-def _fast_command(name: bytes) -> Command:
-    """The command `name` runs on the fast path, learnt on first use; _SLOW if it may not."""
+def _fast_command(name: bytes, table: dict[bytes, Command]) -> Command:
+    """The command `name` runs on the fast path, learnt on first use; _SLOW if it may not.
+
+    `table` is _FAST, or _FAST_READ while writes are refused (write commands are _SLOW there).
+    """
     cmd = COMMANDS.get(name.lower())
     if cmd is None or cmd.subcommands or cmd.handler is None or cmd.flags & _SLOW_FLAGS:
         cmd = _SLOW
-    if len(_FAST) < 4096:  # bounded: clients may send any number of unknown names
-        _FAST[name] = cmd
+    elif table is _FAST_READ and "write" in cmd.flags:
+        cmd = _SLOW
+    if len(table) < 4096:  # bounded: clients may send any number of unknown names
+        table[name] = cmd
     return cmd
 
 
 class Client(asyncio.Protocol):
-    # A pseudo-client whose commands the node must run whatever the cluster map says (the
-    # AOF replay, node/aof_load.py): no MOVED/CLUSTERDOWN for it (Redis's mustObeyClient).
-    obey = False
+    # Redis's mustObeyClient: the pseudo-clients that replay what already happened (a
+    # replica's primary's stream, replication/replica.py; the AOF at load, node/aof_load.py)
+    # set this. Their writes are never refused (READONLY, NOREPLICAS, MISCONF) nor paused,
+    # nor redirected in cluster mode.
+    must_obey = False
 
     def __init__(self, server: "Server") -> None:
         self.server = server
@@ -109,6 +118,8 @@ class Client(asyncio.Protocol):
         self.rewrite: list[list[bytes]] | None = None  # set by propagate_as
         self.asking = False  # cluster mode: ASKING was sent (node/cluster.py)
         self.readonly = False  # cluster mode: READONLY, reads served by a replica
+        self.woff = 0  # the stream offset just past this client's last write (WAIT)
+        self._boundary: bool | None = None  # the parser ended the last batch on a boundary
 
     @property
     def authenticated(self) -> bool:
@@ -151,10 +162,24 @@ class Client(asyncio.Protocol):
                 self.process()  # the requests left over when the client fell behind
 
     def data_received(self, data: bytes) -> None:
-        stats = self.server.stats
+        server = self.server
+        stats = server.stats
         stats.net_input_bytes += len(data)
         stats.reads += 1
-        self.parser.feed(data)
+        parser = self.parser
+        propagation = server.propagation
+        if propagation.active and not (self.blocked or self.throttled) and (
+                self._boundary if self._boundary is not None else parser.at_boundary()) and (
+                propagation.open_batch(self, self.db.index)):
+            # Writes of this chunk may go on as the bytes themselves (node/propagate.py).
+            before = parser.requests
+            parser.feed(data)
+            self.process()
+            self._boundary = whole = parser.at_boundary()
+            propagation.close_batch(data, parser.requests - before, whole)
+            return
+        self._boundary = None
+        parser.feed(data)
         if self.blocked or self.throttled:
             self._check_query_buffer()
             return
@@ -182,7 +207,7 @@ class Client(asyncio.Protocol):
         clock = time.perf_counter_ns
         slow_ns = server.slow_ns
         propagation = server.propagation
-        cluster = server.cluster if not self.obey else None
+        cluster = server.cluster if not self.must_obey else None
         served = 0  # requests hiredis returned in this batch, `last` the final one
         last = None
         try:
@@ -196,8 +221,8 @@ class Client(asyncio.Protocol):
                         self.flush()
                     continue
                 gets = parser.reader.gets
-                fast = self._fast_path_ok()
-                fast_get = _FAST.get if fast else _NOTHING.get
+                fast = self._fast_table()
+                fast_get = _NOTHING.get if fast is None else fast.get
                 t_prev = clock()
                 try:
                     while True:
@@ -224,14 +249,14 @@ class Client(asyncio.Protocol):
                         # wrong argument count all land here: _SLOW's `nargs` is empty.
                         cmd = fast_get(argv[0], _SLOW)
                         if len(argv) not in cmd.nargs:
-                            if fast and cmd is _SLOW and argv[0] not in _FAST:
-                                cmd = _fast_command(argv[0])
+                            if fast is not None and cmd is _SLOW and argv[0] not in fast:
+                                cmd = _fast_command(argv[0], fast)
                             if len(argv) not in cmd.nargs:
                                 self.execute(argv)
                                 if self.blocked or self.closing:
                                     break
-                                fast = self._fast_path_ok()
-                                fast_get = _FAST.get if fast else _NOTHING.get
+                                fast = self._fast_table()
+                                fast_get = _NOTHING.get if fast is None else fast.get
                                 slow_ns = server.slow_ns  # CONFIG SET may have changed it
                                 t_prev = clock()
                                 continue
@@ -301,13 +326,16 @@ class Client(asyncio.Protocol):
         if not self.closing and parser.multibulk and parser.reader.has_data():
             self._check_query_buffer()
 
-    def _fast_path_ok(self) -> bool:
+    def _fast_table(self) -> dict[bytes, Command] | None:
+        """The commands that may take the inline path now; None if none may."""
         # While anyone is blocked, every command takes `execute`, which serves the blocked
         # clients a command may have woken before the next command runs.
         server = self.server
-        return (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
+        if (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
                 and not server.monitors and not server.pause_end and not server.blocking.clients
-                and server.write_denied is None)
+                and server.write_denied is None):
+            return _FAST if server.deny_writes is None or self.must_obey else _FAST_READ
+        return None
 
     def _record_slow(self, cmd: Command, argv: list[bytes], nsec: int) -> None:
         # Reached past server.slow_ns, the lower of the slow log's and the latency monitor's
@@ -352,10 +380,15 @@ class Client(asyncio.Protocol):
             self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
             return
         cluster = server.cluster
-        if cluster is not None and not self.obey and cluster.redirect(self, cmd, argv):
+        if cluster is not None and not self.must_obey and cluster.redirect(self, cmd, argv):
             return  # cluster mode: not served here (MOVED, ASK, CROSSSLOT, ...)
-        if server.write_denied is not None and self._denied_write(cmd):
+        if server.write_denied is not None and not self.must_obey and self._denied_write(cmd):
             self.reply_error(server.write_denied, cmd)  # -MISCONF: persistence is failing
+            return
+        deny = server.deny_writes
+        if deny is not None and not self.must_obey and self._is_write(cmd):
+            # Too few good replicas (NOREPLICAS), or a read-only replica (READONLY).
+            self.reply_error(deny, cmd)
             return
         if self.multi is not None and cmd.name not in _NOT_QUEUED:
             if "no_multi" in cmd.flags:
@@ -364,7 +397,7 @@ class Client(asyncio.Protocol):
             self.multi.append((cmd, argv))
             self.out.append(b"+QUEUED\r\n")
             return
-        if server.pause_end and not self.monitor and server.pause_blocks(self, cmd):
+        if server.pause_end and not self.monitor and not self.must_obey and server.pause_blocks(self, cmd):
             self.pending = argv
             self.blocked = True
             server.paused_clients.append(self)
@@ -378,6 +411,12 @@ class Client(asyncio.Protocol):
         if cmd.name == "exec":
             return any("write" in c.flags for c, _ in self.multi or ())
         return "write" in cmd.flags or cmd.name == "ping"
+
+    def _is_write(self, cmd: Command) -> bool:
+        # EXEC counts as a write when it would run one (Redis's mstate.cmd_flags).
+        if "write" in cmd.flags:
+            return True
+        return cmd.name == "exec" and any("write" in c.flags for c, _ in self.multi or ())
 
     def call(self, cmd: Command, argv: list[bytes]) -> None:
         """Run a command that passed its checks: time it, account it, queue its reply."""
@@ -430,11 +469,16 @@ class Client(asyncio.Protocol):
 
     def _propagate(self, cmd: Command, argv: list[bytes]) -> None:
         rewrite = self.rewrite
+        propagation = self.server.propagation
         if rewrite is not None:
             self.rewrite = None
-            self.server.propagation.commands(self.db.index, rewrite)
+            propagation.commands(self.db.index, rewrite)
+        elif propagation.batch_owner is self and self.db.index == propagation.batch_db:
+            propagation.batch.append(argv)  # this chunk's batch (woff is set when it closes)
+            return
         elif cmd.name != "exec":  # EXEC's commands went out one by one, inside MULTI/EXEC
-            self.server.propagation.command(self.db.index, argv)
+            propagation.command(self.db.index, argv)
+        self.woff = propagation.offset + propagation.queued  # what WAIT waits for
 
     def reply_error(self, err: CommandError, cmd: Command | None) -> None:
         """An error raised before the handler ran (unknown command, arity, auth)."""

@@ -155,7 +155,7 @@ class RequestParser:
     """
 
     __slots__ = ("reader", "multibulk", "_retained", "_held", "_served", "_lost", "_py", "_max_bulk", "_st",
-                 "_auth")
+                 "_auth", "requests")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.reader, self._st = _new_reader()
@@ -163,6 +163,7 @@ class RequestParser:
         self._retained: list[bytes] = []  # chunks fed since the last request boundary
         self._held = 0  # their total size
         self._served = 0  # requests hiredis returned since that boundary
+        self.requests = 0  # requests hiredis returned, ever (node/propagate.py's batches)
         self._lost = False  # the chunks passed RETAIN_MAX and were dropped (see settle)
         self._py: _PyParser | None = None
         self._max_bulk = max_bulk_len
@@ -227,6 +228,7 @@ class RequestParser:
         are held, not per batch.
         """
         self._served += served
+        self.requests += served
         if self._held < 65536:
             return
         if last is None or self.reader.has_data():
@@ -267,6 +269,11 @@ class RequestParser:
             if py.get() is None:
                 break
 
+    def at_boundary(self) -> bool:
+        """hiredis holds no part of a request (known exactly only where the layout is)."""
+        st = self._st
+        return self.multibulk is True and st is not None and _at_boundary(st)
+
     def pending(self) -> int:
         """An upper bound on the bytes of the request still being received."""
         if self._py is not None:
@@ -292,6 +299,7 @@ class RequestParser:
                         self.settle(1, req)
                     else:
                         self._served += 1
+                        self.requests += 1
                     return req
                 # an empty request (`*0`): skipped, as Redis does (and as `_PyParser` does)
             except ProtocolError:

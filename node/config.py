@@ -7,13 +7,14 @@ Redis's error wording. Directives are grouped by what slotkv does with them:
 - `live`: read by the server; changing one at runtime takes effect (listeners).
 - `tuning`: Redis internals slotkv has no counterpart for (encodings thresholds, I/O threads,
   jemalloc, defrag). Accepted and stored so a user's redis.conf loads; they change no reply.
-- `fixed`: features this version does not have yet (AOF, RDB save points, replication,
-  eviction, TLS). Only the default value is accepted; anything else is refused
-  with a clear error rather than silently ignored.
+- `fixed`: features this version does not have yet (eviction, TLS). Only the
+  default value is accepted; anything else is refused with a clear error rather than silently
+  ignored.
 
-Defaults are redis-server's, except `cluster-node-timeout` (2000 ms rather than 15000: the
-coordinator fails over a dead primary after it, and slotkv promises a failover within seconds).
-One directive is slotkv's own: `cluster-coordinator host:port`, where a cluster node finds the
+A few defaults differ from redis-server's on purpose (`redis_default` records Redis's), e.g.
+`cluster-node-timeout` (2000 ms rather than 15000: the coordinator fails over a dead primary
+after it, and slotkv promises a failover within seconds). A few directives are slotkv's own
+(`slotkv_only`), e.g. `cluster-coordinator host:port`, where a cluster node finds the
 coordinator that holds the topology (node/cluster.py); Redis nodes gossip instead.
 """
 
@@ -46,6 +47,9 @@ class Directive:
     protected: bool = False  # settable at runtime only with enable-protected-configs
     refusal: str = ""  # a fixed directive's reason for refusing other values, if not the usual
     hidden: bool = False  # a testing knob CONFIG GET shows only when asked for by exact name
+    slotkv_only: bool = False  # not a redis-server directive (CONFIG GET * shows it anyway)
+    # Where slotkv's default differs from redis-server 7.0's on purpose: Redis's default.
+    redis_default: Any = None
 
     @property
     def multi_arg(self) -> bool:
@@ -214,6 +218,21 @@ def _parse_words(d: Directive, words: list[str]) -> tuple[str, ...]:
     return tuple(words)
 
 
+def _parse_replicaof(d: Directive, words: list[str]) -> str:
+    """`replicaof <host> <port>` (or `no one`), kept as Redis prints it back: "host port"."""
+    if not words:
+        return ""
+    if len(words) != 2:
+        raise ConfigError("wrong number of arguments")
+    host, port = words
+    if host.lower() == "no" and port.lower() == "one":
+        return ""
+    value = _strtoll(port)
+    if value is None or not 0 <= value <= 65535:
+        raise ConfigError("Invalid master port")
+    return f"{host} {value}"
+
+
 def _strtoll(word: str) -> int | None:
     # strtoll with the whole word consumed: leading blanks and a sign are allowed, and an
     # empty word reads as 0 (CONFIG SET splits on single spaces, so "0  200" has one).
@@ -294,9 +313,9 @@ _PARSERS: dict[str, Callable[[Directive, Any], Any]] = {
     "string": lambda d, raw: raw, "filename": _parse_filename, "save": _parse_save, "bind": _parse_words,
     "oom": _parse_oom, "cobl": _parse_cobl, "percentiles": _parse_percentiles,
     "mempct": _parse_memory_percent, "notify": _parse_notify, "proctitle": _parse_proc_title,
-    "hostname": _parse_hostname,
+    "hostname": _parse_hostname, "replicaof": _parse_replicaof,
 }
-MULTI_ARG_KINDS = frozenset(("save", "bind", "oom", "cobl", "percentiles"))
+MULTI_ARG_KINDS = frozenset(("save", "bind", "oom", "cobl", "percentiles", "replicaof"))
 _FORMATTERS: dict[str, Callable[[Any], str]] = {
     "bool": lambda v: "yes" if v else "no",
     "save": lambda v: " ".join(f"{s} {c}" for s, c in v),
@@ -408,7 +427,7 @@ _TABLE: list[tuple] = [
     ("busy-reply-threshold", "int", 5000, "live", dict(hi=G, aliases=("lua-time-limit",))),
     ("cluster-enabled", "bool", False, "live", dict(immutable=True)),
     ("cluster-config-file", "string", "nodes.conf", "live", dict(immutable=True)),
-    ("cluster-node-timeout", "int", 2000, "live", dict(hi=G)),
+    ("cluster-node-timeout", "int", 2000, "live", dict(hi=G, redis_default=15000)),
     ("cluster-port", "int", 0, "live", dict(hi=65535, immutable=True)),
     ("cluster-announce-ip", "string", "", "live", {}),
     ("cluster-announce-hostname", "hostname", "", "live", {}),
@@ -417,7 +436,7 @@ _TABLE: list[tuple] = [
     ("cluster-require-full-coverage", "bool", True, "live", {}),
     ("cluster-allow-reads-when-down", "bool", False, "live", {}),
     ("cluster-preferred-endpoint-type", "enum", "ip", "live", {}),
-    ("cluster-coordinator", "string", "", "live", dict(immutable=True)),  # slotkv's own
+    ("cluster-coordinator", "string", "", "live", dict(immutable=True, slotkv_only=True)),
     # RDB snapshots (node/snapshot.py)
     ("save", "save", ((3600, 1), (300, 100), (60, 10000)), "live", {}),
     ("dbfilename", "filename", "dump.rdb", "live", dict(protected=True)),
@@ -494,15 +513,15 @@ _TABLE: list[tuple] = [
     ("repl-diskless-sync-max-replicas", "int", 0, "tuning", dict(hi=2**31 - 1)),
     ("repl-diskless-load", "enum", "disabled", "tuning", {}),
     ("repl-disable-tcp-nodelay", "bool", False, "tuning", {}),
-    ("repl-ping-replica-period", "int", 10, "tuning", dict(lo=1, hi=2**31 - 1, aliases=("repl-ping-slave-period",))),
-    ("repl-timeout", "int", 60, "tuning", dict(lo=1, hi=2**31 - 1)),
-    ("repl-backlog-ttl", "int", 3600, "tuning", dict(hi=G)),
+    ("repl-ping-replica-period", "int", 10, "live", dict(lo=1, hi=2**31 - 1, aliases=("repl-ping-slave-period",))),
+    ("repl-timeout", "int", 60, "live", dict(lo=1, hi=2**31 - 1)),
+    ("repl-backlog-ttl", "int", 3600, "live", dict(hi=G)),
     ("replica-serve-stale-data", "bool", True, "tuning", dict(aliases=("slave-serve-stale-data",))),
     ("replica-lazy-flush", "bool", False, "tuning", dict(aliases=("slave-lazy-flush",))),
-    ("replica-priority", "int", 100, "tuning", dict(hi=2**31 - 1, aliases=("slave-priority",))),
-    ("replica-announced", "bool", True, "tuning", {}),
-    ("replica-announce-ip", "string", "", "tuning", dict(aliases=("slave-announce-ip",))),
-    ("replica-announce-port", "int", 0, "tuning", dict(hi=65535, aliases=("slave-announce-port",))),
+    ("replica-priority", "int", 100, "live", dict(hi=2**31 - 1, aliases=("slave-priority",))),
+    ("replica-announced", "bool", True, "live", {}),
+    ("replica-announce-ip", "string", "", "live", dict(aliases=("slave-announce-ip",))),
+    ("replica-announce-port", "int", 0, "live", dict(hi=65535, aliases=("slave-announce-port",))),
     ("replica-ignore-maxmemory", "bool", True, "tuning", dict(aliases=("slave-ignore-maxmemory",))),
     ("replica-ignore-disk-write-errors", "bool", False, "tuning", {}),
     ("propagation-error-behavior", "enum", "ignore", "tuning", {}),
@@ -517,31 +536,38 @@ _TABLE: list[tuple] = [
     ("tls-session-cache-size", "int", 20480, "tuning", dict(hi=2**31 - 1)),
     ("tls-session-cache-timeout", "int", 300, "tuning", dict(hi=2**31 - 1)),
     ("tls-prefer-server-ciphers", "bool", False, "tuning", {}),
-    ("tls-auth-clients", "enum", "yes", "tuning", {}),
+    ("tls-auth-clients", "enum", "yes", "live", {}),
     ("tls-protocols", "string", "", "tuning", {}),
     ("tls-ciphers", "string", "", "tuning", {}),
     ("tls-ciphersuites", "string", "", "tuning", {}),
     ("tls-ca-cert-dir", "string", "", "tuning", {}),
-    ("tls-ca-cert-file", "string", "", "tuning", {}),
+    ("tls-ca-cert-file", "string", "", "live", {}),
     ("tls-dh-params-file", "string", "", "tuning", {}),
-    ("tls-client-cert-file", "string", "", "tuning", {}),
-    ("tls-client-key-file", "string", "", "tuning", {}),
+    ("tls-client-cert-file", "string", "", "live", {}),
+    ("tls-client-key-file", "string", "", "live", {}),
     ("tls-client-key-file-pass", "string", "", "tuning", {}),
-    ("tls-cert-file", "string", "", "tuning", {}),
-    ("tls-key-file", "string", "", "tuning", {}),
+    ("tls-cert-file", "string", "", "live", {}),
+    ("tls-key-file", "string", "", "live", {}),
     ("tls-key-file-pass", "string", "", "tuning", {}),
     ("notify-keyspace-events", "notify", "", "tuning", {}),
+    # replication (replication/): REPLICAOF changes `replicaof` at runtime
+    ("replicaof", "replicaof", "", "live", dict(aliases=("slaveof",), immutable=True)),
+    ("masterauth", "string", "", "live", {}),
+    ("masteruser", "string", "", "live", {}),
+    ("replica-read-only", "bool", True, "live", dict(aliases=("slave-read-only",))),
+    # 16 MB where Redis 7.0 has 1 MB: the backlog is what lets a replica come back without a
+    # snapshot, and a Python node's snapshot costs more than Redis's.
+    ("repl-backlog-size", "memory", 16 * 1024**2, "live", dict(lo=1, hi=G, redis_default=1024**2)),
+    ("min-replicas-to-write", "int", 0, "live", dict(hi=2**31 - 1, aliases=("min-slaves-to-write",))),
+    ("min-replicas-max-lag", "int", 10, "live", dict(hi=2**31 - 1, aliases=("min-slaves-max-lag",))),
+    ("tls-replication", "bool", False, "live", {}),
+    # slotkv's own: the gRPC replication listener (0: the client port + 10000), and the
+    # primary's, for a replica whose primary does not use that default.
+    ("replication-port", "int", 0, "live", dict(hi=65535, immutable=True, slotkv_only=True)),
+    ("master-replication-port", "int", 0, "live", dict(hi=65535, slotkv_only=True)),
     # features that land in later versions: only their defaults are accepted
-    ("replicaof", "string", "", "fixed", dict(aliases=("slaveof",), immutable=True)),
-    ("masterauth", "string", "", "fixed", {}),
-    ("masteruser", "string", "", "fixed", {}),
-    ("replica-read-only", "bool", True, "fixed", dict(aliases=("slave-read-only",))),
-    ("repl-backlog-size", "memory", 1024**2, "fixed", dict(lo=1, hi=G)),
-    ("min-replicas-to-write", "int", 0, "fixed", dict(hi=2**31 - 1, aliases=("min-slaves-to-write",))),
-    ("min-replicas-max-lag", "int", 10, "fixed", dict(hi=2**31 - 1, aliases=("min-slaves-max-lag",))),
     ("maxmemory", "memory", 0, "fixed", dict(hi=2**64 - 1)),
     ("tls-port", "int", 0, "fixed", dict(hi=65535)),
-    ("tls-replication", "bool", False, "fixed", {}),
     ("tls-cluster", "bool", False, "fixed", {}),
 ]
 
@@ -676,6 +702,8 @@ class Config:
             if not value:
                 return [('save ""', True)]
             return [(f"save {s} {c}", True) for s, c in value]
+        if d.kind == "replicaof":  # a primary has no line at all
+            return [(f"{d.name} {value}", True)] if value else []
         if d.kind == "percentiles":
             return [(f"{d.name} {d.format(value)}" if value else f'{d.name} ""', True)]
         if d.kind == "cobl":

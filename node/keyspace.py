@@ -83,8 +83,7 @@ class Database:
             return None
         if self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= ks.now:
-                self._expire(key)
+            if when is not None and when <= ks.now and self._expire(key):
                 ks.misses += 1
                 return None
         ks.hits += 1
@@ -98,8 +97,7 @@ class Database:
         value = self.data.get(key)
         if value is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.keyspace.now:
-                self._expire(key)
+            if when is not None and when <= self.keyspace.now and self._expire(key):
                 return None
         return value
 
@@ -266,11 +264,16 @@ class Database:
         if self.expires:
             self.expires.pop(key, None)
 
-    def _expire(self, key: bytes) -> None:
-        # A replica keeps logically expired keys until its primary's DEL arrives (as Redis).
-        if self.keyspace.replica:
-            return
+    def _expire(self, key: bytes) -> bool:
+        """A key past its deadline was looked up: whether it is gone for the caller.
+
+        A replica keeps logically expired keys until its primary's DEL arrives (as Redis):
+        its clients do not see them, the primary's own commands do (`from_master`), since
+        on the primary they ran before the key expired.
+        """
         ks = self.keyspace
+        if ks.replica:
+            return not ks.from_master
         self._remove(key)
         ks.expired_keys += 1
         # Watchers hear of it, but it is not a change of the dataset (`dirty`), as in Redis:
@@ -279,6 +282,7 @@ class Database:
             hook(self, key)
         for hook in ks.on_expired:
             hook(self, key)
+        return True
 
     def active_expire(self, budget: int) -> int:
         """Delete up to `budget` keys whose deadline has passed; returns how many were looked at."""
@@ -308,7 +312,8 @@ class Keyspace:
         self.expired_keys = 0
         self.hits = 0
         self.misses = 0
-        self.replica = False
+        self.replica = False  # keys expire only by the primary's DELs (see Database._expire)
+        self.from_master = False  # a replica is applying its primary's stream
         # LFU tracking (maxmemory-policy *-lfu): off costs Database.get/set one test.
         self.lfu = False
         self.lfu_log_factor = 10
@@ -366,6 +371,8 @@ class Keyspace:
         return (self.now // 60000 & 65535) << 8 | counter
 
     def active_expire_cycle(self, budget: int = 2000) -> None:
+        if self.replica:
+            return  # the primary's DELs do it; the heaps stay whole for a promotion
         for db in self.dbs:
             if db.expires:
                 budget -= db.active_expire(budget)

@@ -109,6 +109,12 @@ class Server:
         self.children = Children()
         self.children.in_child.append(self._close_listeners)
         self.keyspace.on_expired.append(self._propagate_expired)
+        # The error write commands get instead of running (READONLY on a read-only replica,
+        # NOREPLICAS under min-replicas-to-write), or None; the replication manager sets it.
+        self.deny_writes: CommandError | None = None
+        # replication.manager.Replication, wired up in start() (node reaches replication only
+        # through it: role, offsets, WAIT, INFO replication).
+        self.replication: Any = None
         # Group commit (appendfsync always): replies held until the tick's writes are fsynced.
         self.hold_replies = False
         self.held: dict[Client, None] = {}
@@ -166,6 +172,11 @@ class Server:
                     f"{time.monotonic() - start:.3f} seconds")
         else:
             self.rdb.load_at_start()
+        if self.replication is not None:
+            # (a dataset loaded from the AOF names no replication history, as in Redis 7.0;
+            # before the AOF opens: restoring the history moves the stream's offset)
+            aux = {} if self.config["appendonly"] else self.rdb.loaded_aux
+            self.replication.dataset_loaded(aux)
         aof.open_on_start()
         aof.delete_history()
 
@@ -173,6 +184,11 @@ class Server:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        # Replication first: a node that answers clients also takes replicas.
+        from replication.manager import Replication
+
+        self.replication = Replication(self)
+        await self.replication.start()
         port = self.config["port"]
         backlog = self.config["tcp-backlog"]
         for host, optional in _bind_hosts(self.config["bind"]):
@@ -238,6 +254,8 @@ class Server:
             self._cron_handle.cancel()
         if self.cluster is not None:
             await self.cluster.stop()
+        if self.replication is not None:
+            await self.replication.stop()
         self.aof.shutdown()
         for srv in self._servers:
             srv.close()
@@ -395,6 +413,8 @@ class Server:
 
     def reset_stats(self) -> None:
         self.stats = Stats()
+        if self.replication is not None:
+            self.replication.reset_stats()
         for cmd in all_commands():
             cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0

@@ -67,6 +67,7 @@ class Snapshots:
         self.loading = False
         self.skip_checksum = False  # DEBUG SET-SKIP-CHECKSUM-VALIDATION (files and RESTORE)
         self.on_bgsave_done: list[Callable[[bool], None]] = []
+        self.loaded_aux: dict[bytes, bytes] = {}  # the AUX fields of the last file loaded
         for name in ("save", "stop-writes-on-bgsave-error"):
             server.config.listen(name, lambda _value: self.update_write_denied())
 
@@ -81,9 +82,11 @@ class Snapshots:
         server = self.server
         config = server.config
         policy = config["maxmemory-policy"]
+        # A snapshot remembers the replication history it is a point of (not an AOF base).
+        repl = None if aof_base or server.replication is None else server.replication.save_info()
         return rdb.Options(
             compression=config["rdbcompression"], checksum=config["rdbchecksum"],
-            aux=rdb.aux_fields(server.used_memory_rss(), aof_base),
+            aux=rdb.aux_fields(server.used_memory_rss(), aof_base, repl),
             key_delay_us=config["rdb-key-save-delay"],
             save_lru=policy.endswith("-lru"), save_lfu=policy.endswith("-lfu"))
 
@@ -258,6 +261,7 @@ class Snapshots:
             self.loading = False
         self.keys_loaded = report.keys_loaded
         self.keys_expired = report.keys_expired
+        self.loaded_aux = report.aux
         return report
 
     def load_at_start(self) -> None:

@@ -1,9 +1,12 @@
-"""Replication and the cluster coordinator (see DESIGN.md): the processes and links that move
-writes and topology between nodes. May import from `node`; `node` reaches it only through the
-narrow interfaces its server wires up at start.
+"""Replication: a primary streams its writes to replicas over gRPC (proto/slotkv/v1).
 
-`coordinator.py` is the topology authority (`slotkv coordinator`), `agent.py` a cluster node's
-session with it, `topology_proto.py` the topology's wire form.
+`manager.Replication` is the node's side of it, wired up by the server at start: the role
+(primary or replica), the replication ids and offsets, the backlog, WAIT. `primary.py` serves
+replicas, `replica.py` follows a primary, `backlog.py` keeps the stream's recent past, and
+`wire.py` serializes the bulk messages. A full sync ships an RDB snapshot (node/rdb.py).
+
+`coordinator.py` is the cluster's topology authority (`slotkv coordinator`), `agent.py` a
+cluster node's session with it, `topology_proto.py` the topology's wire form.
 """
 
 import os as _os

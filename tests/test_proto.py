@@ -36,6 +36,15 @@ def test_checked_in_code_is_fresh() -> None:
             assert stale[name] == text, f"{name} is stale: run `bash proto/generate.sh`"
 
 
+def test_contracts_import() -> None:
+    from slotkv.v1 import replication_pb2, replication_pb2_grpc
+
+    hello = replication_pb2.ReplicaMessage(hello=replication_pb2.Hello(replid="?", offset=0))
+    data = replication_pb2.ReplicaMessage.FromString(hello.SerializeToString())
+    assert data.WhichOneof("kind") == "hello"
+    assert hasattr(replication_pb2_grpc, "ReplicationServicer")
+
+
 def test_contracts_share_one_package() -> None:
     # Every contract is in package slotkv.v1: two messages of the same name in two files
     # cannot both load (protobuf's descriptor pool refuses the second).

@@ -131,6 +131,7 @@ def _memory(server: Any) -> Fields:
     alloc, active, resident = mh.allocator_allocated, mh.allocator_active, mh.allocator_resident
     system = _system_memory()
     maxmemory = config["maxmemory"]
+    backlog = server.replication.backlog
     return [
         ("used_memory", used),
         ("used_memory_human", human_bytes(used)),
@@ -173,7 +174,7 @@ def _memory(server: Any) -> Fields:
         ("mem_fragmentation_ratio", _ratio(rss, used)),
         ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", 0),
-        ("mem_replication_backlog", 0),
+        ("mem_replication_backlog", backlog.histlen if backlog is not None else 0),
         ("mem_total_replication_buffers", 0),
         ("mem_clients_slaves", 0),
         ("mem_clients_normal", mh.clients_normal),
@@ -212,24 +213,25 @@ def _rates(server: Any) -> tuple[int, float, float]:
 
 def _stats(server: Any) -> Fields:
     stats = server.stats
+    repl = server.replication.stats
     ks = server.keyspace
     ops, kin, kout = _rates(server)
     return [
         ("total_connections_received", stats.connections_received),
         ("total_commands_processed", server.total_commands()),
         ("instantaneous_ops_per_sec", ops),
-        ("total_net_input_bytes", stats.net_input_bytes),
-        ("total_net_output_bytes", stats.net_output_bytes),
-        ("total_net_repl_input_bytes", 0),
-        ("total_net_repl_output_bytes", 0),
+        ("total_net_input_bytes", stats.net_input_bytes + repl.repl_input_bytes),
+        ("total_net_output_bytes", stats.net_output_bytes + repl.repl_output_bytes),
+        ("total_net_repl_input_bytes", repl.repl_input_bytes),
+        ("total_net_repl_output_bytes", repl.repl_output_bytes),
         ("instantaneous_input_kbps", f"{kin:.2f}"),
         ("instantaneous_output_kbps", f"{kout:.2f}"),
         ("instantaneous_input_repl_kbps", "0.00"),
         ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", stats.rejected_connections),
-        ("sync_full", 0),
-        ("sync_partial_ok", 0),
-        ("sync_partial_err", 0),
+        ("sync_full", repl.sync_full),
+        ("sync_partial_ok", repl.sync_partial_ok),
+        ("sync_partial_err", repl.sync_partial_err),
         ("expired_keys", ks.expired_keys),
         ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0),
@@ -268,25 +270,8 @@ def _stats(server: Any) -> Fields:
     ]
 
 
-def replication_id(server: Any) -> str:
-    """The replication ID: 40 hex digits, fixed for the life of the process."""
-    return hashlib.sha1(f"replid:{server.run_id}".encode()).hexdigest()
-
-
 def _replication(server: Any) -> Fields:
-    return [
-        ("role", "master"),
-        ("connected_slaves", 0),
-        ("master_failover_state", "no-failover"),
-        ("master_replid", replication_id(server)),
-        ("master_replid2", "0" * 40),
-        ("master_repl_offset", 0),
-        ("second_repl_offset", -1),
-        ("repl_backlog_active", 0),
-        ("repl_backlog_size", server.config["repl-backlog-size"]),
-        ("repl_backlog_first_byte_offset", 0),
-        ("repl_backlog_histlen", 0),
-    ]
+    return server.replication.info_fields()
 
 
 def _cpu(server: Any) -> Fields:
