@@ -113,6 +113,7 @@ class Cluster:
         # Message counts for CLUSTER INFO (heartbeats sent, acks and topologies received).
         self.heartbeats_sent = self.acks_received = self.updates_received = 0
         self.paused_for_failover = False  # writes paused for a manual failover (agent.py)
+        self._started = False  # roles are applied to replication once the server runs
         # The per-slot key index, built on first use (see keys_in_slot).
         self._index: SlotIndex | None = None
         self._index_used = 0.0
@@ -132,7 +133,10 @@ class Cluster:
     # -- start and stop ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Called once the client port listens: join the coordinator, if there is one."""
+        """Called once the client port listens (and replication runs): take the role the
+        topology gives, and join the coordinator, if there is one."""
+        self._started = True
+        self._apply_role()
         if not self.coordinator:
             self._announce_changed(None)  # the real port is known now
             return
@@ -154,10 +158,15 @@ class Cluster:
         config = self.server.config
         port = config["cluster-announce-port"] or (
             self.server.ports[0] if self.server.ports else config["port"])
+        # The bus port is where replicas reach this node's replication listener.
+        repl = getattr(self.server, "replication", None)
+        bus_port = (config["cluster-announce-bus-port"] or config["cluster-port"]
+                    or (repl.replication_port if repl is not None and repl.replication_port
+                        else port + 10000))
         return {
             "host": config["cluster-announce-ip"],
             "port": port,
-            "bus_port": config["cluster-announce-bus-port"] or config["cluster-port"] or port + 10000,
+            "bus_port": bus_port,
             "hostname": config["cluster-announce-hostname"],
         }
 
@@ -245,6 +254,24 @@ class Cluster:
             primary = self.topology.nodes[self.topology.shard_of(self.myid).primary]
             log("notice", "Configuration change detected. Reconfiguring myself as a replica of "
                 f"{primary.id} ({primary.address()})")
+        self._apply_role()
+
+    def _apply_role(self) -> None:
+        """Replication follows the topology: a primary stops following anyone; a replica
+        follows its shard's primary at the replication port that primary announced (its
+        bus port). Replication's own REPLICAOF is refused in cluster mode."""
+        repl = self.server.replication if self._started else None
+        if repl is None:
+            return
+        if self.primary:
+            if repl.is_replica:
+                repl.become_primary()
+            return
+        primary = self.topology.nodes[self.topology.shard_of(self.myid).primary]
+        if not primary.host:
+            return  # never heard of its address: the coordinator will say
+        if not repl.is_replica or (repl.master_host, repl.master_port) != (primary.host, primary.port):
+            repl.become_replica(primary.host, primary.port, primary.bus_port)
 
     def _redirect_blocked(self) -> None:
         """Clients blocked on keys whose slot is no longer served here are told where to go
@@ -483,8 +510,10 @@ class Cluster:
         return OK
 
     def repl_offset(self) -> int:
-        """This node's replication offset (CLUSTER SHARDS, heartbeats)."""
-        return self.server.propagation.offset
+        """This node's replication offset (CLUSTER SHARDS, heartbeats): what it has
+        propagated as a primary, what it has applied as a replica."""
+        repl = getattr(self.server, "replication", None)
+        return repl.offset if repl is not None else self.server.propagation.offset
 
     # -- persistence ---------------------------------------------------------------------------
 

@@ -13,8 +13,9 @@ from typing import Iterator
 import pytest
 from redis.cluster import RedisCluster
 
-from cluster_util import _free, raw, wait_until
+from cluster_util import Conn, _free, raw, wait_until
 from conftest import ROOT
+from node.slots import key_slot
 from ops.launch import port_answers
 
 
@@ -92,14 +93,22 @@ def test_up_starts_stops_and_restarts_the_same_cluster(up_dir: str) -> None:
                                capture_output=True, text=True, timeout=60)
         assert "[OK] All 16384 slots covered." in check.stdout
         ids = [raw(base + i, "CLUSTER", "MYID") for i in range(1, 5)]
+        rc = RedisCluster(host="127.0.0.1", port=base + 1)
+        rc.mset_nonatomic({f"kept:{i}": i for i in range(100)})
+        rc.close()
+        # The replicas have it too before the failover: a write on each primary, then WAIT on
+        # the same connection (a primary's stream is in order).
+        for port, slots in ((base + 1, range(0, 8192)), (base + 2, range(8192, 16384))):
+            probe = next(k for k in (f"probe{i}" for i in range(100000))
+                         if key_slot(k.encode()) in slots)
+            conn = Conn(port)
+            assert conn("SET", probe, "1") == b"OK" and conn("WAIT", 1, 5000) == 1
+            conn.close()
         # A manual failover through the ops CLI, then Ctrl-C.
         out = subprocess.run([sys.executable, "-m", "ops.cli", "cluster", "failover",
                               f"127.0.0.1:{base + 1}", "--force"], cwd=ROOT,
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0 and f"127.0.0.1:{base + 3} is now a primary" in out.stdout, out
-        rc = RedisCluster(host="127.0.0.1", port=base + 2)
-        rc.mset_nonatomic({f"kept:{i}": i for i in range(100)})
-        rc.close()
         assert up.interrupt() == 0
         assert not any(_alive(pid) for pid in pids)
         assert not any(port_answers("127.0.0.1", base + i) for i in range(1, 5))

@@ -26,6 +26,8 @@ NOT_INTEGER = "ERR value is not an integer or out of range"
 
 
 def _replicaof(ctx: Any, argv: list[bytes]) -> Any:
+    if ctx.server.cluster is not None:  # the topology says who replicates whom
+        raise CommandError("ERR REPLICAOF not allowed in cluster mode.")
     repl = ctx.server.replication
     host, port = argv[1], argv[2]
     if host.lower() == b"no" and port.lower() == b"one":
