@@ -390,11 +390,17 @@ def _peer_host(peer: str) -> str:
 
 async def serve(directory: str, bind: str, port: int) -> None:
     coordinator = Coordinator(directory)
-    server = grpc.aio.server()
+    # No SO_REUSEPORT (gRPC's default): a second coordinator on the port must fail, not
+    # quietly share the nodes' sessions with the first.
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     pb_grpc.add_CoordinatorServicer_to_server(coordinator, server)
     address = f"[{bind}]:{port}" if ":" in bind else f"{bind}:{port}"
-    if server.add_insecure_port(address) == 0:
-        raise OSError(f"Could not listen on {address}")
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError:  # grpc raises where older versions returned 0
+        bound = 0
+    if bound == 0:
+        raise OSError(f"Could not listen on {address} (is the port in use?)")
     await server.start()
     coordinator.start()
     topology = coordinator.topology

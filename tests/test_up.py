@@ -159,3 +159,18 @@ def test_cluster_create_on_bare_nodes() -> None:
         assert again.returncode == 1 and "is not empty" in again.stderr
     finally:
         cluster.stop()
+
+
+def test_a_second_coordinator_on_a_port_is_refused(tmp_path) -> None:
+    from cluster_util import LocalCluster
+
+    cluster = LocalCluster(shards=1, replicas=0)
+    try:
+        cluster.start_coordinator()
+        out = subprocess.run([sys.executable, "-m", "ops.cli", "coordinator", "--port",
+                              str(cluster.coordinator_port), "--dir", str(tmp_path)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1
+        assert "Could not listen on" in out.stderr and "Traceback" not in out.stderr
+    finally:
+        cluster.stop()
