@@ -118,6 +118,8 @@ class Server:
         # Group commit (appendfsync always): replies held until the tick's writes are fsynced.
         self.hold_replies = False
         self.held: dict[Client, None] = {}
+        # Clients whose replies wait for the end of the loop iteration (Client.flush_later).
+        self.unflushed: dict[Client, None] = {}
         self.aof = AOF(self)
         self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
         self.pause_writes_only = False
@@ -211,6 +213,12 @@ class Server:
         if self.cluster is not None:
             await self.cluster.start()
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
+
+    def flush_clients(self) -> None:
+        """Write the replies of every client served in the last loop iteration."""
+        clients, self.unflushed = self.unflushed, {}
+        for client in clients:
+            client.flush()
 
     def hold(self, client: Client) -> None:
         """Keep `client`'s replies until this tick's writes are on disk (see node/aof.py)."""
