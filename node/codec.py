@@ -577,10 +577,29 @@ def _str(v: str) -> bytes:
     return _bulk(v.encode())
 
 
+# A bulk string's header with the previous element's CRLF in front (enc_list's interleaving).
+_CRLF_BULK_HEADERS = [b"\r\n$%d\r\n" % n for n in range(8192)]
+
+
 def _make_encoder(resp3: bool) -> Encoder:
     def enc_list(v: list | tuple) -> bytes:
-        # Plain bulk strings (LRANGE, MGET, HGETALL ...) inline: about twice as fast.
-        return b"*%d\r\n%b" % (len(v), b"".join([
+        n = len(v)
+        if n:
+            # An array of only bulk strings (LRANGE, MGET of hits, HGETALL ...): headers and
+            # elements interleaved and joined once, twice as fast as an encode per element.
+            # Anything else (an int, None, a Status or another bytes subclass, a bulk past the
+            # header table) takes the general path.
+            try:
+                headers = [_CRLF_BULK_HEADERS[len(x)] for x in v if x.__class__ is bytes]
+            except IndexError:
+                headers = None
+            if headers is not None and len(headers) == n:
+                parts: list = [None] * (2 * n)
+                parts[0::2] = headers
+                parts[1::2] = v
+                parts[0] = headers[0][2:]  # the first header has no CRLF before it
+                return b"*%d\r\n%b\r\n" % (n, b"".join(parts))
+        return b"*%d\r\n%b" % (n, b"".join([
             BULK_HEADERS[len(x)] + x + b"\r\n" if x.__class__ is bytes and len(x) < 8192
             else encode(x) for x in v]))
 
