@@ -111,6 +111,11 @@ def _strtod(arg: bytes) -> tuple[float, bool] | None:
 
 def parse_score(arg: bytes, error: str = NOT_FLOAT) -> float:
     """getDoubleFromObject: a double over the whole argument, no blanks, NaN or ERANGE."""
+    # Unsigned digits with at most one point, short enough that neither overflow nor
+    # underflow can happen (the commonest scores): float() reads them as strtod does, and
+    # two C calls cost a fifth of a regex match.
+    if len(arg) < 300 and (arg.isdigit() or arg.replace(b".", b"", 1).isdigit()):
+        return float(arg)
     if _DECIMAL.match(arg):  # the common case: a plain decimal, not huge
         value = float(arg)
         if value and value != inf and value != -inf:
@@ -317,24 +322,28 @@ NX, XX, CH, INCR, GT, LT = 1, 2, 4, 8, 16, 32
 
 def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
     i, n = 2, len(argv)
-    opts = _ZADD_OPTS
-    while i < n:
-        flag = opts.get(argv[i].lower())
-        if flag is None:
-            break
-        flags |= flag
-        i += 1
-    pairs = n - i
-    if pairs % 2 or not pairs:
-        raise CommandError(SYNTAX)
-    if flags & NX and flags & XX:
-        raise CommandError("ERR XX and NX options at the same time are not compatible")
-    if (flags & GT and flags & (NX | LT)) or (flags & LT and flags & NX):
-        raise CommandError("ERR GT, LT, and/or NX options at the same time are not compatible")
-    if flags & INCR and pairs > 2:
-        raise CommandError("ERR INCR option supports a single increment-element pair")
-    scores = [parse_score(argv[j]) for j in range(i, n, 2)] if pairs > 2 else \
-        (parse_score(argv[i]),)
+    if n == 4 and not flags and argv[2][:1].isdigit():
+        scores: Any = (parse_score(argv[2]),)  # one pair and no options (no option is a digit)
+    else:
+        opts = _ZADD_OPTS
+        while i < n:
+            flag = opts.get(argv[i].lower())
+            if flag is None:
+                break
+            flags |= flag
+            i += 1
+        pairs = n - i
+        if pairs % 2 or not pairs:
+            raise CommandError(SYNTAX)
+        if flags & NX and flags & XX:
+            raise CommandError("ERR XX and NX options at the same time are not compatible")
+        if (flags & GT and flags & (NX | LT)) or (flags & LT and flags & NX):
+            raise CommandError("ERR GT, LT, and/or NX options at the same time are not "
+                               "compatible")
+        if flags & INCR and pairs > 2:
+            raise CommandError("ERR INCR option supports a single increment-element pair")
+        scores = [parse_score(argv[j]) for j in range(i, n, 2)] if pairs > 2 else \
+            (parse_score(argv[i]),)
 
     db = ctx.db
     key = argv[1]
