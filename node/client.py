@@ -514,7 +514,7 @@ class Client(asyncio.Protocol):
         redis-server's, most of it in sock_def_readable's wake-up.
         """
         server = self.server
-        if self.closing or not self.out:
+        if self.closing or not self.out or self.must_obey:  # (must_obey: nobody reads them)
             self.flush()
             return
         unflushed = server.unflushed
