@@ -300,6 +300,49 @@ class Stream:
         if self.length == 1:
             self.first_id = sid
 
+    def append_pair(self, sid: int, ms: int, seq: int, field: bytes, value: bytes,
+                    max_bytes: int, max_entries: int) -> None:
+        """`append` of one field/value pair, XADD's usual form.
+
+        When the entry joins the last node, whose master field is `field`, and both listpack
+        counters fit in one byte (fewer than 128 entries), the arithmetic of `append` is done
+        here with those facts folded in; any other case is left to `append`.
+        """
+        nodes = self.nodes
+        if nodes:
+            node = nodes[-1]
+            count = len(node.ids) + node.deleted
+            fields = node.fields
+            if count < 128 and fields == (field,):
+                if not max_bytes or max_bytes > LISTPACK_MAX:
+                    max_bytes = LISTPACK_MAX
+                # node.base + 4: the listpack's bytes with both one-byte counters.
+                if (node.base + 4 + len(field) + len(value) < max_bytes
+                        and (not max_entries or count < max_entries)):
+                    # flags and ms delta, seq delta (negative, so 13-bit, when the node began
+                    # in an earlier millisecond), the value, lp-count.
+                    delta = ms - node.ms
+                    size = 4 if delta < 128 else 2 + _delta_size(delta)
+                    delta = seq - node.seq
+                    size += (2 if 0 <= delta < 128 else 3 if -4096 <= delta < 4096
+                             else _delta_size(delta))
+                    n = len(value)
+                    size += (n + 4 if 0 < n < 64 and (value[0] > 57 or value[0] < 45)
+                             else _elem_size(value) + 2)
+                    node.base += size
+                    node.ids.append(sid)
+                    node.last = sid
+                    # The master's field, equal to `field`: the request's copy is freed at
+                    # once, and a long stream holds one copy of its field name per node.
+                    self.entries[sid] = (fields[0], value)
+                    self.length += 1
+                    self.entries_added += 1
+                    self.last_id = sid
+                    if self.length == 1:
+                        self.first_id = sid
+                    return
+        self.append(sid, ms, seq, (field, value), max_bytes, max_entries, len(field) + len(value))
+
     # -- lookups -----------------------------------------------------------------------------
 
     def ids(self, start: int = 0, end: int = MAX_ID, reverse: bool = False) -> Iterator[int]:

@@ -192,7 +192,37 @@ def _parse_add_trim(ctx: Any, argv: list[bytes],
          "of entries evicted.",
          summary="Appends a new entry to a stream")
 def xadd(ctx: Any, argv: list[bytes]) -> Any:
-    if argv[2] == b"*":  # the common case: no options, an automatic ID
+    if argv[2] == b"*" and len(argv) == 5:
+        # XADD key * field value, redis-benchmark's form, on an existing stream: the general
+        # path below with what this form cannot need left out (same checks, same order).
+        db = ctx.db
+        key = argv[1]
+        s = db.peek(key)
+        if s.__class__ is Stream:
+            db.touch(key)
+            last = s.last_id
+            ms = db.keyspace.now
+            if ms > last >> 64:
+                sid, seq = ms << 64, 0
+            elif last == MAX_ID:
+                raise CommandError(EXHAUSTED)
+            else:
+                sid = last + 1
+                ms, seq = sid >> 64, sid & U64
+            field = argv[3]
+            value = argv[4]
+            if len(field) + len(value) > LISTPACK_MAX:
+                raise CommandError(TOO_LARGE)
+            server = ctx.server
+            config = server.config.values
+            s.append_pair(sid, ms, seq, field, value, config["stream-node-max-bytes"],
+                          config["stream-node-max-entries"])
+            db.modified(key)
+            reply = b"%d-%d" % (ms, seq)
+            if server.propagation.active:
+                ctx.propagate_as([b"XADD", key, reply, field, value])
+            return reply
+    if argv[2] == b"*":  # no options, an automatic ID
         idpos, trim, nomk, sid, seq_given = 2, None, False, -1, True
     else:
         idpos, trim, nomk, sid, seq_given = _parse_add_trim(ctx, argv, True)
