@@ -70,9 +70,8 @@ def value_commands(key: bytes, value: Any) -> Iterator[list]:
 def stream_commands(key: bytes, s: Stream) -> Iterator[list]:
     """rewriteStreamObject."""
     if s.length:
-        entries = s.entries
-        for sid in s.ids():
-            yield [b"XADD", key, format_id(sid), *entries[sid]]
+        for sid, flat in s.items():
+            yield [b"XADD", key, format_id(sid), *flat]
     else:
         yield [b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]
     yield [b"XSETID", key, format_id(s.last_id), b"ENTRIESADDED", b"%d" % s.entries_added,

@@ -442,8 +442,7 @@ def _stream_node(s: Stream, key: int, lp: bytes) -> None:
             raise _Corrupt(error)
         node = Node(key, fields)
         ms, seq = node.ms, node.seq
-        entries = s.entries
-        ids = node.ids
+        ids, flats = node.ids, node.flats
         p = 4 + nfields
         n = len(items)
         seen = 0
@@ -472,7 +471,7 @@ def _stream_node(s: Stream, key: int, lp: bytes) -> None:
             if flags & 1:  # STREAM_ITEM_FLAG_DELETED
                 continue
             ids.append(sid)
-            entries[sid] = flat
+            flats.append(flat)
         if p != n or seen != live + deleted or len(ids) != live:
             raise _Corrupt(error)
     except (IndexError, TypeError):
@@ -496,7 +495,7 @@ def _load_stream(r: _Reader, version: int) -> Stream:
             raise _Corrupt("Listpack re-added with existing key")
         _stream_node(s, key, r.string())
     s.length = r.length()
-    if s.length != len(s.entries):
+    if s.length != sum(len(node.ids) for node in s.nodes):
         raise _Corrupt("Stream length differs from its entries")
     s.last_id = r.length() << 64 | r.length()
     if version == 2:

@@ -6,18 +6,20 @@ Redis's 128-bit big-endian IDs do (`+ 1` carries a full sequence into the next m
 `parse_id` reads client IDs with Redis's quirks (string2ull falls back to strtoull, so `01`,
 `+1` and ` 1` are accepted); `format_id` writes them.
 
-Entries. `entries` maps an ID to its flat field/value tuple (a tuple of bytes, which the
-garbage collector soon stops tracking, so huge streams cost collections nothing).
-Order comes from a model of Redis's radix tree of listpack nodes: `nodes` lists the `Node`s in
-ID order and `keys` their master IDs (the rax keys) for bisection; a node's `ids` are its live
-entries in order. A node also tracks what its listpack would hold: the master fields, the
+Entries. Order comes from a model of Redis's radix tree of listpack nodes: `nodes` lists the
+`Node`s in ID order and `keys` their master IDs (the rax keys) for bisection; a node's `ids`
+are its live entries in order and its `flats`, in step, their flat field/value tuples (tuples
+of bytes, which the garbage collector soon stops tracking, so huge streams cost collections
+nothing). There is no dict by ID: Python hashes the int `ms << 64 | seq` as 8 * ms + seq, so
+the IDs of a stream fed more than 8 entries a millisecond would share hashes in long probe
+chains, and its slots and resizes cost more memory than the lists. A node also tracks what its listpack would hold: the master fields, the
 number of deleted entries still inside it (tombstones), the last ID ever appended and its
 exact size in bytes as listpack.c encodes it. So XADD opens a new node exactly when Redis does
 (`stream-node-max-bytes`, `stream-node-max-entries`, counting tombstones), `~` trimming removes
 the same whole nodes, a node whose last live entry is XDEL'ed goes away while one emptied by
 MINID trimming stays, and XINFO's `radix-tree-keys` / `radix-tree-nodes` are Redis's.
-An append costs one list append, one dict store and the byte count of the new entry; lookups
-bisect the node keys, then one node (at most stream-node-max-entries IDs).
+An append costs two list appends and the byte count of the new entry; lookups bisect the
+node keys, then one node (at most stream-node-max-entries IDs).
 
 Consumer groups (`groups`, created on first use) keep Redis's fields: last delivered ID, the
 logical `entries_read` counter (-1 when unknown), a PEL (`SortedDict` ID -> `Nack`) and the
@@ -157,13 +159,14 @@ def _delta_size(delta: int) -> int:
 class Node:
     """One listpack of Redis's radix tree: `key` is its master ID, `ids` its live entries."""
 
-    __slots__ = ("key", "ms", "seq", "ids", "fields", "deleted", "last", "base")
+    __slots__ = ("key", "ms", "seq", "ids", "flats", "fields", "deleted", "last", "base")
 
     def __init__(self, key: int, fields: tuple) -> None:
         self.key = key
         self.ms = key >> 64
         self.seq = key & U64
         self.ids: list[int] = []
+        self.flats: list[tuple] = []  # ids[i]'s field/value tuple
         self.fields = fields  # the master entry's field names
         self.deleted = 0  # entries flagged deleted, still inside the listpack
         self.last = key  # the last ID appended, deleted or not (MINID trimming reads it)
@@ -178,6 +181,7 @@ class Node:
         other = Node.__new__(Node)
         other.key, other.ms, other.seq = self.key, self.ms, self.seq
         other.ids, other.fields = self.ids[:], self.fields
+        other.flats = self.flats[:]  # the tuples are immutable: shared
         other.deleted, other.last, other.base = self.deleted, self.last, self.base
         return other
 
@@ -230,13 +234,12 @@ class Group:
 class Stream:
     """A Redis stream; see the module docstring."""
 
-    __slots__ = ("nodes", "keys", "entries", "length", "last_id", "first_id", "max_deleted",
+    __slots__ = ("nodes", "keys", "length", "last_id", "first_id", "max_deleted",
                  "entries_added", "groups")
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
         self.keys: list[int] = []  # nodes[i].key, for bisection
-        self.entries: dict[int, tuple] = {}
         self.length = 0
         self.last_id = 0
         self.first_id = 0  # recorded-first-entry-id
@@ -292,8 +295,8 @@ class Stream:
             size += _int_size(nfields) + _int_size(2 * nfields + 4)
         node.base += size
         node.ids.append(sid)
+        node.flats.append(flat)
         node.last = sid
-        self.entries[sid] = flat
         self.length += 1
         self.entries_added += 1
         self.last_id = sid
@@ -331,10 +334,10 @@ class Stream:
                              else _elem_size(value) + 2)
                     node.base += size
                     node.ids.append(sid)
-                    node.last = sid
                     # The master's field, equal to `field`: the request's copy is freed at
                     # once, and a long stream holds one copy of its field name per node.
-                    self.entries[sid] = (fields[0], value)
+                    node.flats.append((fields[0], value))
+                    node.last = sid
                     self.length += 1
                     self.entries_added += 1
                     self.last_id = sid
@@ -370,18 +373,55 @@ class Stream:
                     yield sid
                 i -= 1
 
+    def items(self, start: int = 0, end: int = MAX_ID,
+              reverse: bool = False) -> Iterator[tuple[int, tuple]]:
+        """`ids`, each with its field/value tuple."""
+        nodes = self.nodes
+        if not reverse:
+            i = max(bisect_right(self.keys, start) - 1, 0)
+            j = bisect_left(nodes[i].ids, start) if nodes else 0
+            for i in range(i, len(nodes)):
+                node = nodes[i]
+                ids, flats = node.ids, node.flats
+                for k in range(j, len(ids)):
+                    sid = ids[k]
+                    if sid > end:
+                        return
+                    yield sid, flats[k]
+                j = 0
+        else:
+            i = bisect_right(self.keys, end) - 1
+            while i >= 0:
+                node = nodes[i]
+                ids, flats = node.ids, node.flats
+                for k in range(bisect_right(ids, end) - 1, -1, -1):
+                    sid = ids[k]
+                    if sid < start:
+                        return
+                    yield sid, flats[k]
+                i -= 1
+
     def range(self, start: int, end: int, count: int = 0, reverse: bool = False) -> list:
         """Entries in [start, end] as XRANGE replies them; `count` 0 means all."""
-        entries = self.entries
         out = []
-        for sid in self.ids(start, end, reverse):
-            out.append([format_id(sid), entries[sid]])
+        for sid, flat in self.items(start, end, reverse):
+            out.append([format_id(sid), flat])
             if len(out) == count:
                 break
         return out
 
+    def flat(self, sid: int) -> tuple | None:
+        """The field/value tuple of the entry `sid`; None if there is none."""
+        i = bisect_right(self.keys, sid) - 1
+        if i < 0:
+            return None
+        node = self.nodes[i]
+        ids = node.ids
+        k = bisect_left(ids, sid)
+        return node.flats[k] if k < len(ids) and ids[k] == sid else None
+
     def entry(self, sid: int) -> list | None:  # [id, fields] as replies show an entry
-        flat = self.entries.get(sid)
+        flat = self.flat(sid)
         return None if flat is None else [format_id(sid), flat]
 
     def first_valid(self) -> int:
@@ -402,15 +442,20 @@ class Stream:
     def delete(self, sid: int) -> bool:
         """streamDeleteItem: flag one entry deleted (dropping its node when it was the last
         live one); True if it existed."""
-        if self.entries.pop(sid, None) is None:
-            return False
         i = bisect_right(self.keys, sid) - 1
+        if i < 0:
+            return False
         node = self.nodes[i]
-        if len(node.ids) == 1:
+        ids = node.ids
+        k = bisect_left(ids, sid)
+        if k == len(ids) or ids[k] != sid:
+            return False
+        if len(ids) == 1:
             del self.nodes[i]
             del self.keys[i]
         else:
-            del node.ids[bisect_left(node.ids, sid)]
+            del ids[k]
+            del node.flats[k]
             node.deleted += 1
         self.length -= 1
         return True
@@ -422,7 +467,6 @@ class Stream:
         flagged deleted. `limit` (0: none) caps the entries removed, in whole nodes.
         """
         nodes = self.nodes
-        entries = self.entries
         deleted = 0
         gone = 0  # whole nodes removed from the head
         for node in nodes:
@@ -432,8 +476,6 @@ class Stream:
             if limit and deleted + live > limit:
                 break
             if (self.length - live >= maxlen) if maxlen is not None else node.last < minid:
-                for sid in node.ids:
-                    del entries[sid]
                 self.length -= live
                 deleted += live
                 gone += 1
@@ -442,9 +484,8 @@ class Stream:
                 break
             ids = node.ids
             k = self.length - maxlen if maxlen is not None else bisect_left(ids, minid)
-            for sid in ids[:k]:
-                del entries[sid]
             del ids[:k]
+            del node.flats[:k]
             node.deleted += k
             self.length -= k
             deleted += k
@@ -498,17 +539,16 @@ class Stream:
                    noack: bool, now: int) -> list:
         """XREADGROUP `>`: entries from `start` on, advancing the group and, unless `noack`,
         adding them to the PELs (taking over any pending entry of another consumer)."""
-        entries = self.entries
         gpel, cpel = group.pel, consumer.pel
         out = []
-        for sid in self.ids(start):
+        for sid, flat in self.items(start):
             if sid > group.last_id:
                 if group.entries_read != NOT_READ and not self.tombstone_after(sid):
                     group.entries_read += 1
                 elif self.entries_added:
                     group.entries_read = self.estimate_read(sid)
                 group.last_id = sid
-            out.append([format_id(sid), entries[sid]])
+            out.append([format_id(sid), flat])
             if not noack:
                 nack = gpel.get(sid)
                 if nack is None:
@@ -526,13 +566,12 @@ class Stream:
     def read_history(self, consumer: Consumer, start: int, count: int, now: int) -> list:
         """XREADGROUP with an ID: the consumer's pending entries from `start` on, counted as
         delivered again; an entry deleted since is `[id, nil]`."""
-        entries = self.entries
         pel = consumer.pel
         out: list = []
         for sid in pel.irange(minimum=start):
             if count and len(out) == count:
                 break
-            flat = entries.get(sid)
+            flat = self.flat(sid)
             if flat is None:
                 out.append([format_id(sid), NULL_ARRAY])
                 continue
@@ -548,7 +587,6 @@ class Stream:
         other = Stream()
         other.nodes = [node.copy() for node in self.nodes]
         other.keys = self.keys[:]
-        other.entries = dict(self.entries)  # the tuples are immutable: shared
         other.length, other.last_id, other.first_id = self.length, self.last_id, self.first_id
         other.max_deleted, other.entries_added = self.max_deleted, self.entries_added
         if self.groups is not None:

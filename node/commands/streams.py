@@ -759,12 +759,12 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
     if delivery < 0 or delivery > now:
         delivery = now
     pel = group.pel
-    entries = s.entries
     consumer = None
     out: list = []
     for sid in ids:
         nack = pel.get(sid)
-        if sid not in entries:  # deleted from the stream: forget it
+        flat = s.flat(sid)
+        if flat is None:  # deleted from the stream: forget it
             if nack is not None:
                 if prop is not None:  # replays the same way: the entry is gone there too
                     prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid),
@@ -790,7 +790,7 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
                 del nack.consumer.pel[sid]
             consumer.pel[sid] = nack
             nack.consumer = consumer
-        out.append(format_id(sid) if justid else [format_id(sid), entries[sid]])
+        out.append(format_id(sid) if justid else [format_id(sid), flat])
         ks.dirty += 1
         if prop is not None:
             prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid), nack))
@@ -835,7 +835,6 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
     now = ks.now
     attempts = count * 10
     pel = group.pel
-    entries = s.entries
     # The PEL changes as we go: walk a snapshot of what this call may look at, plus the next
     # ID, which is the cursor to return.
     window = list(islice(pel.irange(minimum=start), attempts + 1))
@@ -850,7 +849,8 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
         attempts -= 1
         seen += 1
         nack = pel[sid]
-        if sid not in entries:
+        flat = s.flat(sid)
+        if flat is None:
             if prop is not None:
                 prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid), nack))
             group.remove_nack(sid)
@@ -870,7 +870,7 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
         nack.delivery_time = now
         if not justid:
             nack.delivery_count += 1
-        claimed.append(format_id(sid) if justid else [format_id(sid), entries[sid]])
+        claimed.append(format_id(sid) if justid else [format_id(sid), flat])
         count -= 1
         ks.dirty += 1
         if prop is not None:
@@ -1204,10 +1204,9 @@ def xinfo_consumers(ctx: Any, argv: list[bytes]) -> list:
 def _digest(d: bytes, s: Stream) -> bytes:
     # debug.c: each entry's "ms.seq", then its fields and values, in ID order.
     mix = digest.mix
-    entries = s.entries
-    for sid in s.ids():
+    for sid, flat in s.items():
         d = mix(d, b"%d.%d" % (sid >> 64, sid & U64))
-        for item in entries[sid]:
+        for item in flat:
             d = mix(d, item)
     return d
 
@@ -1219,8 +1218,7 @@ def node_listpack(s: Stream, node: Node) -> bytes:
     parts = [int_entry(len(node.ids)), int_entry(0), int_entry(len(node.fields))]
     parts += [entry(f) for f in node.fields]
     parts.append(int_entry(0))
-    for sid in node.ids:
-        flat = s.entries[sid]
+    for sid, flat in zip(node.ids, node.flats):
         fields = flat[0::2]
         same = fields == node.fields
         parts += [int_entry(2 if same else 0), int_entry(_int64((sid >> 64) - node.ms)),
@@ -1233,8 +1231,8 @@ def node_listpack(s: Stream, node: Node) -> bytes:
             parts += [entry(x) for x in flat]
             parts.append(int_entry(2 * len(fields) + 4))
     count = 4 + len(node.fields) + sum(
-        4 + (len(s.entries[sid]) // 2 if s.entries[sid][0::2] == node.fields
-             else len(s.entries[sid]) + 1) for sid in node.ids)
+        4 + (len(flat) // 2 if flat[0::2] == node.fields else len(flat) + 1)
+        for flat in node.flats)
     return build(parts, count)
 
 
@@ -1275,16 +1273,17 @@ def _rdb_size(s: Stream, compression: bool) -> int:
 def _memory(s: Stream, samples: int) -> int:
     """MEMORY USAGE: this model's footprint, entries sampled as objectComputeSize does."""
     getsizeof = sys.getsizeof
-    size = getsizeof(s) + getsizeof(s.entries) + getsizeof(s.nodes) + getsizeof(s.keys)
-    size += sum(getsizeof(node) + getsizeof(node.ids) for node in s.nodes)
+    size = getsizeof(s) + getsizeof(s.nodes) + getsizeof(s.keys)
+    size += sum(getsizeof(node) + getsizeof(node.ids) + getsizeof(node.flats)
+                for node in s.nodes)
     seen = total = 0
-    for sid, flat in s.entries.items():
+    for sid, flat in s.items():
         if seen >= samples:
             break
         total += getsizeof(sid) + getsizeof(flat) + sum(map(getsizeof, flat))
         seen += 1
     if seen:
-        size += total * len(s.entries) // seen
+        size += total * s.length // seen
     for name, group in (s.groups or {}).items():
         nack_size = getsizeof(Nack(0, 0, None)) + 2 * 56  # the Nack and its PEL slots
         size += getsizeof(group) + getsizeof(name) + nack_size * len(group.pel)
