@@ -494,6 +494,8 @@ def _load_stream(r: _Reader, version: int) -> Stream:
         if s.keys and key <= s.keys[-1]:
             raise _Corrupt("Listpack re-added with existing key")
         _stream_node(s, key, r.string())
+    for node in s.nodes[:-1]:
+        node.close()
     s.length = r.length()
     if s.length != sum(len(node.ids) for node in s.nodes):
         raise _Corrupt("Stream length differs from its entries")

@@ -10,7 +10,9 @@ Entries. Order comes from a model of Redis's radix tree of listpack nodes: `node
 `Node`s in ID order and `keys` their master IDs (the rax keys) for bisection; a node's `ids`
 are its live entries in order and its `flats`, in step, their flat field/value tuples (tuples
 of bytes, which the garbage collector soon stops tracking, so huge streams cost collections
-nothing). There is no dict by ID: Python hashes the int `ms << 64 | seq` as 8 * ms + seq, so
+nothing). Only the last node is appended to: the others hold tuples instead of lists, which
+the collector stops tracking as well, so its full collections no longer walk every entry of a
+long stream. There is no dict by ID: Python hashes the int `ms << 64 | seq` as 8 * ms + seq, so
 the IDs of a stream fed more than 8 entries a millisecond would share hashes in long probe
 chains, and its slots and resizes cost more memory than the lists. A node also tracks what its listpack would hold: the master fields, the
 number of deleted entries still inside it (tombstones), the last ID ever appended and its
@@ -165,8 +167,9 @@ class Node:
         self.key = key
         self.ms = key >> 64
         self.seq = key & U64
-        self.ids: list[int] = []
-        self.flats: list[tuple] = []  # ids[i]'s field/value tuple
+        # Lists in the last node, tuples in the others (see `close`).
+        self.ids: list[int] | tuple[int, ...] = []
+        self.flats: list[tuple] | tuple[tuple, ...] = []  # ids[i]'s field/value tuple
         self.fields = fields  # the master entry's field names
         self.deleted = 0  # entries flagged deleted, still inside the listpack
         self.last = key  # the last ID appended, deleted or not (MINID trimming reads it)
@@ -176,6 +179,17 @@ class Node:
 
     def nbytes(self) -> int:
         return self.base + _int_size(len(self.ids)) + _int_size(self.deleted)
+
+    def close(self) -> None:
+        """A node is no longer the last one: its entries become tuples (see the module
+        docstring); deletions then rebuild them."""
+        self.ids = tuple(self.ids)
+        self.flats = tuple(self.flats)
+
+    def reopen(self) -> None:
+        """The node is the last one again (the one after it went away): appendable lists."""
+        self.ids = list(self.ids)
+        self.flats = list(self.flats)
 
     def copy(self) -> "Node":
         other = Node.__new__(Node)
@@ -273,6 +287,8 @@ class Stream:
                 node = None
         fields = flat[0::2]
         if node is None:
+            if nodes:
+                nodes[-1].close()
             node = Node(sid, fields)
             nodes.append(node)
             self.keys.append(sid)
@@ -453,9 +469,12 @@ class Stream:
         if len(ids) == 1:
             del self.nodes[i]
             del self.keys[i]
+            if i == len(self.nodes) and i:
+                self.nodes[-1].reopen()
         else:
-            del ids[k]
-            del node.flats[k]
+            # Slices, as a closed node's entries are tuples.
+            node.ids = ids[:k] + ids[k + 1:]
+            node.flats = node.flats[:k] + node.flats[k + 1:]
             node.deleted += 1
         self.length -= 1
         return True
@@ -484,8 +503,8 @@ class Stream:
                 break
             ids = node.ids
             k = self.length - maxlen if maxlen is not None else bisect_left(ids, minid)
-            del ids[:k]
-            del node.flats[:k]
+            node.ids = ids[k:]  # (slices, as a closed node's entries are tuples)
+            node.flats = node.flats[k:]
             node.deleted += k
             self.length -= k
             deleted += k
