@@ -330,7 +330,8 @@ class Stream:
         nodes = self.nodes
         if nodes:
             node = nodes[-1]
-            count = len(node.ids) + node.deleted
+            ids = node.ids
+            count = len(ids) + node.deleted
             fields = node.fields
             if count < 128 and fields == (field,):
                 if not max_bytes or max_bytes > LISTPACK_MAX:
@@ -349,7 +350,7 @@ class Stream:
                     size += (n + 4 if 0 < n < 64 and (value[0] > 57 or value[0] < 45)
                              else _elem_size(value) + 2)
                     node.base += size
-                    node.ids.append(sid)
+                    ids.append(sid)
                     # The master's field, equal to `field`: the request's copy is freed at
                     # once, and a long stream holds one copy of its field name per node.
                     node.flats.append((fields[0], value))

@@ -196,8 +196,9 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
         # XADD key * field value, redis-benchmark's form, on an existing stream: the general
         # path below with what this form cannot need left out (same checks, same order).
         db = ctx.db
-        key = argv[1]
-        s = db.peek(key)
+        _, key, _, field, value = argv
+        # (peek's expiry check only matters when some key of the db has a TTL)
+        s = db.peek(key) if db.expires else db.data.get(key)
         if s.__class__ is Stream:
             db.touch(key)
             last = s.last_id
@@ -209,8 +210,6 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
             else:
                 sid = last + 1
                 ms, seq = sid >> 64, sid & U64
-            field = argv[3]
-            value = argv[4]
             if len(field) + len(value) > LISTPACK_MAX:
                 raise CommandError(TOO_LARGE)
             server = ctx.server
