@@ -18,3 +18,16 @@ def test_string_basics_match_redis(both):
         ("INCRBYFLOAT", "f", "10.5"), ("INCRBYFLOAT", "f", "0.1"), ("INCRBYFLOAT", "f", "abc"),
         ("INCR", "b"), ("DECRBY", "n", "-9223372036854775808"), ("GET",), ("NOSUCHCMD", "x"),
     )
+
+
+def test_entry_modules_import_on_their_own():
+    # node.rdb needs the command modules' value types and DUMP/RESTORE need node.rdb: a
+    # module-level import on either side made `import node.rdb` (or node.server) fail when it
+    # came first, which only the order ops.cli happens to import in hid.
+    import subprocess
+    import sys
+
+    for module in ("node.rdb", "node.rdb_reader", "node.server", "node.snapshot", "ops.cli"):
+        result = subprocess.run([sys.executable, "-c", f"import {module}"],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, f"import {module}: {result.stderr[-500:]}"

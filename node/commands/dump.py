@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from node import rdb, rdb_reader
 from node.commands.keys import lookup_write
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
@@ -28,6 +27,8 @@ BUSYKEY = "BUSYKEY Target key name already exists."
          "O(1).",
          summary="Return a serialized version of the value stored at the specified key.")
 def dump(ctx: Any, argv: list[bytes]) -> bytes | None:
+    from node import rdb  # here: node.rdb imports the command modules (value types)
+
     value = ctx.db.get(argv[1])
     if value is None:
         return None
@@ -76,6 +77,8 @@ def restore(ctx: Any, argv: list[bytes]) -> Any:
     ttl = parse_int(argv[2])
     if ttl < 0:
         raise CommandError("ERR Invalid TTL value, must be >= 0")
+    from node import rdb, rdb_reader  # (see dump)
+
     server = ctx.server
     try:
         value = rdb_reader.restore(argv[3], server.rdb.limits(),
