@@ -311,7 +311,11 @@ class Stream:
         else:
             size += _int_size(nfields) + _int_size(2 * nfields + 4)
         node.base += size
-        node.ids.append(sid)
+        self._appended(node, sid, flat)
+
+    def _appended(self, node: Node, sid: int, flat: tuple) -> None:
+        """The entry `sid` went into `node` (last of `nodes`), its size counted already."""
+        node.ids.append(sid)  # (the last node's are lists)
         node.flats.append(flat)
         node.last = sid
         self.length += 1
@@ -351,16 +355,9 @@ class Stream:
                     size += (n + 4 if 0 < n < 64 and (value[0] > 57 or value[0] < 45)
                              else _elem_size(value) + 2)
                     node.base += size
-                    ids.append(sid)
                     # The master's field, equal to `field`: the request's copy is freed at
                     # once, and a long stream holds one copy of its field name per node.
-                    node.flats.append((fields[0], value))
-                    node.last = sid
-                    self.length += 1
-                    self.entries_added += 1
-                    self.last_id = sid
-                    if self.length == 1:
-                        self.first_id = sid
+                    self._appended(node, sid, (fields[0], value))
                     return
         self.append(sid, ms, seq, (field, value), max_bytes, max_entries, len(field) + len(value))
 
@@ -428,15 +425,20 @@ class Stream:
                 break
         return out
 
+    def _find(self, sid: int) -> tuple[int, int]:
+        """Where the live entry `sid` is: (node index, position in the node), or (-1, -1)."""
+        i = bisect_right(self.keys, sid) - 1
+        if i >= 0:
+            ids = self.nodes[i].ids
+            k = bisect_left(ids, sid)
+            if k < len(ids) and ids[k] == sid:
+                return i, k
+        return -1, -1
+
     def flat(self, sid: int) -> tuple | None:
         """The field/value tuple of the entry `sid`; None if there is none."""
-        i = bisect_right(self.keys, sid) - 1
-        if i < 0:
-            return None
-        node = self.nodes[i]
-        ids = node.ids
-        k = bisect_left(ids, sid)
-        return node.flats[k] if k < len(ids) and ids[k] == sid else None
+        i, k = self._find(sid)
+        return None if i < 0 else self.nodes[i].flats[k]
 
     def entry(self, sid: int) -> list | None:  # [id, fields] as replies show an entry
         flat = self.flat(sid)
@@ -460,14 +462,11 @@ class Stream:
     def delete(self, sid: int) -> bool:
         """streamDeleteItem: flag one entry deleted (dropping its node when it was the last
         live one); True if it existed."""
-        i = bisect_right(self.keys, sid) - 1
+        i, k = self._find(sid)
         if i < 0:
             return False
         node = self.nodes[i]
         ids = node.ids
-        k = bisect_left(ids, sid)
-        if k == len(ids) or ids[k] != sid:
-            return False
         if len(ids) == 1:
             del self.nodes[i]
             del self.keys[i]
