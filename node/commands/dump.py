@@ -35,14 +35,18 @@ def dump(ctx: Any, argv: list[bytes]) -> bytes | None:
     return rdb.dump(value, ctx.server.config["rdbcompression"])
 
 
+# RESTORE's and RESTORE-ASKING's (node/commands/migrate.py).
+RESTORE_COMPLEXITY = (
+    "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, "
+    "where N is the number of Redis objects composing the value and M their average size. For "
+    "small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply "
+    "O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting "
+    "values into sorted sets is O(log(N)).")
+
+
 @command("restore", -4, "write denyoom", keys=(1, 1, 1), key_flags="OW update", since="2.6.0",
          categories="keyspace dangerous",
-         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
-         "serialized value, where N is the number of Redis objects composing the value and M "
-         "their average size. For small string values the time complexity is thus "
-         "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
-         "complexity is O(N*M*log(N)) because inserting values into sorted sets is "
-         "O(log(N)).",
+         complexity=RESTORE_COMPLEXITY,
          summary="Create a key using the provided serialized value, previously obtained "
          "using DUMP.")
 def restore(ctx: Any, argv: list[bytes]) -> Any:

@@ -24,7 +24,7 @@ import hiredis
 
 from node import rdb
 from node.commands.connection import redact
-from node.commands.dump import restore
+from node.commands.dump import RESTORE_COMPLEXITY, restore
 from node.commands.keys import lookup_write
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
@@ -286,12 +286,7 @@ def migrate(ctx: Any, argv: list[bytes]) -> Any:
 
 @command("restore-asking", -4, "write denyoom asking", keys=(1, 1, 1), key_flags="OW update",
          group="server", categories="keyspace dangerous", since="3.0.0",
-         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
-         "serialized value, where N is the number of Redis objects composing the value and M "
-         "their average size. For small string values the time complexity is thus "
-         "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
-         "complexity is O(N*M*log(N)) because inserting values into sorted sets is "
-         "O(log(N)).",
+         complexity=RESTORE_COMPLEXITY,
          summary="An internal command for migrating keys in a cluster")
 def restore_asking(ctx: Any, argv: list[bytes]) -> Any:
     return restore(ctx, argv)
