@@ -192,6 +192,7 @@ def test_sigkill_under_load_keeps_every_waited_write(shard: LocalCluster) -> Non
 def test_manual_failover_loses_no_write(shard: LocalCluster) -> None:
     primary, replica = _roles(shard)
     acked: list[str] = []
+    refused: list = []  # the reply that ended the writer (checked here: a thread can't fail a test)
     stop = threading.Event()
 
     def writer() -> None:
@@ -200,7 +201,7 @@ def test_manual_failover_loses_no_write(shard: LocalCluster) -> None:
         while not stop.is_set():
             reply = conn("SET", f"mf:{i}", i)
             if reply != b"OK":
-                assert reply[0] == "error" and reply[1].startswith("MOVED"), reply
+                refused.append(reply)
                 return  # the primary became a replica: the writer is redirected
             acked.append(f"mf:{i}")
             i += 1
@@ -215,6 +216,7 @@ def test_manual_failover_loses_no_write(shard: LocalCluster) -> None:
     finally:
         stop.set()
         thread.join()
+    assert refused and refused[0][0] == "error" and refused[0][1].startswith("MOVED"), refused
     assert shard.role(replica) == "primary"
     wait_until(lambda: shard.role(primary) == "replica", what="the old primary to follow")
     missing = [k for k in acked if raw(replica, "EXISTS", k) != 1]

@@ -7,17 +7,42 @@ with another command, comparing the replies with redis-server.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import pytest
 
-from conftest import Differential
+from conftest import Differential, ServerProcess, start_redis, start_slotkv
+
+
+@pytest.fixture(scope="module")
+def debug_pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Both servers with DEBUG enabled (DIGEST and DIGEST-VALUE are compared below; the
+    shared pair refuses DEBUG, as Redis 7 does by default)."""
+    mine = start_slotkv("--enable-debug-command", "yes")
+    try:
+        theirs = start_redis("--enable-debug-command", "yes")
+    except BaseException:
+        mine.stop()
+        raise
+    yield mine, theirs
+    mine.stop()
+    theirs.stop()
 
 
 @pytest.fixture
-def counter(both: Differential) -> Differential:
+def counter(debug_pair: tuple[ServerProcess, ServerProcess]) -> Iterator[Differential]:
+    r, o = debug_pair[0].client(), debug_pair[1].client()
+    r.flushall()
+    o.flushall()
+    both = Differential(r, o)
+    for c in (r, o):  # raises if DEBUG is refused: the DEBUG rows would compare two refusals
+        c.execute_command("DEBUG", "DIGEST")
     both("SET", "c", "10")
     both("INCRBY", "c", "32")  # 42, an int-encoded counter from here on
     both("DECR", "neg")  # -1
-    return both
+    yield both
+    r.close()
+    o.close()
 
 
 READS = [
