@@ -8,6 +8,7 @@ Every process a test starts is stopped by PID in teardown, even when the test fa
 - `both`      a `Differential` that sends one command to both and asserts equal replies
 - `both3`     the same over RESP3
 - `start_node(*args)`  a factory for tests that need their own node with special settings
+- `start_oracle(*args)`  the same for redis-servers
 """
 
 from __future__ import annotations
@@ -141,18 +142,28 @@ def o(oracle: ServerProcess) -> Iterator[redis.Redis]:
     client.close()
 
 
-@pytest.fixture
-def start_node() -> Iterator[Callable[..., ServerProcess]]:
+def _factory(start: Callable[..., ServerProcess]) -> Iterator[Callable[..., ServerProcess]]:
+    """`start`, remembering what it started so that teardown stops it by PID."""
     started: list[ServerProcess] = []
 
     def factory(*args: str, **kwargs: Any) -> ServerProcess:
-        proc = start_slotkv(*args, **kwargs)
+        proc = start(*args, **kwargs)
         started.append(proc)
         return proc
 
     yield factory
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture
+def start_node() -> Iterator[Callable[..., ServerProcess]]:
+    yield from _factory(start_slotkv)
+
+
+@pytest.fixture
+def start_oracle() -> Iterator[Callable[..., ServerProcess]]:
+    yield from _factory(start_redis)
 
 
 def reply_of(client: redis.Redis, *args: Any) -> Any:

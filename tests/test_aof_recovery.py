@@ -206,7 +206,7 @@ def test_real_node_start_up(aof_dir: str) -> None:
             f.write(damage(data))
         proc = subprocess.run(
             [sys.executable, "-m", "ops.cli", "node", "--appendonly", "yes", "--port", "0",
-             *flags], cwd=aof_dir, env=dict(os.environ, PYTHONPATH=ROOT),
+             "--bind", "127.0.0.1", *flags], cwd=aof_dir, env=dict(os.environ, PYTHONPATH=ROOT),
             capture_output=True, text=True, timeout=60)
         assert proc.returncode == 1
         assert expect in proc.stdout + proc.stderr

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import redis
@@ -30,7 +30,11 @@ def pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
                             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                             "--cluster-enabled", "yes", "--dir", workdir],
                            port, workdir, "redis.log")
-    mine = start_slotkv("--cluster-enabled", "yes", port=free_cluster_port())
+    try:
+        mine = start_slotkv("--cluster-enabled", "yes", port=free_cluster_port())
+    except BaseException:
+        theirs.stop()
+        raise
     try:
         for proc in (mine, theirs):
             c = proc.client()
@@ -242,7 +246,7 @@ def test_unassigned_slots_and_reset(start_node: Any) -> None:
     assert b"cluster_slots_assigned:0" in c.execute_command("CLUSTER", "INFO")
 
 
-def test_id_and_topology_survive_restart(tmp_path: Any) -> None:
+def test_id_and_topology_survive_restart(tmp_path: Any, start_node: Callable[..., ServerProcess]) -> None:
     port = free_cluster_port()
     node = start_slotkv("--cluster-enabled", "yes", workdir=str(tmp_path), port=port)
     try:
@@ -253,7 +257,7 @@ def test_id_and_topology_survive_restart(tmp_path: Any) -> None:
         # The config file is locked: a second node cannot share it.
         second = free_cluster_port()
         with pytest.raises(RuntimeError, match="already used by a different Redis Cluster node"):
-            start_slotkv("--cluster-enabled", "yes", workdir=str(tmp_path), port=second)
+            start_node("--cluster-enabled", "yes", workdir=str(tmp_path), port=second)
     finally:
         node.stop()
     assert os.path.exists(tmp_path / "nodes.conf")
@@ -267,15 +271,17 @@ def test_id_and_topology_survive_restart(tmp_path: Any) -> None:
         node.stop()
 
 
-def test_corrupt_config_file_is_a_clear_error(tmp_path: Any) -> None:
+def test_corrupt_config_file_is_a_clear_error(tmp_path: Any,
+                                              start_node: Callable[..., ServerProcess]) -> None:
     (tmp_path / "nodes.conf").write_text("{not json")
     with pytest.raises(RuntimeError, match="corrupted cluster config file"):
-        start_slotkv("--cluster-enabled", "yes", workdir=str(tmp_path), port=free_cluster_port())
+        start_node("--cluster-enabled", "yes", workdir=str(tmp_path), port=free_cluster_port())
 
 
-def test_bad_coordinator_address_is_a_clear_error(tmp_path: Any) -> None:
+def test_bad_coordinator_address_is_a_clear_error(tmp_path: Any,
+                                                  start_node: Callable[..., ServerProcess]) -> None:
     with pytest.raises(RuntimeError, match="Invalid cluster-coordinator 'nowhere': expected host:port"):
-        start_slotkv("--cluster-enabled", "yes", "--cluster-coordinator", "nowhere",
+        start_node("--cluster-enabled", "yes", "--cluster-coordinator", "nowhere",
                      workdir=str(tmp_path), port=free_cluster_port())
 
 

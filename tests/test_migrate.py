@@ -15,7 +15,11 @@ from conftest import ServerProcess, reply_of, start_redis, start_slotkv
 @pytest.fixture(scope="module")
 def targets() -> Iterator[tuple[ServerProcess, ServerProcess]]:
     mine = start_slotkv("--requirepass", "sesame")
-    theirs = start_redis("--requirepass", "sesame")
+    try:
+        theirs = start_redis("--requirepass", "sesame")
+    except BaseException:
+        mine.stop()
+        raise
     yield mine, theirs
     mine.stop()
     theirs.stop()

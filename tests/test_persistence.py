@@ -132,15 +132,17 @@ def mask(reply: Any) -> Any:
 def redis_dump() -> Iterator[ServerProcess]:
     """A redis-server filled by `populate`, its dump.rdb saved (and one expired key in it)."""
     proc = start_redis(*DEBUG)
-    c = proc.client()
-    populate(c)
-    c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
-    c.set("ttl:past", "gone", px=1)
-    time.sleep(0.01)
-    assert c.save()
-    c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
-    yield proc
-    proc.stop()
+    try:
+        c = proc.client()
+        populate(c)
+        c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        c.set("ttl:past", "gone", px=1)
+        time.sleep(0.01)
+        assert c.save()
+        c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+        yield proc
+    finally:
+        proc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -564,48 +564,44 @@ def _keys(fields: dict[str, str]) -> list[str]:
     return [k for k in fields if k != "master_link_last_error"]
 
 
-def test_info_and_role_shapes_match_a_redis_pair(start_node: Any) -> None:
-    rp = start_redis()
-    rr = start_redis("--replicaof", "127.0.0.1", str(rp.port))
-    try:
-        rpc, rrc = rp.client(), rr.client()
-        rpc.set("k", "v")
-        wait_until(lambda: linked(rrc) and info(rpc)["slave0"].find("online") > 0, 30,
-                   "the redis pair")
-        primary = start_repl_node(start_node)
-        replica = start_replica(start_node, primary)
-        p, r = primary.client(), replica.client()
-        p.set("k", "v")
-        wait_until(lambda: in_sync(p, r) and "online" in info(p).get("slave0", ""), 20, "the slotkv pair")
-        assert _keys(info(p)) == _keys(info(rpc))
-        assert _keys(info(r)) == _keys(info(rrc))
-        for mine, theirs in ((info(p), info(rpc)), (info(r), info(rrc))):
-            assert mine["role"] == theirs["role"]
-            assert mine["master_failover_state"] == theirs["master_failover_state"]
-            assert len(mine["master_replid"]) == len(theirs["master_replid"]) == 40
-        slave0 = dict(kv.split("=") for kv in info(p)["slave0"].split(","))
-        theirs0 = dict(kv.split("=") for kv in info(rpc)["slave0"].split(","))
-        assert list(slave0) == list(theirs0)
-        assert slave0["port"] == str(replica.port) and slave0["state"] == "online"
-        # ROLE: the same shape, element by element.
-        def shape(v: Any) -> Any:
-            return [shape(x) for x in v] if isinstance(v, list) else type(v).__name__
-        assert shape(p.execute_command("ROLE")) == shape(rpc.execute_command("ROLE"))
-        assert shape(r.execute_command("ROLE")) == shape(rrc.execute_command("ROLE"))
-        assert r.execute_command("ROLE")[:2] == [b"slave", b"127.0.0.1"]
-        assert r.execute_command("ROLE")[3] == rrc.execute_command("ROLE")[3] == b"connected"
-        # CONFIG GET replicaof as Redis prints it.
-        assert r.config_get("replicaof")["replicaof"] == f"127.0.0.1 {primary.port}"
-        assert rrc.config_get("replicaof")["replicaof"] == f"127.0.0.1 {rp.port}"
-        # The replica's link down: the same extra fields Redis shows.
-        primary.stop()
-        wait_until(lambda: info(r)["master_link_status"] == "down", 10, "the link to go down")
-        rp.stop()
-        wait_until(lambda: info(rrc)["master_link_status"] == "down", 10, "redis's link to go down")
-        assert _keys(info(r)) == _keys(info(rrc))
-    finally:
-        rr.stop()
-        rp.stop()
+def test_info_and_role_shapes_match_a_redis_pair(start_node: Any, start_oracle: Any) -> None:
+    rp = start_oracle()
+    rr = start_oracle("--replicaof", "127.0.0.1", str(rp.port))
+    rpc, rrc = rp.client(), rr.client()
+    rpc.set("k", "v")
+    wait_until(lambda: linked(rrc) and info(rpc)["slave0"].find("online") > 0, 30,
+               "the redis pair")
+    primary = start_repl_node(start_node)
+    replica = start_replica(start_node, primary)
+    p, r = primary.client(), replica.client()
+    p.set("k", "v")
+    wait_until(lambda: in_sync(p, r) and "online" in info(p).get("slave0", ""), 20, "the slotkv pair")
+    assert _keys(info(p)) == _keys(info(rpc))
+    assert _keys(info(r)) == _keys(info(rrc))
+    for mine, theirs in ((info(p), info(rpc)), (info(r), info(rrc))):
+        assert mine["role"] == theirs["role"]
+        assert mine["master_failover_state"] == theirs["master_failover_state"]
+        assert len(mine["master_replid"]) == len(theirs["master_replid"]) == 40
+    slave0 = dict(kv.split("=") for kv in info(p)["slave0"].split(","))
+    theirs0 = dict(kv.split("=") for kv in info(rpc)["slave0"].split(","))
+    assert list(slave0) == list(theirs0)
+    assert slave0["port"] == str(replica.port) and slave0["state"] == "online"
+    # ROLE: the same shape, element by element.
+    def shape(v: Any) -> Any:
+        return [shape(x) for x in v] if isinstance(v, list) else type(v).__name__
+    assert shape(p.execute_command("ROLE")) == shape(rpc.execute_command("ROLE"))
+    assert shape(r.execute_command("ROLE")) == shape(rrc.execute_command("ROLE"))
+    assert r.execute_command("ROLE")[:2] == [b"slave", b"127.0.0.1"]
+    assert r.execute_command("ROLE")[3] == rrc.execute_command("ROLE")[3] == b"connected"
+    # CONFIG GET replicaof as Redis prints it.
+    assert r.config_get("replicaof")["replicaof"] == f"127.0.0.1 {primary.port}"
+    assert rrc.config_get("replicaof")["replicaof"] == f"127.0.0.1 {rp.port}"
+    # The replica's link down: the same extra fields Redis shows.
+    primary.stop()
+    wait_until(lambda: info(r)["master_link_status"] == "down", 10, "the link to go down")
+    rp.stop()
+    wait_until(lambda: info(rrc)["master_link_status"] == "down", 10, "redis's link to go down")
+    assert _keys(info(r)) == _keys(info(rrc))
 
 
 def test_replicaof_survives_config_rewrite(start_node: Any, tmp_path: Any) -> None:

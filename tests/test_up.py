@@ -53,9 +53,19 @@ class Up:
         return self.proc.wait(timeout=60)
 
     def kill(self) -> None:
+        """Stop `up` and every process it printed, by PID, even when a test failed midway
+        (they run in sessions of their own: killing `up` alone would leave them to its
+        parent-death signal, unwaited, perhaps still holding their ports)."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        pids = _pids([line for line in self.lines if " pid " in line])
+        for pid in pids:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 @pytest.fixture
