@@ -312,7 +312,7 @@ class Cluster:
         plan = _PLANS.get(cmd)
         if plan is None:
             plan = _PLANS[cmd] = _plan(cmd)
-        if plan > 0:
+        if plan > 0 and not client.asking:  # (after ASKING, `check` decides, and resets it)
             # One key, at argv[plan]: the common case, served here on a stable slot (by a
             # primary without a coordinator, or within its lease, or for a read).
             if self.serving[key_slot(argv[plan])] and (
@@ -320,6 +320,8 @@ class Cluster:
                     or self.lease_until > time.monotonic()):
                 return False
         elif plan == _KEYLESS:
+            if client.asking and client.multi is None and cmd.name != "asking":
+                client.asking = False  # ASKING covers the next command only (resetClient)
             # Nothing to route, but a fenced primary takes no writes at all.
             if not self.unfenced and "write" in cmd.flags and self.lease_until <= time.monotonic():
                 self._refuse(client, cmd, CommandError(DOWN))

@@ -265,6 +265,11 @@ def test_ask_tryagain_and_importing(cluster: LocalCluster) -> None:
         assert conn("GET", gone) == ("error", f"MOVED {slot} 127.0.0.1:{src_port}")
         assert conn("ASKING") == b"OK"
         assert conn("GET", gone) == b"moved-in"
+        # Any next command ends it, a keyless one or a key of a slot served here as well.
+        for between in (("PING",), ("GET", f"{{{_slot_keys(dst_port, cluster)[0]}}}:x")):
+            assert conn("ASKING") == b"OK"
+            conn(*between)
+            assert conn("GET", gone) == ("error", f"MOVED {slot} 127.0.0.1:{src_port}")
         # RedisCluster follows ASK by itself.
         rc = cluster.cluster_client()
         assert rc.get(gone) == b"moved-in"
