@@ -319,7 +319,7 @@ class Client(asyncio.Protocol):
             server.log("verbose", f"Protocol error ({e}) from client: {self.describe()}")
             self.closing = True
         if last is not None:
-            cmd = _FAST.get(last[0], _SLOW)
+            cmd = fast_get(last[0], _SLOW)  # the table the batch ran with (_FAST_READ, ...)
             if cmd is not _SLOW:  # a slow-path command set it in `call`
                 self.last_command = cmd
         self.flush_later()
@@ -514,7 +514,7 @@ class Client(asyncio.Protocol):
         redis-server's, most of it in sock_def_readable's wake-up.
         """
         server = self.server
-        if self.closing or not self.out or self.must_obey:  # (must_obey: nobody reads them)
+        if self.closing or not self.out:
             self.flush()
             return
         unflushed = server.unflushed

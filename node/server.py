@@ -57,6 +57,13 @@ class Stats:
     client_qbuf_limit_disconnections: int = 0
     client_outbuf_limit_disconnections: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    # Replication's (replication/): full and partial resyncs served, and the bytes of the
+    # replication links, which INFO adds to total_net_*_bytes as Redis does.
+    sync_full: int = 0
+    sync_partial_ok: int = 0
+    sync_partial_err: int = 0
+    repl_input_bytes: int = 0
+    repl_output_bytes: int = 0
     ops_samples: deque = field(default_factory=lambda: deque(maxlen=16))
 
 
@@ -421,8 +428,6 @@ class Server:
 
     def reset_stats(self) -> None:
         self.stats = Stats()
-        if self.replication is not None:
-            self.replication.reset_stats()
         for cmd in all_commands():
             cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0

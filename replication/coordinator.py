@@ -35,14 +35,14 @@ import os
 import signal
 import sys
 import time
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 import grpc
 
 from node.atomicfile import write_atomically
 from node.log import log
 from node.topology import Topology, TopologyError
-from replication.topology_proto import from_proto, to_proto
+from replication.topology_proto import to_proto
 from slotkv.v1 import cluster_pb2 as pb
 from slotkv.v1 import cluster_pb2_grpc as pb_grpc
 

@@ -65,17 +65,6 @@ def new_replid() -> str:
 
 
 @dataclass
-class ReplStats:
-    """INFO stats counters of replication (reset by CONFIG RESETSTAT)."""
-
-    sync_full: int = 0
-    sync_partial_ok: int = 0
-    sync_partial_err: int = 0
-    repl_input_bytes: int = 0
-    repl_output_bytes: int = 0
-
-
-@dataclass
 class _Waiter:
     client: "Client"
     offset: int
@@ -101,7 +90,6 @@ class Replication:
         self.link: MasterLink | None = None
         self.master_client: MasterClient | None = None
         self.history_known = False  # our id/offset name a real history a primary may continue
-        self.stats = ReplStats()
         self.no_replicas_since = time.monotonic()
         self.good_replicas = 0
         self.waiters: list[_Waiter] = []
@@ -271,7 +259,7 @@ class Replication:
         log("notice", f"Replica {link.addr} asks for synchronization")
         self.links.append(link)
         if self._try_partial(link, hello):
-            self.stats.sync_partial_ok += 1
+            self.server.stats.sync_partial_ok += 1
             assert self.backlog is not None
             data = self.backlog.read(hello.offset)
             link.start_stream(hello.offset, data)
@@ -281,10 +269,10 @@ class Replication:
                 f"Sending {len(data)} bytes of backlog starting from offset {hello.offset + 1}.")
             return pb.PrimaryMessage(resume=pb.Resume(replid=self.replid, offset=hello.offset))
         if hello.replid != "?":
-            self.stats.sync_partial_err += 1
+            self.server.stats.sync_partial_err += 1
         else:
             log("notice", f"Full resync requested by replica {link.addr}")
-        self.stats.sync_full += 1
+        self.server.stats.sync_full += 1
         if self.backlog is None:
             # A new history begins here (Redis's changeReplicationId on backlog creation).
             if not self.is_replica:
@@ -781,6 +769,3 @@ class Replication:
         return [b"master", self.offset,
                 [[l.ip.encode(), b"%d" % l.port, b"%d" % l.ack_offset]
                  for l in self.links if l.state == "online"]]
-
-    def reset_stats(self) -> None:
-        self.stats = ReplStats()

@@ -191,7 +191,7 @@ class ReplicaLink:
     async def _send_snapshot(self, context: grpc.aio.ServicerContext) -> None:
         assert self.snapshot is not None
         f, size, offset, replid = await self.snapshot
-        stats = self.manager.stats
+        server = self.manager.server  # (its `stats`, read each time: CONFIG RESETSTAT replaces it)
         try:
             self.state = "send_bulk"
             await context.write(pb.PrimaryMessage(full_sync=pb.FullSync(
@@ -201,7 +201,7 @@ class ReplicaLink:
                 if not chunk:
                     break
                 await context.write(wire.chunk_message(chunk))
-                stats.repl_output_bytes += len(chunk)
+                server.stats.repl_output_bytes += len(chunk)
             await context.write(pb.PrimaryMessage(snapshot_end=pb.SnapshotEnd()))
         finally:
             f.close()
@@ -209,7 +209,7 @@ class ReplicaLink:
 
     async def _stream(self, context: grpc.aio.ServicerContext) -> None:
         loop = asyncio.get_running_loop()
-        stats = self.manager.stats
+        server = self.manager.server  # (its `stats`, read each time: CONFIG RESETSTAT replaces it)
         write = context.write
         while True:
             if not self.queue and not self.ack_requested and not self.ping_due:
@@ -231,7 +231,7 @@ class ReplicaLink:
             if data or ack:
                 msg = wire.data_message(self.offset, data, ack)
                 self.offset += len(data)
-                stats.repl_output_bytes += len(data)
+                server.stats.repl_output_bytes += len(data)
             else:
                 msg = PING
             self.ping_due = False

@@ -45,18 +45,25 @@ class MasterClient(Client):
         super().__init__(server)
         self.authenticated = True
         self.addr = "master"
-        self.errors = 0
+        self._errors_seen = 0  # the server's error count at the last flush
 
     def flush(self) -> None:
-        # Nobody reads these replies; an error among them means the datasets diverged.
+        # Nobody reads these replies; an error among them means the datasets diverged. Only
+        # when the error count moved are they looked at: the replies are pieces, and a bulk
+        # value on its own (GETSET's "-1") may start with "-" too.
         out = self.out
-        for reply in out:
-            if reply[:1] == b"-":
-                self.errors += 1
-                log("warning", "== CRITICAL == This replica is sending an error to its master: "
-                    f"'{reply.decode('utf-8', 'replace').strip()}' after processing the command "
-                    f"'{self.last_command.name if self.last_command else '?'}'")
+        errors = sum(self.server.stats.errors.values())
+        if errors != self._errors_seen:
+            self._errors_seen = errors
+            for reply in out:
+                if reply[:1] == b"-" and reply[-2:] == b"\r\n":
+                    log("warning", "== CRITICAL == This replica is sending an error to its "
+                        f"master: '{reply.decode('utf-8', 'replace').strip()}' after processing "
+                        f"the command '{self.last_command.name if self.last_command else '?'}'")
         out.clear()
+
+    def flush_later(self) -> None:
+        self.flush()  # nothing to wait for: no socket
 
     def client_type(self) -> str:
         return "master"
@@ -261,7 +268,7 @@ class MasterLink:
                     if kind == "chunk":
                         f.write(msg.chunk.data)
                         self.transfer_read += len(msg.chunk.data)
-                        manager.stats.repl_input_bytes += len(msg.chunk.data)
+                        manager.server.stats.repl_input_bytes += len(msg.chunk.data)
                     elif kind == "snapshot_end":
                         break
                     elif kind != "ping":
@@ -279,7 +286,7 @@ class MasterLink:
 
     async def _apply_stream(self, call: Any) -> None:
         manager = self.manager
-        stats = manager.stats
+        server = manager.server  # (its `stats`, read each time: CONFIG RESETSTAT replaces it)
         apply = manager.apply
         ack_wanted = self._ack_wanted
         assert ack_wanted is not None
@@ -296,7 +303,7 @@ class MasterLink:
                 if data.offset != self.read_offset:
                     raise LinkError(f"MASTER sent offset {data.offset}, expected {self.read_offset}")
                 self.read_offset += len(payload)
-                stats.repl_input_bytes += len(payload)
+                server.stats.repl_input_bytes += len(payload)
                 apply(payload)
             if data.reply_ack:
                 ack_wanted.set()

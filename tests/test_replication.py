@@ -428,6 +428,32 @@ def test_a_replica_is_read_only_and_serves_reads(start_node: Any) -> None:
     assert info(r)["slave_read_only"] == "0"
 
 
+def test_replication_counters_and_client_info_after_resetstat(start_node: Any) -> None:
+    primary = start_repl_node(start_node)
+    replica = start_replica(start_node, primary)
+    p, r = primary.client(), replica.client()
+    wait_until(lambda: in_sync(p, r), 20, "the sync")
+    for c in (p, r):
+        c.config_resetstat()
+    p.set("n", "-1")
+    p.getset("n", "-2")  # a bulk reply that starts with "-" is no error sent to the primary
+    assert p.execute_command("WAIT", 1, 2000) == 1
+    # The links already running count into the new statistics.
+    assert int(info(p, "stats")["total_net_repl_output_bytes"]) > 0
+    assert int(info(r, "stats")["total_net_repl_input_bytes"]) > 0
+    assert "CRITICAL" not in replica.log()
+    # A read served on the read-only replica shows in CLIENT LIST as the client's last command.
+    reader = r.connection_pool.get_connection()
+    try:
+        reader.send_command("CLIENT", "ID")
+        cid = reader.read_response()
+        reader.send_command("GET", "n")
+        assert reader.read_response() == b"-2"
+    finally:
+        r.connection_pool.release(reader)
+    assert " cmd=get " in replica.client().execute_command("CLIENT", "LIST", "ID", cid).decode()
+
+
 def test_expiry_on_a_replica_follows_the_primary(start_node: Any) -> None:
     primary = start_repl_node(start_node)
     p = primary.client()

@@ -213,25 +213,24 @@ def _rates(server: Any) -> tuple[int, float, float]:
 
 def _stats(server: Any) -> Fields:
     stats = server.stats
-    repl = server.replication.stats
     ks = server.keyspace
     ops, kin, kout = _rates(server)
     return [
         ("total_connections_received", stats.connections_received),
         ("total_commands_processed", server.total_commands()),
         ("instantaneous_ops_per_sec", ops),
-        ("total_net_input_bytes", stats.net_input_bytes + repl.repl_input_bytes),
-        ("total_net_output_bytes", stats.net_output_bytes + repl.repl_output_bytes),
-        ("total_net_repl_input_bytes", repl.repl_input_bytes),
-        ("total_net_repl_output_bytes", repl.repl_output_bytes),
+        ("total_net_input_bytes", stats.net_input_bytes + stats.repl_input_bytes),
+        ("total_net_output_bytes", stats.net_output_bytes + stats.repl_output_bytes),
+        ("total_net_repl_input_bytes", stats.repl_input_bytes),
+        ("total_net_repl_output_bytes", stats.repl_output_bytes),
         ("instantaneous_input_kbps", f"{kin:.2f}"),
         ("instantaneous_output_kbps", f"{kout:.2f}"),
         ("instantaneous_input_repl_kbps", "0.00"),
         ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", stats.rejected_connections),
-        ("sync_full", repl.sync_full),
-        ("sync_partial_ok", repl.sync_partial_ok),
-        ("sync_partial_err", repl.sync_partial_err),
+        ("sync_full", stats.sync_full),
+        ("sync_partial_ok", stats.sync_partial_ok),
+        ("sync_partial_err", stats.sync_partial_err),
         ("expired_keys", ks.expired_keys),
         ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0),
