@@ -584,11 +584,14 @@ _CRLF_BULK_HEADERS = [b"\r\n$%d\r\n" % n for n in range(8192)]
 def _make_encoder(resp3: bool) -> Encoder:
     def enc_list(v: list | tuple) -> bytes:
         n = len(v)
-        if n:
+        for first in v:
+            break
+        if n and first.__class__ is bytes:
             # An array of only bulk strings (LRANGE, MGET of hits, HGETALL ...): headers and
             # elements interleaved and joined once, twice as fast as an encode per element.
             # Anything else (an int, None, a Status or another bytes subclass, a bulk past the
-            # header table) takes the general path.
+            # header table) takes the general path; so do arrays not led by a bulk string
+            # (XRANGE's entries, nested replies) without this pass.
             try:
                 headers = [_CRLF_BULK_HEADERS[len(x)] for x in v if x.__class__ is bytes]
             except IndexError:
@@ -597,7 +600,7 @@ def _make_encoder(resp3: bool) -> Encoder:
                 parts: list = [None] * (2 * n)
                 parts[0::2] = headers
                 parts[1::2] = v
-                parts[0] = headers[0][2:]  # the first header has no CRLF before it
+                parts[0] = BULK_HEADERS[len(first)]  # the first header has no CRLF before it
                 return b"*%d\r\n%b\r\n" % (n, b"".join(parts))
         return b"*%d\r\n%b" % (n, b"".join([
             BULK_HEADERS[len(x)] + x + b"\r\n" if x.__class__ is bytes and len(x) < 8192

@@ -338,7 +338,7 @@ class Stream:
             ids = node.ids
             count = len(ids) + node.deleted
             fields = node.fields
-            if count < 128 and fields == (field,):
+            if count < 128 and len(fields) == 1 and fields[0] == field:
                 if not max_bytes or max_bytes > LISTPACK_MAX:
                     max_bytes = LISTPACK_MAX
                 # node.base + 4: the listpack's bytes with both one-byte counters.
@@ -363,34 +363,9 @@ class Stream:
 
     # -- lookups -----------------------------------------------------------------------------
 
-    def ids(self, start: int = 0, end: int = MAX_ID, reverse: bool = False) -> Iterator[int]:
-        """Live IDs in [start, end], ascending or descending."""
-        nodes = self.nodes
-        if not reverse:
-            i = max(bisect_right(self.keys, start) - 1, 0)
-            j = bisect_left(nodes[i].ids, start) if nodes else 0
-            for i in range(i, len(nodes)):
-                ids = nodes[i].ids
-                for k in range(j, len(ids)):
-                    sid = ids[k]
-                    if sid > end:
-                        return
-                    yield sid
-                j = 0
-        else:
-            i = bisect_right(self.keys, end) - 1
-            while i >= 0:
-                ids = nodes[i].ids
-                for k in range(bisect_right(ids, end) - 1, -1, -1):
-                    sid = ids[k]
-                    if sid < start:
-                        return
-                    yield sid
-                i -= 1
-
     def items(self, start: int = 0, end: int = MAX_ID,
               reverse: bool = False) -> Iterator[tuple[int, tuple]]:
-        """`ids`, each with its field/value tuple."""
+        """(ID, field/value tuple) of the live entries in [start, end], in either order."""
         nodes = self.nodes
         if not reverse:
             i = max(bisect_right(self.keys, start) - 1, 0)
@@ -439,10 +414,6 @@ class Stream:
         """The field/value tuple of the entry `sid`; None if there is none."""
         i, k = self._find(sid)
         return None if i < 0 else self.nodes[i].flats[k]
-
-    def entry(self, sid: int) -> list | None:  # [id, fields] as replies show an entry
-        flat = self.flat(sid)
-        return None if flat is None else [format_id(sid), flat]
 
     def first_valid(self) -> int:
         for node in self.nodes:

@@ -955,7 +955,7 @@ def test_copy_is_independent():
     c = s.copy()
     c.append(2 << 64, 2, 0, (b"f", b"v"), 4096, 100, 2)
     c.delete(1 << 64)
-    assert len(s) == 1 and len(c) == 1 and list(s.ids()) == [1 << 64]
+    assert len(s) == 1 and len(c) == 1 and [sid for sid, _ in s.items()] == [1 << 64]
 
 
 # -- random operation sequences ------------------------------------------------------------------

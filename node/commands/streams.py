@@ -1217,6 +1217,7 @@ def node_listpack(s: Stream, node: Node) -> bytes:
     parts = [int_entry(len(node.ids)), int_entry(0), int_entry(len(node.fields))]
     parts += [entry(f) for f in node.fields]
     parts.append(int_entry(0))
+    count = 4 + len(node.fields)  # listpack elements: the master entry's, then each entry's
     for sid, flat in zip(node.ids, node.flats):
         fields = flat[0::2]
         same = fields == node.fields
@@ -1225,13 +1226,12 @@ def node_listpack(s: Stream, node: Node) -> bytes:
         if same:
             parts += [entry(v) for v in flat[1::2]]
             parts.append(int_entry(len(fields) + 3))
+            count += 4 + len(fields)
         else:
             parts.append(int_entry(len(fields)))
             parts += [entry(x) for x in flat]
             parts.append(int_entry(2 * len(fields) + 4))
-    count = 4 + len(node.fields) + sum(
-        4 + (len(flat) // 2 if flat[0::2] == node.fields else len(flat) + 1)
-        for flat in node.flats)
+            count += 5 + 2 * len(fields)
     return build(parts, count)
 
 
