@@ -162,6 +162,15 @@ class Topology:
         self.epoch += 1
         return True
 
+    def forget(self, sender: str, node_id: str) -> None:
+        """CLUSTER FORGET <node_id> received by `sender`, with Redis's checks in its order."""
+        node = self._known(node_id, "ERR Unknown node {}")
+        if node == sender:
+            raise TopologyError("ERR I tried hard but I can't forget myself...")
+        if not self.is_primary(sender) and self.shard_of(sender).primary == node:
+            raise TopologyError("ERR Can't forget my master!")
+        self.remove_node(node)
+
     def remove_node(self, node_id: str) -> None:
         """Drop a node altogether (CLUSTER FORGET, RESET HARD's old id)."""
         node = self.nodes.pop(node_id)

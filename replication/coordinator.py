@@ -358,11 +358,7 @@ def _apply(topology: Topology, sender: str, request: pb.ChangeRequest) -> None:
     elif kind == "reset":
         topology.reset(sender, request.reset.new_id or None)
     elif kind == "forget":
-        if request.forget not in topology.nodes:
-            raise TopologyError(f"ERR Unknown node {request.forget}")
-        if request.forget == sender:
-            raise TopologyError("ERR I tried hard but I can't forget myself...")
-        topology.remove_node(request.forget)
+        topology.forget(sender, request.forget)
     elif kind == "flush_slots":
         topology.flush_slots(sender)
     else:

@@ -161,3 +161,17 @@ def test_round_trips() -> None:
     bad["shards"][0]["primary"] = "z" * 40
     with pytest.raises(ValueError):
         Topology.from_dict(bad)
+
+
+def test_forget_errors_in_redis_order() -> None:
+    t = cluster()
+    with pytest.raises(TopologyError, match=f"^ERR Unknown node {'e' * 40}$"):
+        t.forget(A, "e" * 40)
+    with pytest.raises(TopologyError, match=r"^ERR I tried hard but I can't forget myself\.\.\.$"):
+        t.forget(A, A)
+    with pytest.raises(TopologyError, match="^ERR Can't forget my master!$"):
+        t.forget(C, A)
+    t.forget(A, D)
+    assert D not in t.nodes
+    t.forget(B, C)  # a primary may forget another shard's replica
+    assert C not in t.nodes and t.shard_of(A).replicas == []

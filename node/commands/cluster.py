@@ -528,12 +528,8 @@ def cluster_reset(ctx: Any, argv: list[bytes]) -> Any:
          summary="Remove a node from the nodes table")
 def cluster_forget(ctx: Any, argv: list[bytes]) -> Any:
     cluster = _cluster(ctx)
-    node = _node(cluster.topology, argv[2])
-    if node.id == cluster.myid:
-        raise CommandError("ERR I tried hard but I can't forget myself...")
-    if not cluster.primary and cluster.topology.shard_of(cluster.myid).primary == node.id:
-        raise CommandError("ERR Can't forget my master!")
-    return cluster.change(ctx, "forget", node.id)
+    # Topology.forget checks it, wherever the change is made (here, or by the coordinator).
+    return cluster.change(ctx, "forget", argv[2].decode("utf-8", "replace"))
 
 
 @command("cluster|saveconfig", 2, _ADMIN, group="cluster", since="3.0.0",
