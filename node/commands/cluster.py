@@ -127,8 +127,10 @@ def _check(fn: Any, *args: Any) -> None:
 
 # -- rendering --------------------------------------------------------------------------------
 
-def node_line(cluster: Cluster, node: NodeInfo) -> str:
-    """One CLUSTER NODES line (clusterGenNodeDescription)."""
+def node_line(cluster: Cluster, node: NodeInfo,
+              ranges: dict[str, list[tuple[int, int]]] | None = None) -> str:
+    """One CLUSTER NODES line (clusterGenNodeDescription); `ranges` is slots_by_shard(),
+    when the caller renders several lines (one pass over the 16384 slots for all)."""
     topology = cluster.topology
     shard = topology.shards[node.shard]
     myself = node.id == cluster.myid
@@ -150,7 +152,9 @@ def node_line(cluster: Cluster, node: NodeInfo) -> str:
     parts = [node.id, addr, ",".join(flags), "-" if primary else shard.primary, "0", str(pong),
              str(shard.config_epoch), link]
     if primary:
-        for first, last in topology.slots_by_shard().get(shard.id, []):
+        if ranges is None:
+            ranges = topology.slots_by_shard()
+        for first, last in ranges.get(shard.id, []):
             parts.append(str(first) if first == last else f"{first}-{last}")
     if myself:
         states = [(slot, f"[{slot}->-{peer}]") for (n, slot), peer in topology.migrating.items()
@@ -239,7 +243,8 @@ def cluster_getkeysinslot(ctx: Any, argv: list[bytes]) -> list:
          summary="Get Cluster config for the node")
 def cluster_nodes(ctx: Any, argv: list[bytes]) -> Verbatim:
     cluster = _cluster(ctx)
-    lines = [node_line(cluster, n) for n in cluster.topology.nodes.values()]
+    ranges = cluster.topology.slots_by_shard()
+    lines = [node_line(cluster, n, ranges) for n in cluster.topology.nodes.values()]
     return Verbatim("".join(line + "\n" for line in lines).encode())
 
 
@@ -456,7 +461,12 @@ def cluster_setslot(ctx: Any, argv: list[bytes]) -> Any:
     if (action in (b"migrating", b"importing", b"node") and len(argv) == 5) or (
             action == b"stable" and len(argv) == 4):
         target = argv[4].decode("utf-8", "replace") if len(argv) == 5 else None
-        keys = cluster.keys_in_slot().count(slot)
+        # Only NODE looks at the keys, and only of a slot this node owns or migrates (as
+        # Redis counts them); the per-slot index is not built for the other actions.
+        topology = cluster.topology
+        keys = cluster.keys_in_slot().count(slot) if action == b"node" and (
+            topology.slots[slot] == topology.shard_of(cluster.myid).id
+            or (cluster.myid, slot) in topology.migrating) else 0
         replica_migration = ctx.server.config["cluster-allow-replica-migration"]
         # Checked here first, with Redis's wording, then again by the authority.
         _check(cluster.topology.copy().set_slot, cluster.myid, slot, action.decode(), target,
