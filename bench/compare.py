@@ -171,7 +171,9 @@ class Server:
                         return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not answer PING on port {self.port}:\n{self.log_tail()}")
+        tail = self.log_tail()
+        self.stop()  # nobody else holds it yet: the caller never got it
+        raise RuntimeError(f"{self.name} did not answer PING on port {self.port}:\n{tail}")
 
     def log_tail(self, lines: int = 20) -> str:
         try:

@@ -61,8 +61,9 @@ def start(kind: str, workdir: str, cpu: int, pinned: bool, replica_of: Server | 
         env = dict(os.environ)
     else:
         rport = free_port()
+        # No save points, as redis-server above: a BGSAVE mid-run would cost only slotkv.
         argv = [sys.executable, "-m", "ops.cli", "node", "--port", str(port), "--bind",
-                "127.0.0.1", "--replication-port", str(rport)]
+                "127.0.0.1", "--save", "", "--replication-port", str(rport)]
         if replica_of is not None:
             argv += ["--replicaof", "127.0.0.1", str(replica_of.port),
                      "--master-replication-port", str(replica_of.repl_port)]  # type: ignore[attr-defined]
