@@ -408,9 +408,7 @@ class Client(asyncio.Protocol):
 
     def _denied_write(self, cmd: Command) -> bool:
         # processCommand's disk-error check: writes, PING, and an EXEC with queued writes.
-        if cmd.name == "exec":
-            return any("write" in c.flags for c, _ in self.multi or ())
-        return "write" in cmd.flags or cmd.name == "ping"
+        return cmd.name == "ping" or self._is_write(cmd)
 
     def _is_write(self, cmd: Command) -> bool:
         # EXEC counts as a write when it would run one (Redis's mstate.cmd_flags).
