@@ -128,6 +128,42 @@ def test_slowlog_threshold_applies_within_a_pipeline(r: redis.Redis, o: redis.Re
         both("SLOWLOG", "RESET")
 
 
+def test_slowlog_logs_every_call_of_a_pipelined_run(r: redis.Redis, o: redis.Redis, both: Any,
+                                                    slowlog_all: None) -> None:
+    # Runs of one command in a pipeline are timed as a whole (Client._charge); each call of
+    # a run that crosses the threshold is still logged, in order, as Redis logs them.
+    for c in (r, o):
+        pipe = c.pipeline(transaction=False)
+        for i in range(3):
+            pipe.execute_command("SET", "a", str(i))
+        pipe.execute_command("GET", "a")
+        pipe.execute_command("GET", "b")
+        pipe.execute_command("SET", "a", "last")
+        pipe.execute()
+    mine = [shape(e) for e in entries(r, "-1")]
+    assert mine == [shape(e) for e in entries(o, "-1")]
+    assert [args for args, _ in mine][:3] == [(b"SET", b"a", b"last"), (b"GET", b"b"),
+                                             (b"GET", b"a")]
+
+
+def test_pipelined_runs_count_every_call(r: redis.Redis, o: redis.Redis, both: Any) -> None:
+    both("CONFIG", "RESETSTAT")
+    for c in (r, o):
+        pipe = c.pipeline(transaction=False)
+        for i in range(50):  # runs of 7 SETs and 3 GETs
+            if i % 10 < 7:
+                pipe.execute_command("SET", f"k{i % 3}", "v")
+            else:
+                pipe.execute_command("GET", f"k{i % 3}")
+        pipe.execute()
+    args = ("LATENCY", "HISTOGRAM", "set", "get")
+    mine = sorted((n, c) for n, c, _ in _histograms(reply_of(r, *args)))
+    assert mine == sorted((n, c) for n, c, _ in _histograms(reply_of(o, *args)))
+    assert mine == [(b"get", 15), (b"set", 35)]
+    stats = r.info("commandstats")
+    assert (stats["cmdstat_set"]["calls"], stats["cmdstat_get"]["calls"]) == (35, 15)
+
+
 def test_slowlog_threshold_respected(r: redis.Redis) -> None:
     r.slowlog_reset()
     r.config_set("slowlog-log-slower-than", 1_000_000)
