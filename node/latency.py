@@ -17,7 +17,9 @@ Two independent instruments, as in Redis 7.0 (`latency.c`, `call()` in `server.c
 
 The request path sends only commands slower than `server.slow_ns` to `Client._record_slow`,
 which applies the slow log's and this monitor's own thresholds; `slow_ns` is the smaller of
-the two, kept up to date here, so a fast command pays a single comparison for both.
+the two, kept up to date here, so a fast command pays a single comparison for both. A run of
+one command within a pipelined read is timed as a whole and each of its calls counts as the
+run's average (`Client._charge`).
 """
 
 from __future__ import annotations
