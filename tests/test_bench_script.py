@@ -164,4 +164,5 @@ def test_workloads_redis_benchmark_lacks_run_as_custom_commands(compare):
     assert compare.workload_args("xadd")[0] == "XADD"
     assert set(compare.TYPE_WORKLOADS) <= set(compare.DEFAULT_WORKLOADS)
     assert compare.target_for("zadd", "pipelined", "ops") == (">=", 0.4)
+    assert compare.target_for("lrange_100", "pipelined", "ops") is None  # a read
     assert compare.target_for("set", "pipelined", "ops") == (">=", 0.5)
