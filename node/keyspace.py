@@ -101,6 +101,22 @@ class Database:
                 return None
         return value
 
+    def lookup_write(self, key: bytes) -> Any:
+        """lookupKeyWrite: like `peek`, and an existing key's access time (and LFU counter)
+        is refreshed, as a write command's lookup does in Redis; no statistics."""
+        value = self.data.get(key)
+        if value is None:
+            return None
+        ks = self.keyspace
+        if self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= ks.now and self._expire(key):
+                return None
+        self.access[key] = ks.lru_clock
+        if ks.lfu:
+            self.freq[key] = ks.lfu_bump(self.freq.get(key))
+        return value
+
     def __contains__(self, key: bytes) -> bool:
         return self.peek(key) is not None
 
@@ -130,8 +146,13 @@ class Database:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
-        """Store `value` at `key`; its TTL is cleared unless `keep_ttl`."""
+    def set(self, key: bytes, value: Any, keep_ttl: bool = False, looked_up: bool = False) -> None:
+        """Store `value` at `key`; its TTL is cleared unless `keep_ttl`.
+
+        Overwriting counts as an access, for Redis's setKey looks the key up for writing;
+        a caller that did that itself with `lookup_write` says `looked_up`, so the LFU
+        counter is bumped once, not twice.
+        """
         ks = self.keyspace
         if self.slots is not None and key not in self.data:
             self.slots.add(key)
@@ -139,19 +160,16 @@ class Database:
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
         self.access[key] = ks.lru_clock
-        if ks.lfu:  # an overwrite keeps (and bumps) the counter, as Redis's dbOverwrite
-            self.freq[key] = ks.lfu_bump(self.freq[key]) if key in self.freq else ks.lfu_init()
+        if ks.lfu:  # an overwrite keeps the counter, as Redis's dbOverwrite
+            freq = self.freq
+            if key not in freq:
+                freq[key] = ks.lfu_init()
+            elif not looked_up:
+                freq[key] = ks.lfu_bump(freq[key])
         ks.dirty += 1  # modified(), inlined: this is every write's path
         if ks.on_modified:
             for hook in ks.on_modified:
                 hook(self, key)
-
-    def touch(self, key: bytes) -> None:
-        """Refresh an existing key's access time (and LFU counter) without counting a hit."""
-        ks = self.keyspace
-        self.access[key] = ks.lru_clock
-        if ks.lfu:
-            self.freq[key] = ks.lfu_bump(self.freq.get(key))
 
     def set_many(self, flat: list[bytes], start: int = 0) -> None:
         """`set` for each key, value pair in `flat[start:]` (MSET's argument layout)."""

@@ -518,6 +518,24 @@ def test_object_idletime(r):
     assert reply_of(r, "OBJECT", "IDLETIME", "other") == 0
 
 
+def test_write_lookups_touch_existing_keys_like_redis(both):
+    # Redis's lookupKeyWrite refreshes a key's access time even when the write changes
+    # nothing (SETNX, ZADD of the same score); only the untouched key stays idle. (Not INCR:
+    # Redis stores small counters as shared integer objects, whose idle time is not theirs.)
+    both.run(("SET", "s", "1"), ("SET", "nx", "v"), ("SET", "b", "v"),
+             ("RPUSH", "l", "a", "b"), ("SADD", "set", "m"), ("HSET", "h", "f", "v"),
+             ("ZADD", "z", "1", "m"), ("XADD", "x", "1-1", "f", "v"), ("SET", "idle", "v"))
+    time.sleep(2.1)
+    both.run(("APPEND", "s", "2"), ("SETNX", "nx", "w"), ("SETBIT", "b", "1", "1"),
+             ("LPUSH", "l", "c"), ("RPOP", "l"), ("SADD", "set", "m"), ("HSET", "h", "f", "v"),
+             ("ZADD", "z", "1", "m"), ("XADD", "x", "2-1", "f", "v"))
+    keys = ("s", "nx", "b", "l", "set", "h", "z", "x", "idle")
+    mine = [reply_of(both.r, "OBJECT", "IDLETIME", k) for k in keys]
+    theirs = [reply_of(both.o, "OBJECT", "IDLETIME", k) for k in keys]
+    assert mine[:-1] == theirs[:-1] == [0] * (len(keys) - 1)
+    assert mine[-1] >= 2 and theirs[-1] >= 2
+
+
 @pytest.fixture
 def lfu_pair(start_node, o):
     """A Differential between an LFU node (log factor 0: +1 per access, no decay) and the
@@ -563,6 +581,27 @@ def test_object_freq_under_lfu(lfu_pair):
     assert both("OBJECT", "FREQ", "hot") == 107
     both("SELECT", "2")
     both("OBJECT", "FREQ", "moved")
+
+
+def test_object_freq_counts_one_access_per_write(lfu_pair):
+    # A write looks its key up once (lookupKeyWrite), whether it then changes the value in
+    # place or replaces it; SET's GET adds a read lookup. (Counters start past 10000: Redis
+    # keeps smaller ones as shared objects, whose counter every user of the number bumps.)
+    both = lfu_pair
+    both.run(("SET", "s", "10001"), ("SET", "s", "2", "NX"), ("SET", "s", "10003", "XX", "GET"),
+             ("INCR", "s"), ("INCRBYFLOAT", "s", "1.5"), ("APPEND", "s", "x"),
+             ("APPEND", "s", "y"), ("SETRANGE", "s", "0", "z"), ("SETBIT", "s", "1", "1"),
+             ("SETNX", "s", "v"), ("OBJECT", "FREQ", "s"),
+             ("RPUSH", "l", "a"), ("LPUSH", "l", "b"), ("RPOP", "l"), ("LSET", "l", "0", "c"),
+             ("OBJECT", "FREQ", "l"),
+             ("SADD", "set", "a"), ("SADD", "set", "a", "b"), ("OBJECT", "FREQ", "set"),
+             ("HSET", "h", "f", "v"), ("HSET", "h", "f", "w"), ("OBJECT", "FREQ", "h"),
+             ("ZADD", "z", "1", "m"), ("ZADD", "z", "1", "m"), ("ZINCRBY", "z", "1", "m"),
+             ("OBJECT", "FREQ", "z"),
+             ("XADD", "x", "1-1", "f", "v"), ("XADD", "x", "1-*", "f", "v"))
+    for client in (both.r, both.o):  # the IDs differ: XADD's own fast path for `*`
+        client.execute_command("XADD", "x", "*", "f", "v")
+    both("OBJECT", "FREQ", "x")
 
 
 def test_lfu_counter_grows_logarithmically(start_node):

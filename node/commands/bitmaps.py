@@ -67,7 +67,7 @@ def _writable(db: Any, key: bytes, size: int) -> tuple[bytearray, bool, bool]:
     value (so an in-place change needs only `db.modified`), `grown` whether its length changed
     or the key was created. WRONGTYPE if the key holds another type.
     """
-    value = db.peek(key)
+    value = db.lookup_write(key)
     if value is None:
         return bytearray(size), False, True
     if value.__class__ is bytearray:
@@ -88,7 +88,7 @@ def _store(db: Any, key: bytes, buf: bytearray, stored: bool) -> None:
     if stored:
         db.modified(key)
     else:
-        db.set(key, buf, keep_ttl=True)
+        db.set(key, buf, keep_ttl=True, looked_up=True)
 
 
 # -- SETBIT / GETBIT -------------------------------------------------------------------------

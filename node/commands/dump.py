@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from node.commands.keys import lookup_write
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
 from node.replies import OK
@@ -76,7 +75,7 @@ def restore(ctx: Any, argv: list[bytes]) -> Any:
         j += 1
     db = ctx.db
     key = argv[1]
-    if not replace and lookup_write(db, key) is not None:
+    if not replace and db.lookup_write(key) is not None:
         raise CommandError(BUSYKEY)
     ttl = parse_int(argv[2])
     if ttl < 0:

@@ -17,7 +17,7 @@ from typing import Any
 
 from node import digest, listpack
 from node.commands.debug import SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
-from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS, lookup_write
+from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
 from node.cursor import CURSORS, parse_cursor, scan_options
 from node.errors import NOT_FLOAT, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from node.keyspace import TYPE_NAMES
@@ -51,7 +51,7 @@ def get_hash(db: Any, key: bytes) -> HashValue | None:
 def _hash_for_write(db: Any, key: bytes) -> HashValue | None:
     """hashTypeLookupWriteOrCreate's lookup half: the hash at `key` (access time refreshed),
     None if missing; WRONGTYPE if the key holds another type."""
-    value = lookup_write(db, key)
+    value = db.lookup_write(key)
     if value is None or value.__class__ is HashValue:
         return value
     raise CommandError(WRONGTYPE)
@@ -133,9 +133,8 @@ def hset(ctx: Any, argv: list[bytes]) -> int:
     if len(argv) == 4:  # one field into an existing hash: the hot path, kept lean
         db = ctx.db
         key = argv[1]
-        h = db.peek(key)
+        h = db.lookup_write(key)
         if h.__class__ is HashValue:
-            db.touch(key)
             field, value = argv[2], argv[3]
             added = field not in h
             h[field] = value

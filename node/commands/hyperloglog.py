@@ -32,7 +32,6 @@ from typing import Any
 
 from mmh3 import mmh3_x64_128_uintdigest
 
-from node.commands.keys import lookup_write
 from node.errors import WRONGTYPE, CommandError
 from node.replies import OK, Status
 from node.table import KeySpec, command
@@ -538,7 +537,7 @@ def _merged(db: Any, keys: list[bytes]) -> tuple[int, bool]:
 def pfadd(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]
-    value = _hll_or_none(lookup_write(db, key))
+    value = _hll_or_none(db.lookup_write(key))
     patterns = _patterns(argv[2:])
     buf = bytearray(EMPTY_SPARSE) if value is None else _unshare(db, key, value)
     if buf[4] == DENSE:
@@ -595,7 +594,7 @@ def pfmerge(ctx: Any, argv: list[bytes]) -> Any:
     db = ctx.db
     dest = argv[1]
     acc, dense = _merged(db, argv[1:])  # the destination is one of the sources
-    value = lookup_write(db, dest)
+    value = db.lookup_write(dest)
     header = EMPTY_SPARSE if value is None else value
     dense = dense or header[4] == DENSE
     db.set(dest, _store_registers(header, acc.to_bytes(REGISTERS, "little"), dense,
@@ -609,7 +608,7 @@ def pfmerge(ctx: Any, argv: list[bytes]) -> Any:
 def pfdebug(ctx: Any, argv: list[bytes]) -> Any:
     db = ctx.db
     key = argv[2]
-    value = lookup_write(db, key)
+    value = db.lookup_write(key)
     if value is None:
         raise CommandError("ERR The specified key does not exist")
     value = _unshare(db, key, _hll_or_none(value))

@@ -74,14 +74,6 @@ def lookup_notouch(db: Database, key: bytes) -> Any:
     return value
 
 
-def lookup_write(db: Database, key: bytes) -> Any:
-    """lookupKeyWrite: expires lazily and refreshes the access time; no statistics."""
-    value = db.peek(key)
-    if value is not None:
-        db.touch(key)
-    return value
-
-
 def parse_int32(arg: bytes) -> int:
     """getIntFromObjectOrReply: a 64-bit integer, then the C `int` range check."""
     value = parse_int(arg)
@@ -201,7 +193,7 @@ def _expire(ctx: Any, argv: list[bytes], name: str, relative: bool, unit_ms: int
 
     db = ctx.db
     key = argv[1]
-    if lookup_write(db, key) is None:
+    if db.lookup_write(key) is None:
         return 0
     if flags:
         current = db.deadline(key)
@@ -287,7 +279,7 @@ def pexpiretime(ctx: Any, argv: list[bytes]) -> int:
          summary="Remove the expiration from a key")
 def persist(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
-    if lookup_write(db, argv[1]) is None:
+    if db.lookup_write(argv[1]) is None:
         return 0
     return 1 if db.persist(argv[1]) else 0
 
@@ -298,13 +290,13 @@ def persist(ctx: Any, argv: list[bytes]) -> int:
 def _rename(ctx: Any, argv: list[bytes], nx: bool) -> Any:
     db = ctx.db
     src, dst = argv[1], argv[2]
-    value = lookup_write(db, src)
+    value = db.lookup_write(src)
     if value is None:
         raise CommandError(NO_SUCH_KEY)
     if src == dst:
         return 0 if nx else OK
     deadline = db.deadline(src)
-    if lookup_write(db, dst) is not None:
+    if db.lookup_write(dst) is not None:
         if nx:
             return 0
         db.delete(dst)
@@ -363,7 +355,7 @@ def copy_(ctx: Any, argv: list[bytes]) -> int:
     if value is None:
         return 0
     deadline = src.deadline(key)
-    if lookup_write(dst, newkey) is not None:
+    if dst.lookup_write(newkey) is not None:
         if not replace:
             return 0
         dst.delete(newkey)
@@ -383,11 +375,11 @@ def move(ctx: Any, argv: list[bytes]) -> int:
     if dst is src:
         raise CommandError(SAME_OBJECT)
     key = argv[1]
-    value = lookup_write(src, key)
+    value = src.lookup_write(key)
     if value is None:
         return 0
     deadline = src.deadline(key)
-    if lookup_write(dst, key) is not None:
+    if dst.lookup_write(key) is not None:
         return 0
     dst.set(key, value)
     _carry_over(src, key, dst, key)

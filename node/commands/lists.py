@@ -55,7 +55,7 @@ def _is_list(value: Any) -> bool:
 
 def get_list(db: Any, key: bytes, read: bool = True) -> ListValue | None:
     """The list at `key`, None if missing; WRONGTYPE if it holds another type."""
-    value = db.get(key) if read else db.peek(key)
+    value = db.get(key) if read else db.lookup_write(key)
     if value is None or value.__class__ is ListValue:
         return value
     raise CommandError(WRONGTYPE)
@@ -101,7 +101,7 @@ def _push_new(db: Any, key: bytes, argv: list[bytes], left: bool) -> int:
 def lpush(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]
-    value = db.peek(key)
+    value = db.lookup_write(key)
     if value is None:
         return _push_new(db, key, argv, True)
     if value.__class__ is not ListValue:
@@ -121,7 +121,7 @@ def lpush(ctx: Any, argv: list[bytes]) -> int:
 def rpush(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]
-    value = db.peek(key)
+    value = db.lookup_write(key)
     if value is None:
         return _push_new(db, key, argv, False)
     if value.__class__ is not ListValue:
@@ -192,7 +192,7 @@ def lpop(ctx: Any, argv: list[bytes]) -> Any:
         return _pop_count(ctx, argv, True)
     db = ctx.db
     key = argv[1]
-    value = db.peek(key)
+    value = db.lookup_write(key)
     if value is None:
         return None
     if value.__class__ is not ListValue:
@@ -213,7 +213,7 @@ def rpop(ctx: Any, argv: list[bytes]) -> Any:
         return _pop_count(ctx, argv, False)
     db = ctx.db
     key = argv[1]
-    value = db.peek(key)
+    value = db.lookup_write(key)
     if value is None:
         return None
     if value.__class__ is not ListValue:

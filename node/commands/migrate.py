@@ -25,7 +25,6 @@ import hiredis
 from node import rdb
 from node.commands.connection import redact
 from node.commands.dump import RESTORE_COMPLEXITY, restore
-from node.commands.keys import lookup_write
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
 from node.replies import OK, Status
@@ -220,7 +219,7 @@ def migrate(ctx: Any, argv: list[bytes]) -> Any:
         sent: list[bytes] = []
         now = db.keyspace.now
         for key in present:
-            value = lookup_write(db, key)
+            value = db.lookup_write(key)
             if value is None:
                 continue  # expired since the first look
             ttl = 0

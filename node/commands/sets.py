@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from node import digest, listpack
 from node.commands.debug import SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
 from node.commands.hashes import parse_random_count, random_item
-from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS, lookup_write
+from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
 from node.cursor import CURSORS, parse_cursor, scan_options
 from node.errors import SYNTAX, WRONGTYPE, CommandError
 from node.keyspace import TYPE_NAMES
@@ -80,7 +80,7 @@ def get_set(db: Any, key: bytes) -> SetValue | None:
 
 def _set_for_write(db: Any, key: bytes) -> SetValue | None:
     """lookupKeyWrite: the set at `key` (access time refreshed), None if missing."""
-    value = lookup_write(db, key)
+    value = db.lookup_write(key)
     if value is None or value.__class__ is SetValue:
         return value
     raise CommandError(WRONGTYPE)
@@ -117,14 +117,13 @@ def _store(ctx: Any, dst: bytes, result: SetValue) -> int:
 def sadd(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]
-    s = db.peek(key)
+    s = db.lookup_write(key)
     if s is None:
         s = new_set(ctx, argv[2:])
         db.set(key, s)
         return len(s)
     if s.__class__ is not SetValue:
         raise CommandError(WRONGTYPE)
-    db.touch(key)
     before = len(s)
     if len(argv) == 3:
         s.add(argv[2])
@@ -201,8 +200,8 @@ def smembers(ctx: Any, argv: list[bytes]) -> SetReply:
 def smove(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     src_key, dst_key, member = argv[1], argv[2], argv[3]
-    src = lookup_write(db, src_key)
-    dst = lookup_write(db, dst_key)
+    src = db.lookup_write(src_key)
+    dst = db.lookup_write(dst_key)
     if src is None:
         return 0
     if src.__class__ is not SetValue or (dst is not None and dst.__class__ is not SetValue):

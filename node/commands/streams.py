@@ -28,7 +28,7 @@ from node.listpack import build, entry, int_entry
 from node.blocking import block, parse_timeout_ms
 from node.commands.client import subcommand_syntax_error
 from node.commands.debug import SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
-from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS, lookup_write
+from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
 from node.commands.memory import SIZERS
 from node.errors import NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from node.keyspace import TYPE_NAMES
@@ -79,7 +79,7 @@ def _read(db: Any, key: bytes) -> Stream | None:
 
 def _write(db: Any, key: bytes) -> Stream | None:
     """lookupKeyWrite + checkType."""
-    value = lookup_write(db, key)
+    value = db.lookup_write(key)
     if value is None or value.__class__ is Stream:
         return value
     raise CommandError(WRONGTYPE)
@@ -197,10 +197,8 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
         # path below with what this form cannot need left out (same checks, same order).
         db = ctx.db
         _, key, _, field, value = argv
-        # (peek's expiry check only matters when some key of the db has a TTL)
-        s = db.peek(key) if db.expires else db.data.get(key)
+        s = db.lookup_write(key)
         if s.__class__ is Stream:
-            db.touch(key)
             last = s.last_id
             ms = db.keyspace.now
             if ms > last >> 64:
@@ -233,7 +231,7 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
         raise CommandError("ERR The ID specified in XADD must be greater than 0-0")
     db = ctx.db
     key = argv[1]
-    s = db.peek(key)
+    s = db.lookup_write(key)
     created = s is None
     if created:
         if nomk:
@@ -242,8 +240,6 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
         db.set(key, s)
     elif s.__class__ is not Stream:
         raise CommandError(WRONGTYPE)
-    else:
-        db.touch(key)
     last = s.last_id
     if last == MAX_ID:
         raise CommandError(EXHAUSTED)

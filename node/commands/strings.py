@@ -18,7 +18,7 @@ STRING_TYPES = (bytes, bytearray)
 
 def get_string(db: Any, key: bytes, read: bool = True) -> bytes | bytearray | None:
     """The string at `key`, None if missing; WRONGTYPE if it holds another type."""
-    value = db.get(key) if read else db.peek(key)
+    value = db.get(key) if read else db.lookup_write(key)
     if value is None or value.__class__ is bytes or value.__class__ is bytearray:
         return value
     if value.__class__ is int:
@@ -115,14 +115,16 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     key = argv[1]
     opts = parse_set_options(argv[3:], for_getex=False)
     when = _deadline(ctx, "set", opts)
-    old = get_string(db, key, read=False) if b"GET" in opts else db.peek(key)
+    # As Redis: GET's read lookup (a hit or miss, an access), then the write lookup.
+    got = get_string(db, key) if b"GET" in opts else None
+    old = db.lookup_write(key)
     if (b"NX" in opts and old is not None) or (b"XX" in opts and old is None):
-        return old if b"GET" in opts else None
-    db.set(key, argv[2], keep_ttl=b"KEEPTTL" in opts)
+        return got if b"GET" in opts else None
+    db.set(key, argv[2], keep_ttl=b"KEEPTTL" in opts, looked_up=True)
     if when is not None:
         db.set_deadline(key, when)
         _propagate_deadline(ctx, key, argv[2], when, b"PXAT" in opts)
-    return old if b"GET" in opts else OK
+    return got if b"GET" in opts else OK
 
 
 def _propagate_deadline(ctx: Any, key: bytes, value: bytes, when: int, as_given: bool) -> None:
@@ -137,7 +139,7 @@ def _propagate_deadline(ctx: Any, key: bytes, value: bytes, when: int, as_given:
 @command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
          key_flags="OW insert", summary="Set the value of a key, only if the key does not exist")
 def setnx(ctx: Any, argv: list[bytes]) -> int:
-    if ctx.db.peek(argv[1]) is not None:
+    if ctx.db.lookup_write(argv[1]) is not None:
         return 0
     ctx.db.set(argv[1], argv[2])
     return 1
@@ -237,7 +239,7 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
     if len(argv) % 2 == 0:
         raise CommandError("ERR wrong number of arguments for 'msetnx' command")
     db = ctx.db
-    if any(db.peek(argv[i]) is not None for i in range(1, len(argv), 2)):
+    if any(db.lookup_write(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
     db.set_many(argv, 1)
     return 1
@@ -245,7 +247,7 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
 
 def _incr(ctx: Any, key: bytes, by: int) -> int:
     db = ctx.db
-    old = db.peek(key)
+    old = db.peek(key)  # (set() below counts the access)
     if old.__class__ is int:  # a counter: stored as a number (see node/keyspace.py)
         new = old + by
     elif old is None:
@@ -306,7 +308,7 @@ def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
     text = LongDouble.format(result)
     if len(text) > 5 * 1024:
         raise CommandError("ERR increment would produce NaN or Infinity")
-    db.set(argv[1], text, keep_ttl=True)
+    db.set(argv[1], text, keep_ttl=True, looked_up=True)
     # Float arithmetic may differ elsewhere: replicate the result, not the increment.
     ctx.propagate_as([b"SET", argv[1], text, b"KEEPTTL"])
     return text
@@ -328,7 +330,7 @@ def append(ctx: Any, argv: list[bytes]) -> int:
         db.modified(key)
     else:
         old = bytearray(old) + argv[2]
-        db.set(key, old, keep_ttl=True)
+        db.set(key, old, keep_ttl=True, looked_up=True)
     return len(old)
 
 
@@ -398,6 +400,6 @@ def setrange(ctx: Any, argv: list[bytes]) -> int:
     if buf is old:
         db.modified(key)
     else:
-        db.set(key, buf, keep_ttl=True)
+        db.set(key, buf, keep_ttl=True, looked_up=True)
     return len(buf)
 

@@ -60,13 +60,10 @@ def get_zset(db: Any, key: bytes) -> ZSet | None:
 
 def _write_zset(db: Any, key: bytes) -> ZSet | None:
     """lookupKeyWrite: the zset at `key`, touched; None if missing; WRONGTYPE otherwise."""
-    value = db.peek(key)
-    if value is None:
-        return None
-    if value.__class__ is not ZSet:
-        raise CommandError(WRONGTYPE)
-    db.touch(key)
-    return value
+    value = db.lookup_write(key)
+    if value is None or value.__class__ is ZSet:
+        return value
+    raise CommandError(WRONGTYPE)
 
 
 def _limits(ctx: Any) -> tuple[int, int]:
@@ -347,7 +344,7 @@ def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
 
     db = ctx.db
     key = argv[1]
-    zs = db.peek(key)
+    zs = db.lookup_write(key)
     incr = flags & INCR
     created = zs is None
     if created:
@@ -356,8 +353,6 @@ def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
         zs = ZSet()
     elif zs.__class__ is not ZSet:
         raise CommandError(WRONGTYPE)
-    else:
-        db.touch(key)  # lookupKeyWrite
     table = zs.scores
     added = updated = processed = 0
     j = i + 1
