@@ -58,6 +58,8 @@ class _Rejected(Exception):
     """hiredis parsed something that is not an array of bulk strings."""
 
 
+# Calls timed as one run at most (see process): their arguments are kept until it ends.
+RUN_MAX = 64
 # What _FAST gives for names that must take `Client.execute`: no argument count fits it.
 _SLOW = Command("(checks path)", None, 0, frozenset())
 
@@ -235,6 +237,8 @@ class Client(asyncio.Protocol):
                             raise _Rejected from None
                         if argv.__class__ is not list or not argv:
                             if argv is False:
+                                if parser.unfed is not None and parser.more():
+                                    continue
                                 break
                             if argv:
                                 raise _Rejected
@@ -269,7 +273,7 @@ class Client(asyncio.Protocol):
                         # MOVED/ASK/... instead (one CRC for a one-key command).
                         if cluster is not None and cluster.redirect(self, cmd, argv):
                             continue
-                        if cmd is not run:
+                        if cmd is not run or len(calls) == RUN_MAX:
                             if calls:
                                 now = clock()
                                 self._charge(run, calls, now - t_prev)
@@ -332,7 +336,8 @@ class Client(asyncio.Protocol):
             if cmd is not _SLOW:  # a slow-path command set it in `call`
                 self.last_command = cmd
         self.flush_later()
-        if not self.closing and parser.multibulk and parser.reader.has_data():
+        if not self.closing and parser.multibulk and (
+                parser.reader.has_data() or parser.unfed is not None):
             self._check_query_buffer()
 
     def _fast_table(self) -> dict[bytes, Command] | None:

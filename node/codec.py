@@ -24,6 +24,10 @@ from node.replies import (
 INLINE_MAX = 64 * 1024
 # How much of a multibulk stream is kept for re-reading before it is given up (see settle).
 RETAIN_MAX = 32 * 1024 * 1024
+# hiredis moves what is left of its buffer to the front each time it has consumed 1 KiB, so
+# a chunk fed whole costs time quadratic in its size (a replication message, a --pipe read):
+# it is given at most this much at a time (RequestParser.more).
+FEED_SLICE = 16 * 1024
 # The largest array hiredis may start building; longer requests go to `_PyParser`.
 HIREDIS_MAX_ELEMENTS = 1024 * 1024
 
@@ -155,7 +159,7 @@ class RequestParser:
     """
 
     __slots__ = ("reader", "multibulk", "_retained", "_held", "_served", "_lost", "_py", "_max_bulk", "_st",
-                 "_auth", "requests")
+                 "_auth", "requests", "unfed", "_unfed_at")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.reader, self._st = _new_reader()
@@ -168,6 +172,9 @@ class RequestParser:
         self._py: _PyParser | None = None
         self._max_bulk = max_bulk_len
         self._auth = False
+        # Received bytes not yet given to hiredis, from `_unfed_at` on (see FEED_SLICE).
+        self.unfed: bytes | None = None
+        self._unfed_at = 0
 
     @property
     def auth_required(self) -> bool:
@@ -192,28 +199,56 @@ class RequestParser:
         self.multibulk = False
         self._retained = []
         self._served = self._held = 0
+        self.unfed = None
         self.reader, self._st = _new_reader()
+
+    def _feed_reader(self, data: bytes) -> None:
+        self._retained.append(data)
+        self._held += len(data)
+        if self.unfed is not None:
+            self.unfed = self.unfed[self._unfed_at:] + data
+            self._unfed_at = 0
+        elif len(data) > FEED_SLICE:
+            self.unfed = data
+            self._unfed_at = 0
+            self.more()
+        else:
+            self.reader.feed(data)
+
+    def more(self) -> bool:
+        """Give hiredis the next slice of the received bytes; False if it has them all.
+
+        Readers of `reader.gets()` call this when it returns False.
+        """
+        data = self.unfed
+        if data is None:
+            return False
+        start = self._unfed_at
+        end = start + FEED_SLICE
+        if end < len(data):
+            self.reader.feed(data, start, FEED_SLICE)
+            self._unfed_at = end
+        else:
+            self.reader.feed(data, start)
+            self.unfed = None
+        return True
 
     def feed(self, data: bytes) -> None:
         if self.multibulk is None and data:
             self.multibulk = data[:1] == b"*" and not self._auth
             if not self.multibulk:
                 self._py = _PyParser(self._max_bulk, self._auth)
-        elif self.multibulk and self._auth and self._st is not None and _at_boundary(self._st):
+        elif self.multibulk and self._auth and self.at_boundary():
             self._to_python()  # authentication is required again (RESET, a failed AUTH)
         if self.multibulk:
-            self._retained.append(data)
-            self._held += len(data)
-            self.reader.feed(data)
+            self._feed_reader(data)
         elif self._py is not None:
             if data[:1] == b"*" and not self._auth and self._py.idle():
                 # A multibulk request at a clean boundary: back to hiredis (after an inline
                 # command, a recovered rejection or a request too long for hiredis).
                 self._py = None
                 self.multibulk = True
-                self._retained.append(data)
-                self._held += len(data)
-                self.reader.feed(data)
+                self._feed_reader(data)
             else:
                 self._py.feed(data)
 
@@ -231,7 +266,7 @@ class RequestParser:
         self.requests += served
         if self._held < 65536:
             return
-        if last is None or self.reader.has_data():
+        if last is None or self.reader.has_data() or self.unfed is not None:
             # A client streaming without pause may seldom stop at a boundary: bound what is
             # kept. A rejection after that is a plain protocol error; re-reading from an
             # unknown position could take a value's bytes for commands.
@@ -263,6 +298,7 @@ class RequestParser:
         skip = self._served + served
         self._retained = []
         self._served = self._held = 0
+        self.unfed = None
         self.multibulk = False
         self.reader, self._st = _new_reader()
         for _ in range(skip):
@@ -272,14 +308,16 @@ class RequestParser:
     def at_boundary(self) -> bool:
         """hiredis holds no part of a request (known exactly only where the layout is)."""
         st = self._st
-        return self.multibulk is True and st is not None and _at_boundary(st)
+        return (self.multibulk is True and st is not None and self.unfed is None
+                and _at_boundary(st))
 
     def pending(self) -> int:
         """An upper bound on the bytes of the request still being received."""
         if self._py is not None:
             return self._py.pending()
         # hiredis keeps up to 1 KiB of already-consumed bytes before compacting.
-        return self.reader.len() if self.reader.has_data() else 0
+        unfed = 0 if self.unfed is None else len(self.unfed) - self._unfed_at
+        return (self.reader.len() if self.reader.has_data() else 0) + unfed
 
     def get(self) -> list[bytes] | None:
         """The next request (the hot loop's logic, for callers outside it)."""
@@ -291,11 +329,13 @@ class RequestParser:
                 self.recover(0)
                 break
             if req is False:
+                if self.more():
+                    continue
                 self.settle(0, None)
                 return None
             try:
                 if validate(req):
-                    if not self.reader.has_data():
+                    if not self.reader.has_data() and self.unfed is None:
                         self.settle(1, req)
                     else:
                         self._served += 1

@@ -104,7 +104,8 @@ class _Rejected(Exception):
 
 
 def serve_like_the_node(p: RequestParser, *chunks: bytes) -> list:
-    """Drive the parser the way node/client.py's hot loop does: reader.gets() + settle().
+    """Drive the parser the way node/client.py's hot loop does: reader.gets(), more() when
+    it runs dry, and settle().
 
     Anything gets() raises, or returns that is not an array of bulk strings, is a rejection
     that `recover` hands to the Python parser.
@@ -127,6 +128,8 @@ def serve_like_the_node(p: RequestParser, *chunks: bytes) -> list:
                     except TypeError:  # a RESP3 map with an unhashable key
                         raise _Rejected from None
                     if argv is False:
+                        if p.more():
+                            continue
                         p.settle(served, last)
                         break
                     if argv.__class__ is not list or not all(a.__class__ is bytes for a in argv):
@@ -550,3 +553,20 @@ def test_kept_chunks_are_bounded_on_an_endless_stream():
     with pytest.raises(ProtocolError):
         while parser.get() is not None:
             pass
+
+
+def test_a_large_chunk_reaches_hiredis_in_slices():
+    # hiredis compacts its buffer after every KiB it consumes: a chunk past FEED_SLICE is
+    # handed over a slice at a time, and every request in it still comes out, in order.
+    from node.codec import FEED_SLICE
+
+    reqs = [[b"SET", b"key:%d" % i, b"v" * (i % 50)] for i in range(5000)]
+    stream = b"".join(encode_request(r) for r in reqs)
+    assert len(stream) > 8 * FEED_SLICE
+    p = RequestParser()
+    p.feed(stream[:-5])
+    assert p.unfed is not None and not p.at_boundary()
+    assert p.pending() > len(stream) - FEED_SLICE - 1024  # what hiredis has not seen counts
+    out = serve_like_the_node(p, stream[-5:])
+    assert out == reqs
+    assert p.unfed is None and p.at_boundary() and p.pending() == 0
