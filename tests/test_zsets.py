@@ -692,6 +692,15 @@ def test_encoding_transitions(both, r, o):
             client.config_set("zset-max-listpack-value", "64")
 
 
+def test_one_pair_zadd(both):
+    # ZADD's one-pair form has its own path (zsets.zadd): the same replies as the general one.
+    both.run(("ZADD", "z", "1", "a"), ("ZADD", "z", "1", "a"), ("ZADD", "z", "2", "a"),
+             ("ZADD", "z", "2.5", "b"), ("ZADD", "z", "0", "c"), ("ZADD", "z", "00", "c"),
+             ("ZADD", "z", "1e3", "d"), ("ZADD", "z", "1x", "d"), ("ZADD", "z", "nan", "d"),
+             ("ZRANGE", "z", "0", "-1", "WITHSCORES"), ("SET", "s", "v"), ("ZADD", "s", "1", "a"),
+             ("ZADD", "new", "3", "x"), ("ZCARD", "new"))
+
+
 def test_copy_and_digest(both):
     both("ZADD", "z", "1", "a", "2.5", "b", "-inf", "c", "12345678901", "d", "1e100", "e")
     both("ZADD", "big", *[x for i in range(200) for x in (str(i / 7), f"member-{i}")])

@@ -398,6 +398,28 @@ def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
          summary="Add one or more members to a sorted set, or update its score if it already "
          "exists", **_G)
 def zadd(ctx: Any, argv: list[bytes]) -> Any:
+    if len(argv) == 4 and argv[2][:1].isdigit():
+        # One pair and no options (none starts with a digit), into an existing sorted set:
+        # what _zadd does for that case, with its option handling left out.
+        score = parse_score(argv[2])
+        db = ctx.db
+        key = argv[1]
+        zs = db.lookup_write(key)
+        if zs.__class__ is ZSet:
+            member = argv[3]
+            current = zs.scores.get(member)
+            if current is None:
+                if zs.listpack:
+                    zs.fit(member, *_limits(ctx))
+                zs.add(member, score)
+                db.modified(key)
+                return 1
+            if score != current:
+                zs.add(member, score)
+                db.modified(key)
+            return 0
+        if zs is not None:
+            raise CommandError(WRONGTYPE)
     return _zadd(ctx, argv, 0)
 
 
