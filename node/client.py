@@ -58,8 +58,6 @@ class _Rejected(Exception):
     """hiredis parsed something that is not an array of bulk strings."""
 
 
-# Calls timed as one run at most (see process): their arguments are kept until it ends.
-RUN_MAX = 64
 # What _FAST gives for names that must take `Client.execute`: no argument count fits it.
 _SLOW = Command("(checks path)", None, 0, frozenset())
 
@@ -228,6 +226,9 @@ class Client(asyncio.Protocol):
                 gets = parser.reader.gets
                 fast = self._fast_table()
                 fast_get = _NOTHING.get if fast is None else fast.get
+                # Attaching an AOF or a replica's backlog takes a command of the checks path
+                # (or happens between batches), after which this is read again.
+                prop = propagation.active
                 t_prev = clock()
                 try:
                     while True:
@@ -238,6 +239,9 @@ class Client(asyncio.Protocol):
                         if argv.__class__ is not list or not argv:
                             if argv is False:
                                 if parser.unfed is not None and parser.more():
+                                    # A new slice: end the run, so that a long stream of
+                                    # one command holds a slice's arguments at most.
+                                    run = _SLOW
                                     continue
                                 break
                             if argv:
@@ -267,13 +271,14 @@ class Client(asyncio.Protocol):
                                     break
                                 fast = self._fast_table()
                                 fast_get = _NOTHING.get if fast is None else fast.get
+                                prop = propagation.active
                                 t_prev = clock()
                                 continue
                         # Cluster mode: a key of a slot not served here is answered with
                         # MOVED/ASK/... instead (one CRC for a one-key command).
                         if cluster is not None and cluster.redirect(self, cmd, argv):
                             continue
-                        if cmd is not run or len(calls) == RUN_MAX:
+                        if cmd is not run:
                             if calls:
                                 now = clock()
                                 self._charge(run, calls, now - t_prev)
@@ -281,7 +286,7 @@ class Client(asyncio.Protocol):
                                 calls = []
                             run = cmd
                         calls.append(argv)
-                        dirty = ks.dirty
+                        dirty = ks.dirty if prop else 0
                         try:
                             reply = cmd.handler(self, argv)  # type: ignore[misc]
                         except CommandError as e:
@@ -290,7 +295,7 @@ class Client(asyncio.Protocol):
                             server.count_error(e)
                         except Exception as e:
                             reply = server.internal_error(cmd, e)
-                        if ks.dirty != dirty and propagation.active:
+                        if prop and ks.dirty != dirty:
                             self._propagate(cmd, argv)
                         if reply is OK:
                             append(b"+OK\r\n")
