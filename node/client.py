@@ -83,6 +83,9 @@ class Client(asyncio.Protocol):
     # set this. Their writes are never refused (READONLY, NOREPLICAS, MISCONF) nor paused,
     # nor redirected in cluster mode.
     must_obey = False
+    # Whether this client's writes go to the AOF and replicas command by command. A replica
+    # passes its primary's stream on as it came instead (replication/replica.py).
+    propagates = True
 
     def __init__(self, server: "Server") -> None:
         self.server = server
@@ -228,7 +231,7 @@ class Client(asyncio.Protocol):
                 fast_get = _NOTHING.get if fast is None else fast.get
                 # Attaching an AOF or a replica's backlog takes a command of the checks path
                 # (or happens between batches), after which this is read again.
-                prop = propagation.active
+                prop = self.propagates and propagation.active
                 t_prev = clock()
                 try:
                     while True:
@@ -271,7 +274,7 @@ class Client(asyncio.Protocol):
                                     break
                                 fast = self._fast_table()
                                 fast_get = _NOTHING.get if fast is None else fast.get
-                                prop = propagation.active
+                                prop = self.propagates and propagation.active
                                 t_prev = clock()
                                 continue
                         # Cluster mode: a key of a slot not served here is answered with
@@ -490,7 +493,7 @@ class Client(asyncio.Protocol):
         For a command whose own argv would not replay identically; called after the write
         happened, with the concrete commands it amounts to (possibly none, possibly several).
         """
-        if self.server.propagation.active:
+        if self.propagates and self.server.propagation.active:
             if self.rewrite is None:
                 self.rewrite = list(argvs)
             else:
