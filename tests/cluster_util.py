@@ -156,14 +156,27 @@ class LocalCluster:
             for port in self.ports:
                 self.nodes[port].wait_ready()
             first = self.client(self.ports[0])
-            wait_until(lambda: len(nodes_of(connect("127.0.0.1", self.ports[0])))
-                       == len(self.ports), what="every node to register")
+            try:
+                wait_until(lambda: len(nodes_of(connect("127.0.0.1", self.ports[0])))
+                           == len(self.ports), what="every node to register")
+            except AssertionError as e:
+                raise AssertionError(f"{e}\n{self._registration_report()}") from None
             create([f"127.0.0.1:{p}" for p in self.ports], self.replicas, lambda line: None)
             first.close()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _registration_report(self) -> str:
+        """Which nodes the map lacks, with the logs of those and of the coordinator."""
+        known = {v.port for v in nodes_of(connect("127.0.0.1", self.ports[0]))}
+        parts = [f"registered: {sorted(known)}; expected: {self.ports}"]
+        assert self.coordinator is not None
+        for name, proc in [("coordinator", self.coordinator)] + [
+                (f"node {p}", self.nodes[p]) for p in self.ports if p not in known]:
+            parts.append(f"--- {name} (alive: {proc.alive()}):\n{proc.log_tail(30)}")
+        return "\n".join(parts)
 
     def start_coordinator(self) -> Launched:
         cdir = os.path.join(self.dir, "coordinator")
