@@ -14,12 +14,12 @@ import shutil
 import socket
 import tempfile
 import threading
-import time
-from typing import Any, Callable
+from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
 
+from conftest import wait_until
 from ops.cluster import connect, create, nodes_of, wait_ok
 from ops.launch import Launched, port_answers, python_argv
 
@@ -41,18 +41,6 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
-               what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 class Link:

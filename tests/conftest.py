@@ -166,6 +166,26 @@ def start_oracle() -> Iterator[Callable[..., ServerProcess]]:
     yield from _factory(start_redis)
 
 
+def wait_until(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition",
+               interval: float = 0.02) -> Any:
+    """Poll `check` until it returns something true, and return that; an AssertionError
+    naming `what` (and the last value or error) after `timeout` seconds. A redis-py
+    connection or response error counts as not yet: servers come and go in these tests."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            last = check()
+        except (redis.ConnectionError, redis.ResponseError) as e:
+            last = e
+        else:
+            if last:
+                return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+        time.sleep(interval)
+
+
 def reply_of(client: redis.Redis, *args: Any) -> Any:
     """A raw reply (no redis-py response callbacks), or ("error", message) for an error."""
     try:

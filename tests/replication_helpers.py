@@ -7,12 +7,11 @@ default being free.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
 import redis
 
-from conftest import ServerProcess, free_port, reply_of
+from conftest import ServerProcess, free_port, reply_of, wait_until
 
 
 def start_repl_node(start_node: Callable[..., ServerProcess], *args: str, **kwargs: Any) -> ServerProcess:
@@ -33,21 +32,6 @@ def follow(replica: redis.Redis, primary: ServerProcess) -> None:
     """REPLICAOF primary, telling the replica where the primary's replication port is."""
     replica.config_set("master-replication-port", str(primary.repl_port))
     replica.execute_command("REPLICAOF", "127.0.0.1", primary.port)
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except (redis.ConnectionError, redis.ResponseError) as e:
-            last = e
-        else:
-            if last:
-                return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def info(client: redis.Redis, section: str = "replication") -> dict[str, str]:

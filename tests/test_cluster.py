@@ -7,20 +7,20 @@ the reply shapes are compared with a real 3x2 redis-server cluster where they ca
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from cluster_util import Conn, LocalCluster, free_cluster_port, raw, wait_until
+from cluster_util import Conn, LocalCluster, free_cluster_port, raw
+from conftest import wait_until
 from conftest import ROOT, ServerProcess, reply_of
 from node.slots import key_slot
 from ops.cluster import nodes_of, parse_nodes

@@ -16,7 +16,8 @@ from typing import Iterator
 
 import pytest
 
-from cluster_util import Conn, LocalCluster, raw, wait_until
+from cluster_util import Conn, LocalCluster, raw
+from conftest import wait_until
 from conftest import ROOT
 from node.cluster import LEASE_FRACTION
 

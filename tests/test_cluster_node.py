@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterator
 import pytest
 import redis
 
-from cluster_util import free_cluster_port, wait_until
+from cluster_util import free_cluster_port
+from conftest import wait_until
 from conftest import Differential, ServerProcess, reply_of, start_slotkv
 from node.slots import SlotIndex, key_slot
 

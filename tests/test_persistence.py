@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import pytest
 import redis
-from conftest import ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import ServerProcess, reply_of, start_redis, start_slotkv, wait_until
 
 import node.commands  # noqa: F401  (registers the data types the reader builds)
 from node import rdb_reader
@@ -211,8 +211,8 @@ def test_slotkv_snapshot_loads_into_redis(loaded: ServerProcess, tmp_path: Any) 
         os.unlink(path)
         before = mine.lastsave()
         assert reply_of(mine, how) in (b"OK", b"Background saving started")
-        wait_for(lambda: os.path.exists(path) and mine.info("persistence")[
-            "rdb_bgsave_in_progress"] == 0, f"{how} to finish")
+        wait_until(lambda: os.path.exists(path) and mine.info("persistence")[
+            "rdb_bgsave_in_progress"] == 0, 20.0, f"{how} to finish")
         assert mine.lastsave() >= before
         redis_dir = tmp_path / how
         redis_dir.mkdir()
@@ -422,14 +422,6 @@ def test_corrupt_and_truncated_files_stop_start_up(redis_dump: ServerProcess,
 # -- BGSAVE, save points, errors ------------------------------------------------------------------
 
 
-def wait_for(cond: Any, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
 def test_bgsave_in_progress_and_info(start_node: Any) -> None:
     node = start_node()
     c = node.client()
@@ -448,9 +440,9 @@ def test_bgsave_in_progress_and_info(start_node: Any) -> None:
     assert info["rdb_current_bgsave_time_sec"] >= 0
     assert c.info("stats")["total_forks"] == 1
     assert c.ping()  # the loop keeps serving
-    wait_for(lambda: c.info("persistence")["current_save_keys_processed"] > 0, "progress")
+    wait_until(lambda: c.info("persistence")["current_save_keys_processed"] > 0, 20.0, "progress")
     c.config_set("rdb-key-save-delay", 0)
-    wait_for(lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 0, "the child")
+    wait_until(lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 0, 20.0, "the child")
     info = c.info("persistence")
     assert info["rdb_last_bgsave_status"] == "ok"
     assert info["rdb_changes_since_last_save"] == 0
@@ -464,7 +456,7 @@ def test_bgsave_in_progress_and_info(start_node: Any) -> None:
     conn.send_command("EXEC")
     assert conn.read_response() == [b"Background saving scheduled"]
     c.connection_pool.release(conn)
-    wait_for(lambda: c.info("persistence")["rdb_saves"] == 2, "the scheduled BGSAVE")
+    wait_until(lambda: c.info("persistence")["rdb_saves"] == 2, 20.0, "the scheduled BGSAVE")
 
 
 def test_save_points_fire_from_the_cron(start_node: Any) -> None:
@@ -474,8 +466,8 @@ def test_save_points_fire_from_the_cron(start_node: Any) -> None:
     time.sleep(1.3)
     assert c.info("persistence")["rdb_saves"] == 0  # one change: not enough
     c.set("b", 2)
-    wait_for(lambda: c.info("persistence")["rdb_saves"] == 1, "a save point")
-    wait_for(lambda: c.info("persistence")["rdb_changes_since_last_save"] == 0, "the save")
+    wait_until(lambda: c.info("persistence")["rdb_saves"] == 1, 20.0, "a save point")
+    wait_until(lambda: c.info("persistence")["rdb_changes_since_last_save"] == 0, 20.0, "the save")
     assert "2 changes in 1 seconds. Saving..." in node.log()
     assert os.path.exists(os.path.join(node.workdir, "dump.rdb"))
 
@@ -487,7 +479,7 @@ def test_failed_bgsave_stops_writes_with_misconf(start_node: Any) -> None:
     c.set("a", 1)
     assert reply_of(c, "SAVE") == ("error", "")  # a bare "-ERR", as Redis's shared.err
     assert reply_of(c, "BGSAVE") == b"Background saving started"
-    wait_for(lambda: c.info("persistence")["rdb_last_bgsave_status"] == "err", "the failure")
+    wait_until(lambda: c.info("persistence")["rdb_last_bgsave_status"] == "err", 20.0, "the failure")
     assert "Background saving error" in node.log()
     error = reply_of(c, "SET", "b", 2)
     assert error[0] == "error" and error[1].startswith(

@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 import redis
 
-from conftest import free_port, start_redis
+from conftest import free_port, wait_until
 from replication_helpers import (
     FAR, digest, fill, follow, in_sync, info, linked, start_repl_node, start_replica, synced_pair,
-    wait_until,
 )
 
 # A replica that stops acking is dropped after 2 s; pings every second keep an idle link up.

@@ -13,7 +13,8 @@ from typing import Iterator
 import pytest
 from redis.cluster import RedisCluster
 
-from cluster_util import Conn, _free, raw, wait_until
+from cluster_util import Conn, _free, raw
+from conftest import wait_until
 from conftest import ROOT
 from node.slots import key_slot
 from ops.launch import port_answers
