@@ -142,6 +142,22 @@ def o(oracle: ServerProcess) -> Iterator[redis.Redis]:
     client.close()
 
 
+def server_pair(*args: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """A slotkv node and a redis-server started with the same directives, for a fixture to
+    yield from; both are stopped afterwards, the first also when the second fails to start."""
+    mine = start_slotkv(*args)
+    try:
+        theirs = start_redis(*args)
+    except BaseException:
+        mine.stop()
+        raise
+    try:
+        yield mine, theirs
+    finally:
+        mine.stop()
+        theirs.stop()
+
+
 def _factory(start: Callable[..., ServerProcess]) -> Iterator[Callable[..., ServerProcess]]:
     """`start`, remembering what it started so that teardown stops it by PID."""
     started: list[ServerProcess] = []

@@ -11,22 +11,14 @@ from typing import Iterator
 
 import pytest
 
-from conftest import Differential, ServerProcess, start_redis, start_slotkv
+from conftest import Differential, ServerProcess, server_pair
 
 
 @pytest.fixture(scope="module")
 def debug_pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Both servers with DEBUG enabled (DIGEST and DIGEST-VALUE are compared below; the
     shared pair refuses DEBUG, as Redis 7 does by default)."""
-    mine = start_slotkv("--enable-debug-command", "yes")
-    try:
-        theirs = start_redis("--enable-debug-command", "yes")
-    except BaseException:
-        mine.stop()
-        raise
-    yield mine, theirs
-    mine.stop()
-    theirs.stop()
+    yield from server_pair("--enable-debug-command", "yes")
 
 
 @pytest.fixture

@@ -9,20 +9,12 @@ from typing import Any, Iterator
 import pytest
 import redis
 
-from conftest import ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import ServerProcess, reply_of, server_pair
 
 
 @pytest.fixture(scope="module")
 def targets() -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    mine = start_slotkv("--requirepass", "sesame")
-    try:
-        theirs = start_redis("--requirepass", "sesame")
-    except BaseException:
-        mine.stop()
-        raise
-    yield mine, theirs
-    mine.stop()
-    theirs.stop()
+    yield from server_pair("--requirepass", "sesame")
 
 
 class Pair:
