@@ -319,28 +319,24 @@ NX, XX, CH, INCR, GT, LT = 1, 2, 4, 8, 16, 32
 
 def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
     i, n = 2, len(argv)
-    if n == 4 and not flags and argv[2][:1].isdigit():
-        scores: Any = (parse_score(argv[2]),)  # one pair and no options (no option is a digit)
-    else:
-        opts = _ZADD_OPTS
-        while i < n:
-            flag = opts.get(argv[i].lower())
-            if flag is None:
-                break
-            flags |= flag
-            i += 1
-        pairs = n - i
-        if pairs % 2 or not pairs:
-            raise CommandError(SYNTAX)
-        if flags & NX and flags & XX:
-            raise CommandError("ERR XX and NX options at the same time are not compatible")
-        if (flags & GT and flags & (NX | LT)) or (flags & LT and flags & NX):
-            raise CommandError("ERR GT, LT, and/or NX options at the same time are not "
-                               "compatible")
-        if flags & INCR and pairs > 2:
-            raise CommandError("ERR INCR option supports a single increment-element pair")
-        scores = [parse_score(argv[j]) for j in range(i, n, 2)] if pairs > 2 else \
-            (parse_score(argv[i]),)
+    opts = _ZADD_OPTS
+    while i < n:
+        flag = opts.get(argv[i].lower())
+        if flag is None:
+            break
+        flags |= flag
+        i += 1
+    pairs = n - i
+    if pairs % 2 or not pairs:
+        raise CommandError(SYNTAX)
+    if flags & NX and flags & XX:
+        raise CommandError("ERR XX and NX options at the same time are not compatible")
+    if (flags & GT and flags & (NX | LT)) or (flags & LT and flags & NX):
+        raise CommandError("ERR GT, LT, and/or NX options at the same time are not compatible")
+    if flags & INCR and pairs > 2:
+        raise CommandError("ERR INCR option supports a single increment-element pair")
+    scores = [parse_score(argv[j]) for j in range(i, n, 2)] if pairs > 2 else \
+        (parse_score(argv[i]),)
 
     db = ctx.db
     key = argv[1]
