@@ -251,8 +251,9 @@ class Database:
         """Record a change to `key` (in-place mutators call this themselves)."""
         ks = self.keyspace
         ks.dirty += 1
-        for hook in ks.on_modified:
-            hook(self, key)
+        if ks.on_modified:  # (no iterator for the usual empty list: every write comes here)
+            for hook in ks.on_modified:
+                hook(self, key)
 
     def flush(self) -> int:
         removed = len(self.data)

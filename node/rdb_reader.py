@@ -453,9 +453,11 @@ def _stream_node(s: Stream, key: int, lp: bytes) -> None:
             if flags & 2:  # STREAM_ITEM_FLAG_SAMEFIELDS
                 values = items[p:p + nfields]
                 p += nfields
-                flat = tuple(as_bytes(x) for pair in zip(fields, values) for x in pair)
                 if len(values) != nfields:
                     raise _Corrupt(error)
+                # One field, the master's: the value alone (node/stream.py's entry forms).
+                flat = (as_bytes(values[0]) if nfields == 1 else
+                        tuple(as_bytes(x) for pair in zip(fields, values) for x in pair))
             else:
                 count = items[p]
                 flat = tuple(as_bytes(x) for x in items[p + 1:p + 1 + 2 * count])

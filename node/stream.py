@@ -10,11 +10,14 @@ Entries. Order comes from a model of Redis's radix tree of listpack nodes: `node
 `Node`s in ID order and `keys` their master IDs (the rax keys) for bisection; a node's `ids`
 are its live entries in order and its `flats`, in step, their flat field/value tuples (tuples
 of bytes, which the garbage collector soon stops tracking, so huge streams cost collections
-nothing). Only the last node is appended to: the others hold tuples instead of lists, which
-the collector stops tracking as well, so its full collections no longer walk every entry of a
-long stream. There is no dict by ID: Python hashes the int `ms << 64 | seq` as 8 * ms + seq, so
-the IDs of a stream fed more than 8 entries a millisecond would share hashes in long probe
-chains, and its slots and resizes cost more memory than the lists. A node also tracks what
+nothing). An entry whose one field is its node's one master field, XADD's usual form, is held
+as its value alone, the bytes object: a tuple would cost an allocation and 56 bytes more per
+entry (`Node.entry` and `items` give the tuple). Only the last node is appended to: the others
+hold tuples instead of lists, which the collector stops tracking as well, so its full
+collections no longer walk every entry of a long stream. There is no dict by ID: Python
+hashes the int `ms << 64 | seq` as 8 * ms + seq, so the IDs of a stream fed more than 8
+entries a millisecond would share hashes in long probe chains, and its slots and resizes cost
+more memory than the lists. A node also tracks what
 its listpack would hold: the master fields, the number of deleted entries still inside it
 (tombstones), the last ID ever appended and its exact size in bytes as listpack.c encodes it.
 So XADD opens a new node exactly when Redis does (`stream-node-max-bytes`,
@@ -170,13 +173,19 @@ class Node:
         self.seq = key & U64
         # Lists in the last node, tuples in the others (see `close`).
         self.ids: list[int] | tuple[int, ...] = []
-        self.flats: list[tuple] | tuple[tuple, ...] = []  # ids[i]'s field/value tuple
+        # ids[i]'s field/value tuple, or its value alone (see the module docstring).
+        self.flats: list[tuple | bytes] | tuple[tuple | bytes, ...] = []
         self.fields = fields  # the master entry's field names
         self.deleted = 0  # entries flagged deleted, still inside the listpack
         self.last = key  # the last ID appended, deleted or not (MINID trimming reads it)
         # The listpack's bytes except the live/deleted counters, whose size varies:
         # header and end byte, master field count, fields and terminator.
         self.base = 9 + _int_size(len(fields)) + sum(map(_elem_size, fields))
+
+    def entry(self, k: int) -> tuple:
+        """The field/value tuple of the entry at position `k`."""
+        flat = self.flats[k]
+        return flat if flat.__class__ is tuple else (self.fields[0], flat)
 
     def nbytes(self) -> int:
         return self.base + _int_size(len(self.ids)) + _int_size(self.deleted)
@@ -311,9 +320,9 @@ class Stream:
         else:
             size += _int_size(nfields) + _int_size(2 * nfields + 4)
         node.base += size
-        self._appended(node, sid, flat)
+        self._appended(node, sid, flat[1] if same and nfields == 1 else flat)
 
-    def _appended(self, node: Node, sid: int, flat: tuple) -> None:
+    def _appended(self, node: Node, sid: int, flat: tuple | bytes) -> None:
         """The entry `sid` went into `node` (last of `nodes`), its size counted already."""
         node.ids.append(sid)  # (the last node's are lists)
         node.flats.append(flat)
@@ -355,9 +364,7 @@ class Stream:
                     size += (n + 4 if 0 < n < 64 and (value[0] > 57 or value[0] < 45)
                              else _elem_size(value) + 2)
                     node.base += size
-                    # The master's field, equal to `field`: the request's copy is freed at
-                    # once, and a long stream holds one copy of its field name per node.
-                    self._appended(node, sid, (fields[0], value))
+                    self._appended(node, sid, value)  # the field is the master's
                     return
         self.append(sid, ms, seq, (field, value), max_bytes, max_entries, len(field) + len(value))
 
@@ -373,22 +380,26 @@ class Stream:
             for i in range(i, len(nodes)):
                 node = nodes[i]
                 ids, flats = node.ids, node.flats
+                field = node.fields[0] if node.fields else None
                 for k in range(j, len(ids)):
                     sid = ids[k]
                     if sid > end:
                         return
-                    yield sid, flats[k]
+                    flat = flats[k]
+                    yield sid, flat if flat.__class__ is tuple else (field, flat)
                 j = 0
         else:
             i = bisect_right(self.keys, end) - 1
             while i >= 0:
                 node = nodes[i]
                 ids, flats = node.ids, node.flats
+                field = node.fields[0] if node.fields else None
                 for k in range(bisect_right(ids, end) - 1, -1, -1):
                     sid = ids[k]
                     if sid < start:
                         return
-                    yield sid, flats[k]
+                    flat = flats[k]
+                    yield sid, flat if flat.__class__ is tuple else (field, flat)
                 i -= 1
 
     def range(self, start: int, end: int, count: int = 0, reverse: bool = False) -> list:
@@ -413,7 +424,7 @@ class Stream:
     def flat(self, sid: int) -> tuple | None:
         """The field/value tuple of the entry `sid`; None if there is none."""
         i, k = self._find(sid)
-        return None if i < 0 else self.nodes[i].flats[k]
+        return None if i < 0 else self.nodes[i].entry(k)
 
     def first_valid(self) -> int:
         for node in self.nodes:

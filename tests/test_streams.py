@@ -958,6 +958,23 @@ def test_copy_is_independent():
     assert len(s) == 1 and len(c) == 1 and [sid for sid, _ in s.items()] == [1 << 64]
 
 
+def test_entries_of_the_master_field_are_held_as_values():
+    # XADD's usual form keeps the value alone (no tuple per entry); every reader still sees
+    # the field/value tuples, in both orders, after a deletion and in a copy.
+    s = Stream()
+    flats = [(b"f", b"1"), (b"f", b"2", b"g", b"3"), (b"g", b"4"), (b"f", b"5")]
+    for i, flat in enumerate(flats, 1):
+        s.append(i << 64, i, 0, flat, 4096, 100, sum(map(len, flat)))
+    s.append_pair(5 << 64, 5, 0, b"f", b"6", 4096, 100)
+    expected = [*flats, (b"f", b"6")]
+    assert s.nodes[0].flats == [b"1", flats[1], flats[2], b"5", b"6"]
+    assert [flat for _, flat in s.items()] == expected
+    assert [flat for _, flat in s.items(reverse=True)] == expected[::-1]
+    assert s.flat(4 << 64) == (b"f", b"5") and s.flat(3 << 64) == (b"g", b"4")
+    s.delete(2 << 64)
+    assert [flat for _, flat in s.copy().items()] == [expected[0], *expected[2:]]
+
+
 # -- random operation sequences ------------------------------------------------------------------
 
 _ID = st.builds(lambda ms, seq: f"{ms}-{seq}", st.integers(0, 12), st.integers(0, 3))

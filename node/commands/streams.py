@@ -1214,7 +1214,8 @@ def node_listpack(s: Stream, node: Node) -> bytes:
     parts += [entry(f) for f in node.fields]
     parts.append(int_entry(0))
     count = 4 + len(node.fields)  # listpack elements: the master entry's, then each entry's
-    for sid, flat in zip(node.ids, node.flats):
+    for k, sid in enumerate(node.ids):
+        flat = node.entry(k)
         fields = flat[0::2]
         same = fields == node.fields
         parts += [int_entry(2 if same else 0), int_entry(_int64((sid >> 64) - node.ms)),
@@ -1272,10 +1273,12 @@ def _memory(s: Stream, samples: int) -> int:
     size += sum(getsizeof(node) + getsizeof(node.ids) + getsizeof(node.flats)
                 for node in s.nodes)
     seen = total = 0
-    for sid, flat in s.items():
-        if seen >= samples:
-            break
-        total += getsizeof(sid) + getsizeof(flat) + sum(map(getsizeof, flat))
+    # The objects held: a tuple, or a value alone (node/stream.py).
+    held = (pair for node in s.nodes for pair in zip(node.ids, node.flats))
+    for sid, flat in islice(held, samples):
+        total += getsizeof(sid) + getsizeof(flat)
+        if flat.__class__ is tuple:
+            total += sum(map(getsizeof, flat))
         seen += 1
     if seen:
         size += total * s.length // seen
