@@ -17,13 +17,13 @@ hold tuples instead of lists, which the collector stops tracking as well, so its
 collections no longer walk every entry of a long stream. There is no dict by ID: Python
 hashes the int `ms << 64 | seq` as 8 * ms + seq, so the IDs of a stream fed more than 8
 entries a millisecond would share hashes in long probe chains, and its slots and resizes cost
-more memory than the lists. A node also tracks what
-its listpack would hold: the master fields, the number of deleted entries still inside it
-(tombstones), the last ID ever appended and its exact size in bytes as listpack.c encodes it.
-So XADD opens a new node exactly when Redis does (`stream-node-max-bytes`,
-`stream-node-max-entries`, counting tombstones), `~` trimming removes the same whole nodes, a
-node whose last live entry is XDEL'ed goes away while one emptied by MINID trimming stays,
-and XINFO's `radix-tree-keys` / `radix-tree-nodes` are Redis's.
+more memory than the lists. A node also tracks what its listpack would hold: the master
+fields, the number of deleted entries still inside it (tombstones), the last ID ever appended
+and its exact size in bytes as listpack.c encodes it. So XADD opens a new node exactly when
+Redis does (`stream-node-max-bytes`, `stream-node-max-entries`, counting tombstones), `~`
+trimming removes the same whole nodes, a node whose last live entry is XDEL'ed goes away while
+one emptied by MINID trimming stays, and XINFO's `radix-tree-keys` / `radix-tree-nodes` are
+Redis's.
 An append costs two list appends and the byte count of the new entry; lookups bisect the
 node keys, then one node (at most stream-node-max-entries IDs).
 
