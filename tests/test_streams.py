@@ -17,7 +17,7 @@ from conftest import Differential, ServerProcess, reply_of, start_redis, start_s
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from node.stream import MAX_ID, Stream, format_id, parse_id, rax_nodes
+from node.stream import MAX_ID, U64, Stream, format_id, id_text, parse_id, rax_nodes
 
 STREAM_COMMANDS = ("xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xread", "xreadgroup",
                    "xack", "xpending", "xclaim", "xautoclaim", "xsetid", "xgroup", "xinfo")
@@ -956,6 +956,14 @@ def test_copy_is_independent():
     c.append(2 << 64, 2, 0, (b"f", b"v"), 4096, 100, 2)
     c.delete(1 << 64)
     assert len(s) == 1 and len(c) == 1 and [sid for sid, _ in s.items()] == [1 << 64]
+
+
+def test_id_text_is_format_id():
+    # Its cache of the `ms-` part must follow the millisecond, back and forth, and its table
+    # end where it ends.
+    for ms, seq in [(5, 0), (5, 1), (5, 1023), (5, 1024), (6, 7), (5, 7), (0, 0),
+                    (U64, U64), (U64, 3), (1 << 40, 99999)]:
+        assert id_text(ms, seq) == format_id(ms << 64 | seq)
 
 
 def test_entries_of_the_master_field_are_held_as_values():

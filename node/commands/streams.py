@@ -35,8 +35,8 @@ from node.keyspace import TYPE_NAMES
 from node.numbers import parse_int
 from node.replies import NULL_ARRAY, OK, Status
 from node.stream import (
-    LISTPACK_MAX, MAX_ID, NOT_READ, U64, Consumer, Group, Nack, Node, Stream, format_id, parse_id,
-    parse_interval, rax_nodes,
+    LISTPACK_MAX, MAX_ID, NOT_READ, U64, Consumer, Group, Nack, Node, Stream, format_id, id_text,
+    parse_id, parse_interval, rax_nodes,
 )
 from node.table import KeySpec, command
 
@@ -200,7 +200,8 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
         s = db.lookup_write(key)
         if s.__class__ is Stream:
             last = s.last_id
-            ms = db.keyspace.now
+            ks = db.keyspace
+            ms = ks.now
             if ms > last >> 64:
                 sid, seq = ms << 64, 0
             elif last == MAX_ID:
@@ -214,8 +215,11 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
             config = server.config.values
             s.append_pair(sid, ms, seq, field, value, config["stream-node-max-bytes"],
                           config["stream-node-max-entries"])
-            db.modified(key)
-            reply = b"%d-%d" % (ms, seq)
+            if ks.on_modified:
+                db.modified(key)
+            else:
+                ks.dirty += 1  # modified() without its call: no hook to run
+            reply = id_text(ms, seq)
             if server.propagation.active:
                 ctx.propagate_as([b"XADD", key, reply, field, value])
             return reply
@@ -269,6 +273,7 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
         s.trim(*trim)
     if not created:
         db.modified(key)
+    reply = id_text(ms, seq)
     if (auto or (trim is not None and trim[2])) and ctx.server.propagation.active:
         # Replayed with the ID it got and the trim that really happened (as Redis's
         # streamRewriteApproxSpecifier / streamRewriteTrimArgument).
@@ -277,8 +282,8 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
             out.append(b"NOMKSTREAM")
         if trim is not None:
             out += _exact_trim(s, trim)
-        ctx.propagate_as([*out, b"%d-%d" % (ms, seq), *flat])
-    return b"%d-%d" % (ms, seq)
+        ctx.propagate_as([*out, reply, *flat])
+    return reply
 
 
 def _exact_trim(s: Stream, trim: Trim) -> list[bytes]:
