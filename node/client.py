@@ -299,7 +299,13 @@ class Client(asyncio.Protocol):
                         except Exception as e:
                             reply = server.internal_error(cmd, e)
                         if prop and ks.dirty != dirty:
-                            self._propagate(cmd, argv)
+                            # _propagate's commonest case without its call: a write of a chunk
+                            # that may go on as its raw bytes is only counted into the batch.
+                            if (propagation.batch_owner is self and self.rewrite is None
+                                    and self.db.index == propagation.batch_db):
+                                propagation.batch.append(argv)
+                            else:
+                                self._propagate(cmd, argv)
                         if reply is OK:
                             append(b"+OK\r\n")
                             continue
