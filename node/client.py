@@ -359,7 +359,7 @@ class Client(asyncio.Protocol):
         # While anyone is blocked, every command takes `execute`, which serves the blocked
         # clients a command may have woken before the next command runs.
         server = self.server
-        if (self.authenticated and self.reply_mode == REPLY_ON and self.multi is None
+        if (self._authenticated and self.reply_mode == REPLY_ON and self.multi is None
                 and not server.monitors and not server.pause_end and not server.blocking.clients
                 and server.write_denied is None):
             return _FAST if server.deny_writes is None or self.must_obey else _FAST_READ

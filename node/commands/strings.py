@@ -272,8 +272,9 @@ def incr(ctx: Any, argv: list[bytes]) -> int:
     key = argv[1]
     old = db.peek(key)
     if old.__class__ is int and old < INT64_MAX:  # a counter (rate limiters, INCR benchmarks)
-        db.set(key, old + 1, True)  # (counts the access, as _incr)
-        return old + 1
+        new = old + 1
+        db.set(key, new, True)  # (counts the access, as _incr)
+        return new
     return _incr(ctx, key, 1)
 
 
