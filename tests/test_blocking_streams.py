@@ -6,50 +6,10 @@ and pipelines."""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Callable
 
-import redis
+from blocking_helpers import Conn, blocked, wait_blocked
 from conftest import ServerProcess
-
-WAIT = 15.0  # generous: waits end as soon as the condition holds
-
-
-class Conn:
-    """A connection of its own, to send a command now and read its reply later."""
-
-    def __init__(self, server: ServerProcess, protocol: int = 2) -> None:
-        self.client = server.client(protocol=protocol, socket_timeout=WAIT)
-        self.conn = self.client.connection_pool.get_connection()
-
-    def send(self, *args: Any) -> None:
-        self.conn.send_command(*args)
-
-    def read(self) -> Any:
-        try:
-            return self.conn.read_response()
-        except redis.ResponseError as e:
-            return ("error", str(e))
-
-    def call(self, *args: Any) -> Any:
-        self.send(*args)
-        return self.read()
-
-    def close(self) -> None:
-        self.conn.disconnect()
-        self.client.close()
-
-
-def blocked(server: ServerProcess) -> int:
-    with server.client() as c:
-        return c.info("clients")["blocked_clients"]
-
-
-def wait_blocked(server: ServerProcess, n: int) -> None:
-    deadline = time.monotonic() + WAIT
-    while blocked(server) != n:
-        assert time.monotonic() < deadline, f"expected {n} blocked clients"
-        time.sleep(0.01)
-
 
 def on_both(node: ServerProcess, oracle: ServerProcess,
             scenario: Callable[[ServerProcess, list[Conn]], list], clients: int = 2) -> list:

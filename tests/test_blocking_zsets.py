@@ -4,52 +4,11 @@ order among waiters, timeouts, disconnects, wrong types, transactions and pipeli
 
 from __future__ import annotations
 
-import time
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
-import redis
+from blocking_helpers import Conn, blocked, wait_blocked
 from conftest import ServerProcess
-
-WAIT = 15.0  # generous: waits end as soon as the condition holds
-
-
-class Raw:
-    """One connection of its own, for sending a command now and reading its reply later."""
-
-    def __init__(self, server: ServerProcess, protocol: int = 2) -> None:
-        self.client = server.client(protocol=protocol, socket_timeout=WAIT)
-        self.conn = self.client.connection_pool.get_connection()
-
-    def send(self, *args: Any) -> None:
-        self.conn.send_command(*args)
-
-    def read(self) -> Any:
-        try:
-            return self.conn.read_response()
-        except redis.ResponseError as e:
-            return ("error", str(e))
-
-    def call(self, *args: Any) -> Any:
-        self.send(*args)
-        return self.read()
-
-    def close(self) -> None:
-        self.conn.disconnect()
-        self.client.close()
-
-
-def blocked(server: ServerProcess) -> int:
-    with server.client() as c:
-        return c.info("clients")["blocked_clients"]
-
-
-def wait_blocked(server: ServerProcess, n: int) -> None:
-    deadline = time.monotonic() + WAIT
-    while blocked(server) != n:
-        assert time.monotonic() < deadline, f"expected {n} blocked clients"
-        time.sleep(0.01)
-
 
 Scenario = Callable[[ServerProcess], list]
 
@@ -68,7 +27,7 @@ def on_both(node: ServerProcess, oracle: ServerProcess, scenario: Scenario) -> l
 
 def test_woken_by_zadd_from_another_client(node, oracle):
     def scenario(server):
-        waiter, writer = Raw(server), Raw(server)
+        waiter, writer = Conn(server), Conn(server)
         try:
             waiter.send("BZPOPMIN", "z", "0")
             wait_blocked(server, 1)
@@ -87,8 +46,8 @@ def test_woken_by_zadd_from_another_client(node, oracle):
 
 def test_waiters_are_served_in_arrival_order(node, oracle):
     def scenario(server):
-        waiters = [Raw(server) for _ in range(3)]
-        writer = Raw(server)
+        waiters = [Conn(server) for _ in range(3)]
+        writer = Conn(server)
         try:
             for i, w in enumerate(waiters):
                 w.send("BZPOPMIN", "z", "0")
@@ -110,7 +69,7 @@ def test_waiters_are_served_in_arrival_order(node, oracle):
 
 def test_timeout_gives_null(node, oracle):
     def scenario(server):
-        c2, c3 = Raw(server), Raw(server, protocol=3)
+        c2, c3 = Conn(server), Conn(server, protocol=3)
         try:
             return [c2.call("BZPOPMIN", "z", "0.05"), c2.call("BZMPOP", "0.05", "1", "z", "MIN"),
                     c3.call("BZPOPMAX", "z", "0.05"), c3.call("BZMPOP", "0.05", "1", "z", "MAX"),
@@ -124,7 +83,7 @@ def test_timeout_gives_null(node, oracle):
 
 def test_disconnected_waiter_is_forgotten(node, oracle):
     def scenario(server):
-        gone, stays, writer = Raw(server), Raw(server), Raw(server)
+        gone, stays, writer = Conn(server), Conn(server), Conn(server)
         try:
             gone.send("BZPOPMIN", "z", "0")
             wait_blocked(server, 1)
@@ -144,7 +103,7 @@ def test_disconnected_waiter_is_forgotten(node, oracle):
 
 def test_bzmpop_woken_with_count(node, oracle):
     def scenario(server):
-        waiter, waiter3, writer = Raw(server), Raw(server, protocol=3), Raw(server)
+        waiter, waiter3, writer = Conn(server), Conn(server, protocol=3), Conn(server)
         try:
             waiter.send("BZMPOP", "0", "2", "x", "y", "MAX", "COUNT", "2")
             wait_blocked(server, 1)
@@ -163,7 +122,7 @@ def test_bzmpop_woken_with_count(node, oracle):
 
 def test_several_keys_and_resp3(node, oracle):
     def scenario(server):
-        waiter, writer = Raw(server, protocol=3), Raw(server)
+        waiter, writer = Conn(server, protocol=3), Conn(server)
         try:
             waiter.send("BZPOPMAX", "a", "b", "c", "0")
             wait_blocked(server, 1)
@@ -177,7 +136,7 @@ def test_several_keys_and_resp3(node, oracle):
 
 def test_wrong_type_does_not_wake(node, oracle):
     def scenario(server):
-        waiter, writer = Raw(server), Raw(server)
+        waiter, writer = Conn(server), Conn(server)
         try:
             waiter.send("BZPOPMIN", "k", "0")
             wait_blocked(server, 1)
@@ -199,7 +158,7 @@ def test_wrong_type_does_not_wake(node, oracle):
 
 def test_transaction_that_leaves_the_key_empty(node, oracle):
     def scenario(server):
-        waiter, writer = Raw(server), Raw(server)
+        waiter, writer = Conn(server), Conn(server)
         try:
             waiter.send("BZPOPMIN", "z", "0")
             wait_blocked(server, 1)
@@ -219,7 +178,7 @@ def test_transaction_that_leaves_the_key_empty(node, oracle):
 
 def test_pipeline_continues_after_the_wake(node, oracle):
     def scenario(server):
-        waiter, writer = Raw(server), Raw(server)
+        waiter, writer = Conn(server), Conn(server)
         try:
             waiter.send("BZPOPMIN", "z", "0")
             waiter.send("ZCARD", "z")
@@ -236,7 +195,7 @@ def test_pipeline_continues_after_the_wake(node, oracle):
 
 def test_zadd_pipelined_with_zpop_serves_the_waiter_first(node, oracle):
     def scenario(server):
-        waiter, writer = Raw(server), Raw(server)
+        waiter, writer = Conn(server), Conn(server)
         try:
             waiter.send("BZPOPMIN", "z", "0")
             wait_blocked(server, 1)
@@ -258,7 +217,7 @@ def test_zadd_pipelined_with_zpop_serves_the_waiter_first(node, oracle):
 ])
 def test_blocking_argument_errors(node, oracle, cmd):
     def scenario(server):
-        c = Raw(server)
+        c = Conn(server)
         try:
             return [c.call(*cmd)]
         finally:
