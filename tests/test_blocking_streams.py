@@ -11,6 +11,7 @@ from typing import Callable
 from blocking_helpers import Conn, blocked, wait_blocked
 from conftest import ServerProcess
 
+
 def on_both(node: ServerProcess, oracle: ServerProcess,
             scenario: Callable[[ServerProcess, list[Conn]], list], clients: int = 2) -> list:
     """Play `scenario` with fresh connections on a flushed slotkv and a flushed redis-server;
