@@ -126,6 +126,26 @@ def oracle() -> Iterator[ServerProcess]:
     proc.stop()
 
 
+def debug_servers() -> tuple[Any, Any]:
+    """`node` and `oracle` fixtures started with `--enable-debug-command yes`, module-scoped,
+    for a module whose tests compare DEBUG DIGEST, DIGEST-VALUE, OBJECT...: the module takes
+    them as its own with `node, oracle = debug_servers()` (the defaults keep DEBUG refused)."""
+
+    @pytest.fixture(scope="module", name="node")
+    def debug_node() -> Iterator[ServerProcess]:
+        proc = start_slotkv("--enable-debug-command", "yes")
+        yield proc
+        proc.stop()
+
+    @pytest.fixture(scope="module", name="oracle")
+    def debug_oracle() -> Iterator[ServerProcess]:
+        proc = start_redis("--enable-debug-command", "yes")
+        yield proc
+        proc.stop()
+
+    return debug_node, debug_oracle
+
+
 @pytest.fixture
 def r(node: ServerProcess) -> Iterator[redis.Redis]:
     client = node.client()

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Iterator
 
 import pytest
-from conftest import ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,18 +36,7 @@ CITIES = [
 UNITS = ("m", "km", "mi", "ft")
 
 
-@pytest.fixture(scope="module")
-def node() -> Iterator[ServerProcess]:
-    proc = start_slotkv("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def oracle() -> Iterator[ServerProcess]:
-    proc = start_redis("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
+node, oracle = debug_servers()
 
 
 def add_cities(both, key: str = "g") -> None:

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import pytest
 import redis
-from conftest import ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,18 +17,7 @@ HASH_COMMANDS = ("hset", "hsetnx", "hget", "hmget", "hmset", "hgetall", "hdel", 
 LONG = "x" * 65  # one byte past hash-max-listpack-value
 
 
-@pytest.fixture(scope="module")
-def node() -> Iterator[ServerProcess]:
-    proc = start_slotkv("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def oracle() -> Iterator[ServerProcess]:
-    proc = start_redis("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
+node, oracle = debug_servers()
 
 
 @pytest.fixture

@@ -9,11 +9,9 @@ sparse algorithm and the estimator are Redis's. Accuracy is checked against the 
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 import redis
-from conftest import ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,18 +20,7 @@ from node.commands import hyperloglog as hll
 HLL_COMMANDS = ("pfadd", "pfcount", "pfmerge", "pfdebug")
 
 
-@pytest.fixture(scope="module")
-def node() -> Iterator[ServerProcess]:
-    proc = start_slotkv("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def oracle() -> Iterator[ServerProcess]:
-    proc = start_redis("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
+node, oracle = debug_servers()
 
 
 def elements(start: int, stop: int, prefix: str = "e") -> list[str]:

@@ -4,10 +4,8 @@ a random mix of operations. The blocking commands are in test_blocking_lists.py.
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
-from conftest import ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,18 +17,7 @@ LIST_COMMANDS = (
 
 
 # DEBUG DIGEST / DEBUG OBJECT need the debug command on both sides.
-@pytest.fixture(scope="module")
-def node() -> Iterator[ServerProcess]:
-    proc = start_slotkv("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def oracle() -> Iterator[ServerProcess]:
-    proc = start_redis("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
+node, oracle = debug_servers()
 
 
 def _idle_free(reply: bytes) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 import redis
-from conftest import ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,18 +17,7 @@ SET_COMMANDS = ("sadd", "srem", "smembers", "sismember", "smismember", "scard", 
                 "sunionstore", "sdiffstore", "sscan")
 
 
-@pytest.fixture(scope="module")
-def node() -> Iterator[ServerProcess]:
-    proc = start_slotkv("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def oracle() -> Iterator[ServerProcess]:
-    proc = start_redis("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
+node, oracle = debug_servers()
 
 
 @pytest.fixture

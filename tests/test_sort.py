@@ -5,27 +5,15 @@ number parsing, errors, key extraction and a random mix."""
 from __future__ import annotations
 
 import itertools
-from typing import Iterator
 
 import pytest
 import redis
-from conftest import ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 
-@pytest.fixture(scope="module")
-def node() -> Iterator[ServerProcess]:
-    proc = start_slotkv("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def oracle() -> Iterator[ServerProcess]:
-    proc = start_redis("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
+node, oracle = debug_servers()
 
 
 NUMS = ["3", "1", "2", "10", "-5", "2.5", "1e2", "0x10", "1", "-0", "inf", " 7", "+4"]

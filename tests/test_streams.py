@@ -9,11 +9,11 @@ Both servers run with DEBUG enabled (DEBUG DIGEST-VALUE is compared). Time-depen
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import redis
-from conftest import Differential, ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import Differential, debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,18 +23,7 @@ STREAM_COMMANDS = ("xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xrea
                    "xack", "xpending", "xclaim", "xautoclaim", "xsetid", "xgroup", "xinfo")
 
 
-@pytest.fixture(scope="module")
-def node() -> Iterator[ServerProcess]:
-    proc = start_slotkv("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def oracle() -> Iterator[ServerProcess]:
-    proc = start_redis("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
+node, oracle = debug_servers()
 
 
 def mask_times(args: tuple, reply: Any) -> Any:

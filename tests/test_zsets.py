@@ -4,10 +4,9 @@ conflicts, encodings, digests, metadata, and a random mix of operations."""
 from __future__ import annotations
 
 import time
-from typing import Iterator
 
 import pytest
-from conftest import ServerProcess, reply_of, start_redis, start_slotkv
+from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,19 +21,7 @@ ZSET_COMMANDS = (
 )
 
 
-@pytest.fixture(scope="module")
-def node() -> Iterator[ServerProcess]:
-    """A node with DEBUG enabled (DIGEST, DIGEST-VALUE, OBJECT), for this module."""
-    proc = start_slotkv("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def oracle() -> Iterator[ServerProcess]:
-    proc = start_redis("--enable-debug-command", "yes")
-    yield proc
-    proc.stop()
+node, oracle = debug_servers()
 
 
 def fill(both, key="z", pairs=(("1", "a"), ("2", "b"), ("3", "c"), ("4", "d"), ("5", "e"))):
