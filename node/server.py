@@ -129,6 +129,7 @@ class Server:
         self.unflushed: dict[Client, None] = {}
         self.aof = AOF(self)
         self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
+        self.active_expire = True  # DEBUG SET-ACTIVE-EXPIRE 0 leaves expiry to lookups
         self.pause_writes_only = False
         self.stats = Stats()
         self.slowlog = Slowlog(self)
@@ -446,7 +447,8 @@ class Server:
             ks = self.keyspace
             ks.tick()
             # Bound the work per tick (Redis's ACTIVE_EXPIRE_CYCLE budget, scaled by effort).
-            ks.active_expire_cycle(budget=2000 * self.config["active-expire-effort"])
+            if self.active_expire:
+                ks.active_expire_cycle(budget=2000 * self.config["active-expire-effort"])
             if self.blocking.ready:  # an expired key fails its blocked XREADGROUPs
                 self.blocking.serve_ready()
             self.children.poll()

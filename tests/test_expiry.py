@@ -10,13 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import reply_of
+from conftest import debug_servers, reply_of
 from node.keyspace import Keyspace
 
 FAR = 4102444800  # 2100-01-01 in Unix seconds: an absolute deadline both servers agree on
 
 
 # -- EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT ------------------------------------------------------
+
+
+node, oracle = debug_servers()
 
 
 @pytest.mark.parametrize("cmd", ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"])
@@ -103,6 +106,20 @@ def test_lazy_expiry_on_access(both):
     time.sleep(0.06)
     both.run(("GET", "k"), ("TTL", "k"), ("PTTL", "k"), ("EXISTS", "k"), ("PERSIST", "k"),
              ("EXPIRE", "k", "100"), ("TTL", "k"))
+
+
+def test_incr_of_an_expired_counter_starts_again(both):
+    # Past its TTL but still in the table (active expiry off), a counter is expired by the
+    # INCR that reads it: a fresh counter, no TTL. A counter with a TTL to go keeps it.
+    both.run(("DEBUG", "SET-ACTIVE-EXPIRE", "0"))
+    try:
+        both.run(("SET", "n", "41"), ("INCR", "n"), ("PEXPIRE", "n", "40"), ("INCR", "n"),
+                 ("SET", "m", "7"), ("INCR", "m"), ("EXPIRE", "m", "100"))
+        time.sleep(0.08)
+        both.run(("DBSIZE",), ("INCR", "n"), ("TTL", "n"), ("INCR", "n"), ("INCR", "m"),
+                 ("TTL", "m"), ("DBSIZE",))
+    finally:
+        both.run(("DEBUG", "SET-ACTIVE-EXPIRE", "1"))
 
 
 def _active_expiry_scenario(client):

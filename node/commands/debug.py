@@ -12,7 +12,8 @@ authentication, as Redis does.
   extra fields (a list's `ql_nodes` ...) to `SERIALIZED_LENGTHS` / `OBJECT_EXTRAS` here.
 - SLEEP blocks the whole server, as in Redis (the event loop is this thread).
 - RELOAD saves the dataset, empties it and loads the file back (node/snapshot.py);
-  SET-SKIP-CHECKSUM-VALIDATION turns CRC checks of RDB files and RESTORE payloads off.
+  SET-SKIP-CHECKSUM-VALIDATION turns CRC checks of RDB files and RESTORE payloads off;
+  SET-ACTIVE-EXPIRE 0 stops the expiry cycle, leaving expired keys to the lookups.
 - POPULATE, LOG, ERROR and LOADAOF (flush the AOF, empty the dataset, load the AOF back:
   node/aof.py) as in Redis; every other subcommand gets Redis's syntax error.
 """
@@ -371,6 +372,9 @@ def debug(ctx: Any, argv: list[bytes]) -> Any:
         return OK
     if sub == b"reload":
         return _reload(ctx, argv[2:])
+    if sub == b"set-active-expire" and argc == 3:
+        ctx.server.active_expire = _atoi(argv[2]) != 0
+        return OK
     if sub == b"set-skip-checksum-validation" and argc == 3:
         ctx.server.rdb.skip_checksum = _atoi(argv[2]) != 0
         return OK
