@@ -561,12 +561,12 @@ def _propagate_delivery(ctx: Any, key: bytes, name: bytes, group: Group, consume
     if fresh:
         out.append([b"XGROUP", b"CREATECONSUMER", key, name, consumer.name])
     pel = consumer.pel
-    for entry in entries:
-        if entry[1] is NULL_ARRAY:
+    for sid_text, flat in entries:
+        if flat is NULL_ARRAY:
             continue  # a pending entry deleted from the stream: nothing changed
-        nack = pel.get(parse_id(entry[0])[0])
+        nack = pel.get(parse_id(sid_text)[0])
         if nack is not None:
-            out.append(_xclaim_argv(key, name, group, consumer.name, entry[0], nack))
+            out.append(_xclaim_argv(key, name, group, consumer.name, sid_text, nack))
     if moved:
         out.append(_setid_argv(key, name, group))
     ctx.propagate_as(*out)
