@@ -506,6 +506,10 @@ class Client(asyncio.Protocol):
                 self.rewrite.extend(argvs)
 
     def _propagate(self, cmd: Command, argv: list[bytes]) -> None:
+        """Send a write this client ran to the AOF and the replicas; nothing when the client
+        does not propagate (`propagates`: a replica's primary's stream goes on as it came)."""
+        if not self.propagates:
+            return
         rewrite = self.rewrite
         propagation = self.server.propagation
         if rewrite is not None:

@@ -69,9 +69,6 @@ class MasterClient(Client):
     def client_type(self) -> str:
         return "master"
 
-    def _propagate(self, cmd: Any, argv: list[bytes]) -> None:
-        pass  # (the checks path calls this for any write; see `propagates`)
-
 
 class LinkError(Exception):
     """The primary refused or broke the protocol; the text is for the log and INFO."""

@@ -7,34 +7,23 @@ with another command, comparing the replies with redis-server.
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
-from conftest import Differential, ServerProcess, server_pair
+from conftest import Differential, debug_servers
 
-
-@pytest.fixture(scope="module")
-def debug_pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Both servers with DEBUG enabled (DIGEST and DIGEST-VALUE are compared below; the
-    shared pair refuses DEBUG, as Redis 7 does by default)."""
-    yield from server_pair("--enable-debug-command", "yes")
+# DEBUG DIGEST and DIGEST-VALUE are compared below (the shared pair refuses DEBUG, as Redis 7
+# does by default).
+node, oracle = debug_servers()
 
 
 @pytest.fixture
-def counter(debug_pair: tuple[ServerProcess, ServerProcess]) -> Iterator[Differential]:
-    r, o = debug_pair[0].client(), debug_pair[1].client()
-    r.flushall()
-    o.flushall()
-    both = Differential(r, o)
-    for c in (r, o):  # raises if DEBUG is refused: the DEBUG rows would compare two refusals
+def counter(both: Differential) -> Differential:
+    for c in (both.r, both.o):  # raises if DEBUG is refused: the DEBUG rows would compare refusals
         c.execute_command("DEBUG", "DIGEST")
     both("SET", "c", "10")
     both("INCRBY", "c", "32")  # 42, an int-encoded counter from here on
     both("DECR", "neg")  # -1
-    yield both
-    r.close()
-    o.close()
+    return both
 
 
 READS = [

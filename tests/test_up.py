@@ -14,8 +14,7 @@ import pytest
 from redis.cluster import RedisCluster
 
 from cluster_util import Conn, _free, raw
-from conftest import wait_until
-from conftest import ROOT
+from conftest import ROOT, wait_until
 from node.slots import key_slot
 from ops.launch import port_answers
 
