@@ -611,8 +611,10 @@ def test_lfu_counter_grows_logarithmically(start_node):
         client.set("k", "v")
         for _ in range(2000):
             client.get("k")
-        # With lfu-log-factor 10, ~2000 hits land around 20 (Redis's table: 1K hits -> 18).
-        assert 12 <= reply_of(client, "OBJECT", "FREQ", "k") <= 30
+        # With lfu-log-factor 10, ~2000 hits land around 25 (Redis's table: 1K hits -> 18);
+        # the increments are random: 30 was passed in 2% of simulated runs, 40 in none of
+        # 200,000. A linear counter would be at 255.
+        assert 12 <= reply_of(client, "OBJECT", "FREQ", "k") <= 40
     finally:
         client.close()
 
