@@ -19,12 +19,13 @@ hashes the int `ms << 64 | seq` as 8 * ms + seq, so the IDs of a stream fed more
 entries a millisecond would share hashes in long probe chains, and its slots and resizes cost
 more memory than the lists. A node also tracks what its listpack would hold: the master
 fields, the number of deleted entries still inside it (tombstones), the last ID ever appended
-and its exact size in bytes as listpack.c encodes it. So XADD opens a new node exactly when
+and its exact size in bytes as listpack.c encodes it (counted when needed: see
+`Stream.append_pair`). So XADD opens a new node exactly when
 Redis does (`stream-node-max-bytes`, `stream-node-max-entries`, counting tombstones), `~`
 trimming removes the same whole nodes, a node whose last live entry is XDEL'ed goes away while
 one emptied by MINID trimming stays, and XINFO's `radix-tree-keys` / `radix-tree-nodes` are
 Redis's.
-An append costs two list appends and the byte count of the new entry; lookups bisect the
+An append costs two list appends and a bound on the new entry's bytes; lookups bisect the
 node keys, then one node (at most stream-node-max-entries IDs).
 
 Consumer groups (`groups`, created on first use) keep Redis's fields: last delivered ID, the
@@ -175,13 +176,34 @@ def _delta_size(delta: int) -> int:
     return _int_size(delta - (1 << 64) if delta >= 1 << 63 else delta)
 
 
+def _id_size(node: Node, ms: int, seq: int) -> int:
+    """Bytes of an entry's flags and ID deltas from its node's master ID."""
+    delta = ms - node.ms
+    size = 4 if delta < 128 else 2 + _delta_size(delta)
+    delta = seq - node.seq
+    return size + (2 if 0 <= delta < 128 else _delta_size(delta))
+
+
+def _value_size(value: bytes) -> int:
+    """_elem_size, with its commonest case (a short string that cannot be an integer: one
+    header byte and one backlen byte) first."""
+    n = len(value)
+    return n + 2 if 0 < n < 64 and (value[0] > 57 or value[0] < 45) else _elem_size(value)
+
+
+# The most bytes an entry of one value under the master field takes beyond the value's
+# length: flags and ms delta 12, seq delta 10, the value's header and backlen 10, lp-count 2.
+_PAIR_OVERHEAD_MAX = 34
+
+
 # -- the structure -------------------------------------------------------------------------------
 
 
 class Node:
     """One listpack of Redis's radix tree: `key` is its master ID, `ids` its live entries."""
 
-    __slots__ = ("key", "ms", "seq", "ids", "flats", "fields", "deleted", "last", "base")
+    __slots__ = ("key", "ms", "seq", "ids", "flats", "fields", "deleted", "last", "base",
+                 "unsized", "upper")
 
     def __init__(self, key: int, fields: tuple) -> None:
         self.key = key
@@ -197,6 +219,21 @@ class Node:
         # The listpack's bytes except the live/deleted counters, whose size varies:
         # header and end byte, master field count, fields and terminator.
         self.base = 9 + _int_size(len(fields)) + sum(map(_elem_size, fields))
+        # The last `unsized` entries, each a value under the master field, are not counted in
+        # `base` yet, only bounded: `upper` is at least their bytes (see Stream.append_pair).
+        self.unsized = 0
+        self.upper = 0
+
+    def settle(self) -> None:
+        """Count the unsized entries into `base`; done before anything reads it or removes
+        an entry."""
+        ids, flats = self.ids, self.flats
+        size = 0
+        for k in range(len(ids) - self.unsized, len(ids)):
+            sid = ids[k]
+            size += _id_size(self, sid >> 64, sid & U64) + _value_size(flats[k]) + 2
+        self.base += size
+        self.unsized = self.upper = 0
 
     def entry(self, k: int) -> tuple:
         """The field/value tuple of the entry at position `k`."""
@@ -204,6 +241,8 @@ class Node:
         return flat if flat.__class__ is tuple else (self.fields[0], flat)
 
     def nbytes(self) -> int:
+        if self.unsized:
+            self.settle()
         return self.base + _int_size(len(self.ids)) + _int_size(self.deleted)
 
     def close(self) -> None:
@@ -223,6 +262,7 @@ class Node:
         other.ids, other.fields = self.ids[:], self.fields
         other.flats = self.flats[:]  # the tuples are immutable: shared
         other.deleted, other.last, other.base = self.deleted, self.last, self.base
+        other.unsized, other.upper = self.unsized, self.upper
         return other
 
 
@@ -302,15 +342,19 @@ class Stream:
         nodes = self.nodes
         node = nodes[-1] if nodes else None
         if node is not None:
-            if not max_bytes or max_bytes > LISTPACK_MAX:
-                max_bytes = LISTPACK_MAX
             live = len(node.ids)
             deleted = node.deleted
-            lp_bytes = (node.base + (2 if live < 128 else _int_size(live))
-                        + (2 if deleted < 128 else _int_size(deleted)))
-            if (lp_bytes + elements_len >= max_bytes
-                    or (max_entries and live + deleted >= max_entries)):
-                node = None
+            if max_entries and live + deleted >= max_entries:
+                node = None  # full by entries: its size may stay unsettled until read
+            else:
+                if node.unsized:
+                    node.settle()
+                if not max_bytes or max_bytes > LISTPACK_MAX:
+                    max_bytes = LISTPACK_MAX
+                lp_bytes = (node.base + (2 if live < 128 else _int_size(live))
+                            + (2 if deleted < 128 else _int_size(deleted)))
+                if lp_bytes + elements_len >= max_bytes:
+                    node = None
         fields = flat[0::2]
         if node is None:
             if nodes:
@@ -322,15 +366,10 @@ class Stream:
         else:
             same = fields == node.fields
         # flags, ms delta, seq delta, [field count, fields,] values, lp-count
-        delta = ms - node.ms
-        size = 4 if delta < 128 else 2 + _delta_size(delta)
-        delta = seq - node.seq
-        size += 2 if 0 <= delta < 128 else _delta_size(delta)
+        size = _id_size(node, ms, seq)
         nfields = len(fields)
         for item in flat[1::2] if same else flat:
-            n = len(item)
-            # A short string that cannot be an integer: one header byte and one backlen byte.
-            size += n + 2 if 0 < n < 64 and (item[0] > 57 or item[0] < 45) else _elem_size(item)
+            size += _value_size(item)
         if same:
             size += 2 if nfields < 125 else _int_size(nfields + 3)
         else:
@@ -353,34 +392,28 @@ class Stream:
                     max_bytes: int, max_entries: int) -> None:
         """`append` of one field/value pair, XADD's usual form.
 
-        When the entry joins the last node, whose master field is `field`, and both listpack
-        counters fit in one byte (fewer than 128 entries), the arithmetic of `append` is done
-        here with those facts folded in; any other case is left to `append`.
+        An entry that joins the last node under its master field is counted only by a bound
+        while the node is far enough from `max_bytes` that the exact count could not change
+        Redis's choice to open a new node; `settle` counts it when needed. Most nodes fill by
+        entries (stream-node-max-entries) and are counted once, when they close. Any other
+        case is left to `append`.
         """
         nodes = self.nodes
         if nodes:
             node = nodes[-1]
-            ids = node.ids
-            count = len(ids) + node.deleted
+            count = len(node.ids) + node.deleted
             fields = node.fields
-            if count < 128 and len(fields) == 1 and fields[0] == field:
+            # count < 128: both listpack counters take 2 bytes (the `+ 4`).
+            if (count < 128 and len(fields) == 1 and fields[0] == field
+                    and (not max_entries or count < max_entries)):
                 if not max_bytes or max_bytes > LISTPACK_MAX:
                     max_bytes = LISTPACK_MAX
-                # node.base + 4: the listpack's bytes with both one-byte counters.
-                if (node.base + 4 + len(field) + len(value) < max_bytes
-                        and (not max_entries or count < max_entries)):
-                    # flags and ms delta, seq delta (negative, so 13-bit, when the node began
-                    # in an earlier millisecond), the value, lp-count.
-                    delta = ms - node.ms
-                    size = 4 if delta < 128 else 2 + _delta_size(delta)
-                    delta = seq - node.seq
-                    size += (2 if 0 <= delta < 128 else 3 if -4096 <= delta < 4096
-                             else _delta_size(delta))
-                    n = len(value)
-                    size += (n + 4 if 0 < n < 64 and (value[0] > 57 or value[0] < 45)
-                             else _elem_size(value) + 2)
-                    node.base += size
-                    self._appended(node, sid, value)  # the field is the master's
+                n = len(value)
+                upper = node.upper
+                if node.base + upper + 4 + len(field) + n < max_bytes:
+                    node.upper = upper + n + _PAIR_OVERHEAD_MAX
+                    node.unsized += 1
+                    self._appended(node, sid, value)
                     return
         self.append(sid, ms, seq, (field, value), max_bytes, max_entries, len(field) + len(value))
 
@@ -471,6 +504,8 @@ class Stream:
             if i == len(self.nodes) and i:
                 self.nodes[-1].reopen()
         else:
+            if node.unsized:
+                node.settle()
             # Slices, as a closed node's entries are tuples.
             node.ids = ids[:k] + ids[k + 1:]
             node.flats = node.flats[:k] + node.flats[k + 1:]
@@ -500,6 +535,8 @@ class Stream:
                 continue
             if approx:
                 break
+            if node.unsized:
+                node.settle()
             ids = node.ids
             k = self.length - maxlen if maxlen is not None else bisect_left(ids, minid)
             node.ids = ids[k:]  # (slices, as a closed node's entries are tuples)

@@ -17,6 +17,7 @@ from conftest import Differential, debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from node.commands.streams import node_listpack
 from node.stream import MAX_ID, U64, Stream, format_id, id_text, parse_id, rax_nodes
 
 STREAM_COMMANDS = ("xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xread", "xreadgroup",
@@ -970,6 +971,37 @@ def test_entries_of_the_master_field_are_held_as_values():
     assert s.flat(4 << 64) == (b"f", b"5") and s.flat(3 << 64) == (b"g", b"4")
     s.delete(2 << 64)
     assert [flat for _, flat in s.copy().items()] == [expected[0], *expected[2:]]
+
+
+@pytest.mark.parametrize("max_bytes,max_entries,deferred",
+                         [(4096, 100, True), (300, 100, True), (180, 0, False), (0, 7, True)])
+def test_deferred_byte_counts_split_nodes_as_exact_ones(max_bytes, max_entries, deferred):
+    # append_pair counts an entry's bytes only when a node nears max_bytes, or when read. The
+    # nodes must split where `append`, which counts every entry at once, splits them, and
+    # each node's count must be its listpack's length: the settled ones, the closed ones
+    # never settled, and after deletions and trims in the middle of unsettled entries.
+    values = [b"v", b"x" * 70, b"-4095", b"9223372036854775807", b"", b"y" * 300, b"12"]
+    lazy, exact = Stream(), Stream()
+    ms = seq = 0
+    for i in range(400):
+        ms += (0, 1, 200, 5000, 1 << 40)[i % 5 if i % 11 else 4]
+        seq = seq + 1 if i % 5 == 0 else (0, 4000, 70000)[i % 3]
+        value = values[i * 7 % len(values)]
+        sid = ms << 64 | seq
+        lazy.append_pair(sid, ms, seq, b"f", value, max_bytes, max_entries)
+        exact.append(sid, ms, seq, (b"f", value), max_bytes, max_entries, 1 + len(value))
+        if i % 97 == 96:
+            victim = lazy.nodes[-1].ids[len(lazy.nodes[-1].ids) // 2]
+            assert lazy.delete(victim) and exact.delete(victim)
+    # (180 bytes hold one entry of the bound: each append settles the node.)
+    assert any(node.unsized for node in lazy.nodes) == deferred
+    minid = lazy.nodes[-1].ids[len(lazy.nodes[-1].ids) // 2]  # amid the unsettled ones
+    assert lazy.trim(None, minid, False, 0) == exact.trim(None, minid, False, 0)
+    assert lazy.keys == exact.keys
+    assert [node.nbytes() for node in lazy.nodes] == [node.nbytes() for node in exact.nodes]
+    for node in lazy.nodes:
+        if not node.deleted:
+            assert node.nbytes() == len(node_listpack(lazy, node))
 
 
 # -- random operation sequences ------------------------------------------------------------------

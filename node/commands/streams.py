@@ -267,8 +267,12 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
     if total > LISTPACK_MAX:
         raise CommandError(TOO_LARGE)
     config = ctx.server.config.values
-    s.append(sid, ms, seq, flat, config["stream-node-max-bytes"],
-             config["stream-node-max-entries"], total)
+    if len(flat) == 2:
+        s.append_pair(sid, ms, seq, flat[0], flat[1], config["stream-node-max-bytes"],
+                      config["stream-node-max-entries"])
+    else:
+        s.append(sid, ms, seq, flat, config["stream-node-max-bytes"],
+                 config["stream-node-max-entries"], total)
     if trim is not None:
         s.trim(*trim)
     if not created:
