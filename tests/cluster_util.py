@@ -9,7 +9,6 @@ coordinator while both keep running: a network partition without root or namespa
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import socket
 import tempfile
@@ -19,28 +18,9 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-from conftest import wait_until
+from conftest import free_port, wait_until
 from ops.cluster import connect, create, nodes_of, wait_ok
 from ops.launch import Launched, port_answers, python_argv
-
-
-def free_cluster_port() -> int:
-    """A free port P < 55535 whose P + 10000 (Redis's bus-port convention, which nodes
-    announce and which other subsystems may listen on) is free too."""
-    for _ in range(1000):
-        port = random.randrange(20000, 55000)
-        if _free(port) and _free(port + 10000):
-            return port
-    raise RuntimeError("no free port pair")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 class Link:
@@ -123,14 +103,14 @@ class LocalCluster:
         self.shards, self.replicas = shards, replicas
         self.node_timeout = node_timeout
         self.extra = extra
-        self.coordinator_port = free_cluster_port()
+        self.coordinator_port = free_port()
         self.coordinator: Launched | None = None
         self.nodes: dict[int, Launched] = {}
         self.links: dict[int, Link] = {}
         self.proxy = proxy
         self.ports: list[int] = []
         while len(self.ports) < shards * (1 + replicas):
-            port = free_cluster_port()
+            port = free_port()
             if port not in self.ports and port != self.coordinator_port:
                 self.ports.append(port)
 

@@ -14,6 +14,7 @@ Every process a test starts is stopped by PID in teardown, even when the test fa
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -29,10 +30,43 @@ import redis
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+_EPHEMERAL_LOW = _ephemeral_low()
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
+    """A port P free now whose P + 10000 (a node's replication listener and cluster bus by
+    default) is free too, both below the kernel's ephemeral range.
+
+    Below it, no outgoing connection can take either as its local port while a test stops a
+    node and starts it again on the same port, nor before a new node binds them. (A port the
+    kernel hands out for bind(0) is an ephemeral one: a client socket could get it, and a
+    node's P + 10000 could land on another node's client port.)
+    """
+    high = min(_EPHEMERAL_LOW, 65536) - 10000
+    for _ in range(1000):
+        port = random.randrange(10000, high)
+        if port not in _handed_out and _free(port) and _free(port + 10000):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port pair below the ephemeral range")
+
+
+def _free(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 class ServerProcess:

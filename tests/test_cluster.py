@@ -19,9 +19,8 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from cluster_util import Conn, LocalCluster, free_cluster_port, raw
-from conftest import wait_until
-from conftest import ROOT, ServerProcess, reply_of
+from cluster_util import Conn, LocalCluster, raw
+from conftest import ROOT, ServerProcess, free_port, reply_of, wait_until
 from node.slots import key_slot
 from ops.cluster import nodes_of, parse_nodes
 
@@ -39,7 +38,7 @@ def redis_cluster() -> Iterator[list[ServerProcess]]:
     procs = []
     try:
         for _ in range(6):
-            port = free_cluster_port()
+            port = free_port()
             workdir = tempfile.mkdtemp(prefix="redis-cluster-")
             procs.append(ServerProcess(
                 [shutil.which("redis-server") or "redis-server", "--port", str(port),

@@ -17,22 +17,20 @@ from typing import Any, Callable, Iterator
 import pytest
 import redis
 
-from cluster_util import free_cluster_port
-from conftest import wait_until
-from conftest import Differential, ServerProcess, reply_of, start_slotkv
+from conftest import Differential, ServerProcess, free_port, reply_of, start_slotkv, wait_until
 from node.slots import SlotIndex, key_slot
 
 
 @pytest.fixture(scope="module")
 def pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    port = free_cluster_port()
+    port = free_port()
     workdir = tempfile.mkdtemp(prefix="redis-cluster-oracle-")
     theirs = ServerProcess([shutil.which("redis-server") or "redis-server", "--port", str(port),
                             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                             "--cluster-enabled", "yes", "--dir", workdir],
                            port, workdir, "redis.log")
     try:
-        mine = start_slotkv("--cluster-enabled", "yes", port=free_cluster_port())
+        mine = start_slotkv("--cluster-enabled", "yes", port=free_port())
     except BaseException:
         theirs.stop()
         raise
@@ -229,7 +227,7 @@ def test_info_reports_cluster_mode(pair: tuple[ServerProcess, ServerProcess]) ->
 
 
 def test_unassigned_slots_and_reset(start_node: Any) -> None:
-    node = start_node("--cluster-enabled", "yes", port=free_cluster_port())
+    node = start_node("--cluster-enabled", "yes", port=free_port())
     c = node.client()
     assert reply_of(c, "GET", "x") == ("error", "Hash slot not served")
     assert c.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 100) == b"OK"
@@ -248,7 +246,7 @@ def test_unassigned_slots_and_reset(start_node: Any) -> None:
 
 
 def test_id_and_topology_survive_restart(tmp_path: Any, start_node: Callable[..., ServerProcess]) -> None:
-    port = free_cluster_port()
+    port = free_port()
     node = start_slotkv("--cluster-enabled", "yes", workdir=str(tmp_path), port=port)
     try:
         c = node.client()
@@ -256,7 +254,7 @@ def test_id_and_topology_survive_restart(tmp_path: Any, start_node: Callable[...
         myid = c.execute_command("CLUSTER", "MYID")
         nodes = c.execute_command("CLUSTER", "NODES")
         # The config file is locked: a second node cannot share it.
-        second = free_cluster_port()
+        second = free_port()
         with pytest.raises(RuntimeError, match="already used by a different Redis Cluster node"):
             start_node("--cluster-enabled", "yes", workdir=str(tmp_path), port=second)
     finally:
@@ -276,14 +274,14 @@ def test_corrupt_config_file_is_a_clear_error(tmp_path: Any,
                                               start_node: Callable[..., ServerProcess]) -> None:
     (tmp_path / "nodes.conf").write_text("{not json")
     with pytest.raises(RuntimeError, match="corrupted cluster config file"):
-        start_node("--cluster-enabled", "yes", workdir=str(tmp_path), port=free_cluster_port())
+        start_node("--cluster-enabled", "yes", workdir=str(tmp_path), port=free_port())
 
 
 def test_bad_coordinator_address_is_a_clear_error(tmp_path: Any,
                                                   start_node: Callable[..., ServerProcess]) -> None:
     with pytest.raises(RuntimeError, match="Invalid cluster-coordinator 'nowhere': expected host:port"):
         start_node("--cluster-enabled", "yes", "--cluster-coordinator", "nowhere",
-                     workdir=str(tmp_path), port=free_cluster_port())
+                     workdir=str(tmp_path), port=free_port())
 
 
 def test_disabled_cluster_matches_redis(both: Differential) -> None:
