@@ -51,13 +51,19 @@ def free_port() -> int:
     kernel hands out for bind(0) is an ephemeral one: a client socket could get it, and a
     node's P + 10000 could land on another node's client port.)
     """
-    high = min(_EPHEMERAL_LOW, 65536) - 10000
+    return free_ports(1)
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive ports that are each what `free_port` returns."""
+    high = min(_EPHEMERAL_LOW, 65536) - 10000 - count
     for _ in range(1000):
-        port = random.randrange(10000, high)
-        if port not in _handed_out and _free(port) and _free(port + 10000):
-            _handed_out.add(port)
-            return port
-    raise RuntimeError("no free port pair below the ephemeral range")
+        base = random.randrange(10000, high)
+        ports = range(base, base + count)
+        if _handed_out.isdisjoint(ports) and all(_free(p) and _free(p + 10000) for p in ports):
+            _handed_out.update(ports)
+            return base
+    raise RuntimeError(f"no {count} free ports below the ephemeral range")
 
 
 def _free(port: int) -> bool:

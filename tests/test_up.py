@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -13,20 +12,10 @@ from typing import Iterator
 import pytest
 from redis.cluster import RedisCluster
 
-from cluster_util import Conn, _free, raw
-from conftest import ROOT, wait_until
+from cluster_util import Conn, raw
+from conftest import ROOT, free_ports, wait_until
 from node.slots import key_slot
 from ops.launch import port_answers
-
-
-def _base_port(count: int) -> int:
-    """A base port B with B+1..B+count, their +10000 and B+10000 free."""
-    for _ in range(200):
-        base = random.randrange(20000, 55000 - count)
-        ports = [base + i for i in range(1, count + 1)]
-        if all(_free(p) and _free(p + 10000) for p in ports) and _free(base + 10000):
-            return base
-    raise RuntimeError("no free port range")
 
 
 class Up:
@@ -88,7 +77,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_up_starts_stops_and_restarts_the_same_cluster(up_dir: str) -> None:
-    base = _base_port(4)
+    base = free_ports(5)  # the coordinator at base + 10000, nodes at base + 1..4
     up = Up(up_dir, "--shards", "2", "--replicas", "1", "--port", str(base))
     try:
         lines = up.read_lines(5)
