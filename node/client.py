@@ -152,7 +152,12 @@ class Client(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         # The client is not reading its replies: stop reading its requests, and stop running
-        # the ones already read (process() checks `throttled` as it writes mid-batch).
+        # the ones already read (process() checks `throttled` as it writes mid-batch). Unless
+        # a client-output-buffer-limit applies: then, as in Redis, the requests keep running
+        # and the limit decides (check_output_limit). Pausing would hold the replies just
+        # under a hard limit, and the client would hang instead of being disconnected.
+        if self.server.output_limit != _NO_LIMIT:
+            return
         self.throttled = True
         if self.transport is not None:
             self.transport.pause_reading()
