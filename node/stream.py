@@ -397,8 +397,8 @@ class Stream:
         An entry that joins the last node under its master field is counted only by a bound
         while the node is far enough from `max_bytes` that the exact count could not change
         Redis's choice to open a new node; `settle` counts it when needed. Most nodes fill by
-        entries (stream-node-max-entries) and are counted once, when they close. Any other
-        case is left to `append`.
+        entries (stream-node-max-entries) long before that, and are counted only if a deletion
+        or a reader of their size comes later. Any other case is left to `append`.
         """
         nodes = self.nodes
         if nodes:
