@@ -353,7 +353,7 @@ class Keyspace:
 
     def tick(self) -> None:
         """Refresh the cached clock; called once per batch of commands and by the cron."""
-        self.now = now = time.time_ns() // 1_000_000  # now_ms(), inlined: once per batch
+        self.now = now = now_ms()
         lru = now // 1000
         if lru != self.lru_clock:
             self.lru_clock = lru

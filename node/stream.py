@@ -184,13 +184,6 @@ def _id_size(node: Node, ms: int, seq: int) -> int:
     return size + (2 if 0 <= delta < 128 else _delta_size(delta))
 
 
-def _value_size(value: bytes) -> int:
-    """_elem_size, with its commonest case (a short string that cannot be an integer: one
-    header byte and one backlen byte) first."""
-    n = len(value)
-    return n + 2 if 0 < n < 64 and (value[0] > 57 or value[0] < 45) else _elem_size(value)
-
-
 # The most bytes an entry of one value under the master field takes beyond the value's
 # length: flags and ms delta 12, seq delta 10, the value's header and backlen 10, lp-count 2.
 _PAIR_OVERHEAD_MAX = 34
@@ -231,7 +224,7 @@ class Node:
         size = 0
         for k in range(len(ids) - self.unsized, len(ids)):
             sid = ids[k]
-            size += _id_size(self, sid >> 64, sid & U64) + _value_size(flats[k]) + 2
+            size += _id_size(self, sid >> 64, sid & U64) + _elem_size(flats[k]) + 2
         self.base += size
         self.unsized = self.upper = 0
 
@@ -370,7 +363,8 @@ class Stream:
         nfields = len(fields)
         for item in flat[1::2] if same else flat:
             n = len(item)
-            # _value_size, inlined: a call per item costs multi-field XADDs 5%.
+            # _elem_size's commonest case first (a short string that cannot be an integer:
+            # one header byte and one backlen byte), saving a call per item.
             size += n + 2 if 0 < n < 64 and (item[0] > 57 or item[0] < 45) else _elem_size(item)
         if same:
             size += 2 if nfields < 125 else _int_size(nfields + 3)

@@ -108,11 +108,8 @@ class LocalCluster:
         self.nodes: dict[int, Launched] = {}
         self.links: dict[int, Link] = {}
         self.proxy = proxy
-        self.ports: list[int] = []
-        while len(self.ports) < shards * (1 + replicas):
-            port = free_port()
-            if port not in self.ports and port != self.coordinator_port:
-                self.ports.append(port)
+        # (free_port never hands out a port twice.)
+        self.ports = [free_port() for _ in range(shards * (1 + replicas))]
 
     # -- processes ------------------------------------------------------------------------------
 
