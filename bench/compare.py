@@ -215,9 +215,10 @@ def start_redis(pinning: Pinning, workdir: str, persistence: list[str] | None = 
     return Server("redis", argv, port, workdir, dict(os.environ))
 
 
-def start_slotkv(pinning: Pinning, workdir: str, persistence: list[str] | None = None) -> Server:
+def start_slotkv(pinning: Pinning, workdir: str, persistence: list[str] | None = None,
+                 python: str = sys.executable) -> Server:
     port = free_port()
-    argv = pinning.server([sys.executable, "-m", "ops.cli", "node",
+    argv = pinning.server([python, "-m", "ops.cli", "node",
                            "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                            *(persistence or persistence_flags(None))])
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -228,18 +229,22 @@ class ServerPair:
     """Both servers, each in its own scratch directory; stopped (by PID) and cleaned up on
     exit from the `with` block, whatever the reason."""
 
-    def __init__(self, pinning: Pinning, persistence: list[str] | None = None) -> None:
+    def __init__(self, pinning: Pinning, persistence: list[str] | None = None,
+                 python: str = sys.executable) -> None:
         self.pinning = pinning
         self.persistence = persistence
+        self.python = python  # the interpreter that runs the slotkv node
         self.servers: dict[str, Server] = {}
         self.dirs: list[str] = []
 
     def __enter__(self) -> dict[str, Server]:
         try:
-            for name, start in (("redis", start_redis), ("slotkv", start_slotkv)):
+            for name in SERVERS:
                 workdir = tempfile.mkdtemp(prefix=f"bench-{name}-")
                 self.dirs.append(workdir)
-                self.servers[name] = start(self.pinning, workdir, self.persistence)
+                self.servers[name] = (
+                    start_redis(self.pinning, workdir, self.persistence) if name == "redis"
+                    else start_slotkv(self.pinning, workdir, self.persistence, self.python))
         except BaseException:
             self.__exit__()
             raise
@@ -614,6 +619,12 @@ def _target_line(mine: list[Row], metric: str, target: tuple[str, float], label:
     return f"  {label + ' ' + op + ' ' + str(bound):<52} {result}  ({worst})"
 
 
+# The interpreter's version and the binary behind it (a venv's python is a link to it): the
+# interpreter's build changes the node's speed, so the report says which one ran it.
+_DESCRIBE_PYTHON = ("import os, sys, platform; "
+                    "print(platform.python_version(), os.path.realpath(sys._base_executable))")
+
+
 def version_of(argv: list[str]) -> str:
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=30,
@@ -652,6 +663,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--appendfsync", choices=("always", "everysec", "no"), default=None,
                    help="run both servers with appendonly yes and this fsync policy "
                         "(default: appendonly no)")
+    p.add_argument("--python", metavar="PATH", default=sys.executable,
+                   help="the Python interpreter that runs the slotkv node, with slotkv's "
+                        "dependencies installed (default: the one running this script)")
     opts = p.parse_args(argv)
     if opts.requests is None:
         opts.requests = 20_000 if opts.quick else 100_000
@@ -705,7 +719,8 @@ def main(argv: list[str] | None = None) -> int:
             "memory_keys": opts.memory_keys, "pinning": pinning.note, "statistic": "median",
             "clk_tck": CLK_TCK, "appendfsync": opts.appendfsync,
             "redis_version": version_of(["redis-server", "--version"]),
-            "slotkv_version": version_of([sys.executable, "-m", "ops.cli", "node", "--version"]),
+            "slotkv_version": version_of([opts.python, "-m", "ops.cli", "node", "--version"]),
+            "python": version_of([opts.python, "-c", _DESCRIBE_PYTHON]),
         },
         "runs": [], "rows": [], "memory": None,
     }
@@ -716,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
     failure: str | None = None
     try:
         if modes and opts.workloads:
-            with ServerPair(pinning, persistence_flags(opts.appendfsync)) as servers:
+            with ServerPair(pinning, persistence_flags(opts.appendfsync), opts.python) as servers:
                 progress(f"redis pid {servers['redis'].pid} port {servers['redis'].port}, "
                          f"slotkv pid {servers['slotkv'].pid} port {servers['slotkv'].port}; "
                          f"{pinning.note}")
@@ -725,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
                                    opts.keyspace, runs.append)
         if opts.memory_keys:
             # Fresh servers: the figure must not include what the throughput runs left behind.
-            with ServerPair(pinning) as servers:
+            with ServerPair(pinning, python=opts.python) as servers:
                 mem = measure_memory(servers, pinning, opts.memory_keys)
     except KeyboardInterrupt:
         interrupted = True
@@ -739,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
     results["memory"] = mem
 
     cfg = results["config"]
-    print(f"slotkv ({cfg['slotkv_version']}) vs {cfg['redis_version']}")
+    print(f"slotkv ({cfg['slotkv_version']}; Python {cfg['python']}) vs {cfg['redis_version']}")
     print(f"redis-benchmark -n {opts.requests} (pipelined: -n {opts.requests * 10}, "
           f"single: -n {max(1, opts.requests // 10)})"
           f"{' -r ' + str(opts.keyspace) if opts.keyspace else ''}; median of {opts.reps} "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -86,6 +87,10 @@ def test_tiny_run_writes_json_and_leaves_no_server_running(tiny_run):
     proc, out_json = tiny_run
     data = json.loads(out_json.read_text())
     assert data["config"]["statistic"] == "median"
+    # The report names the interpreter that ran the node: --python, by default this one.
+    python = f"{platform.python_version()} {os.path.realpath(sys._base_executable)}"
+    assert data["config"]["python"] == python
+    assert f"; Python {python}) vs " in proc.stdout
     assert len(data["rows"]) == len(MODES) * len(WORKLOADS)
     assert len(data["runs"]) == 2 * len(MODES) * len(WORKLOADS)
     for row in data["rows"]:
