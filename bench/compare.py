@@ -424,12 +424,21 @@ class Row:
     ops_ratio: float | None
     ops_target: str | None
     ops_verdict: str | None
+    ops_range: tuple[float, float] | None  # lowest and highest ratio of a single repetition
     redis_us: float | None
     slotkv_us: float | None
     cpu_ratio: float | None
     cpu_target: str | None
     cpu_verdict: str | None
     reps: dict[str, int] = field(default_factory=dict)
+
+
+def rep_ratios(slotkv: list[Run], redis: list[Run]) -> list[float]:
+    """slotkv/redis ops/s of each repetition both servers completed: how far this machine's
+    noise moves the ratio that the medians give."""
+    redis_ops = {r.rep: r.ops for r in redis}
+    pairs = [ratio(r.ops, redis_ops.get(r.rep)) for r in slotkv]
+    return [p for p in pairs if p is not None]
 
 
 def summarize(runs: list[Run], modes: list[Mode], workloads: list[str]) -> list[Row]:
@@ -441,12 +450,15 @@ def summarize(runs: list[Run], modes: list[Mode], workloads: list[str]) -> list[
             ops = {name: median_or_none([r.ops for r in mine[name]]) for name in SERVERS}
             us = {name: median_or_none([r.us_per_req for r in mine[name]]) for name in SERVERS}
             ops_ratio = ratio(ops["slotkv"], ops["redis"])
+            per_rep = rep_ratios(mine["slotkv"], mine["redis"])
             cpu_ratio = ratio(us["slotkv"], us["redis"])
             ops_t = target_for(workload, mode.name, "ops")
             cpu_t = target_for(workload, mode.name, "cpu")
             rows.append(Row(workload, mode.name, mode.describe(), ops["redis"], ops["slotkv"],
                             ops_ratio, f"{ops_t[0]}{ops_t[1]}" if ops_t else None,
-                            verdict(ops_ratio, ops_t), us["redis"], us["slotkv"], cpu_ratio,
+                            verdict(ops_ratio, ops_t),
+                            (min(per_rep), max(per_rep)) if per_rep else None,
+                            us["redis"], us["slotkv"], cpu_ratio,
                             f"{cpu_t[0]}{cpu_t[1]}" if cpu_t else None, verdict(cpu_ratio, cpu_t),
                             {name: len(mine[name]) for name in SERVERS}))
     return rows
@@ -556,16 +568,18 @@ def judged(value: float | None, target: str | None, verdict_: str | None) -> str
 
 
 def render_table(rows: list[Row]) -> str:
-    header = ["workload/mode", "redis ops/s", "slotkv ops/s", "ratio", "redis us/req",
-              "slotkv us/req", "CPU ratio"]
+    header = ["workload/mode", "redis ops/s", "slotkv ops/s", "ratio", "rep ratios",
+              "redis us/req", "slotkv us/req", "CPU ratio"]
     body = [[f"{r.workload}/{r.mode}", fmt(r.redis_ops, ",.0f"), fmt(r.slotkv_ops, ",.0f"),
-             judged(r.ops_ratio, r.ops_target, r.ops_verdict), fmt(r.redis_us, ".2f"),
+             judged(r.ops_ratio, r.ops_target, r.ops_verdict),
+             "n/a" if r.ops_range is None else f"{r.ops_range[0]:.2f}-{r.ops_range[1]:.2f}",
+             fmt(r.redis_us, ".2f"),
              fmt(r.slotkv_us, ".2f"), judged(r.cpu_ratio, r.cpu_target, r.cpu_verdict)]
             for r in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     lines = []
     for line in [header, *body]:
-        cells = [cell.ljust(widths[i]) if i in (0, 3, 6) else cell.rjust(widths[i])
+        cells = [cell.ljust(widths[i]) if i in (0, 3, 7) else cell.rjust(widths[i])
                  for i, cell in enumerate(line)]
         lines.append("  ".join(cells).rstrip())
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -762,8 +776,10 @@ def main(argv: list[str] | None = None) -> int:
     print("persistence (both servers): " + (f"appendonly yes, appendfsync {opts.appendfsync}"
                                             if opts.appendfsync else "appendonly no"))
     print("modes: " + "; ".join(f"{m.name} = {m.describe()}" for m in modes))
-    print("ratio = slotkv/redis ops/s (higher is better); us/req = server CPU (utime+stime) per "
-          "request; CPU ratio = slotkv/redis us/req (lower is better)")
+    print("ratio = slotkv/redis ops/s of the medians (higher is better); rep ratios = the lowest "
+          "and highest ratio of one repetition's pair of runs")
+    print("us/req = server CPU (utime+stime) per request; CPU ratio = slotkv/redis us/req (lower "
+          "is better)")
     if rows:
         print()
         print(render_table(rows))

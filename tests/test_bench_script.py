@@ -53,15 +53,18 @@ def to_float(text: str) -> float:
 def test_tiny_run_prints_a_row_with_numbers_for_both_servers(tiny_run):
     proc, _ = tiny_run
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert re.search(r"^workload/mode\s+redis ops/s\s+slotkv ops/s\s+ratio\s+redis us/req\s+"
-                     r"slotkv us/req\s+CPU ratio$", proc.stdout, re.M), proc.stdout
+    assert re.search(r"^workload/mode\s+redis ops/s\s+slotkv ops/s\s+ratio\s+rep ratios\s+"
+                     r"redis us/req\s+slotkv us/req\s+CPU ratio$", proc.stdout, re.M), proc.stdout
     for mode in MODES:
         for workload in WORKLOADS:
-            m = re.search(rf"^{workload}/{mode}\s+({NUMBER})\s+({NUMBER})\s+\S+.*?\s+({NUMBER})\s+"
-                          rf"({NUMBER})\s+\S+", proc.stdout, re.M)
+            # One repetition (--quick): the range of repetition ratios is that one ratio.
+            m = re.search(rf"^{workload}/{mode}\s+({NUMBER})\s+({NUMBER})\s+([0-9.]+)\s.*?"
+                          rf"\s([0-9.]+)-([0-9.]+)\s+({NUMBER})\s+({NUMBER})\s+\S+",
+                          proc.stdout, re.M)
             assert m, f"no row with numbers for {workload}/{mode}:\n{proc.stdout}\n{proc.stderr}"
-            redis_ops, slotkv_ops, redis_us, slotkv_us = map(to_float, m.groups())
+            redis_ops, slotkv_ops, ratio, low, high, redis_us, slotkv_us = map(to_float, m.groups())
             assert redis_ops > 0 and slotkv_ops > 0
+            assert low == high == ratio
             assert redis_us >= 0 and slotkv_us >= 0
     assert "error:" not in proc.stdout
 
@@ -162,6 +165,23 @@ def test_verdicts_and_ratios(compare):
     assert compare.ratio(3.0, 2.0) == 1.5
     assert compare.median_or_none([3.0, None, 1.0, 2.0]) == 2.0
     assert compare.median_or_none([None]) is None
+
+
+def test_rows_give_the_ratio_of_medians_and_the_range_of_paired_repetitions(compare):
+    mode = compare.Mode("unpipelined", 50, 1, 100)
+    ops = {"redis": [100.0, 200.0, 100.0], "slotkv": [90.0, 100.0, 120.0]}
+    runs = [compare.Run(name, "unpipelined", "mset", rep, 100, ops=value, us_per_req=1.0)
+            for name, values in ops.items() for rep, value in enumerate(values)]
+    runs.append(compare.Run("slotkv", "unpipelined", "mset", 3, 100, error="refused"))
+    [row] = compare.summarize(runs, [mode], ["mset"])
+    assert row.ops_ratio == 1.0  # median 100 of 100
+    assert row.ops_range == (0.5, 1.2)  # 100/200 in repetition 2, 120/100 in repetition 3
+    assert row.reps == {"redis": 3, "slotkv": 3}
+    # A repetition one server did not complete pairs with nothing.
+    runs = [r for r in runs if not (r.server == "redis" and r.rep == 1)]
+    [row] = compare.summarize(runs, [mode], ["mset"])
+    assert row.ops_range == (0.9, 1.2)
+    assert compare.summarize([], [mode], ["mset"])[0].ops_range is None
 
 
 def test_workloads_redis_benchmark_lacks_run_as_custom_commands(compare):
