@@ -53,9 +53,6 @@ class Stats:
     writes: int = 0  # socket writes of replies (total_writes_processed)
     keyspace_hits: int = 0
     keyspace_misses: int = 0
-    evicted_clients: int = 0
-    client_qbuf_limit_disconnections: int = 0
-    client_outbuf_limit_disconnections: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     # Replication's (replication/): full and partial resyncs served, and the bytes of the
     # replication links, which INFO adds to total_net_*_bytes as Redis does.
@@ -356,7 +353,6 @@ class Server:
         self.output_limit = value["normal"]
 
     def _close_for_output(self, client: Client, pending: int) -> None:
-        self.stats.client_outbuf_limit_disconnections += 1
         log("warning", f"Client {client.describe()} scheduled to be closed ASAP for overcoming "
             f"of output buffer limits.")
         if client.transport is not None:

@@ -236,7 +236,7 @@ def _stats(server: Any) -> Fields:
         ("expired_time_cap_reached_count", 0),
         ("expire_cycle_cpu_milliseconds", 0),
         ("evicted_keys", 0),
-        ("evicted_clients", stats.evicted_clients),
+        ("evicted_clients", 0),
         ("total_eviction_exceeded_time", 0),
         ("current_eviction_exceeded_time", 0),
         ("keyspace_hits", ks.hits),
