@@ -104,7 +104,7 @@ def write_commands(keyspace: Keyspace, f: BinaryIO, incremental_fsync: bool = Fa
         expires = db.expires
         for key, value in list(db.data.items()):
             when = expires.get(key) if expires else None
-            if when is not None and when <= now:
+            if when is not None and when < now:
                 continue
             for argv in value_commands(key, value):
                 chunk = pack_command(tuple(argv))

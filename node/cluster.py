@@ -605,7 +605,7 @@ def _exists(db: Any, key: bytes) -> bool:
     if key not in db.data:
         return False
     when = db.expires.get(key) if db.expires else None
-    return when is None or when > db.keyspace.now
+    return when is None or when >= db.keyspace.now
 
 
 def endpoint(node: Any, kind: str) -> str:

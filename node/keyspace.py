@@ -83,7 +83,7 @@ class Database:
             return None
         if self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= ks.now and self._expire(key):
+            if when is not None and when < ks.now and self._expire(key):
                 ks.misses += 1
                 return None
         ks.hits += 1
@@ -97,7 +97,7 @@ class Database:
         value = self.data.get(key)
         if value is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.keyspace.now and self._expire(key):
+            if when is not None and when < self.keyspace.now and self._expire(key):
                 return None
         return value
 
@@ -110,7 +110,7 @@ class Database:
         ks = self.keyspace
         if self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= ks.now and self._expire(key):
+            if when is not None and when < ks.now and self._expire(key):
                 return None
         self.access[key] = ks.lru_clock
         if ks.lfu:
@@ -130,7 +130,7 @@ class Database:
         expires = self.expires
         for key in list(self.data):
             when = expires.get(key)
-            if when is None or when > now:
+            if when is None or when >= now:
                 yield key
 
     def random_key(self) -> bytes | None:
@@ -315,7 +315,7 @@ class Database:
         now = self.keyspace.now
         expires = self.expires
         looked = 0
-        while heap and heap[0][0] <= now and looked < budget:
+        while heap and heap[0][0] < now and looked < budget:
             when, key = heapq.heappop(heap)
             looked += 1
             if expires.get(key) == when:

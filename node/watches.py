@@ -29,7 +29,7 @@ class Watches:
         if entry in client.watched:
             return
         when = db.expires.get(key) if key in db.data else None
-        client.watched[entry] = when is not None and when <= self.keyspace.now  # expired
+        client.watched[entry] = when is not None and when < self.keyspace.now  # expired
         self.watchers.setdefault(entry, {})[client] = None
         if not self._hooked:
             ks = self.keyspace
@@ -60,7 +60,7 @@ class Watches:
             db = ks.dbs[index]
             if not was_expired and key in db.data:
                 when = db.expires.get(key)
-                if when is not None and when <= ks.now:
+                if when is not None and when < ks.now:
                     return True
         return False
 

@@ -238,6 +238,30 @@ def test_random_sequences_match_redis(pairs, ops, check_db):
         _compare(("DBSIZE",), reply_of(mine, "DBSIZE"), reply_of(theirs, "DBSIZE"))
 
 
+def test_a_key_lives_through_its_deadline_millisecond():
+    """Redis's keyIsExpired: expired once now > when, so PTTL can read 0 and the value is
+    still there; the active cycle agrees. A deadline at or before now when it is set deletes
+    the key at once (checkAlreadyExpired)."""
+    ks = Keyspace(1)
+    db = ks.dbs[0]
+    ks.now = 1_000_000
+    for key in (b"a", b"b", b"c", b"d"):
+        db.set(key, b"v")
+        db.set_deadline(key, ks.now + 5)
+    ks.now += 5
+    assert db.get(b"a") == b"v" and db.peek(b"b") == b"v" and db.lookup_write(b"c") == b"v"
+    assert list(db.keys()) == [b"a", b"b", b"c", b"d"]
+    db.active_expire(100)
+    assert len(db.data) == 4
+    ks.now += 1
+    assert db.get(b"a") is None and db.peek(b"b") is None and db.lookup_write(b"c") is None
+    db.active_expire(100)
+    assert db.data == {}
+    db.set(b"e", b"v")
+    db.set_deadline(b"e", ks.now)
+    assert b"e" not in db.data
+
+
 # -- the LFU counter's arithmetic (Redis's evict.c) ------------------------------------------
 
 

@@ -278,7 +278,7 @@ def incr(ctx: Any, argv: list[bytes]) -> int:
         # which expires it first.
         if db.expires:
             when = db.expires.get(key)
-            if when is not None and when <= ks.now:
+            if when is not None and when < ks.now:
                 return _incr(ctx, key, 1)
         new = old + 1
         db.data[key] = new
