@@ -64,6 +64,19 @@ def test_expire_options(both):
     )
 
 
+def test_getex_looks_the_key_up_before_reading_its_time(both):
+    """A missing key is nil and a list is WRONGTYPE whatever the time says; the time is
+    checked against a string key only. Option syntax is still checked first."""
+    both("RPUSH", "l", "a")
+    both("SET", "s", "v")
+    for key in ("missing", "l", "s"):
+        for args in (("EX", "0"), ("EX", "-1"), ("PX", "0"), ("EXAT", "0"), ("EX", "abc"),
+                     ("PX", "1e3"), ("EX", "9223372036854775807"), ("EX", "10", "PX", "10"),
+                     ("EX",), ("PERSIST", "EX", "10"), ("BOGUS",)):
+            both("GETEX", key, *args)
+    both.run(("TTL", "s"), ("EXISTS", "s"))
+
+
 def test_absolute_deadlines(both):
     both.run(
         ("SET", "k", "v"), ("EXPIRETIME", "k"), ("PEXPIRETIME", "k"),

@@ -170,11 +170,12 @@ def psetex(ctx: Any, argv: list[bytes]) -> Any:
          since="6.2.0", summary="Get the value of a key and optionally set its expiration")
 def getex(ctx: Any, argv: list[bytes]) -> Any:
     opts = parse_set_options(argv[2:], for_getex=True)
-    when = _deadline(ctx, "getex", opts)
     db = ctx.db
     value = get_string(db, argv[1])
     if value is None:
         return None
+    # As Redis: the time is read only once the key is known to be a string.
+    when = _deadline(ctx, "getex", opts)
     if when is not None:
         db.set_deadline(argv[1], when)
         # As Redis: an absolute PEXPIREAT, or DEL if the deadline already passed.
