@@ -149,6 +149,9 @@ def test_bitcount_errors(both):
         # Redis 7.0 looks the key up before parsing the range: a missing key is 0 regardless.
         ("BITCOUNT", "missing", "1"), ("BITCOUNT", "missing", "a", "b", "c"),
         ("BITCOUNT", "k", "99999999999999999999", "1"), ("BITCOUNT",),
+        # Two negative indexes with start > end answer 0 before the unit is read.
+        ("BITCOUNT", "k", "-1", "-3", "X"), ("BITCOUNT", "k", "-3", "-1", "X"),
+        ("BITCOUNT", "k", "1", "-3", "X"),
     )
 
 

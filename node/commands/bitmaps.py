@@ -180,10 +180,10 @@ def bitcount(ctx: Any, argv: list[bytes]) -> int:
     if n not in (4, 5):
         raise CommandError(SYNTAX)
     start, end = parse_int(argv[2]), parse_int(argv[3])
+    if start < 0 and end < 0 and start > end:
+        return 0  # before the unit is read, as in Redis 7.0: `-1 -3 FOO` is 0, not an error
     is_bit = n == 5 and _unit_is_bit(argv[4])
     total = len(value) * 8 if is_bit else len(value)
-    if start < 0 and end < 0 and start > end:
-        return 0
     start, end = _clamp(start, end, total)
     if start > end:
         return 0
