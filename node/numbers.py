@@ -40,6 +40,16 @@ def parse_int(arg: bytes, error: str = NOT_INTEGER) -> int:
     raise CommandError(error)
 
 
+_ATOI = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
+def atoi(arg: bytes) -> int:
+    """C's atoi, as Redis reads a few counts: leading spaces, a sign and the digits up to the
+    first other byte; 0 when there are none."""
+    m = _ATOI.match(arg)
+    return int(m.group(1)) if m else 0
+
+
 def is_int(arg: bytes | bytearray) -> bool:
     """Whether `arg` is the canonical form of a 64-bit integer (Redis's int encoding test)."""
     # Up to 18 digits always fits; only 19-20 character forms need the range check.

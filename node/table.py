@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from node.numbers import atoi, is_int
 from node.replies import SetReply, Status
 
 Handler = Callable[[Any, list], Any]
@@ -98,6 +99,9 @@ class Command:
     last_key: int = 0
     key_step: int = 0
     keys_fn: KeysFn | None = None   # for movablekeys commands: argv -> key indexes
+    # Redis's getkeys_proc where the key specs come first: the key indexes of a call whose
+    # arguments the specs cannot be walked over (a numkeys of "+1" read with atoi).
+    keys_fallback: KeysFn | None = None
     # For key specs flagged `variable_flags`: argv -> the flags this call really has.
     key_flags_fn: Callable[[list], str] | None = None
     key_specs: tuple[KeySpec, ...] = ()
@@ -131,10 +135,20 @@ class Command:
         """Positions of the keys in `argv`, as COMMAND GETKEYS and cluster routing see them."""
         if self.keys_fn is not None:
             return self.keys_fn(argv)
-        return [i for i, _ in self.keys_with_specs(argv)]
+        found = self.keys_with_specs(argv)
+        if found is None:
+            return self.keys_fallback(argv) if self.keys_fallback is not None else []
+        return [i for i, _ in found]
 
-    def keys_with_specs(self, argv: list) -> list[tuple[int, "KeySpec"]]:
-        """(position, key spec) for each key, found by walking the key specs as Redis does."""
+    def keys_with_specs(self, argv: list,
+                        partial: bool = False) -> list[tuple[int, "KeySpec"]] | None:
+        """(position, key spec) for each key, found by walking the key specs as Redis's
+        getKeysUsingKeySpecs does.
+
+        None when the arguments contradict a spec (a numkeys that is not a non-negative
+        integer, a range past the last argument): Redis then asks the command's getkeys_proc
+        (`keys_fallback`) or finds no keys. With `partial`, only that spec is skipped.
+        """
         out: list[tuple[int, KeySpec]] = []
         argc = len(argv)
         for spec in self.key_specs:
@@ -152,21 +166,24 @@ class Command:
             else:
                 first = spec.begin_index
             if spec.keynum_index is not None:
-                if first + spec.keynum_index >= argc:
-                    continue
-                try:
-                    numkeys = int(argv[first + spec.keynum_index])
-                except ValueError:
-                    continue
+                at = first + spec.keynum_index
+                if at >= argc or not is_int(argv[at]) or int(argv[at]) < 0:
+                    if partial:
+                        continue
+                    return None
                 first += spec.firstkey
-                last = first + (numkeys - 1) * spec.keystep
+                last = first + (int(argv[at]) - 1) * spec.keystep
             elif spec.lastkey >= 0:
                 last = first + spec.lastkey
             elif not spec.limit:
                 last = argc + spec.lastkey
             else:
                 last = first + ((argc - first) // spec.limit + spec.lastkey)
-            out.extend((i, spec) for i in range(first, min(last, argc - 1) + 1, spec.keystep))
+            if last >= argc or last < first or first >= argc:
+                if partial:
+                    continue
+                return None
+            out.extend((i, spec) for i in range(first, last + 1, spec.keystep))
         return out
 
     def acl_categories(self) -> list[str]:
@@ -223,6 +240,19 @@ class Command:
 COMMANDS: dict[bytes, Command] = {}
 
 
+def numkeys_keys(count_at: int, store_at: int = 0) -> KeysFn:
+    """Redis's genericGetKeys: the `numkeys` keys after position `count_at` (numkeys read with
+    atoi), then the destination at `store_at` if there is one; none if numkeys is out of
+    range."""
+    def keys(argv: list) -> list[int]:
+        first = count_at + 1
+        num = atoi(argv[count_at]) if count_at < len(argv) else 0
+        if num < 1 or num > len(argv) - first:
+            return []
+        return [*range(first, first + num), *((store_at,) if store_at else ())]
+    return keys
+
+
 def command(
     name: str,
     arity: int,
@@ -230,6 +260,7 @@ def command(
     *,
     keys: tuple[int, int, int] = (0, 0, 0),
     keys_fn: KeysFn | None = None,
+    keys_fallback: KeysFn | None = None,
     key_specs: tuple[KeySpec, ...] | None = None,
     key_flags: str | None = None,
     key_notes: str | None = None,
@@ -267,7 +298,8 @@ def command(
     def register(handler: Handler | None) -> Handler | None:
         cmd = Command(
             name=name, handler=handler, arity=arity, flags=flag_set, first_key=first,
-            last_key=last, key_step=step, keys_fn=keys_fn, key_flags_fn=key_flags_fn,
+            last_key=last, key_step=step, keys_fn=keys_fn, keys_fallback=keys_fallback,
+            key_flags_fn=key_flags_fn,
             key_specs=key_specs,
             categories=cats, group=group, since=since, summary=summary,
             complexity=complexity, tips=tuple(tips.split()),

@@ -196,6 +196,14 @@ GETKEYS = [
     ("ZUNIONSTORE", "dest", "2", "a", "b"), ("XREAD", "STREAMS", "s1", "s2", "0", "0"),
     ("MIGRATE", "h", "1", "", "0", "5", "KEYS", "a", "b"), ("LMOVE", "a", "b", "LEFT", "RIGHT"),
     ("BLPOP", "a", "b", "0"), ("GEORADIUS", "k", "0", "0", "1", "m", "STORE", "d"),
+    # A numkeys the arguments contradict: no keys at all, not the keys of the other specs.
+    ("ZINTERSTORE", "d", "0", "a"), ("ZUNIONSTORE", "d", "-1", "a"), ("ZDIFFSTORE", "d", "3", "a"),
+    ("ZUNION", "+1", "a"), ("ZINTER", " 1", "a"), ("ZDIFF", "1x", "a"), ("SINTERCARD", "0", "a"),
+    ("LMPOP", "2", "a", "LEFT"), ("ZINTERCARD", "2", "a", "b"),
+    # ... unless Redis's getkeys_proc, reading it with atoi, finds keys (store key last).
+    ("ZUNIONSTORE", "d", "+1", "a"), ("ZUNIONSTORE", "d", "01", "a", "b"), ("ZINTERCARD", "1x", "a"),
+    ("SINTERCARD", "+1", "a"), ("ZMPOP", "01", "a", "MIN"), ("BZMPOP", "0", "1x", "a", "MIN"),
+    ("LMPOP", "+1", "a", "LEFT"), ("ZUNIONSTORE", "d", "1", "a", "b", "c"),
 ]
 
 

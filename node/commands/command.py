@@ -124,12 +124,14 @@ def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None
     if cmd.keys_fn is not None:
         # A key a spec locates has that spec's flags; the others (SORT's STORE key) have
         # those of the last spec that cannot locate keys.
-        located = dict(cmd.keys_with_specs(target))
+        located = dict(cmd.keys_with_specs(target, partial=True) or ())
         fallback = next((s for s in reversed(cmd.key_specs) if s.unknown),
                         cmd.key_specs[0] if cmd.key_specs else None)
         found = [(i, located.get(i, fallback)) for i in cmd.keys_fn(target)]
     else:
-        found = cmd.keys_with_specs(target)
+        specs = cmd.keys_with_specs(target)
+        # Where the specs cannot be walked, Redis's getkeys_proc answers, with no flags.
+        found = [(i, None) for i in cmd.key_indexes(target)] if specs is None else specs
     if not found:
         raise CommandError("ERR Invalid arguments specified for command")
     return cmd, found

@@ -30,7 +30,7 @@ from node.lzf import lzf_compress
 from node.commands.client import subcommand_syntax_error
 from node.commands.keys import OBJECT_ENCODINGS
 from node.errors import NO_SUCH_KEY, CommandError
-from node.numbers import INT64_MAX, is_int, parse_int
+from node.numbers import INT64_MAX, atoi, is_int, parse_int
 from node.replies import OK, Status
 from node.table import command
 
@@ -296,11 +296,6 @@ def _populate(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def _atoi(arg: bytes) -> int:
-    m = re.match(rb"\s*([+-]?[0-9]+)", arg)
-    return int(m.group(1)) if m else 0
-
-
 def _reload(ctx: Any, options: list[bytes]) -> Any:
     """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load the file back.
     A file that fails to load is an error reply here (Redis exits), the server keeps running
@@ -373,10 +368,10 @@ def debug(ctx: Any, argv: list[bytes]) -> Any:
     if sub == b"reload":
         return _reload(ctx, argv[2:])
     if sub == b"set-active-expire" and argc == 3:
-        ctx.server.active_expire = _atoi(argv[2]) != 0
+        ctx.server.active_expire = atoi(argv[2]) != 0
         return OK
     if sub == b"set-skip-checksum-validation" and argc == 3:
-        ctx.server.rdb.skip_checksum = _atoi(argv[2]) != 0
+        ctx.server.rdb.skip_checksum = atoi(argv[2]) != 0
         return OK
     if sub == b"error" and argc == 3:
         # Sent as given (no ERR prefix) and, as in Redis, not counted in the error stats.

@@ -15,7 +15,6 @@ lists built by RPUSH, close for other histories (Redis's node boundaries depend 
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from itertools import islice
 from typing import Any
@@ -30,7 +29,7 @@ from node.errors import (
 from node.keyspace import TYPE_NAMES
 from node.numbers import INT64_MIN, parse_int
 from node.replies import NULL_ARRAY, OK
-from node.table import KeySpec, command
+from node.table import KeySpec, command, numkeys_keys
 
 
 class ListValue(deque):
@@ -518,21 +517,6 @@ def rpoplpush(ctx: Any, argv: list[bytes]) -> Any:
 
 # -- multi-key pops ---------------------------------------------------------------------------
 
-_ATOI = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")
-
-
-def _mpop_keys(numkeys_index: int) -> Any:
-    """COMMAND GETKEYS for [B]LMPOP, as Redis's genericGetKeys reads numkeys (atoi)."""
-    def keys(argv: list[bytes]) -> list[int]:
-        m = _ATOI.match(argv[numkeys_index]) if numkeys_index < len(argv) else None
-        num = int(m.group(1)) if m else 0
-        first = numkeys_index + 1
-        if num < 1 or num > len(argv) - first:
-            return []
-        return list(range(first, first + num))
-    return keys
-
-
 def _mpop_args(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
     """[B]LMPOP's keys, side and count, parsed in Redis's order with Redis's errors."""
     numkeys = parse_int(argv[numkeys_index], "ERR numkeys should be greater than 0")
@@ -564,7 +548,7 @@ def _mpop(db: Any, keys: list[bytes], left: bool, count: int) -> Any:
     return None
 
 
-@command("lmpop", -4, "write", keys_fn=_mpop_keys(1),
+@command("lmpop", -4, "write movablekeys", keys_fallback=numkeys_keys(1),
          key_specs=(KeySpec(("RW", "access", "delete"), 1, keynum_index=0, firstkey=1),),
          group="list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
@@ -645,7 +629,7 @@ def brpoplpush(ctx: Any, argv: list[bytes]) -> Any:
     return _blocking_move(ctx, argv, False, True, timeout)
 
 
-@command("blmpop", -5, "write blocking", keys_fn=_mpop_keys(2),
+@command("blmpop", -5, "write blocking movablekeys", keys_fallback=numkeys_keys(2),
          key_specs=(KeySpec(("RW", "access", "delete"), 2, keynum_index=0, firstkey=1),),
          categories=_BLOCK_CATS, group="list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of "

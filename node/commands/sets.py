@@ -25,7 +25,7 @@ from node.errors import SYNTAX, WRONGTYPE, CommandError
 from node.keyspace import TYPE_NAMES
 from node.numbers import is_int, parse_int
 from node.replies import SetReply
-from node.table import KeySpec, command
+from node.table import KeySpec, command, numkeys_keys
 
 POSITIVE = "ERR value is out of range, must be positive"
 # SPOP with a count: above this ratio of popped to remaining members, Redis rebuilds the set
@@ -345,6 +345,7 @@ def sinterstore(ctx: Any, argv: list[bytes]) -> int:
 
 @command("sintercard", -3, "readonly movablekeys", group="set", since="7.0.0",
          key_specs=(KeySpec(("RO", "access"), 1, keynum_index=0, firstkey=1, keystep=1),),
+         keys_fallback=numkeys_keys(1),
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
          "the number of sets.",
          summary="Intersect multiple sets and return the cardinality of the result")

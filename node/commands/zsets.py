@@ -33,7 +33,7 @@ from node.glob import glob_matcher
 from node.keyspace import TYPE_NAMES, type_name
 from node.numbers import INT64_MAX, parse_int
 from node.replies import NULL_ARRAY, format_double
-from node.table import KeySpec, command
+from node.table import KeySpec, command, numkeys_keys
 from node.zset import ZSet
 
 TYPE_NAMES[ZSet] = b"zset"
@@ -889,6 +889,7 @@ _MPOP_COMPLEXITY = ("O(K) + O(M*log(N)) where K is the number of provided keys, 
 
 @command("zmpop", -4, "write movablekeys", since="7.0.0", complexity=_MPOP_COMPLEXITY,
          key_specs=(KeySpec(("RW", "access", "delete"), 1, keynum_index=0),),
+         keys_fallback=numkeys_keys(1),
          summary="Remove and return members with scores in a sorted set", **_G)
 def zmpop(ctx: Any, argv: list[bytes]) -> Any:
     keys_, where, count = _zmpop_args(argv, 1)
@@ -897,6 +898,7 @@ def zmpop(ctx: Any, argv: list[bytes]) -> Any:
 
 @command("bzmpop", -5, "write blocking movablekeys", since="7.0.0", complexity=_MPOP_COMPLEXITY,
          key_specs=(KeySpec(("RW", "access", "delete"), 2, keynum_index=0),),
+         keys_fallback=numkeys_keys(2),
          summary="Remove and return members with scores in a sorted set or block until one is "
          "available", **_G)
 def bzmpop(ctx: Any, argv: list[bytes]) -> Any:
@@ -1099,25 +1101,29 @@ _DIFF_COMPLEXITY = ("O(L + (N-K)log(N)) worst case where L is the total number o
                     "result set.")
 
 
-@command("zunion", -3, "readonly movablekeys", key_specs=_numkeys_specs(False), since="6.2.0",
+@command("zunion", -3, "readonly movablekeys", key_specs=_numkeys_specs(False),
+         keys_fallback=numkeys_keys(1), since="6.2.0",
          complexity=_UNION_COMPLEXITY, summary="Add multiple sorted sets", **_G)
 def zunion(ctx: Any, argv: list[bytes]) -> Any:
     return _setop(ctx, argv, "zunion", 1, UNION)
 
 
-@command("zinter", -3, "readonly movablekeys", key_specs=_numkeys_specs(False), since="6.2.0",
+@command("zinter", -3, "readonly movablekeys", key_specs=_numkeys_specs(False),
+         keys_fallback=numkeys_keys(1), since="6.2.0",
          complexity=_INTER_COMPLEXITY, summary="Intersect multiple sorted sets", **_G)
 def zinter(ctx: Any, argv: list[bytes]) -> Any:
     return _setop(ctx, argv, "zinter", 1, INTER)
 
 
-@command("zdiff", -3, "readonly movablekeys", key_specs=_numkeys_specs(False), since="6.2.0",
+@command("zdiff", -3, "readonly movablekeys", key_specs=_numkeys_specs(False),
+         keys_fallback=numkeys_keys(1), since="6.2.0",
          complexity=_DIFF_COMPLEXITY, summary="Subtract multiple sorted sets", **_G)
 def zdiff(ctx: Any, argv: list[bytes]) -> Any:
     return _setop(ctx, argv, "zdiff", 1, DIFF)
 
 
 @command("zintercard", -3, "readonly movablekeys", key_specs=_numkeys_specs(False),
+         keys_fallback=numkeys_keys(1),
          since="7.0.0", complexity="O(N*K) worst case with N being the smallest input sorted "
          "set, K being the number of input sorted sets.",
          summary="Intersect multiple sorted sets and return the cardinality of the result", **_G)
@@ -1126,7 +1132,8 @@ def zintercard(ctx: Any, argv: list[bytes]) -> int:
 
 
 @command("zunionstore", -4, "write denyoom movablekeys", keys=(1, 1, 1),
-         key_specs=_numkeys_specs(True), since="2.0.0",
+         key_specs=_numkeys_specs(True), keys_fallback=numkeys_keys(2, store_at=1),
+         since="2.0.0",
          complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted "
          "sets, and M being the number of elements in the resulting sorted set.",
          summary="Add multiple sorted sets and store the resulting sorted set in a new key", **_G)
@@ -1135,7 +1142,8 @@ def zunionstore(ctx: Any, argv: list[bytes]) -> int:
 
 
 @command("zinterstore", -4, "write denyoom movablekeys", keys=(1, 1, 1),
-         key_specs=_numkeys_specs(True), since="2.0.0", complexity=_INTER_COMPLEXITY,
+         key_specs=_numkeys_specs(True), keys_fallback=numkeys_keys(2, store_at=1),
+         since="2.0.0", complexity=_INTER_COMPLEXITY,
          summary="Intersect multiple sorted sets and store the resulting sorted set in a new "
          "key", **_G)
 def zinterstore(ctx: Any, argv: list[bytes]) -> int:
@@ -1143,7 +1151,8 @@ def zinterstore(ctx: Any, argv: list[bytes]) -> int:
 
 
 @command("zdiffstore", -4, "write denyoom movablekeys", keys=(1, 1, 1),
-         key_specs=_numkeys_specs(True), since="6.2.0", complexity=_DIFF_COMPLEXITY,
+         key_specs=_numkeys_specs(True), keys_fallback=numkeys_keys(2, store_at=1),
+         since="6.2.0", complexity=_DIFF_COMPLEXITY,
          summary="Subtract multiple sorted sets and store the resulting sorted set in a new "
          "key", **_G)
 def zdiffstore(ctx: Any, argv: list[bytes]) -> int:
