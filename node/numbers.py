@@ -75,16 +75,6 @@ class LongDouble:
     MANT_BITS = 64
 
     @classmethod
-    def parse(cls, arg: bytes) -> Fraction | float:
-        """strtold: the decimal rounded to the nearest long double (or +-inf)."""
-        if _FLOAT_RE.match(arg):
-            return cls.round(Fraction(arg.decode()))
-        inf = _INF.get(arg.lower())
-        if inf is not None:
-            return inf
-        raise CommandError(NOT_FLOAT)
-
-    @classmethod
     def round(cls, value: Fraction) -> Fraction:
         """Round to a 64-bit mantissa, ties to even (what the FPU does after each op)."""
         if value == 0:

@@ -74,3 +74,17 @@ def test_counter_round_trip_through_incr(counter: Differential) -> None:
     counter("INCRBYFLOAT", "c", "1.5")
     counter("INCR", "c")  # not an integer any more
     counter("GET", "c")
+
+
+@pytest.mark.parametrize("text", [
+    "0x10", "0x1p3", "0X1.8P1", "-0x.8", "0x", "1e-5000", "0x1p-20000", "2e4932", "1.1e4932",
+    "infinity", "-inf", "nan", " 1", "1 ", "1.5", ".5", "5.", "+.5e1", "", "1e",
+])
+def test_incrbyfloat_reads_numbers_as_strtold(both: Differential, text: str) -> None:
+    """Both the stored value and the increment are read by string2ld (strtold: hex floats
+    too; no spaces, NaN, overflow or underflow to zero), and the sum must stay finite."""
+    both("SET", "f", text)
+    both("INCRBYFLOAT", "f", "1")
+    both("INCRBYFLOAT", "g", text)
+    both("INCRBYFLOAT", "g", text)
+    both.run(("GET", "f"), ("GET", "g"))

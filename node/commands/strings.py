@@ -6,10 +6,15 @@ SETBIT) is a `bytearray`, which is also what OBJECT ENCODING reports as `raw`.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
-from node.errors import NOT_INTEGER, OVERFLOW, STRING_TOO_LONG, SYNTAX, WRONGTYPE, CommandError
-from node.numbers import INT64_MAX, INT64_MIN, LongDouble, is_int, parse_int
+from node.errors import (
+    NOT_FLOAT, NOT_INTEGER, OVERFLOW, STRING_TOO_LONG, SYNTAX, WRONGTYPE, CommandError,
+)
+from node.numbers import (
+    INT64_MAX, INT64_MIN, LD_OVERFLOW, LongDouble, is_int, parse_int, parse_long_double,
+)
 from node.replies import OK
 from node.table import command
 
@@ -321,13 +326,16 @@ def decrby(ctx: Any, argv: list[bytes]) -> int:
 def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
     db = ctx.db
     old = get_string(db, argv[1], read=False)
-    current = LongDouble.parse(bytes(old)) if old is not None else 0
-    by = LongDouble.parse(argv[2])
-    if isinstance(current, float) or isinstance(by, float):
+    # string2ld, as Redis reads both: strtold's syntax (hex floats too), no NaN, no overflow.
+    current = parse_long_double(bytes(old)) if old is not None else Fraction(0)
+    by = parse_long_double(argv[2])
+    if current is None or by is None:
+        raise CommandError(NOT_FLOAT)
+    if current.__class__ is float or by.__class__ is float:
         raise CommandError("ERR increment would produce NaN or Infinity")
     result = LongDouble.round(current + by)
     text = LongDouble.format(result)
-    if len(text) > 5 * 1024:
+    if abs(result) >= LD_OVERFLOW or len(text) > 5 * 1024:
         raise CommandError("ERR increment would produce NaN or Infinity")
     db.set(argv[1], text, keep_ttl=True, looked_up=True)
     # Float arithmetic may differ elsewhere: replicate the result, not the increment.
