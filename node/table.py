@@ -216,9 +216,10 @@ class Command:
             self.last_key,
             self.key_step,
             SetReply(Status(b"@" + c.encode()) for c in self.acl_categories()),
-            list(self.tips),
-            [ks.reply() for ks in self.key_specs],
-            [sub.info_reply() for sub in self.subcommands.values()],
+            SetReply(self.tips),
+            SetReply(ks.reply() for ks in self.key_specs),
+            # Redis 7.0 sends no subcommands as an empty set, some as an array.
+            [sub.info_reply() for sub in self.subcommands.values()] or SetReply(),
         ]
 
     def docs_reply(self) -> dict:

@@ -8,6 +8,7 @@ says why in a comment.
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 import threading
@@ -472,6 +473,22 @@ def test_resp3_replies_byte_for_byte(wire):
     # HELLO's map holds the server's name, version and connection id: compare what follows.
     assert mine.startswith(b"%7\r\n") and theirs.startswith(b"%7\r\n")
     assert mine[first_reply_len(mine):] == theirs[first_reply_len(theirs):]
+
+
+@pytest.mark.parametrize("name", ["get", "keys", "set", "xread", "zunionstore", "object"])
+def test_resp3_command_info_uses_redis_aggregate_types(wire, name):
+    # Flags, categories, tips and key specs are sets (`~`); subcommands are an array, or an
+    # empty set where there are none. Set members may come in another order, so the
+    # aggregate headers are compared, in order; Redis lists subcommands in its dict's order,
+    # so for a container only its own entry is (up to the subcommands' array).
+    (mine, _), (theirs, _) = wire(req("HELLO", "3") + req("COMMAND", "INFO", name))
+    headers = re.compile(rb"^[*~%][0-9]+\r$", re.M)
+    mine_h = headers.findall(mine[first_reply_len(mine):])
+    theirs_h = headers.findall(theirs[first_reply_len(theirs):])
+    if name == "object":
+        mine_h, theirs_h = mine_h[:7], theirs_h[:7]
+        assert theirs_h[-1].startswith(b"*")
+    assert mine_h == theirs_h
 
 
 def first_reply_len(stream: bytes) -> int:
