@@ -155,10 +155,13 @@ class Command:
             if spec.unknown:
                 continue
             if spec.begin_keyword is not None:
-                start = spec.begin_index if spec.begin_index > 0 else argc + spec.begin_index
-                end, step = (argc - 1, 1) if spec.begin_index > 0 else (0, -1)
-                for i in range(start, end + step, step):
-                    if 0 <= i < argc and argv[i].upper() == spec.begin_keyword.upper():
+                # As Redis searches: forward up to the last argument, or backward down to
+                # the second, neither included (a keyword with no argument after it is none).
+                search = (range(spec.begin_index, argc - 1) if spec.begin_index > 0
+                          else range(argc + spec.begin_index, 1, -1))
+                keyword = spec.begin_keyword.upper()
+                for i in search:
+                    if argv[i].upper() == keyword:
                         first = i + 1
                         break
                 else:
