@@ -22,11 +22,12 @@ in Redis.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
 from node.errors import CommandError
-from node.numbers import parse_int, parse_long_double
+from node.numbers import LongDouble, parse_int, parse_long_double
 from node.replies import NO_REPLY
 from node.table import lookup
 
@@ -47,16 +48,18 @@ UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 def parse_timeout(arg: bytes) -> int:
     """A timeout in seconds (BLPOP, BZPOPMIN, ...) as milliseconds; 0 means forever.
 
-    As Redis 7.0's getTimeoutFromObjectOrReply: strtold (hex and `inf` included), times 1000,
-    cast to long long, which truncates toward zero (`-0.0001` is 0) and turns anything out of
-    range (inf, 1e16 seconds) into LLONG_MIN, "negative".
+    As Redis 7.0's getTimeoutFromObjectOrReply: strtold (hex and `inf` included), times 1000
+    in long double arithmetic, rounded up (`0.0001` waits 1 ms, `-0.0001` is 0), cast to long
+    long, which turns anything out of range (inf, 1e16 seconds) into LLONG_MIN, "negative".
     """
     seconds = parse_long_double(arg)
     if seconds is None:
         raise CommandError("ERR timeout is not a float or out of range")
     if seconds.__class__ is float:  # +-inf
         raise CommandError(NEGATIVE)
-    ms = int(seconds * 1000)
+    # The product is rounded to a long double, as C computes it: 0.1 is a little over 1/10
+    # there, and the exact product's ceiling would be 101 ms.
+    ms = math.ceil(LongDouble.round(seconds * 1000))
     if ms < 0 or ms > LLONG_MAX:
         raise CommandError(NEGATIVE)
     return ms

@@ -162,6 +162,17 @@ def test_timeout_accepted_forms(both, timeout):
     both.run(("RPUSH", "k", "v"), ("BLPOP", "k", timeout))
 
 
+@pytest.mark.parametrize("timeout", ["0.001", "0.0001", "1e-9", "0.0009", "0x1p-12", "0.1"])
+def test_sub_millisecond_and_fractional_timeouts_time_out(node, oracle, timeout):
+    # Redis rounds the long double milliseconds up: under 1 ms waits 1 ms, not forever.
+    for server in (node, oracle):
+        client = server.client(socket_timeout=5)
+        try:
+            assert client.execute_command("BLPOP", "empty", timeout) is None, server
+        finally:
+            client.close()
+
+
 def test_argument_errors(both):
     both("RPUSH", "k", "v")
     both.run(
