@@ -284,6 +284,15 @@ def test_zrange_limits(both):
             both("ZREVRANGEBYLEX", "l", args[1], args[0], "LIMIT", offset, count)
             both("ZRANGE", "l", args[1], args[0], "BYLEX", "REV", "LIMIT", offset, count)
 
+    # A rank range takes LIMIT only with a count of -1, and ignores its offset.
+    for offset, count in (("1", "-1"), ("5", "-1"), ("-3", "-1"), ("0", "-5"), ("0", "2"),
+                          ("x", "-1"), ("1", "-1.0")):
+        both("ZRANGE", "z", "0", "-1", "LIMIT", offset, count)
+        both("ZRANGE", "z", "0", "-1", "REV", "LIMIT", offset, count, "WITHSCORES")
+        both("ZRANGESTORE", "d", "z", "1", "3", "LIMIT", offset, count)
+        both("ZRANGE", "d", "0", "-1", "WITHSCORES")
+    both("ZRANGE", "z", "1", "1.5", "LIMIT", "100", "-1")
+
 
 LEX = ("-", "+", "[a", "(a", "[b", "(b", "[bb", "(c", "[d", "[e", "(z", "[", "(", "[\xff")
 

@@ -607,7 +607,6 @@ def _zrange(ctx: Any, argv: list[bytes], at: int, store: bool, kind: int | None,
     """ZRANGE and its legacy forms; `at` is the source key's position, ZRANGESTORE stores."""
     withscores = False
     offset, limit = 0, -1
-    limited = False
     i, n = at + 3, len(argv)
     while i < n:
         opt = argv[i].lower()
@@ -615,7 +614,6 @@ def _zrange(ctx: Any, argv: list[bytes], at: int, store: bool, kind: int | None,
             withscores = True
         elif opt == b"limit" and n - i - 1 >= 2:
             offset, limit = parse_int(argv[i + 1]), parse_int(argv[i + 2])
-            limited = True
             i += 2
         elif reverse is None and opt == b"rev":
             reverse = True
@@ -628,9 +626,13 @@ def _zrange(ctx: Any, argv: list[bytes], at: int, store: bool, kind: int | None,
         i += 1
     kind = kind or RANK
     reverse = bool(reverse)
-    if limited and kind == RANK:
-        raise CommandError("ERR syntax error, LIMIT is only supported in combination with "
-                           "either BYSCORE or BYLEX")
+    if kind == RANK:
+        # As Redis: only a count other than -1 conflicts with a rank range, whose offset
+        # is then ignored (`LIMIT 5 -1` is accepted).
+        if limit != -1:
+            raise CommandError("ERR syntax error, LIMIT is only supported in combination with "
+                               "either BYSCORE or BYLEX")
+        offset = 0
     if withscores and kind == LEX:
         raise CommandError("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
     lo, hi = argv[at + 1], argv[at + 2]
