@@ -170,12 +170,13 @@ class Command:
                 first = spec.begin_index
             if spec.keynum_index is not None:
                 at = first + spec.keynum_index
-                if at >= argc or not is_int(argv[at]) or int(argv[at]) < 0:
+                numkeys = int(argv[at]) if at < argc and is_int(argv[at]) else -1
+                if numkeys < 0:
                     if partial:
                         continue
                     return None
                 first += spec.firstkey
-                last = first + (int(argv[at]) - 1) * spec.keystep
+                last = first + (numkeys - 1) * spec.keystep
             elif spec.lastkey >= 0:
                 last = first + spec.lastkey
             elif not spec.limit:

@@ -334,9 +334,9 @@ def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
     if current.__class__ is float or by.__class__ is float:
         raise CommandError("ERR increment would produce NaN or Infinity")
     result = LongDouble.round(current + by)
-    text = LongDouble.format(result)
-    if abs(result) >= LD_OVERFLOW or len(text) > 5 * 1024:
+    if abs(result) >= LD_OVERFLOW:
         raise CommandError("ERR increment would produce NaN or Infinity")
+    text = LongDouble.format(result)
     db.set(argv[1], text, keep_ttl=True, looked_up=True)
     # Float arithmetic may differ elsewhere: replicate the result, not the increment.
     ctx.propagate_as([b"SET", argv[1], text, b"KEEPTTL"])

@@ -626,13 +626,11 @@ def _zrange(ctx: Any, argv: list[bytes], at: int, store: bool, kind: int | None,
         i += 1
     kind = kind or RANK
     reverse = bool(reverse)
-    if kind == RANK:
-        # As Redis: only a count other than -1 conflicts with a rank range, whose offset
-        # is then ignored (`LIMIT 5 -1` is accepted).
-        if limit != -1:
-            raise CommandError("ERR syntax error, LIMIT is only supported in combination with "
-                               "either BYSCORE or BYLEX")
-        offset = 0
+    # As Redis: only a count other than -1 conflicts with a rank range (`LIMIT 5 -1` is
+    # accepted; range_entries ignores the offset of a rank range).
+    if kind == RANK and limit != -1:
+        raise CommandError("ERR syntax error, LIMIT is only supported in combination with "
+                           "either BYSCORE or BYLEX")
     if withscores and kind == LEX:
         raise CommandError("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
     lo, hi = argv[at + 1], argv[at + 2]
