@@ -3,8 +3,9 @@
 `Watches` hears of every key change through the keyspace hooks, registered only while some
 client watches, and marks the watchers' transactions dirty (`client.dirty_cas`); EXEC of a
 dirty transaction replies with a null array. As in Redis 7.0, a key that had already expired
-when it was watched does not dirty the transaction by being deleted, while a key that expires
-between WATCH and EXEC does (`expired_since_watch`).
+when it was watched does not dirty the transaction by being deleted (by a command, FLUSHDB,
+FLUSHALL or SWAPDB), while a key that expires between WATCH and EXEC does
+(`expired_since_watch`).
 """
 
 from __future__ import annotations
@@ -79,15 +80,45 @@ class Watches:
             self._touch(entry, db)
 
     def _flushed(self, db: "Database") -> None:
-        # touchAllWatchedKeysInDb: only keys that exist are changed by emptying the db.
-        for entry in list(self.watchers):
-            if entry[0] == db.index and entry[1] in db.data:
-                for client in self.watchers[entry]:
-                    client.dirty_cas = True
+        # Called before the db is emptied.
+        self._emptied(db, None)
 
     def _swapped(self, a: "Database", b: "Database") -> None:
-        # Either side's key existing (before or after the swap) changes what a watcher sees.
-        for entry in list(self.watchers):
-            if entry[0] in (a.index, b.index) and (entry[1] in a.data or entry[1] in b.data):
-                for client in self.watchers[entry]:
-                    client.dirty_cas = True
+        # Called after the swap: each index now holds what replaces its old contents, which
+        # the other index holds. Redis touches both sides before swapping, the same thing.
+        self._emptied(a, b)
+        if b is not a:
+            self._emptied(b, a)
+
+    def _emptied(self, db: "Database", old: "Database | None") -> None:
+        """touchAllWatchedKeysInDb: the keys watched at `db`'s index lose the contents now in
+        `old` (or in `db` itself for a flush) and get `db`'s (nothing for a flush).
+
+        Only a key present on either side changes; a key watched when already expired that
+        stays absent or expired is no logical change, nor is a missing key replaced by an
+        expired one (which becomes one watched as expired, as Redis flags it)."""
+        emptied, replaced_with = (db, None) if old is None else (old, db)
+        now = self.keyspace.now
+        for entry, clients in list(self.watchers.items()):
+            if entry[0] != db.index:
+                continue
+            key = entry[1]
+            in_emptied = key in emptied.data
+            in_replacement = replaced_with is not None and key in replaced_with.data
+            if not (in_emptied or in_replacement):
+                continue
+            expired = False
+            if in_replacement:
+                when = replaced_with.expires.get(key)  # type: ignore[union-attr]
+                expired = when is not None and when < now
+            for client in clients:
+                if client.watched.get(entry):
+                    if not in_replacement:
+                        client.watched[entry] = False  # its deletion is no logical change
+                        continue
+                    if expired:
+                        continue  # an expired key stays expired
+                elif not in_emptied and expired:
+                    client.watched[entry] = True  # nothing replaced by an expired key
+                    continue
+                client.dirty_cas = True

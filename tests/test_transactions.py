@@ -9,7 +9,10 @@ import hiredis
 import pytest
 import redis
 
-from conftest import ServerProcess
+from conftest import ServerProcess, debug_servers
+
+# DEBUG SET-ACTIVE-EXPIRE keeps a key that has expired in its db until something touches it.
+node, oracle = debug_servers()
 
 
 class Session:
@@ -163,6 +166,47 @@ def test_key_already_expired_when_watched_does_not_abort(pair):
     time.sleep(0.05)
     try:
         same(pair, (0, "WATCH", "k"), (1, "GET", "k"), (0, "MULTI"), (0, "PING"), (0, "EXEC"))
+    finally:
+        for side in pair:
+            side[0]("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+@pytest.mark.parametrize("change", [("FLUSHALL",), ("FLUSHDB",), ("SWAPDB", "0", "1"),
+                                    ("SWAPDB", "1", "0")])
+@pytest.mark.parametrize("expired_in", ["db0", "db1", "both"])
+def test_flush_or_swap_of_keys_already_expired_when_watched(pair, change, expired_in):
+    # touchAllWatchedKeysInDb: a key watched when already expired, emptied or replaced by
+    # nothing or by another expired key, is no logical change; nor is a missing key
+    # replaced by an expired one. Only a live key on either side aborts.
+    for side in pair:
+        side[0]("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        for db in ("0", "1"):
+            side[0]("SELECT", db)
+            if expired_in in (f"db{db}", "both"):
+                side[0]("SET", "k", "v", "PX", "1")
+        side[0]("SELECT", "0")
+    time.sleep(0.05)
+    try:
+        same(pair, (0, "WATCH", "k"), (1, *change), (0, "MULTI"), (0, "PING"), (0, "EXEC"),
+             (0, "SELECT", "1"), (0, "WATCH", "k"), (0, "SELECT", "0"), (1, *change),
+             (0, "MULTI"), (0, "PING"), (0, "EXEC"))
+    finally:
+        for side in pair:
+            side[0]("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_swap_of_a_watched_live_key_with_an_expired_one_aborts(pair):
+    for side in pair:
+        side[0]("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        side[0]("SET", "k", "v", "PX", "1")
+        side[0]("SELECT", "1")
+        side[0]("SET", "k", "v")
+        side[0]("SELECT", "0")
+    time.sleep(0.05)
+    try:
+        same(pair, (0, "SELECT", "1"), (0, "WATCH", "k"), (1, "SWAPDB", "0", "1"),
+             (0, "MULTI"), (0, "PING"), (0, "EXEC"), (0, "WATCH", "k"), (1, "SWAPDB", "1", "1"),
+             (0, "MULTI"), (0, "PING"), (0, "EXEC"))
     finally:
         for side in pair:
             side[0]("DEBUG", "SET-ACTIVE-EXPIRE", "1")
