@@ -418,6 +418,16 @@ def test_monitor_streams_other_clients_commands(pair: tuple[ServerProcess, Serve
         b"+PONG"]
 
 
+def test_monitor_inside_a_transaction_is_refused(pair: tuple[ServerProcess, ServerProcess]) -> None:
+    # A client in EXEC expects one reply per command (Redis's CLIENT_DENY_BLOCKING), so the
+    # queued MONITOR fails and the client does not become a monitor.
+    script = [("MULTI",), ("MONITOR",), ("PING",), ("EXEC",), ("SET", "m", "1"),
+              ("MULTI",), ("MONITOR",), ("EXEC",), ("GET", "m")]
+    mine, theirs = (_conversation(p.port, script) for p in pair)
+    assert mine == theirs
+    assert b"-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n+PONG" in mine
+
+
 def test_monitor_sees_clients_of_every_db_and_stops_on_disconnect(knode: ServerProcess) -> None:
     mon = Raw(knode.port)
     mon.send(("MONITOR",))

@@ -11,7 +11,8 @@ printed as "(redacted)": the registry below says which arguments, per command, f
 where Redis's handlers call `redactClientCommandArgument`.
 
 A monitor stays one until RESET or disconnection; like a replica in Redis, it may still run
-commands that do not touch the keyspace, and CLIENT PAUSE does not hold it.
+commands that do not touch the keyspace, and CLIENT PAUSE does not hold it. MONITOR queued
+in a transaction fails when EXEC runs it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from node.table import command
 @command("monitor", 1, "admin noscript loading stale", group="server", complexity="",
          summary="Listen for all requests received by the server in real time")
 def monitor(ctx: Any, argv: list[bytes]) -> Any:
+    if ctx.in_exec:
+        # Redis's CLIENT_DENY_BLOCKING: a client in EXEC expects one reply per command.
+        raise CommandError("ERR MONITOR isn't allowed for DENY BLOCKING client")
     if ctx.monitor:
         return NO_REPLY  # already monitoring: Redis ignores the command, without a reply
     ctx.monitor = True
