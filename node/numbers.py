@@ -24,6 +24,8 @@ if 0 < sys.get_int_max_str_digits() < 6000:
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+INT_MIN = -(2**31)  # C's int
+INT_MAX = 2**31 - 1
 
 _INT_RE = re.compile(rb"(?:-?[1-9][0-9]{0,19}|0)\Z")
 _FLOAT_RE = re.compile(rb"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
@@ -38,6 +40,16 @@ def parse_int(arg: bytes, error: str = NOT_INTEGER) -> int:
         if INT64_MIN <= value <= INT64_MAX:
             return value
     raise CommandError(error)
+
+
+def parse_int32(arg: bytes, error: str | None = None) -> int:
+    """getIntFromObjectOrReply: a 64-bit integer, then the C `int` range check; `error`, when
+    given, is the reply for both failures (Redis's `msg` argument)."""
+    value = parse_int(arg, error or NOT_INTEGER)
+    if not INT_MIN <= value <= INT_MAX:
+        raise CommandError(
+            error or f"ERR value is out of range, value must between {INT_MIN} and {INT_MAX}")
+    return value
 
 
 _ATOI = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")

@@ -224,6 +224,17 @@ def test_move(both):
     both("GET", "b")
 
 
+def test_select_and_swapdb_index_errors(both):
+    # Both read the index with getIntFromObjectOrReply: 64-bit parse, then the C int range
+    # (SWAPDB's own message for either failure), then the db count.
+    for index in ("16", "-1", "x", "+1", " 1", "1.0", "2147483647", "2147483648",
+                  "-2147483649", "4294967296", "99999999999999999999"):
+        both("SELECT", index)
+        both("SWAPDB", index, "0")
+        both("SWAPDB", "0", index)
+    both("SELECT", "0")
+
+
 # -- KEYS, RANDOMKEY ------------------------------------------------------------------------
 
 KEY_NAMES = ["foo", "foobar", "fo", "f", "bar", "baz", "b*r", "b?r", "b[a]r", "h\\llo", "hallo",

@@ -13,7 +13,7 @@ from typing import Any
 from node import errors
 from node.client import REPLY_ON
 from node.errors import CommandError
-from node.numbers import parse_int
+from node.numbers import parse_int, parse_int32
 from node.replies import NO_REPLY, OK, PONG, Status
 from node.server import REDIS_VERSION
 from node.table import command
@@ -35,7 +35,7 @@ def echo(ctx: Any, argv: list[bytes]) -> bytes:
 @command("select", 2, "loading stale fast", group="connection", since="1.0.0",
          summary="Change the selected database for the current connection")
 def select(ctx: Any, argv: list[bytes]) -> Any:
-    index = parse_int(argv[1])
+    index = parse_int32(argv[1])
     if index != 0 and ctx.server.cluster is not None:
         raise CommandError("ERR SELECT is not allowed in cluster mode")
     if not 0 <= index < len(ctx.server.keyspace.dbs):

@@ -24,13 +24,11 @@ from node.cursor import CURSORS, parse_cursor
 from node.errors import DB_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, CommandError
 from node.glob import glob_matcher
 from node.keyspace import Database, type_name
-from node.numbers import INT64_MAX, INT64_MIN, is_int, parse_int
+from node.numbers import INT64_MAX, INT64_MIN, INT_MAX, is_int, parse_int, parse_int32
 from node.replies import OK, Status
 from node.table import KeySpec, command
 
 SAME_OBJECT = "ERR source and destination objects are the same"
-INT_MAX = 2**31 - 1
-INT_MIN = -(2**31)
 
 # value class -> deep copy of a value (COPY). Data type modules add theirs.
 COPY_FUNCS: dict[type, Callable[[Any], Any]] = {
@@ -71,15 +69,6 @@ def lookup_notouch(db: Database, key: bytes) -> Any:
         ks.misses += 1
     else:
         ks.hits += 1
-    return value
-
-
-def parse_int32(arg: bytes) -> int:
-    """getIntFromObjectOrReply: a 64-bit integer, then the C `int` range check."""
-    value = parse_int(arg)
-    if not INT_MIN <= value <= INT_MAX:
-        raise CommandError(
-            f"ERR value is out of range, value must between {INT_MIN} and {INT_MAX}")
     return value
 
 

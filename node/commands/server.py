@@ -7,7 +7,7 @@ from typing import Any
 
 from node import errors
 from node.errors import CommandError
-from node.numbers import parse_int
+from node.numbers import parse_int32
 from node.replies import NO_REPLY, OK
 from node.table import command
 
@@ -56,8 +56,8 @@ def swapdb(ctx: Any, argv: list[bytes]) -> Any:
     if ctx.server.cluster is not None:
         raise CommandError("ERR SWAPDB is not allowed in cluster mode")
     dbs = ctx.server.keyspace.dbs
-    a = parse_int(argv[1], "ERR invalid first DB index")
-    b = parse_int(argv[2], "ERR invalid second DB index")
+    a = parse_int32(argv[1], "ERR invalid first DB index")
+    b = parse_int32(argv[2], "ERR invalid second DB index")
     if not (0 <= a < len(dbs) and 0 <= b < len(dbs)):
         raise CommandError(errors.DB_OUT_OF_RANGE)
     if a != b:
