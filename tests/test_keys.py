@@ -235,6 +235,17 @@ def test_select_and_swapdb_index_errors(both):
     both("SELECT", "0")
 
 
+def test_swapdb_counts_as_a_change_even_with_itself(r, o):
+    def changes(client):
+        return client.info("persistence")["rdb_changes_since_last_save"]
+
+    for client in (r, o):
+        before = changes(client)
+        client.execute_command("SWAPDB", "0", "0")
+        client.execute_command("SWAPDB", "1", "0")
+        assert changes(client) - before == 2
+
+
 # -- KEYS, RANDOMKEY ------------------------------------------------------------------------
 
 KEY_NAMES = ["foo", "foobar", "fo", "f", "bar", "baz", "b*r", "b?r", "b[a]r", "h\\llo", "hallo",

@@ -62,7 +62,7 @@ def swapdb(ctx: Any, argv: list[bytes]) -> Any:
         raise CommandError(errors.DB_OUT_OF_RANGE)
     if a != b:
         dbs[a].swap_contents(dbs[b])
-        ctx.server.keyspace.dirty += 1
+    ctx.server.keyspace.dirty += 1  # as Redis, even for a db with itself: counted, propagated
     return OK
 
 
