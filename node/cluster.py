@@ -288,7 +288,7 @@ class Cluster:
             err = None
             if not self.state_ok:
                 err = CommandError(DOWN)
-            for i in cmd.key_indexes(argv) if err is None else ():
+            for i in cmd.cluster_key_indexes(argv) if err is None else ():
                 slot = key_slot(argv[i])
                 owner = topology.slots[slot]
                 if owner is None:
@@ -366,7 +366,7 @@ class Cluster:
         for mcmd, margv in commands:
             if "write" in mcmd.flags:
                 is_write = True
-            for i in mcmd.key_indexes(margv):
+            for i in mcmd.cluster_key_indexes(margv):
                 key = margv[i]
                 if firstkey is None:
                     firstkey = key

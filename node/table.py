@@ -100,7 +100,8 @@ class Command:
     key_step: int = 0
     keys_fn: KeysFn | None = None   # for movablekeys commands: argv -> key indexes
     # Redis's getkeys_proc where the key specs come first: the key indexes of a call whose
-    # arguments the specs cannot be walked over (a numkeys of "+1" read with atoi).
+    # arguments the specs cannot be walked over (a numkeys of "+1" read with atoi). Cluster
+    # routing asks it before the specs (see cluster_key_indexes).
     keys_fallback: KeysFn | None = None
     # For key specs flagged `variable_flags`: argv -> the flags this call really has.
     key_flags_fn: Callable[[list], str] | None = None
@@ -132,13 +133,28 @@ class Command:
         return "write" in self.flags
 
     def key_indexes(self, argv: list) -> list[int]:
-        """Positions of the keys in `argv`, as COMMAND GETKEYS and cluster routing see them."""
+        """Positions of the keys in `argv`, as COMMAND GETKEYS sees them (the key specs first;
+        cluster routing has cluster_key_indexes)."""
         if self.keys_fn is not None:
             return self.keys_fn(argv)
         found = self.keys_with_specs(argv)
         if found is None:
             return self.keys_fallback(argv) if self.keys_fallback is not None else []
         return [i for i, _ in found]
+
+    def cluster_key_indexes(self, argv: list) -> list[int]:
+        """Positions of the keys as cluster routing sees them (MOVED, CROSSSLOT, ASK).
+
+        Redis's getNodeByQuery finds keys with getKeysFromCommand, which asks a command's
+        getkeys_proc before its key specs, where COMMAND GETKEYS walks the specs first. The two
+        differ for malformed or repeated arguments: XREAD with an odd count after STREAMS has
+        no keys to route (the command then answers its own syntax error), and GEORADIUS ...
+        STORE a STOREDIST b routes on the last destination only, the one it writes."""
+        fn = self.keys_fn or self.keys_fallback
+        if fn is not None:
+            return fn(argv)
+        found = self.keys_with_specs(argv)
+        return [] if found is None else [i for i, _ in found]
 
     def keys_with_specs(self, argv: list,
                         partial: bool = False) -> list[tuple[int, "KeySpec"]] | None:

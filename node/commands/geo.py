@@ -445,6 +445,20 @@ def _radius_specs(start: int) -> tuple[KeySpec, ...]:
             KeySpec(("OW", "update"), start, begin_keyword=b"STOREDIST"))
 
 
+def radius_keys(argv: list[bytes]) -> list[int]:
+    """Redis's georadiusGetKeys, which cluster routing uses: the source, and the argument
+    after the last STORE or STOREDIST from position 5 on (the destination GEORADIUS writes
+    when both are given), each keyword skipping its argument."""
+    stored = 0
+    i = 5
+    while i < len(argv):
+        if argv[i].lower() in (b"store", b"storedist") and i + 1 < len(argv):
+            stored = i + 1
+            i += 1
+        i += 1
+    return [1, stored] if stored else [1]
+
+
 @command("geosearch", -7, "readonly", keys=(1, 1, 1), since="6.2.0",
          complexity=_SEARCH_COMPLEXITY,
          summary="Query a sorted set representing a geospatial index to fetch members inside an "
@@ -463,7 +477,8 @@ def geosearchstore(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("georadius", -6, "write denyoom movablekeys", keys=(1, 1, 1),
-         key_specs=_radius_specs(6), since="3.2.0", complexity=_RADIUS_COMPLEXITY,
+         key_specs=_radius_specs(6), keys_fallback=radius_keys, since="3.2.0",
+         complexity=_RADIUS_COMPLEXITY,
          summary="Query a sorted set representing a geospatial index to fetch members matching a "
          "given maximum distance from a point", **_G)
 def georadius(ctx: Any, argv: list[bytes]) -> Any:
@@ -471,7 +486,8 @@ def georadius(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("georadiusbymember", -5, "write denyoom movablekeys", keys=(1, 1, 1),
-         key_specs=_radius_specs(5), since="3.2.0", complexity=_RADIUS_COMPLEXITY,
+         key_specs=_radius_specs(5), keys_fallback=radius_keys, since="3.2.0",
+         complexity=_RADIUS_COMPLEXITY,
          summary="Query a sorted set representing a geospatial index to fetch members matching a "
          "given maximum distance from a member", **_G)
 def georadiusbymember(ctx: Any, argv: list[bytes]) -> Any:

@@ -589,12 +589,36 @@ def _setid_argv(key: bytes, name: bytes, group: Group) -> list[bytes]:
             b"%d" % group.entries_read]
 
 
+def xread_keys(argv: list[bytes]) -> list[int]:
+    """Redis's xreadGetKeys (XREAD and XREADGROUP), which cluster routing uses: the options
+    are skipped up to STREAMS, then the first half of what follows are the keys; none when
+    STREAMS is missing, an option is unknown or the keys and IDs do not pair up."""
+    i, streams = 1, -1
+    while i < len(argv):
+        arg = argv[i].lower()
+        if arg in (b"block", b"count"):
+            i += 2
+        elif arg == b"group":
+            i += 3
+        elif arg == b"noack":
+            i += 1
+        elif arg == b"streams":
+            streams = i
+            break
+        else:
+            break
+    num = len(argv) - streams - 1
+    if streams < 0 or num == 0 or num % 2:
+        return []
+    return list(range(streams + 1, streams + 1 + num // 2))
+
+
 _XREAD_SPEC = (KeySpec(("RO", "access"), 1, begin_keyword=b"STREAMS", lastkey=-1, limit=2),)
 _XREADGROUP_SPEC = (KeySpec(("RO", "access"), 4, begin_keyword=b"STREAMS", lastkey=-1, limit=2),)
 
 
-@command("xread", -4, "readonly blocking movablekeys", key_specs=_XREAD_SPEC, group="stream",
-         since="5.0.0",
+@command("xread", -4, "readonly blocking movablekeys", key_specs=_XREAD_SPEC,
+         keys_fallback=xread_keys, group="stream", since="5.0.0",
          complexity="For each stream mentioned: O(N) with N being the number of elements being "
          "returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK "
          "option is used, XADD will pay O(M) time in order to serve the M clients blocked on the "
@@ -606,7 +630,7 @@ def xread(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("xreadgroup", -7, "write blocking movablekeys", key_specs=_XREADGROUP_SPEC,
-         group="stream", since="5.0.0",
+         keys_fallback=xread_keys, group="stream", since="5.0.0",
          complexity="For each stream mentioned: O(M) with M being the number of elements "
          "returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), "
          "you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the "

@@ -1,0 +1,144 @@
+"""Two shards against a two-node redis-server cluster: redirections compared reply for reply.
+
+Both clusters split the slots the same way (node 0: 0-8191, node 1: 8192-16383, as redis-cli
+allocates them for two primaries), so the same command sent to the same node index must get
+the same reply, MOVED and ASK included, once each node's address is masked. The redis-server
+nodes are joined with CLUSTER MEET; the slotkv ones through a coordinator (LocalCluster).
+Single-node behaviour is tests/test_cluster_node.py's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from typing import Any, Iterator
+
+import pytest
+
+from cluster_util import Conn, LocalCluster
+from conftest import ServerProcess, free_port, wait_until
+from node.slots import key_slot
+
+# Keys by owner (the same in both clusters): `b` and its tag on node 0, `a` on node 1.
+assert key_slot(b"b") == 3300 and key_slot(b"a") == 15495
+
+
+class Side:
+    """One cluster's node ports and ids, and how to mask them out of a reply."""
+
+    def __init__(self, name: str, ports: list[int]) -> None:
+        self.name = name
+        self.ports = ports
+        self.ids = [Conn(p)("CLUSTER", "MYID").decode() for p in ports]
+
+    def mask(self, value: Any) -> Any:
+        if isinstance(value, (bytes, str)):
+            text = value.decode() if isinstance(value, bytes) else value
+            for i, (port, node_id) in enumerate(zip(self.ports, self.ids)):
+                text = re.sub(rf"(?<![0-9]){port}(?![0-9])", f"<port{i}>", text)
+                text = text.replace(node_id, f"<id{i}>")
+            return text.encode() if isinstance(value, bytes) else text
+        if isinstance(value, int) and value in self.ports:
+            return f"<port{self.ports.index(value)}>"
+        if isinstance(value, list):
+            return [self.mask(v) for v in value]
+        if isinstance(value, dict):
+            return {self.mask(k): self.mask(v) for k, v in value.items()}
+        if isinstance(value, tuple):
+            return tuple(self.mask(v) for v in value)
+        return value
+
+    def unmask(self, arg: str) -> str:
+        for i, node_id in enumerate(self.ids):
+            arg = arg.replace(f"<id{i}>", node_id)
+        return arg
+
+
+@pytest.fixture(scope="module")
+def sides() -> Iterator[tuple[Side, Side]]:
+    procs: list[ServerProcess] = []
+    cluster = LocalCluster(shards=2, replicas=0)
+    try:
+        for _ in range(2):
+            port = free_port()
+            workdir = tempfile.mkdtemp(prefix="redis-cluster-diff-")
+            procs.append(ServerProcess(
+                [shutil.which("redis-server") or "redis-server", "--port", str(port),
+                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--cluster-enabled", "yes", "--dir", workdir],
+                port, workdir, "redis.log"))
+        theirs = [p.port for p in procs]
+        Conn(theirs[0])("CLUSTER", "ADDSLOTSRANGE", 0, 8191)
+        Conn(theirs[1])("CLUSTER", "ADDSLOTSRANGE", 8192, 16383)
+        Conn(theirs[1])("CLUSTER", "MEET", "127.0.0.1", theirs[0])
+        cluster.start()
+        for port in [*theirs, *cluster.ports]:
+            wait_until(lambda: b"cluster_state:ok" in Conn(port)("CLUSTER", "INFO"),
+                       timeout=30, what=f"cluster_state:ok on {port}")
+        yield Side("slotkv", cluster.ports), Side("redis", theirs)
+    finally:
+        cluster.stop()
+        for p in procs:
+            p.stop()
+            shutil.rmtree(p.workdir, ignore_errors=True)
+
+
+def compare(sides: tuple[Side, Side], node: int, *commands: tuple, protocol: int = 2) -> None:
+    """Run `commands` in order on one connection to node `node` of each cluster and compare
+    the replies, addresses and ids masked (`<id0>` in an argument is node 0's id)."""
+    conns = []
+    for side in sides:
+        conn = Conn(side.ports[node])
+        if protocol == 3:
+            conn("HELLO", "3")
+        conns.append(conn)
+    try:
+        for cmd in commands:
+            mine, theirs = (side.mask(conn(*(side.unmask(str(a)) for a in cmd)))
+                            for side, conn in zip(sides, conns))
+            assert mine == theirs, f"node {node} {cmd!r}: slotkv={mine!r} redis={theirs!r}"
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+def on_both(sides: tuple[Side, Side], node: int, *cmd: Any) -> None:
+    """Set-up: the same command on each cluster, which must succeed alike."""
+    compare(sides, node, cmd)
+
+
+@pytest.fixture
+def clean(sides: tuple[Side, Side]) -> Iterator[tuple[Side, Side]]:
+    for side in sides:
+        for port in side.ports:
+            Conn(port)("FLUSHALL")
+    yield sides
+
+
+# -- which keys a command is routed on --------------------------------------------------------
+
+@pytest.mark.parametrize("cmd", [
+    # XREAD/XREADGROUP: Redis routes with xreadGetKeys, which finds no key when the keys and
+    # IDs do not pair up or an option is unknown (the command's own error follows), and skips
+    # an option's argument even if it reads STREAMS.
+    ("XREAD", "STREAMS", "b", "c", "0"), ("XREAD", "STREAMS", "a", "{a}1", "0"),
+    ("XREAD", "FOO", "STREAMS", "b", "0"), ("XREAD", "COUNT", "STREAMS", "STREAMS", "b", "0"),
+    ("XREAD", "COUNT", "1", "STREAMS", "a", "b", "0", "0"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "b", "c", "0"),
+    ("XREADGROUP", "GROUP", "STREAMS", "c", "STREAMS", "b", ">"),
+    # GEORADIUS: the destination routed on is the last STORE/STOREDIST's, the one written.
+    ("GEORADIUS", "b", "0", "0", "10", "km", "STORE", "a", "STOREDIST", "{b}x"),
+    ("GEORADIUS", "b", "0", "0", "10", "km", "STORE", "{b}x", "STORE", "a"),
+    ("GEORADIUS", "b", "0", "0", "10", "km", "STOREDIST", "a", "STORE", "{b}x"),
+    ("GEORADIUSBYMEMBER", "b", "m", "10", "km", "STORE", "a", "STOREDIST", "{b}x"),
+    ("GEORADIUS", "b", "0", "0", "10", "km", "STORE", "STORE", "{b}x"),
+    # COMMAND GETKEYS walks the key specs first, as Redis does: it is unchanged.
+    ("COMMAND", "GETKEYS", "XREAD", "STREAMS", "b", "c", "0"),
+    ("COMMAND", "GETKEYS", "GEORADIUS", "b", "0", "0", "10", "km", "STORE", "a", "STORE", "c"),
+])
+def test_routing_keys_match_redis(clean: tuple[Side, Side], cmd: tuple) -> None:
+    for node in (0, 1):
+        compare(clean, node, cmd)
