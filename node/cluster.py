@@ -360,7 +360,7 @@ class Cluster:
         slot = 0
         owner: str | None = None
         multiple = migrating = importing = False
-        missing = 0
+        missing = existing = 0
         is_write = False
         db = self.server.keyspace.dbs[0]
         for mcmd, margv in commands:
@@ -383,8 +383,11 @@ class Cluster:
                     if key_slot(key) != slot:
                         return CommandError(CROSSSLOT)
                     multiple = True
-                if (migrating or importing) and not _exists(db, key):
-                    missing += 1
+                if migrating or importing:
+                    if _exists(db, key):
+                        existing += 1
+                    else:
+                        missing += 1
         if firstkey is None:
             if is_write and self.lease_until <= time.monotonic():
                 return CommandError(DOWN)
@@ -397,8 +400,8 @@ class Cluster:
         if (migrating or importing) and cmd.name == "migrate":
             return None  # MIGRATE works on an open slot wherever the keys are
         if migrating and missing:
-            if multiple:
-                return CommandError(TRYAGAIN)
+            if existing:
+                return CommandError(TRYAGAIN)  # some keys here, some gone: nowhere has all
             target = topology.nodes[topology.migrating[(self.myid, slot)]]
             return CommandError(f"ASK {slot} {self._address(target)}")
         if importing and (asking or "asking" in cmd.flags):

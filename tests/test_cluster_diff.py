@@ -142,3 +142,38 @@ def clean(sides: tuple[Side, Side]) -> Iterator[tuple[Side, Side]]:
 def test_routing_keys_match_redis(clean: tuple[Side, Side], cmd: tuple) -> None:
     for node in (0, 1):
         compare(clean, node, cmd)
+
+
+# -- a slot in migration ------------------------------------------------------------------------
+
+@pytest.fixture
+def migrating(clean: tuple[Side, Side]) -> Iterator[tuple[Side, Side]]:
+    """Slot 3300 (`b`, `{b}...`) migrating from node 0 to node 1 in both clusters, `b` still
+    on node 0."""
+    on_both(clean, 0, "SET", "b", "1")
+    on_both(clean, 1, "CLUSTER", "SETSLOT", "3300", "IMPORTING", "<id0>")
+    on_both(clean, 0, "CLUSTER", "SETSLOT", "3300", "MIGRATING", "<id1>")
+    try:
+        yield clean
+    finally:
+        for side in clean:
+            for port in side.ports:
+                Conn(port)("CLUSTER", "SETSLOT", "3300", "STABLE")
+                Conn(port)("FLUSHALL")
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_ask_and_tryagain_match_redis(migrating: tuple[Side, Side], protocol: int) -> None:
+    # The source: ASK when none of the keys is here, TRYAGAIN when only some are.
+    compare(migrating, 0, ("GET", "b"), ("GET", "{b}gone"), ("MGET", "b", "{b}gone"),
+            ("MGET", "{b}gone", "{b}gone2"), ("MGET", "{b}gone", "{b}gone"),
+            ("DEL", "{b}gone", "{b}x"), ("MGET", "b", "b"), ("EXISTS", "b", "{b}gone"),
+            ("MULTI",), ("GET", "{b}gone"), ("GET", "{b}gone2"), ("EXEC",),
+            ("MULTI",), ("GET", "b"), ("GET", "{b}gone"), ("EXEC",),
+            protocol=protocol)
+    # The target: MOVED unless ASKING; TRYAGAIN for several keys it does not all hold.
+    compare(migrating, 1, ("GET", "{b}gone"), ("ASKING",), ("GET", "{b}gone"),
+            ("ASKING",), ("MGET", "{b}gone", "{b}x"), ("ASKING",), ("SET", "{b}in", "1"),
+            ("ASKING",), ("MGET", "{b}in", "{b}x"), ("ASKING",), ("MGET", "{b}in", "{b}in"),
+            protocol=protocol)
+
