@@ -320,8 +320,11 @@ class Cluster:
                     or self.lease_until > time.monotonic()):
                 return False
         elif plan == _KEYLESS:
-            if client.asking and client.multi is None and cmd.name != "asking":
-                client.asking = False  # ASKING covers the next command only (resetClient)
+            if client.asking and cmd.name != "asking" and (
+                    (client.multi is None and cmd.name != "multi") or cmd.name == "discard"):
+                # As Redis's resetClient: ASKING ends with the next command that leaves the
+                # client outside MULTI, so it covers a whole transaction opened right after.
+                client.asking = False
             # Nothing to route, but a fenced primary takes no writes at all.
             if not self.unfenced and "write" in cmd.flags and self.lease_until <= time.monotonic():
                 self._refuse(client, cmd, CommandError(DOWN))

@@ -177,3 +177,16 @@ def test_ask_and_tryagain_match_redis(migrating: tuple[Side, Side], protocol: in
             ("ASKING",), ("MGET", "{b}in", "{b}x"), ("ASKING",), ("MGET", "{b}in", "{b}in"),
             protocol=protocol)
 
+
+def test_asking_covers_a_whole_transaction(migrating: tuple[Side, Side]) -> None:
+    # ASKING holds until the command after it ends outside MULTI (Redis's resetClient): so
+    # through MULTI, the queued commands and EXEC, and not past DISCARD.
+    compare(migrating, 1,
+            ("ASKING",), ("MULTI",), ("SET", "{b}in", "1"), ("GET", "{b}in"), ("EXEC",),
+            ("GET", "{b}in"),
+            ("ASKING",), ("MULTI",), ("GET", "{b}in"), ("DISCARD",), ("GET", "{b}in"),
+            ("ASKING",), ("MULTI",), ("DISCARD",), ("GET", "{b}in"),
+            ("ASKING",), ("MULTI",), ("MULTI",), ("GET", "{b}in"), ("EXEC",), ("GET", "{b}in"),
+            ("MULTI",), ("ASKING",), ("GET", "{b}in"), ("EXEC",),
+            ("ASKING",), ("ASKING",), ("GET", "{b}in"), ("GET", "{b}in"),
+            ("ASKING",), ("EXEC",), ("GET", "{b}in"))
