@@ -175,6 +175,23 @@ def test_client_list_and_info_fields_match_redis(pair: tuple[ServerProcess, Serv
     assert _fields(lines[0]) == _fields(lines[1])
 
 
+def test_client_info_inside_exec_shows_the_transaction(pair: tuple[ServerProcess, ServerProcess]) -> None:
+    # Redis leaves MULTI only after running the queue: flags=x and multi=<queued count>.
+    seen = []
+    for proc in pair:
+        c = proc.client()
+        with c.pipeline(transaction=True) as pipe:
+            pipe.execute_command("PING")
+            pipe.execute_command("CLIENT", "INFO")
+            info = pipe.execute()[1]
+        after = reply_of(c, "CLIENT", "INFO")
+        fields = dict(kv.split(b"=", 1) for kv in info.split())
+        later = dict(kv.split(b"=", 1) for kv in after.split())
+        seen.append((fields[b"flags"], fields[b"multi"], later[b"flags"], later[b"multi"]))
+        c.close()
+    assert seen[0] == seen[1] == (b"x", b"2", b"N", b"-1")
+
+
 def test_client_info_is_verbatim_in_resp3(pair: tuple[ServerProcess, ServerProcess]) -> None:
     heads = []
     for proc in pair:

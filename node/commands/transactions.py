@@ -40,7 +40,10 @@ def exec_(ctx: Any, argv: list[bytes]) -> Any:
     if ctx.dirty_cas or ctx.server.watches.expired_since_watch(ctx):
         ctx.discard_transaction()
         return NULL_ARRAY
-    ctx.discard_transaction()  # Redis unwatches before running: the queue cannot dirty itself
+    # Redis unwatches before running (the queue cannot dirty itself) but leaves MULTI only
+    # after it: CLIENT INFO/LIST run in the queue show flags=x and multi=<queued>.
+    ctx.server.watches.unwatch(ctx)
+    ctx.dirty_cas = False
     if not ctx.reply_mode:
         ctx.out.append(b"*%d\r\n" % len(queued))
     ctx.in_exec = True
@@ -52,6 +55,7 @@ def exec_(ctx: Any, argv: list[bytes]) -> Any:
     finally:
         ctx.in_exec = False
         propagation.end_exec()
+        ctx.discard_transaction()
     return NO_REPLY
 
 
