@@ -176,6 +176,9 @@ class Cluster:
 
     def _announce_changed(self, _value: Any) -> None:
         if self.link is not None:
+            # The endpoint type and the coverage rule are this node's own: served on at once.
+            # An address change comes back from the coordinator as a new topology.
+            self.install(self.topology, save=False)
             self.link.reannounce()
             return
         a = self.announcement()

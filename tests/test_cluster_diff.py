@@ -190,3 +190,53 @@ def test_asking_covers_a_whole_transaction(migrating: tuple[Side, Side]) -> None
             ("MULTI",), ("ASKING",), ("GET", "{b}in"), ("EXEC",),
             ("ASKING",), ("ASKING",), ("GET", "{b}in"), ("GET", "{b}in"),
             ("ASKING",), ("EXEC",), ("GET", "{b}in"))
+
+
+# -- endpoints ------------------------------------------------------------------------------------
+
+def _shards(side: Side, node: int, protocol: int) -> list:
+    conn = Conn(side.ports[node])
+    if protocol == 3:
+        conn("HELLO", "3")
+    shards = conn("CLUSTER", "SHARDS")
+    conn.close()
+    out = []
+    for shard in shards:
+        shard = dict(zip(shard[::2], shard[1::2])) if isinstance(shard, list) else shard
+        nodes = []
+        for details in shard[b"nodes"]:
+            pairs = list(details.items()) if isinstance(details, dict) else list(
+                zip(details[::2], details[1::2]))
+            nodes.append([(k, v) for k, v in pairs if k != b"replication-offset"])
+        out.append((shard[b"slots"], nodes))
+    return sorted(side.mask(out), key=repr)  # shard order is Redis's dict order
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+@pytest.mark.parametrize("kind", ["ip", "hostname"])
+def test_endpoint_types_match_redis(migrating: tuple[Side, Side], kind: str,
+                                    protocol: int) -> None:
+    """cluster-preferred-endpoint-type decides what MOVED, ASK, SLOTS and SHARDS name, from
+    the moment it is set; what it does not name goes in SLOTS's metadata (Redis's
+    addNodeToNodeReply)."""
+    sides = migrating
+    try:
+        for side in sides:
+            for i, port in enumerate(side.ports):
+                Conn(port)("CONFIG", "SET", "cluster-announce-hostname", f"host-{i}.example")
+        for side in sides:
+            for port in side.ports:
+                wait_until(lambda: Conn(port)("CLUSTER", "NODES").count(b".example") == 2,
+                           what="every node to know both hostnames")
+        for side in sides:
+            for port in side.ports:
+                Conn(port)("CONFIG", "SET", "cluster-preferred-endpoint-type", kind)
+        for node in (0, 1):
+            compare(sides, node, ("GET", "a"), ("GET", "{b}gone"), ("GET", "c"),
+                    ("CLUSTER", "SLOTS"), protocol=protocol)
+            assert _shards(sides[0], node, protocol) == _shards(sides[1], node, protocol)
+    finally:
+        for side in sides:
+            for port in side.ports:
+                Conn(port)("CONFIG", "SET", "cluster-preferred-endpoint-type", "ip")
+                Conn(port)("CONFIG", "SET", "cluster-announce-hostname", "")
