@@ -554,3 +554,22 @@ def test_unauthenticated_limits(start_node):
             assert mine == theirs, f"{data[:80]!r}:\n slotkv={mine!r}\n redis ={theirs!r}"
     finally:
         oracle.stop()
+
+
+def test_hello_and_auth_before_authentication(start_node, start_oracle):
+    node, oracle = start_node("--requirepass", "pw"), start_oracle("--requirepass", "pw")
+    cases = [
+        req("HELLO") + req("HELLO", "3") + req("HELLO", "2", "SETNAME", "x") + req("CLIENT", "GETNAME"),
+        req("HELLO", "3", "AUTH", "default", "bad") + req("HELLO", "3", "AUTH", "bad", "pw")
+        + req("HELLO", "4", "AUTH", "default", "pw") + req("HELLO", "3", "AUTH", "default"),
+        req("HELLO", "3", "SETNAME", "a b", "AUTH", "default", "pw") + req("PING"),
+        req("HELLO", "3", "AUTH", "default", "pw", "SETNAME", "a b") + req("PING")
+        + req("CLIENT", "GETNAME"),
+        req("AUTH", "pw") + req("HELLO", "3", "AUTH", "default", "bad") + req("PING")
+        + req("RESET") + req("PING"),
+    ]
+    for data in cases:
+        mine, theirs = (
+            (re.sub(rb"\$2\r\nid\r\n:\d+", b"id", out), closed)
+            for out, closed in collect(send([node.port, oracle.port], data), like={0: 1}))
+        assert mine == theirs, f"{data[:80]!r}:\n slotkv={mine!r}\n redis ={theirs!r}"
