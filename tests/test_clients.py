@@ -14,6 +14,8 @@ import pytest
 import redis
 import redis.asyncio as aredis
 
+from conftest import free_port
+
 PROTOCOLS = [2, 3]
 
 
@@ -98,6 +100,18 @@ def test_hello(rc, oc, proto):
     assert isinstance(mine[b"id"], int)
     mine.pop(b"id"), theirs.pop(b"id")
     assert mine == theirs
+
+
+def test_hello_names_the_replica_role(start_node, start_oracle):
+    # A replica says so even before its link is up (the primary here never answers).
+    roles = []
+    for start in (start_node, start_oracle):
+        proc = start("--replicaof", "127.0.0.1", str(free_port()))
+        c = proc.client()
+        reply = c.execute_command("HELLO", "2")
+        roles.append(reply[reply.index(b"role") + 1])
+        c.close()
+    assert roles == [b"replica", b"replica"]
 
 
 def test_hello_switches_protocol_on_a_connection(node, oracle, r):

@@ -119,13 +119,14 @@ def hello(ctx: Any, argv: list[bytes]) -> Any:
             "select the RESP protocol version at the same time"
         )
     ctx.set_protocol(version)
+    repl = ctx.server.replication
     return {
         "server": b"redis",
         "version": REDIS_VERSION.encode(),
         "proto": version,
         "id": ctx.id,
         "mode": b"cluster" if ctx.server.cluster is not None else b"standalone",
-        "role": b"master",
+        "role": b"replica" if repl is not None and repl.is_replica else b"master",
         "modules": [],
     }
 
