@@ -622,7 +622,7 @@ def endpoint(node: Any, kind: str) -> str:
     if kind == "hostname":
         return node.hostname or "?"
     if kind == "unknown-endpoint":
-        return "?"
+        return ""  # MOVED 3999 :6381: the client reuses the address it used
     return node.host
 
 

@@ -213,7 +213,7 @@ def _shards(side: Side, node: int, protocol: int) -> list:
 
 
 @pytest.mark.parametrize("protocol", [2, 3])
-@pytest.mark.parametrize("kind", ["ip", "hostname"])
+@pytest.mark.parametrize("kind", ["ip", "hostname", "unknown-endpoint"])
 def test_endpoint_types_match_redis(migrating: tuple[Side, Side], kind: str,
                                     protocol: int) -> None:
     """cluster-preferred-endpoint-type decides what MOVED, ASK, SLOTS and SHARDS name, from

@@ -166,13 +166,17 @@ def node_line(cluster: Cluster, node: NodeInfo,
 
 
 def _slot_entry(cluster: Cluster, node: NodeInfo) -> list:
+    """One node of a CLUSTER SLOTS range (addNodeToNodeReply): the preferred endpoint (nil
+    for unknown-endpoint), port, id, then the addresses the endpoint is not: the ip unless
+    that is the endpoint, the hostname, if any, unless that is."""
     kind = cluster.server.config["cluster-preferred-endpoint-type"]
     meta: dict = {}
-    if kind == "ip" and node.hostname:
-        meta["hostname"] = node.hostname.encode()
-    elif kind != "ip" and node.host:
+    if kind != "ip":
         meta["ip"] = node.host.encode()
-    return [endpoint(node, kind).encode(), node.port, node.id.encode(), meta]
+    if kind != "hostname" and node.hostname:
+        meta["hostname"] = node.hostname.encode()
+    preferred = None if kind == "unknown-endpoint" else endpoint(node, kind).encode()
+    return [preferred, node.port, node.id.encode(), meta]
 
 
 def _offset(cluster: Cluster, node_id: str) -> int:
