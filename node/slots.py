@@ -71,7 +71,9 @@ class SlotIndex:
         return len(self._keys[slot])
 
     def keys(self, slot: int, limit: int) -> list[bytes]:
-        return list(islice(self._keys[slot], limit))
+        """Up to `limit` keys of `slot`, newest first, as Redis lists them (it links each new
+        key in at the head of its slot's list)."""
+        return list(islice(reversed(self._keys[slot]), limit))
 
     def slots(self) -> list[int]:
         """The slots that hold at least one key."""

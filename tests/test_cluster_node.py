@@ -162,6 +162,24 @@ def test_keys_in_slot_match_redis(cboth: Differential) -> None:
     assert cboth("CLUSTER", "COUNTKEYSINSLOT", str(slot)) == 0
 
 
+def test_keys_in_slot_come_newest_first(cboth: Differential) -> None:
+    # Redis links each new key in at the head of its slot's list, so GETKEYSINSLOT lists
+    # the newest first, and a count below the total picks the newest keys. An overwrite
+    # keeps a key's place; a key deleted and made again, or renamed, is new.
+    slot = str(key_slot(b"{t}"))
+    cboth("MSET", "{t}1", "a", "{t}2", "b", "{t}3", "c")
+    cboth("RPUSH", "{t}4", "x")
+    cboth("SET", "{t}1", "overwritten")
+    cboth("CLUSTER", "GETKEYSINSLOT", slot, "100")
+    cboth("CLUSTER", "GETKEYSINSLOT", slot, "2")
+    cboth("DEL", "{t}2")
+    cboth("SET", "{t}2", "again")
+    cboth("RENAME", "{t}1", "{t}5")
+    cboth("RENAME", "{t}3", "{t}2")
+    cboth("COPY", "{t}5", "{t}4", "REPLACE")
+    cboth("CLUSTER", "GETKEYSINSLOT", slot, "100")
+    cboth("CLUSTER", "GETKEYSINSLOT", slot, "1")
+
 def _mask(text: str, ids: list[str], ports: list[int]) -> str:
     for node_id in ids:
         text = text.replace(node_id, "<id>")
@@ -296,9 +314,10 @@ def test_slot_index_unit() -> None:
     index = SlotIndex()
     for key in (b"{a}1", b"{a}2", b"b"):
         index.add(key)
-    index.add(b"{a}1")  # idempotent
+    index.add(b"{a}1")  # idempotent, and keeps its place
     assert index.count(key_slot(b"a")) == 2
-    assert index.keys(key_slot(b"a"), 1) == [b"{a}1"]
+    assert index.keys(key_slot(b"a"), 1) == [b"{a}2"]  # newest first
+    assert index.keys(key_slot(b"a"), 5) == [b"{a}2", b"{a}1"]
     index.remove(b"{a}1")
     index.remove(b"nosuch")
     assert index.count(key_slot(b"a")) == 1
