@@ -99,6 +99,16 @@ class Slowlog:
         while len(self.entries) > maxlen:
             self.entries.pop()
 
+    def trim(self) -> None:
+        """Redis trims the log to slowlog-max-len after every command it could have logged,
+        slow or not, while the log is on; CONFIG SET calls this, the one command after
+        which trimming can find more than the limit (a smaller max-len, or the log turned
+        back on)."""
+        if self.server.slowlog_threshold >= 0:
+            maxlen = self.server.config["slowlog-max-len"]
+            while len(self.entries) > maxlen:
+                self.entries.pop()
+
 
 class Server:
     def __init__(self, config: Config) -> None:

@@ -109,6 +109,25 @@ def test_slowlog_len_reset_and_max_len(r: redis.Redis, o: redis.Redis, both: Any
     assert [entries(c, "1")[0][0] for c in (r, o)] == [first[0] + 6, first[1] + 6]
 
 
+def test_slowlog_shrinks_as_soon_as_max_len_is_lowered(r: redis.Redis, o: redis.Redis,
+                                                      both: Any, slowlog_all: None) -> None:
+    # Redis trims after every loggable command, slow or not: a lower max-len applies at once,
+    # and a log switched off keeps its entries until it is switched on again.
+    for i in range(6):
+        both("SET", f"k{i}", "v")
+    both("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    both("CONFIG", "SET", "slowlog-max-len", "4")
+    assert both("SLOWLOG", "LEN") == 4
+    both("CONFIG", "SET", "slowlog-log-slower-than", "-1", "slowlog-max-len", "2")
+    assert both("SLOWLOG", "LEN") == 4
+    both("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    assert both("SLOWLOG", "LEN") == 2
+    both("CONFIG", "SET", "slowlog-max-len", "1", "nosuch", "x")  # refused: nothing changes
+    assert both("SLOWLOG", "LEN") == 2
+    both("CONFIG", "SET", "slowlog-max-len", "0")
+    assert both("SLOWLOG", "LEN") == 0
+
+
 def test_slowlog_threshold_applies_within_a_pipeline(r: redis.Redis, o: redis.Redis,
                                                      both: Any) -> None:
     try:

@@ -92,6 +92,13 @@ def _protected_allowed(ctx: Any) -> bool:
          tips="request_policy:all_nodes response_policy:all_succeeded",
          summary="Set configuration parameters to the given values")
 def config_set(ctx: Any, argv: list[bytes]) -> Any:
+    try:
+        return _config_set(ctx, argv)
+    finally:
+        ctx.server.slowlog.trim()  # with the settings as the command leaves them, failed or not
+
+
+def _config_set(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) % 2:
         raise CommandError(SYNTAX)
     config = ctx.server.config
