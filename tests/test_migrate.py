@@ -105,6 +105,8 @@ def test_many_keys_every_type_copy_replace_and_db(pair: Pair) -> None:
     ("MIGRATE", "127.0.0.1", "{port}", "k", "0", "5000", "AUTH", "wrong"),
     ("MIGRATE", "127.0.0.1", "{port}", "k", "0", "5000"),  # NOAUTH from the target
     ("MIGRATE", "127.0.0.1", "1", "k", "0", "500"),  # nothing listens there
+    ("MIGRATE", "", "1", "k", "0", "500"),  # no such host: the connect itself fails
+    ("MIGRATE", "224.0.0.1", "1", "k", "0", "500"),  # refused at once by the kernel
     ("MIGRATE", "127.0.0.1", "{port}", "k"),
 ])
 def test_errors_match_redis(pair: Pair, args: tuple) -> None:

@@ -16,6 +16,7 @@ retried once.
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import time
 from typing import Any
@@ -59,6 +60,13 @@ def _close_idle() -> None:
     _sweep = asyncio.get_running_loop().call_later(1.0, _close_idle) if _SOCKETS else None
 
 
+CONNECT_FAILED = "IOERR error or timeout connecting to the client"
+# What a non-blocking connect reports only after it started (EINPROGRESS), as the socket's
+# error: Redis sees these when it writes.
+_LATE_CONNECT_ERRORS = frozenset((errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ECONNRESET,
+                                  errno.ETIMEDOUT))
+
+
 def _close(key: tuple[str, int]) -> None:
     cached = _SOCKETS.pop(key, None)
     if cached is not None:
@@ -80,10 +88,13 @@ def _socket(host: str, port: int, timeout: float) -> _Cached:
         sock = socket.create_connection((host, port), timeout=timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except socket.timeout:
-        raise CommandError("IOERR error or timeout connecting to the client") from None
-    except OSError:
+        raise CommandError(CONNECT_FAILED) from None
+    except OSError as e:
         # Redis's connect does not wait for the handshake: a refused connection shows up as
-        # the write that follows failing.
+        # the write that follows failing. A host that does not resolve, or a connect the
+        # kernel refuses at once (an unreachable network), fails the connect itself.
+        if isinstance(e, socket.gaierror) or e.errno not in _LATE_CONNECT_ERRORS:
+            raise CommandError(CONNECT_FAILED) from None
         raise _SocketError(True, False) from None
     cached = _SOCKETS[key] = _Cached(sock)
     global _sweep
