@@ -143,10 +143,12 @@ def test_command_info_matches_redis(r, o, names):
 def test_command_info_of_subcommands_and_unknowns(r, o):
     # `COMMAND INFO container|sub` gives the same entry as the container's nested one.
     subs = [n for n in raw(r, "COMMAND", "LIST") if b"|" in n]
-    args = ["COMMAND", "INFO", *subs, "nosuchcommand", "get|nosuch"]
+    unknown = ["nosuchcommand", "get|nosuch", "config|", "config|nosuch", "config|get|x", "|"]
+    args = ["COMMAND", "INFO", *subs, *unknown]
     mine = raw(r, *args)
-    assert len(mine) == len(subs) + 2
-    assert mine[-2:] == raw(o, "COMMAND", "INFO", "nosuchcommand", "get|nosuch") == [None, None]
+    assert len(mine) == len(subs) + len(unknown)
+    assert mine[-len(unknown):] == raw(o, "COMMAND", "INFO", *unknown) == [None] * len(unknown)
+    assert raw(r, "COMMAND", "DOCS", *unknown) == raw(o, "COMMAND", "DOCS", *unknown)
     for sub, entry in zip(subs, mine):
         container = raw(r, "COMMAND", "INFO", sub.split(b"|")[0])[0]
         nested = {e[0]: e for e in container[9]}
@@ -204,6 +206,8 @@ GETKEYS = [
     ("ZUNIONSTORE", "d", "+1", "a"), ("ZUNIONSTORE", "d", "01", "a", "b"), ("ZINTERCARD", "1x", "a"),
     ("SINTERCARD", "+1", "a"), ("ZMPOP", "01", "a", "MIN"), ("BZMPOP", "0", "1x", "a", "MIN"),
     ("LMPOP", "+1", "a", "LEFT"), ("ZUNIONSTORE", "d", "1", "a", "b", "c"),
+    # Containers: an unknown subcommand is no command; the container alone has too few args.
+    ("CLIENT", "NOSUCH"), ("CONFIG",), ("OBJECT", "NOSUCH", "k"), ("OBJECT", "encoding", "k"),
 ]
 
 

@@ -41,10 +41,10 @@ def help_reply(lines: list[str]) -> list:
 
 def find(name: bytes) -> Command | None:
     """A command by `name` or `container|sub`, case-insensitively."""
-    head, _, sub = name.lower().partition(b"|")
+    head, bar, sub = name.lower().partition(b"|")
     cmd = COMMANDS.get(head)
-    if cmd is not None and sub:
-        return cmd.subcommands.get(sub)
+    if cmd is not None and bar:
+        return cmd.subcommands.get(sub)  # `config|` names no command, as in Redis
     return cmd
 
 
@@ -115,6 +115,9 @@ def command_list(ctx: Any, argv: list[bytes]) -> list:
 def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None]]]:
     target = argv[2:]
     cmd = lookup(target)
+    if cmd is not None and cmd.subcommands and len(target) > 1 \
+            and target[1].lower() not in cmd.subcommands:
+        cmd = None  # an unknown subcommand is no command (Redis's lookupCommand)
     if cmd is None:
         raise CommandError("ERR Invalid command specified")
     if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
