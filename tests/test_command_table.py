@@ -184,6 +184,12 @@ def test_command_docs_shape(r, o, names):
     assert not mismatches, f"{len(mismatches)} COMMAND DOCS mismatches:\n" + "\n".join(mismatches)
 
 
+@pytest.mark.parametrize("container", ["COMMAND", "CONFIG", "CLIENT", "MEMORY", "LATENCY",
+                                       "SLOWLOG", "OBJECT", "XINFO", "XGROUP"])
+def test_help_of_containers(r, o, container):
+    assert raw(r, container, "HELP") == raw(o, container, "HELP")
+
+
 def test_command_docs_of_unknown_commands(r, o):
     assert raw(r, "COMMAND", "DOCS", "nosuchcommand") == raw(o, "COMMAND", "DOCS", "nosuchcommand")
 
