@@ -227,6 +227,17 @@ def test_latency_events(r: redis.Redis, o: redis.Redis, both: Any, monitor: None
     assert both("LATENCY", "HISTORY", "fast-command") == []
 
 
+def test_latency_reset_ignores_the_case_of_event_names(r: redis.Redis, o: redis.Redis,
+                                                       both: Any, monitor: None) -> None:
+    # RESET compares names with strcasecmp; HISTORY and GRAPH look them up exactly.
+    for c in (r, o):
+        drive(c)
+    both("LATENCY", "HISTORY", "Fast-Command")
+    both("LATENCY", "GRAPH", "COMMAND")
+    assert both("LATENCY", "RESET", "COMMAND", "command", "FAST-command") == 2
+    both("LATENCY", "LATEST")
+
+
 def _masked(text: bytes) -> list[str]:
     lines = text.decode().split("\n")
     # THP advice depends on each process's memory, not on the monitor.

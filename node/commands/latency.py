@@ -46,6 +46,12 @@ def _event(arg: bytes) -> str:
     return arg.decode("utf-8", "replace")
 
 
+def _key(arg: bytes) -> str:
+    # LATENCY RESET matches event names with strcasecmp (ASCII only), and every event name is
+    # lower-case; HISTORY and GRAPH look them up exactly.
+    return _event(arg.lower())
+
+
 @command("latency|latest", 2, _ADMIN, group="server", since="2.8.13", tips=_SPECIAL,
          summary="Return the latest latency samples for all events.")
 def latency_latest(ctx: Any, argv: list[bytes]) -> list:
@@ -72,7 +78,7 @@ def latency_reset(ctx: Any, argv: list[bytes]) -> int:
     monitor = ctx.server.latency
     if len(argv) == 2:
         return monitor.reset()
-    return monitor.reset([_event(a) for a in argv[2:]])
+    return monitor.reset([_key(a) for a in argv[2:]])
 
 
 @command("latency|graph", 3, _ADMIN, group="server", since="2.8.13", tips=_SPECIAL,
