@@ -150,7 +150,8 @@ class Server:
     """A server process on 127.0.0.1:port, stopped by its PID (taskset execs, so the PID
     Popen returns is the server's own)."""
 
-    def __init__(self, name: str, argv: list[str], port: int, workdir: str, env: dict[str, str]) -> None:
+    def __init__(self, name: str, argv: list[str], port: int, workdir: str, env: dict[str, str],
+                 ready_timeout: float = 30.0) -> None:
         self.name = name
         self.port = port
         self.workdir = workdir
@@ -161,7 +162,7 @@ class Server:
                                      stderr=subprocess.STDOUT, start_new_session=True,
                                      preexec_fn=_die_with_parent)
         self.pid = self.proc.pid
-        self._wait_ready()
+        self._wait_ready(ready_timeout)
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
