@@ -247,9 +247,13 @@ class Client(asyncio.Protocol):
                         if argv.__class__ is not list or not argv:
                             if argv is False:
                                 if parser.unfed is not None and parser.more():
-                                    # A new slice: end the run, so that a long stream of
-                                    # one command holds a slice's arguments at most.
-                                    run = _SLOW
+                                    # A new slice: charge the run so far, so that a long
+                                    # stream of one command holds a slice's arguments at most.
+                                    if calls:
+                                        now = clock()
+                                        self._charge(run, calls, now - t_prev)
+                                        t_prev = now
+                                        calls = []
                                     continue
                                 break
                             if argv:

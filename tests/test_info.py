@@ -142,6 +142,25 @@ def test_commandstats(r: redis.Redis, o: redis.Redis, both: Any) -> None:
     assert "cmdstat_config|get" in _stats(r)
 
 
+def test_commandstats_count_every_call_of_a_long_pipeline(node: Any, oracle: Any) -> None:
+    # 680 KB in one write: the node reads it in 16 KiB slices (node/codec.py FEED_SLICE),
+    # and each slice used to end its run of SETs uncounted.
+    n = 20_000
+    payload = b"".join(b"*3\r\n$3\r\nSET\r\n$6\r\nk%05d\r\n$3\r\nxxx\r\n" % i for i in range(n))
+    for server in (node, oracle):
+        client = redis.Redis(port=server.port)
+        client.config_resetstat()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+            s.sendall(payload)
+            got = b""
+            while got.count(b"+OK\r\n") < n:
+                chunk = s.recv(1 << 20)
+                assert chunk, got[-100:]
+                got += chunk
+        assert _stats(client)["cmdstat_set"] == (n, 0, 0), server
+        client.close()
+
+
 def test_errorstats_and_error_counters(r: redis.Redis, o: redis.Redis, both: Any) -> None:
     both("CONFIG", "RESETSTAT")
     both("NOSUCHCOMMAND")
