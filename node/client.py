@@ -209,9 +209,11 @@ class Client(asyncio.Protocol):
         ks.tick()
         self.last_interaction = ks.now
         parser = self.parser
+        # Methods are called through their objects (out.append, reader.gets, table.get), not
+        # bound to locals: a bound method is an object made per batch, which costs a lone
+        # request more than the attribute lookups it saves a pipeline (callgrind: a lone
+        # SET 7% fewer instructions, a batch of 16 SETs 2% fewer).
         out = self.out
-        append = out.append
-        extend = out.extend
         clock = time.perf_counter_ns
         propagation = server.propagation
         cluster = server.cluster if not self.must_obey else None
@@ -231,9 +233,9 @@ class Client(asyncio.Protocol):
                     if len(out) > 192:
                         self.flush()
                     continue
-                gets = parser.reader.gets
+                reader = parser.reader
                 fast = self._fast_table()
-                fast_get = _NOTHING.get if fast is None else fast.get
+                table = _NOTHING if fast is None else fast
                 # Attaching an AOF or a replica's backlog takes a command of the checks path
                 # (or happens between batches), after which this is read again.
                 prop = self.propagates and propagation.active
@@ -241,7 +243,7 @@ class Client(asyncio.Protocol):
                 try:
                     while True:
                         try:
-                            argv = gets()
+                            argv = reader.gets()
                         except TypeError:  # hiredis: a RESP3 map with an unhashable key
                             raise _Rejected from None
                         if argv.__class__ is not list or not argv:
@@ -270,7 +272,7 @@ class Client(asyncio.Protocol):
                         last = argv
                         # An unknown name, a command that must take the checks path and a
                         # wrong argument count all land here: _SLOW's `nargs` is empty.
-                        cmd = fast_get(argv[0], _SLOW)
+                        cmd = table.get(argv[0], _SLOW)
                         if len(argv) not in cmd.nargs:
                             if fast is not None and cmd is _SLOW and argv[0] not in fast:
                                 cmd = _fast_command(argv[0], fast)
@@ -282,7 +284,7 @@ class Client(asyncio.Protocol):
                                 if self.blocked or self.closing:
                                     break
                                 fast = self._fast_table()
-                                fast_get = _NOTHING.get if fast is None else fast.get
+                                table = _NOTHING if fast is None else fast
                                 prop = self.propagates and propagation.active
                                 t_prev = clock()
                                 continue
@@ -316,21 +318,22 @@ class Client(asyncio.Protocol):
                             else:
                                 self._propagate(cmd, argv)
                         if reply is OK:
-                            append(b"+OK\r\n")
+                            out.append(b"+OK\r\n")
                             continue
                         rc = reply.__class__
                         if rc is int:
-                            append(INT_REPLIES[reply - INT_REPLY_MIN]
-                                   if INT_REPLY_MIN <= reply <= INT_REPLY_MAX else b":%d\r\n" % reply)
+                            out.append(INT_REPLIES[reply - INT_REPLY_MIN]
+                                       if INT_REPLY_MIN <= reply <= INT_REPLY_MAX
+                                       else b":%d\r\n" % reply)
                             continue
                         if rc is bytes:
                             size = len(reply)
-                            extend((BULK_HEADERS[size] if size < 8192 else b"$%d\r\n" % size,
-                                    reply, b"\r\n"))
+                            out.extend((BULK_HEADERS[size] if size < 8192 else b"$%d\r\n" % size,
+                                        reply, b"\r\n"))
                         elif reply is None:  # a miss (GET, HGET, ...)
-                            append(self.null_reply)
+                            out.append(self.null_reply)
                         elif reply is not NO_REPLY:
-                            append(self.encode(reply))
+                            out.append(self.encode(reply))
                         # Replies that can outgrow their requests: in a long pipeline, write what
                         # it produced so far, and stop if the client is not reading
                         # (pause_writing sets throttled). +OK and integers never outgrow theirs.
@@ -355,7 +358,7 @@ class Client(asyncio.Protocol):
             server.log("verbose", f"Protocol error ({e}) from client: {self.describe()}")
             self.closing = True
         if last is not None:
-            cmd = fast_get(last[0], _SLOW)  # the table the batch ran with (_FAST_READ, ...)
+            cmd = table.get(last[0], _SLOW)  # the table the batch ran with (_FAST_READ, ...)
             if cmd is not _SLOW:  # a slow-path command set it in `call`
                 self.last_command = cmd
         self.flush_later()
