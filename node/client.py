@@ -536,6 +536,10 @@ class Client(asyncio.Protocol):
 
     def reply_error(self, err: CommandError, cmd: Command | None) -> None:
         """An error raised before the handler ran (unknown command, arity, auth)."""
+        if self.asking and self.multi is None and (cmd is None or cmd.name != "asking"):
+            # Redis's resetClient ends ASKING after every command outside MULTI, refused
+            # ones too; a command that runs has it ended by the cluster check instead.
+            self.asking = False
         if cmd is not None:
             cmd.rejected_calls += 1
             if cmd.name == "exec":  # execCommandAbort: a refused EXEC ends the transaction

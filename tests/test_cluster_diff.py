@@ -192,6 +192,16 @@ def test_asking_covers_a_whole_transaction(migrating: tuple[Side, Side]) -> None
             ("ASKING",), ("EXEC",), ("GET", "{b}in"))
 
 
+def test_asking_ends_with_a_refused_command(migrating: tuple[Side, Side]) -> None:
+    # A command refused before it runs (unknown, wrong arity, unknown subcommand) still ends
+    # ASKING, as every command outside MULTI does in Redis: the GET after it is MOVED.
+    compare(migrating, 1,
+            ("ASKING",), ("FOOBAR",), ("GET", "{b}in"),
+            ("ASKING",), ("GET",), ("GET", "{b}in"),
+            ("ASKING",), ("CONFIG", "NOSUCH"), ("GET", "{b}in"),
+            ("ASKING",), ("MULTI",), ("FOOBAR",), ("GET", "{b}in"), ("EXEC",), ("GET", "{b}in"))
+
+
 # -- endpoints ------------------------------------------------------------------------------------
 
 def _shards(side: Side, node: int, protocol: int) -> list:
