@@ -169,6 +169,13 @@ class Topology:
             raise TopologyError("ERR I tried hard but I can't forget myself...")
         if not self.is_primary(sender) and self.shard_of(sender).primary == node:
             raise TopologyError("ERR Can't forget my master!")
+        if (self.is_primary(node) and not self.nodes[node].failed
+                and self.shard_slots(self.nodes[node].shard)):
+            # Redis forgets a node on the receiving node only, for a minute; here a FORGET
+            # changes the one topology every node follows, so forgetting a live primary
+            # would take its slots, and their keys, away from the whole cluster.
+            raise TopologyError("ERR Can't forget a primary that serves slots: move its "
+                                "slots away first")
         self.remove_node(node)
 
     def remove_node(self, node_id: str) -> None:

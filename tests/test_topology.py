@@ -175,3 +175,18 @@ def test_forget_errors_in_redis_order() -> None:
     assert D not in t.nodes
     t.forget(B, C)  # a primary may forget another shard's replica
     assert C not in t.nodes and t.shard_of(A).replicas == []
+
+
+def test_forget_refuses_a_live_primary_that_serves_slots() -> None:
+    # FORGET is cluster-wide here (one topology), unlike Redis's node-local forget: dropping
+    # A would take slots 0-8191 from every node while A kept running with their keys.
+    t = cluster()
+    with pytest.raises(TopologyError, match="^ERR Can't forget a primary that serves slots"):
+        t.forget(B, A)
+    assert A in t.nodes and t.shard_slots(t.shard_of(A).id)
+    t.set_failed(A, True, 1)  # once failed, forgetting it promotes its replica
+    t.forget(B, A)
+    assert A not in t.nodes and t.is_primary(C) and len(t.shard_slots(t.shard_of(C).id)) == 8192
+    t.del_slots(B, list(range(8192, SLOTS)))  # a primary with no slots left may go
+    t.forget(C, B)
+    assert B not in t.nodes
