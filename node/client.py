@@ -106,6 +106,9 @@ class Client(asyncio.Protocol):
         self.last_interaction = server.keyspace.now
         self.last_command: Command | None = None
         self.reply_mode = REPLY_ON
+        # CLIENT REPLY SKIP run inside EXEC: skip the reply of the command after the EXEC
+        # (Redis's CLIENT_REPLY_SKIP_NEXT, made a skip when the top-level command ends).
+        self.skip_after_exec = False
         self.no_evict = False
         self.monitor = False
         self.closing = False  # close once the pending replies are written
@@ -411,8 +414,8 @@ class Client(asyncio.Protocol):
         if cmd.subcommands:
             if len(argv) > 1:
                 sub = cmd.subcommands.get(argv[1].lower())
-                if sub is None:
-                    self.reply_error(errors.unknown_subcommand(cmd.name, argv[1]), cmd)
+                if sub is None:  # (no command to charge: Redis's lookupCommand found none)
+                    self.reply_error(errors.unknown_subcommand(cmd.name, argv[1]), None)
                     return
                 cmd = sub
             elif cmd.handler is None:
@@ -476,7 +479,8 @@ class Client(asyncio.Protocol):
     def call(self, cmd: Command, argv: list[bytes]) -> None:
         """Run a command that passed its checks: time it, account it, queue its reply."""
         server = self.server
-        self.last_command = cmd  # CLIENT INFO/LIST show the running command, as Redis does
+        if not self.in_exec:  # CLIENT INFO/LIST show the top-level command, as Redis does
+            self.last_command = cmd
         ks = server.keyspace
         dirty = ks.dirty
         start = time.perf_counter_ns()
@@ -653,7 +657,8 @@ class Client(asyncio.Protocol):
         self.set_protocol(2)
         self.name = b""
         self.reply_mode = REPLY_ON
-        self.no_evict = False
+        self.skip_after_exec = False
+        # (CLIENT NO-EVICT stays: Redis 7.0's RESET keeps it; 7.2 turns it off.)
         self.authenticated = not self.server.config["requirepass"]
 
     def discard_transaction(self) -> None:

@@ -361,6 +361,58 @@ def test_client_reply_off_and_skip(pair: tuple[ServerProcess, ServerProcess]) ->
     assert mine == b"$1\r\n1\r\n+OK\r\n$1\r\n2\r\n+PONG\r\n$1\r\nx\r\n$11\r\nend-of-test\r\n"
 
 
+def test_client_reply_skip_inside_exec_skips_the_command_after_it(
+        pair: tuple[ServerProcess, ServerProcess]) -> None:
+    # Redis turns SKIP into a skipped reply only once the top-level command (EXEC) is done.
+    script = [("MULTI",), ("CLIENT", "REPLY", "SKIP"), ("PING", "a"), ("PING", "b"), ("EXEC",),
+              ("PING", "c"), ("PING", "d"),
+              ("MULTI",), ("CLIENT", "REPLY", "SKIP"), ("CLIENT", "REPLY", "ON"), ("EXEC",),
+              ("PING", "e"), ("PING", "f")]
+    mine, theirs = (_conversation(p.port, script) for p in pair)
+    assert mine == theirs
+    assert b"$1\r\nc\r\n" not in mine and b"$1\r\ne\r\n" not in mine
+    assert b"*3\r\n$1\r\na\r\n$1\r\nb\r\n" in mine
+
+
+def test_unknown_subcommands_and_reset_keep_redis_counters_and_flags(
+        pair: tuple[ServerProcess, ServerProcess]) -> None:
+    seen = []
+    for proc in pair:
+        c = proc.client()
+        c.config_resetstat()
+        # Only a container with no subcommand at all is a rejected call of the container.
+        reply_of(c, "CLIENT", "NOSUCH")
+        reply_of(c, "CONFIG", "NOSUCH", "x")
+        stats = c.info("commandstats")
+        raw = Raw(proc.port)  # RESET of Redis 7.0 keeps CLIENT NO-EVICT
+        raw.send(("CLIENT", "NO-EVICT", "on"), ("RESET",), ("CLIENT", "INFO"))
+        info = raw.read_until(b"\n\r\n", timeout=3)
+        raw.close()
+        flags = re.search(rb" flags=(\S+) ", info)
+        seen.append((sorted(k for k in stats if k.startswith("cmdstat_")), flags and flags[1]))
+        c.close()
+    assert seen[0] == seen[1]
+    assert seen[0][1] == b"e"
+
+
+def test_client_info_inside_exec_names_exec(pair: tuple[ServerProcess, ServerProcess]) -> None:
+    # Redis's CLIENT INFO shows the top-level command (lastcmd), which EXEC does not change.
+    seen = []
+    for proc in pair:
+        c, other = proc.client(), proc.client()
+        c.client_setname("runner")
+        with c.pipeline(transaction=True) as pipe:
+            pipe.execute_command("CLIENT", "INFO")
+            pipe.execute_command("PING")
+            inside = pipe.execute()[0]
+        listed = [line for line in reply_of(other, "CLIENT", "LIST").split(b"\n")
+                  if b" name=runner " in line]
+        seen.append((re.search(rb" cmd=(\S+)", inside)[1], re.search(rb" cmd=(\S+)", listed[0])[1]))
+        c.close()
+        other.close()
+    assert seen[0] == seen[1] == (b"exec", b"exec")
+
+
 _REPLY_STEPS = st.sampled_from([
     ("CLIENT", "REPLY", "ON"), ("CLIENT", "REPLY", "OFF"), ("CLIENT", "REPLY", "SKIP"),
     ("CLIENT", "REPLY", "bad"), ("PING",), ("ECHO", "e"), ("INCR", "n"), ("NOSUCH",),

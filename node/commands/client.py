@@ -297,7 +297,9 @@ def client_reply(ctx: Any, argv: list[bytes]) -> Any:
     if mode == b"off":
         ctx.reply_mode = REPLY_OFF
     elif mode == b"skip":
-        if ctx.reply_mode != REPLY_OFF:
+        if ctx.in_exec:
+            ctx.skip_after_exec = True  # the EXEC's replies stay whole (exec_ applies it)
+        elif ctx.reply_mode != REPLY_OFF:
             ctx.reply_mode = REPLY_SKIP  # Client.call drops the next command's reply
     else:
         raise CommandError(SYNTAX)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from node.client import REPLY_OFF, REPLY_SKIP
 from node.errors import CommandError
 from node.replies import NO_REPLY, NULL_ARRAY, OK
 from node.table import command
@@ -56,6 +57,10 @@ def exec_(ctx: Any, argv: list[bytes]) -> Any:
         ctx.in_exec = False
         propagation.end_exec()
         ctx.discard_transaction()
+        if ctx.skip_after_exec:
+            ctx.skip_after_exec = False
+            if ctx.reply_mode != REPLY_OFF:
+                ctx.reply_mode = REPLY_SKIP
     return NO_REPLY
 
 
