@@ -409,18 +409,22 @@ class Client(asyncio.Protocol):
         server = self.server
         cmd = COMMANDS.get(argv[0].lower())
         if cmd is None:
+            self.last_command = None  # CLIENT LIST: cmd=NULL, as Redis's failed lookup leaves it
             self.reply_error(errors.unknown_command(argv), None)
             return
         if cmd.subcommands:
             if len(argv) > 1:
                 sub = cmd.subcommands.get(argv[1].lower())
                 if sub is None:  # (no command to charge: Redis's lookupCommand found none)
+                    self.last_command = None
                     self.reply_error(errors.unknown_subcommand(cmd.name, argv[1]), None)
                     return
                 cmd = sub
-            elif cmd.handler is None:
-                self.reply_error(errors.wrong_arity(cmd.name), cmd)
-                return
+        # Redis's lastcmd is the command looked up, shown even when a check below refuses it.
+        self.last_command = cmd
+        if cmd.subcommands and len(argv) == 1 and cmd.handler is None:
+            self.reply_error(errors.wrong_arity(cmd.name), cmd)
+            return
         arity = cmd.arity
         if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
             self.reply_error(errors.wrong_arity(cmd.name), cmd)

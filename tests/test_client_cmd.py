@@ -10,6 +10,7 @@ import time
 from typing import Any, Iterator
 
 import pytest
+import redis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -411,6 +412,28 @@ def test_client_info_inside_exec_names_exec(pair: tuple[ServerProcess, ServerPro
         c.close()
         other.close()
     assert seen[0] == seen[1] == (b"exec", b"exec")
+
+
+def test_client_list_cmd_is_the_last_command_looked_up(pair: tuple[ServerProcess, ServerProcess]) -> None:
+    # Redis's lastcmd is set by the lookup, before any check: a refused command shows, an
+    # unknown command or subcommand shows NULL.
+    seen = []
+    for proc in pair:
+        a, b = proc.client(), proc.client()
+        a.client_setname("A")
+        names = []
+        for args in (("GET",), ("NOSUCH",), ("PING",), ("CONFIG", "NOSUCH"), ("CONFIG", "GET"),
+                     ("SET", "k"), ("CLIENT", "NOSUCH"), ("CONFIG",)):
+            try:
+                a.execute_command(*args)
+            except redis.ResponseError:
+                pass
+            names.append(next(c["cmd"] for c in b.client_list() if c["name"] == "A"))
+        seen.append(names)
+        a.close()
+        b.close()
+    assert seen[0] == seen[1]
+    assert seen[0] == ["get", "NULL", "ping", "NULL", "config|get", "set", "NULL", "config"]
 
 
 _REPLY_STEPS = st.sampled_from([
