@@ -90,6 +90,10 @@ class Replication:
         self.link: MasterLink | None = None
         self.master_client: MasterClient | None = None
         self.history_known = False  # our id/offset name a real history a primary may continue
+        # A primary made a replica at run time keeps its own offset as the one it holds, even
+        # 0 (Redis's replicationCacheMasterUsingMyself); only a node started as a replica with
+        # no history shows Redis's placeholder offset 1 in INFO.
+        self.offset_cached = False
         self.no_replicas_since = time.monotonic()
         self.good_replicas = 0
         self.waiters: list[_Waiter] = []
@@ -605,6 +609,7 @@ class Replication:
             # What we hold continues our own history: a primary that has it (a replica of
             # ours, promoted) can resume us partially.
             self.history_known = self.history_known or self.offset > 0
+            self.offset_cached = connect  # not at start, where the dataset is not loaded yet
             self._unblock_clients()
             self._fail_waiters()
         if old is not None:
@@ -707,7 +712,7 @@ class Replication:
         link = self.link
         if self.is_replica and link is not None:
             connected = link.state == "connected"
-            offset = self.offset if self.history_known else 1
+            offset = self.offset if self.history_known or self.offset_cached else 1
             out += [
                 ("master_host", self.master_host),
                 ("master_port", self.master_port),

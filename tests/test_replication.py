@@ -652,3 +652,17 @@ def test_replicaof_argument_errors_match_redis(r: redis.Redis, o: redis.Redis, b
                  ("REPLICAOF", "NO", "ONE"), ("ROLE",)):
         both(*args)
     assert both("CONFIG", "SET", "replicaof", "127.0.0.1 1")[0] == "error"
+
+
+def test_replica_offsets_before_the_first_sync_match_redis(start_node: Any, start_oracle: Any) -> None:
+    """A primary made a replica at run time shows its own offset (0 here) until it syncs; one
+    started as a replica of nobody reachable shows 1, as Redis."""
+    nowhere = str(free_port())  # nothing listens: the link stays down
+    offsets = ("slave_read_repl_offset", "slave_repl_offset")
+    mine, theirs = start_repl_node(start_node).client(), start_oracle().client()
+    for c in (mine, theirs):
+        c.execute_command("REPLICAOF", "127.0.0.1", nowhere)
+    assert [info(mine)[k] for k in offsets] == [info(theirs)[k] for k in offsets] == ["0", "0"]
+    mine = start_repl_node(start_node, "--replicaof", "127.0.0.1", nowhere).client()
+    theirs = start_oracle("--replicaof", "127.0.0.1", nowhere).client()
+    assert [info(mine)[k] for k in offsets] == [info(theirs)[k] for k in offsets] == ["1", "1"]
