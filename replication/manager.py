@@ -602,6 +602,7 @@ class Replication:
         old = self.link
         self.master_host, self.master_port = host, port
         self.config.values["replicaof"] = f"{host} {port}"
+        log.role = "S"  # Redis's log lines say a replica wrote them
         self.server.keyspace.replica = True
         self.propagation.flush()
         self.propagation.upstream = True
@@ -635,6 +636,7 @@ class Replication:
         self.link = None
         self.master_host, self.master_port = None, 0
         self.config.values["replicaof"] = ""
+        log.role = "M"
         if old is not None:
             old.stop()
         self.master_client = None

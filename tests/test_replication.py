@@ -666,3 +666,20 @@ def test_replica_offsets_before_the_first_sync_match_redis(start_node: Any, star
     mine = start_repl_node(start_node, "--replicaof", "127.0.0.1", nowhere).client()
     theirs = start_oracle("--replicaof", "127.0.0.1", nowhere).client()
     assert [info(mine)[k] for k in offsets] == [info(theirs)[k] for k in offsets] == ["1", "1"]
+
+
+def _log_line(proc: Any, text: str) -> str:
+    return next(line for line in proc.log().splitlines() if text in line)
+
+
+def test_log_lines_carry_the_replica_role_letter(start_node: Any, start_oracle: Any) -> None:
+    """Redis's log lines say S while the server is a replica, M again once promoted."""
+    rp = start_oracle()
+    rr = start_oracle("--replicaof", "127.0.0.1", str(rp.port))
+    wait_until(lambda: linked(rr.client()), 30, "the redis pair")
+    primary, p, replica, r = synced_pair(start_node)
+    for proc in (rr, replica):
+        assert f"{proc.pid}:S " in _log_line(proc, "Full resync from master")
+        proc.client().execute_command("REPLICAOF", "NO", "ONE")
+        wait_until(lambda: "MASTER MODE enabled" in proc.log(), 10, "the promotion's log line")
+        assert f"{proc.pid}:M " in _log_line(proc, "MASTER MODE enabled")
