@@ -544,6 +544,9 @@ class Replication:
     def _ensure_master_client(self) -> None:
         if self.master_client is None:
             self.master_client = MasterClient(self.server)
+        # MONITOR and SLOWLOG show the primary's address for its commands, as Redis shows its
+        # master link's peer (which a switch of primaries changes).
+        self.master_client.addr = f"{self.master_host}:{self.master_port}"
 
     # -- across restarts: the RDB's repl-* aux fields (as Redis 7) ---------------------------
 

@@ -683,3 +683,19 @@ def test_log_lines_carry_the_replica_role_letter(start_node: Any, start_oracle: 
         proc.client().execute_command("REPLICAOF", "NO", "ONE")
         wait_until(lambda: "MASTER MODE enabled" in proc.log(), 10, "the promotion's log line")
         assert f"{proc.pid}:M " in _log_line(proc, "MASTER MODE enabled")
+
+
+def test_monitor_on_a_replica_shows_the_primarys_address(start_node: Any, start_oracle: Any) -> None:
+    """MONITOR on a replica shows the commands of its primary's stream from the primary's
+    address (Redis: the master link's peer), not a placeholder."""
+    rp = start_oracle()
+    rr = start_oracle("--replicaof", "127.0.0.1", str(rp.port))
+    wait_until(lambda: linked(rr.client()), 30, "the redis pair")
+    primary, p, replica, r = synced_pair(start_node)
+    for prim, repl in ((rp, rr), (primary, replica)):
+        monitor = repl.client().monitor()
+        with monitor:
+            prim.client().set("mon", "1")
+            while (entry := monitor.next_command())["command"] != "SET mon 1":
+                pass
+        assert entry["client_address"] == "127.0.0.1" and entry["client_port"] == str(prim.port)
