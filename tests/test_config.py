@@ -135,6 +135,16 @@ def test_set_errors(r: redis.Redis, o: redis.Redis, both: Any, args: tuple) -> N
     assert isinstance(reply, tuple) and reply[0] == "error", reply
 
 
+def test_features_not_built_accept_only_their_default(r: redis.Redis) -> None:
+    # A setting that would change replies slotkv cannot give is refused, not ignored.
+    with pytest.raises(redis.ResponseError, match="no MASTERDOWN replies"):
+        r.config_set("replica-serve-stale-data", "no")
+    with pytest.raises(redis.ResponseError, match="no MASTERDOWN replies"):
+        r.config_set("slave-serve-stale-data", "no")
+    assert r.config_set("replica-serve-stale-data", "yes") is True
+    assert r.config_get("replica-serve-stale-data") == {"replica-serve-stale-data": "yes"}
+
+
 # (name, value) pairs both servers accept; each is restored after the test.
 ACCEPTED = [
     ("timeout", "5"), ("hz", "1000"), ("hz", "0"), ("maxmemory-clients", "10%"),
