@@ -362,7 +362,7 @@ class Client(asyncio.Protocol):
             self.closing = True
         if last is not None:
             cmd = table.get(last[0], _SLOW)  # the table the batch ran with (_FAST_READ, ...)
-            if cmd is not _SLOW:  # a slow-path command set it in `call`
+            if cmd is not _SLOW:  # a slow-path command set it in `execute`
                 self.last_command = cmd
         self.flush_later()
         if not self.closing and parser.multibulk and (
@@ -483,8 +483,8 @@ class Client(asyncio.Protocol):
     def call(self, cmd: Command, argv: list[bytes]) -> None:
         """Run a command that passed its checks: time it, account it, queue its reply."""
         server = self.server
-        if not self.in_exec:  # CLIENT INFO/LIST show the top-level command, as Redis does
-            self.last_command = cmd
+        # (last_command, which CLIENT INFO/LIST show, is set by execute: the top-level command,
+        # not one EXEC runs from its queue, as Redis's lastcmd.)
         ks = server.keyspace
         dirty = ks.dirty
         start = time.perf_counter_ns()

@@ -96,8 +96,7 @@ class Slowlog:
         self.entries.appendleft(SlowlogEntry(self.next_id, int(time.time()), usec, args,
                                              client.addr, client.name))
         self.next_id += 1
-        while len(self.entries) > maxlen:
-            self.entries.pop()
+        self._drop_past(maxlen)
 
     def trim(self) -> None:
         """Redis trims the log to slowlog-max-len after every command it could have logged,
@@ -105,9 +104,11 @@ class Slowlog:
         which trimming can find more than the limit (a smaller max-len, or the log turned
         back on)."""
         if self.server.slowlog_threshold >= 0:
-            maxlen = self.server.config["slowlog-max-len"]
-            while len(self.entries) > maxlen:
-                self.entries.pop()
+            self._drop_past(self.server.config["slowlog-max-len"])
+
+    def _drop_past(self, maxlen: int) -> None:
+        while len(self.entries) > maxlen:
+            self.entries.pop()  # the oldest
 
 
 class Server:

@@ -351,8 +351,9 @@ def all_commands() -> Iterator[Command]:
 
 
 def lookup(argv: list[bytes]) -> Command | None:
-    """The command (or subcommand) `argv` names, ignoring case; None if there is none."""
+    """The command (or subcommand) `argv` names, ignoring case; None if there is none (an
+    unknown subcommand names none, as in Redis's lookupCommand)."""
     cmd = COMMANDS.get(argv[0].lower())
     if cmd is not None and cmd.subcommands and len(argv) > 1:
-        return cmd.subcommands.get(argv[1].lower(), cmd)
+        return cmd.subcommands.get(argv[1].lower())
     return cmd

@@ -115,9 +115,6 @@ def command_list(ctx: Any, argv: list[bytes]) -> list:
 def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None]]]:
     target = argv[2:]
     cmd = lookup(target)
-    if cmd is not None and cmd.subcommands and len(target) > 1 \
-            and target[1].lower() not in cmd.subcommands:
-        cmd = None  # an unknown subcommand is no command (Redis's lookupCommand)
     if cmd is None:
         raise CommandError("ERR Invalid command specified")
     if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
