@@ -18,7 +18,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-from conftest import free_port, wait_until
+from conftest import ServerProcess, free_port, wait_until
 from ops.cluster import connect, create, nodes_of, wait_ok
 from ops.launch import Launched, port_answers, python_argv
 
@@ -223,6 +223,18 @@ class LocalCluster:
     def answers(self, port: int) -> bool:
         return port_answers("127.0.0.1", port)
 
+
+
+def start_redis_cluster_node(*flags: str) -> ServerProcess:
+    """A real redis-server with cluster mode on, on a free port in a scratch dir (the caller
+    stops it and removes `workdir`); the oracle the cluster tests compare with."""
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="redis-cluster-")
+    return ServerProcess(
+        [shutil.which("redis-server") or "redis-server", "--port", str(port),
+         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--cluster-enabled", "yes", *flags, "--dir", workdir],
+        port, workdir, "redis.log")
 
 
 class Conn:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from typing import Iterator
@@ -19,8 +18,8 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from cluster_util import Conn, LocalCluster, raw
-from conftest import ROOT, ServerProcess, free_port, reply_of, wait_until
+from cluster_util import Conn, LocalCluster, raw, start_redis_cluster_node
+from conftest import ROOT, ServerProcess, reply_of, wait_until
 from node.slots import key_slot
 from ops.cluster import nodes_of, parse_nodes
 
@@ -38,13 +37,7 @@ def redis_cluster() -> Iterator[list[ServerProcess]]:
     procs = []
     try:
         for _ in range(6):
-            port = free_port()
-            workdir = tempfile.mkdtemp(prefix="redis-cluster-")
-            procs.append(ServerProcess(
-                [shutil.which("redis-server") or "redis-server", "--port", str(port),
-                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--cluster-enabled", "yes", "--cluster-node-timeout", "1000", "--dir", workdir],
-                port, workdir, "redis.log"))
+            procs.append(start_redis_cluster_node("--cluster-node-timeout", "1000"))
         subprocess.run(["redis-cli", "--cluster", "create",
                         *[f"127.0.0.1:{p.port}" for p in procs], "--cluster-replicas", "1",
                         "--cluster-yes"], check=True, capture_output=True, timeout=60)
@@ -58,6 +51,7 @@ def redis_cluster() -> Iterator[list[ServerProcess]]:
     finally:
         for p in procs:
             p.stop()
+            shutil.rmtree(p.workdir, ignore_errors=True)
 
 
 def _decoded(client: redis.Redis) -> redis.Redis:

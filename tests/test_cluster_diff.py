@@ -9,17 +9,14 @@ Single-node behaviour is tests/test_cluster_node.py's.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
-import time
 from typing import Any, Iterator
 
 import pytest
 
-from cluster_util import Conn, LocalCluster
-from conftest import ServerProcess, free_port, wait_until
+from cluster_util import Conn, LocalCluster, start_redis_cluster_node
+from conftest import ServerProcess, wait_until
 from node.slots import key_slot
 
 # Keys by owner (the same in both clusters): `b` and its tag on node 0, `a` on node 1.
@@ -63,13 +60,7 @@ def sides() -> Iterator[tuple[Side, Side]]:
     cluster = LocalCluster(shards=2, replicas=0)
     try:
         for _ in range(2):
-            port = free_port()
-            workdir = tempfile.mkdtemp(prefix="redis-cluster-diff-")
-            procs.append(ServerProcess(
-                [shutil.which("redis-server") or "redis-server", "--port", str(port),
-                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--cluster-enabled", "yes", "--dir", workdir],
-                port, workdir, "redis.log"))
+            procs.append(start_redis_cluster_node())
         theirs = [p.port for p in procs]
         Conn(theirs[0])("CLUSTER", "ADDSLOTSRANGE", 0, 8191)
         Conn(theirs[1])("CLUSTER", "ADDSLOTSRANGE", 8192, 16383)
