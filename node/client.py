@@ -376,7 +376,7 @@ class Client(asyncio.Protocol):
         server = self.server
         if (self._authenticated and self.reply_mode == REPLY_ON and self.multi is None
                 and not server.monitors and not server.pause_end and not server.blocking.clients
-                and server.write_denied is None):
+                and server.write_denied is None and server.stale_denied is None):
             return _FAST if server.deny_writes is None or self.must_obey else _FAST_READ
         return None
 
@@ -454,6 +454,9 @@ class Client(asyncio.Protocol):
             # Too few good replicas (NOREPLICAS), or a read-only replica (READONLY).
             self.reply_error(deny, cmd)
             return
+        if server.stale_denied is not None and not self.must_obey and self._denied_stale(cmd):
+            self.reply_error(server.stale_denied, cmd)  # -MASTERDOWN: the primary is unreachable
+            return
         if self.multi is not None and cmd.name not in _NOT_QUEUED:
             if "no_multi" in cmd.flags:
                 self.reply_error(CommandError("ERR Command not allowed inside a transaction"), cmd)
@@ -473,6 +476,13 @@ class Client(asyncio.Protocol):
     def _denied_write(self, cmd: Command) -> bool:
         # processCommand's disk-error check: writes, PING, and an EXEC with queued writes.
         return cmd.name == "ping" or self._is_write(cmd)
+
+    def _denied_stale(self, cmd: Command) -> bool:
+        # processCommand's is_denystale_command: not flagged `stale`, or an EXEC with a queued
+        # command that is not (Redis's mstate.cmd_inv_flags).
+        if "stale" not in cmd.flags:
+            return True
+        return cmd.name == "exec" and any("stale" not in c.flags for c, _ in self.multi or ())
 
     def _is_write(self, cmd: Command) -> bool:
         # EXEC counts as a write when it would run one (Redis's mstate.cmd_flags).

@@ -516,11 +516,7 @@ _TABLE: list[tuple] = [
     ("repl-ping-replica-period", "int", 10, "live", dict(lo=1, hi=2**31 - 1, aliases=("repl-ping-slave-period",))),
     ("repl-timeout", "int", 60, "live", dict(lo=1, hi=2**31 - 1)),
     ("repl-backlog-ttl", "int", 3600, "live", dict(hi=G)),
-    # `no` answers -MASTERDOWN while the link is down, which is not built: refused, not ignored.
-    ("replica-serve-stale-data", "bool", True, "fixed", dict(
-        aliases=("slave-serve-stale-data",),
-        refusal="a replica always serves its data while its primary is unreachable in this "
-                "slotkv version (no MASTERDOWN replies)")),
+    ("replica-serve-stale-data", "bool", True, "live", dict(aliases=("slave-serve-stale-data",))),
     ("replica-lazy-flush", "bool", False, "tuning", dict(aliases=("slave-lazy-flush",))),
     ("replica-priority", "int", 100, "live", dict(hi=2**31 - 1, aliases=("slave-priority",))),
     ("replica-announced", "bool", True, "live", {}),

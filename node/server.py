@@ -168,6 +168,9 @@ class Server:
         # The error write commands get while persistence is failing (-MISCONF), else None:
         # the request path tests this one attribute.
         self.write_denied: CommandError | None = None
+        # -MASTERDOWN while a replica's link is down with replica-serve-stale-data no
+        # (replication/manager.py, refresh_stale_gate): only commands flagged `stale` run.
+        self.stale_denied: CommandError | None = None
         # Imported here: snapshots know the data types (node.commands), which import this module.
         from node.snapshot import Snapshots
 

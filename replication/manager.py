@@ -50,6 +50,8 @@ CRON_PERIOD = 0.1
 SWITCH_INTERVAL = 0.001  # seconds (see start)
 READONLY = CommandError("READONLY You can't write against a read only replica.")
 NOREPLICAS = CommandError("NOREPLICAS Not enough good replicas to write.")
+MASTERDOWN = CommandError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is "
+                          "set to 'no'.")
 UNBLOCKED_ROLE = ("UNBLOCKED force unblock from blocking operation, instance state changed "
                   "(master -> replica?)")
 
@@ -111,6 +113,7 @@ class Replication:
         cfg.listen("repl-backlog-size", self._resize_backlog)
         for name in ("replica-read-only", "min-replicas-to-write", "min-replicas-max-lag"):
             cfg.listen(name, lambda _v: self.refresh_good_replicas())
+        cfg.listen("replica-serve-stale-data", lambda _v: self.refresh_stale_gate())
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -471,6 +474,15 @@ class Replication:
                                  if l.state == "online" and now - l.ack_time <= max_lag)
         server.deny_writes = NOREPLICAS if need and max_lag and self.good_replicas < need else None
 
+    def refresh_stale_gate(self) -> None:
+        """Set the gate that answers -MASTERDOWN: a replica whose link is not up, with
+        replica-serve-stale-data no, serves only the commands flagged `stale`. Called on
+        every change of role, link state or that setting."""
+        link = self.link
+        self.server.stale_denied = MASTERDOWN if (
+            self.is_replica and not self.config["replica-serve-stale-data"]
+            and (link is None or link.state != "connected")) else None
+
     # -- the replica side --------------------------------------------------------------------
 
     def apply(self, payload: bytes) -> None:
@@ -629,6 +641,7 @@ class Replication:
             self.link = MasterLink(self, host, port, repl_port)
             self.link.start()
         self.refresh_good_replicas()
+        self.refresh_stale_gate()
 
     def become_primary(self) -> None:
         """REPLICAOF NO ONE: stop following; a new history begins where ours ends, and our
@@ -655,6 +668,7 @@ class Replication:
         self.disconnect_replicas("a replication ID change")
         self.no_replicas_since = time.monotonic()
         self.refresh_good_replicas()
+        self.refresh_stale_gate()
 
     def _unblock_clients(self) -> None:
         blocking = self.server.blocking

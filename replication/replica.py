@@ -83,7 +83,7 @@ class MasterLink:
         self.port = port
         self.repl_port = repl_port
         # connect -> connecting -> sync (receiving a snapshot) -> connected (ROLE's names)
-        self.state = "connect"
+        self._state = "connect"
         self.last_io = 0.0  # monotonic time of the last message from the primary
         self.down_since = 0.0  # wall time the link went down (0: never up)
         self.last_error = ""
@@ -101,6 +101,16 @@ class MasterLink:
     def target(self) -> str:
         port = self.repl_port or self.manager.config["master-replication-port"] or self.port + 10000
         return f"[{self.host}]:{port}" if ":" in self.host else f"{self.host}:{port}"
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._state = value
+        if self.manager.link is self:  # a stopped link that winds down changes nothing
+            self.manager.refresh_stale_gate()
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import redis
 
-from conftest import free_port, wait_until
+from conftest import Differential, free_port, reply_of, wait_until
 from replication_helpers import (
     FAR, digest, fill, follow, in_sync, info, linked, start_repl_node, start_replica, synced_pair,
 )
@@ -666,6 +666,70 @@ def test_replica_offsets_before_the_first_sync_match_redis(start_node: Any, star
     mine = start_repl_node(start_node, "--replicaof", "127.0.0.1", nowhere).client()
     theirs = start_oracle("--replicaof", "127.0.0.1", nowhere).client()
     assert [info(mine)[k] for k in offsets] == [info(theirs)[k] for k in offsets] == ["1", "1"]
+
+
+def _raw_pipeline(client: redis.Redis, *commands: tuple) -> list[Any]:
+    """Send `commands` in one write and read every reply; an error reply as its text."""
+    conn = client.connection_pool.get_connection()
+    try:
+        conn.send_packed_command(conn.pack_commands(commands))
+        replies: list[Any] = []
+        for _ in commands:
+            try:
+                replies.append(conn.read_response())
+            except redis.ResponseError as e:
+                replies.append(("error", str(e)))
+        return replies
+    finally:
+        client.connection_pool.release(conn)
+
+
+STALE_CASES = [
+    ("GET", "k"), ("SET", "k", "x"), ("EXISTS", "k"), ("PING",), ("ECHO", "hi"), ("DBSIZE",),
+    ("TYPE", "k"), ("CONFIG", "GET", "replica-serve-stale-data"), ("SELECT", "1"), ("CLIENT", "GETNAME"),
+    ("COMMAND", "GETKEYS", "GET", "k"), ("CLIENT", "SETNAME", "x"), ("WAIT", "0", "0"),
+    ("MULTI",), ("GET", "k"), ("EXEC",),
+    ("MULTI",), ("CONFIG", "GET", "replica-serve-stale-data"), ("EXEC",),
+    ("CONFIG", "SET", "replica-serve-stale-data", "yes"), ("GET", "k"),
+    ("CONFIG", "SET", "slave-serve-stale-data", "no"), ("GET", "k"),
+]
+
+
+def test_replica_serve_stale_data_no_answers_masterdown_as_redis(start_node: Any,
+                                                                  start_oracle: Any) -> None:
+    """With replica-serve-stale-data no, a replica whose primary is unreachable answers
+    -MASTERDOWN to every command not flagged `stale`, after the READONLY check; inside MULTI
+    the refusal aborts the EXEC. Promoted, it serves everything again."""
+    nowhere = str(free_port())  # nothing listens: the link stays down
+    mine, theirs = start_repl_node(start_node).client(), start_oracle().client()
+    both = Differential(mine, theirs)
+    both("SET", "k", "v")
+    both("CONFIG", "SET", "replica-serve-stale-data", "no")
+    both("GET", "k")  # a primary: the setting changes nothing
+    both("REPLICAOF", "127.0.0.1", nowhere)
+    assert reply_of(mine, "GET", "k") == (
+        "error", "Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+    for case in STALE_CASES:
+        both(*case)
+    both("REPLICAOF", "NO", "ONE")
+    both("GET", "k")
+
+
+def test_a_replica_refuses_stale_reads_once_its_primary_is_gone(start_node: Any) -> None:
+    """The MASTERDOWN gate follows the link: reads are served while it is up (pipelined
+    ones too) and refused once the primary is gone."""
+    primary, p, replica, r = synced_pair(start_node, keys=10)
+    r.config_set("replica-serve-stale-data", "no")
+    gets = [("GET", "k:0"), ("GET", "k:8"), ("GET", "nosuch")]
+    assert _raw_pipeline(r, *gets) == [b"value-0", b"8", None]
+    primary.stop()
+    wait_until(lambda: not linked(r), 30, "the link to go down")
+    down = ("error", "Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+    replies = _raw_pipeline(r, *gets, ("PING",), ("INFO", "server"))
+    assert replies[:4] == [down] * 4
+    assert b"redis_version:" in replies[4]  # INFO is flagged stale: still served
+    r.config_set("replica-serve-stale-data", "yes")
+    assert _raw_pipeline(r, *gets) == [b"value-0", b"8", None]
 
 
 def _log_line(proc: Any, text: str) -> str:
