@@ -77,10 +77,11 @@ def _pop_many(db: Any, key: bytes, value: ListValue, count: int, left: bool) -> 
         if not left:
             out.reverse()
         db.delete(key)
-        return out
-    pop = value.popleft if left else value.pop
-    out = [pop() for _ in range(count)]
-    db.modified(key)
+    else:
+        pop = value.popleft if left else value.pop
+        out = [pop() for _ in range(count)]
+        db.modified(key)
+    db.keyspace.dirty += len(out) - 1  # Redis counts every element popped as a change
     return out
 
 
@@ -90,6 +91,7 @@ def _pop_many(db: Any, key: bytes, value: ListValue, count: int, left: bool) -> 
 def _push_new(db: Any, key: bytes, argv: list[bytes], left: bool) -> int:
     value = ListValue(argv[:1:-1] if left else argv[2:])
     db.set(key, value)
+    db.keyspace.dirty += len(value) - 1  # Redis counts every element pushed as a change
     return len(value)
 
 
@@ -109,6 +111,7 @@ def lpush(ctx: Any, argv: list[bytes]) -> int:
         value.appendleft(argv[2])
     else:
         value.extendleft(islice(argv, 2, None))
+        db.keyspace.dirty += len(argv) - 3  # one change per element, as Redis counts
     db.modified(key)
     return len(value)
 
@@ -129,6 +132,7 @@ def rpush(ctx: Any, argv: list[bytes]) -> int:
         value.append(argv[2])
     else:
         value.extend(islice(argv, 2, None))
+        db.keyspace.dirty += len(argv) - 3  # one change per element, as Redis counts
     db.modified(key)
     return len(value)
 
@@ -143,6 +147,7 @@ def _pushx(ctx: Any, argv: list[bytes], left: bool) -> int:
     else:
         value.extend(islice(argv, 2, None))
     db.modified(argv[1])
+    db.keyspace.dirty += len(argv) - 3  # one change per element, as Redis counts
     return len(value)
 
 
@@ -433,6 +438,7 @@ def lrem(ctx: Any, argv: list[bytes]) -> int:
         db.modified(key)
     else:
         db.delete(key)
+    db.keyspace.dirty += removed - 1  # one change per element removed, as Redis counts
     return removed
 
 
@@ -456,6 +462,7 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
         end += n
     if start > end or start >= n:
         db.delete(key)
+        db.keyspace.dirty += n - 1  # one change per element removed, as Redis counts
         return OK
     if end >= n:
         end = n - 1
@@ -470,6 +477,8 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
         value.clear()
         value.extend(kept)
     db.modified(key)  # Redis signals the key even when nothing was trimmed
+    # ... but counts one change per element removed: none is no change to propagate.
+    db.keyspace.dirty += ltrim_ + rtrim - 1
     return OK
 
 
@@ -496,6 +505,8 @@ def _move(db: Any, src_key: bytes, dst_key: bytes, src_left: bool, dst_left: boo
             db.modified(src_key)
     else:
         db.delete(src_key)
+    if src is not dst:
+        db.keyspace.dirty -= 1  # both keys changed, but Redis counts the move once
     return item
 
 
