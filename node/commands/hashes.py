@@ -122,6 +122,7 @@ def _hset(ctx: Any, argv: list[bytes], name: str) -> int:
         db.set(key, h)
     else:
         db.modified(key)
+    db.keyspace.dirty += (len(argv) - 2) // 2 - 1  # Redis counts every pair given as a change
     return len(h) - before
 
 
@@ -200,10 +201,14 @@ def hdel(ctx: Any, argv: list[bytes]) -> int:
         if h.pop(field, None) is not None:
             deleted += 1
             if not h:
-                db.delete(key)
-                return deleted
-    if deleted:
+                break
+    if not deleted:
+        return 0
+    if h:
         db.modified(key)
+    else:
+        db.delete(key)
+    db.keyspace.dirty += deleted - 1  # Redis counts every field removed as a change
     return deleted
 
 
