@@ -121,6 +121,7 @@ def sadd(ctx: Any, argv: list[bytes]) -> int:
     if s is None:
         s = new_set(ctx, argv[2:])
         db.set(key, s)
+        db.keyspace.dirty += len(s) - 1  # Redis counts every member added as a change
         return len(s)
     if s.__class__ is not SetValue:
         raise CommandError(WRONGTYPE)
@@ -134,6 +135,8 @@ def sadd(ctx: Any, argv: list[bytes]) -> int:
         if s.intset:
             _fit(ctx, s, argv[2:])
         db.modified(key)
+        if added > 1:
+            db.keyspace.dirty += added - 1  # Redis counts every member added as a change
     return added
 
 
@@ -153,6 +156,9 @@ def srem(ctx: Any, argv: list[bytes]) -> int:
         db.delete(key)
     elif removed:
         db.modified(key)
+    else:
+        return 0
+    db.keyspace.dirty += removed - 1  # Redis counts every member removed as a change
     return removed
 
 
@@ -261,6 +267,7 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
         # The whole set, through a union of one set: in the order of that result's encoding.
         popped = sorted(s, key=int) if _intset_can_hold(ctx, s) else list(s)
         db.delete(key)
+        db.keyspace.dirty += size - 1  # Redis counts every member popped as a change
         ctx.propagate_as([b"DEL", key])
         return SetReply(popped)
     remaining = size - count
@@ -275,6 +282,7 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
         s.difference_update(popped)
         s.intset = _intset_can_hold(ctx, s)
     db.modified(key)
+    db.keyspace.dirty += count - 1  # Redis counts every member popped as a change
     # The random choice replays as the removal of exactly these members.
     ctx.propagate_as(*([b"SREM", key, *popped[i:i + 1024]] for i in range(0, len(popped), 1024)))
     return SetReply(popped)
