@@ -419,6 +419,7 @@ def _search(ctx: Any, argv: list[bytes], src: int, flags: int) -> Any:
         entries = [(p[0] / conversion if storedist else p[1], p[2]) for p in points]
         if entries:
             db.set(store, build_zset(ctx, entries))
+            db.keyspace.dirty += keep - 1  # Redis counts every member stored as a change
         else:
             db.delete(store)
         return keep

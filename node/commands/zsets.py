@@ -383,6 +383,7 @@ def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
             db.set(key, zs)
         else:
             db.modified(key)
+        db.keyspace.dirty += added + updated - 1  # Redis counts every member set as a change
     if incr:
         return score if processed else None
     return added + updated if flags & CH else added
@@ -450,6 +451,7 @@ def zrem(ctx: Any, argv: list[bytes]) -> int:
             db.modified(key)
         else:
             db.delete(key)
+        db.keyspace.dirty += deleted - 1  # Redis counts every member removed as a change
     return deleted
 
 
@@ -732,6 +734,7 @@ def _zremrange(ctx: Any, argv: list[bytes], kind: int) -> int:
         db.modified(key)
     else:
         db.delete(key)
+    db.keyspace.dirty += len(victims) - 1  # Redis counts every member removed as a change
     return len(victims)
 
 
@@ -779,6 +782,7 @@ def _pop_first(ctx: Any, keys: Iterable[bytes], where: int,
             db.modified(key)
         else:
             db.delete(key)
+        db.keyspace.dirty += len(entries) - 1  # Redis counts every member popped as a change
         return key, entries
     return None
 
