@@ -897,7 +897,16 @@ _MPOP_COMPLEXITY = ("O(K) + O(M*log(N)) where K is the number of provided keys, 
          summary="Remove and return members with scores in a sorted set", **_G)
 def zmpop(ctx: Any, argv: list[bytes]) -> Any:
     keys_, where, count = _zmpop_args(argv, 1)
-    return _mpop_reply(_pop_first(ctx, keys_, where, count))
+    found = _pop_first(ctx, keys_, where, count)
+    if found is not None:
+        _propagate_pop(ctx, where, found)
+    return _mpop_reply(found)
+
+
+def _propagate_pop(ctx: Any, where: int, found: tuple[bytes, list[tuple]]) -> None:
+    # As Redis: a ZPOPMIN/ZPOPMAX of the key, with the count popped rather than asked for.
+    ctx.propagate_as([b"ZPOPMIN" if where == MIN else b"ZPOPMAX", found[0],
+                      b"%d" % len(found[1])])
 
 
 @command("bzmpop", -5, "write blocking movablekeys", since="7.0.0", complexity=_MPOP_COMPLEXITY,
@@ -911,7 +920,7 @@ def bzmpop(ctx: Any, argv: list[bytes]) -> Any:
     found = _pop_first(ctx, keys_, where, count)
     if found is None:
         return block(ctx, keys_, timeout, NULL_ARRAY, _is_zset)
-    ctx.propagate_as([b"ZPOPMIN" if where == MIN else b"ZPOPMAX", found[0], b"%d" % count])
+    _propagate_pop(ctx, where, found)
     return _mpop_reply(found)
 
 
