@@ -115,7 +115,7 @@ def test_change_counts(both):
     SREM removed and SPOP popped."""
     for cmd in (("SADD", "s", "1", "2", "3"), ("SADD", "s", "1", "2", "3"),
                 ("SADD", "s", "3", "4", "5", "x"), ("SREM", "s", "1", "2", "9"), ("SREM", "s", "9"),
-                ("SPOP", "s"), ("SPOP", "s", "2"), ("SPOP", "s", "0"),
+                ("SPOP", "s"), ("SPOP", "s", "2"), ("SPOP", "s", "0"), ("DEL", "s"),
                 ("SADD", "s", *map(str, range(20))), ("SPOP", "s", "17"), ("SPOP", "s", "10"),
                 ("SADD", "t", "a", "b", "c"), ("SMOVE", "t", "u", "a"), ("SMOVE", "t", "t", "b"),
                 ("SREM", "t", "b", "c", "d")):
