@@ -410,6 +410,31 @@ def test_debug_object_of_pushed_lists(both, items):
     check_state(both, "k")
 
 
+@pytest.mark.parametrize("fill", ["5", "1", "0", "128", "40000", "-1", "-3", "-5", "-6"])
+def test_debug_object_under_other_fills(both, fill):
+    """A list keeps the list-max-listpack-size and list-compress-depth it was created with
+    (quicklistSetOptions): its node shapes (so serializedlength), ql_listpack_max and
+    ql_compressed follow them, also after the settings change again."""
+    items = [str(i) for i in range(300)] + ["x" * 100] * 200 + ["y" * 3000] * 6
+    try:
+        both.run(("CONFIG", "SET", "list-max-listpack-size", fill),
+                 ("CONFIG", "SET", "list-compress-depth", "1"),
+                 ("RPUSH", "k", *items), ("RPUSH", "small", "a", "b"),
+                 ("LMOVE", "small", "moved", "LEFT", "LEFT"),
+                 ("CONFIG", "SET", "list-max-listpack-size", "-2"),
+                 ("CONFIG", "SET", "list-compress-depth", "0"), ("COPY", "k", "copy"),
+                 ("RPUSH", "later", *items))
+        for key in ("k", "small", "moved", "copy", "later"):
+            mine = reply_of(both.r, "DEBUG", "OBJECT", key)
+            theirs = reply_of(both.o, "DEBUG", "OBJECT", key)
+            assert _idle_free(mine) == _idle_free(theirs), key
+            both("DUMP", key)
+    finally:
+        for client in (both.r, both.o):
+            client.config_set("list-max-listpack-size", -2)
+            client.config_set("list-compress-depth", 0)
+
+
 # -- a random mix, compared with redis-server ------------------------------------------------
 
 KEYS = st.sampled_from(["a", "b", "s"])

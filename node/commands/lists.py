@@ -9,8 +9,10 @@ non-blocking forms and otherwise park the client with `node.blocking.block`, whi
 the same handler once one of the keys holds a list again.
 
 DEBUG OBJECT's `serializedlength` and `ql_*` fields come from a model of the quicklist that
-fills 8 KB listpack nodes from the head (the default `list-max-listpack-size -2`): exact for
-lists built by RPUSH, close for other histories (Redis's node boundaries depend on them).
+fills listpack nodes from the head as far as its `list-max-listpack-size` allows: exact for
+lists built by RPUSH, close for other histories (Redis's node boundaries depend on them). A
+list keeps that setting and `list-compress-depth` as they were when a command created it
+(quicklistSetOptions); one made elsewhere (SORT STORE, a snapshot) has the defaults.
 """
 
 from __future__ import annotations
@@ -33,9 +35,27 @@ from node.table import KeySpec, command, numkeys_keys
 
 
 class ListValue(deque):
-    """A Redis list: a deque of bytes elements."""
+    """A Redis list: a deque of bytes elements; `options`, when set, is the quicklist's
+    (fill, compress depth) from its creation (see the module doc)."""
 
-    __slots__ = ()
+    __slots__ = ("options",)
+
+
+_DEFAULT_OPTIONS = (-2, 0)
+
+
+def new_list(ctx: Any, items: Any) -> ListValue:
+    """A list a command creates, with the quicklist options configured now."""
+    value = ListValue(items)
+    config = ctx.server.config.values
+    # quicklistSetFill clamps the fill to -5 ... 32767.
+    fill = min(max(config["list-max-listpack-size"], -5), 32767)
+    value.options = (fill, config["list-compress-depth"])
+    return value
+
+
+def _options(value: ListValue) -> tuple[int, int]:
+    return getattr(value, "options", _DEFAULT_OPTIONS)
 
 
 POSITIVE = "ERR value is out of range, must be positive"
@@ -88,8 +108,9 @@ def _pop_many(db: Any, key: bytes, value: ListValue, count: int, left: bool) -> 
 # -- pushes -----------------------------------------------------------------------------------
 
 
-def _push_new(db: Any, key: bytes, argv: list[bytes], left: bool) -> int:
-    value = ListValue(argv[:1:-1] if left else argv[2:])
+def _push_new(ctx: Any, key: bytes, argv: list[bytes], left: bool) -> int:
+    db = ctx.db
+    value = new_list(ctx, argv[:1:-1] if left else argv[2:])
     db.set(key, value)
     db.keyspace.dirty += len(value) - 1  # Redis counts every element pushed as a change
     return len(value)
@@ -104,7 +125,7 @@ def lpush(ctx: Any, argv: list[bytes]) -> int:
     key = argv[1]
     value = db.lookup_write(key)
     if value is None:
-        return _push_new(db, key, argv, True)
+        return _push_new(ctx, key, argv, True)
     if value.__class__ is not ListValue:
         raise CommandError(WRONGTYPE)
     if len(argv) == 3:
@@ -125,7 +146,7 @@ def rpush(ctx: Any, argv: list[bytes]) -> int:
     key = argv[1]
     value = db.lookup_write(key)
     if value is None:
-        return _push_new(db, key, argv, False)
+        return _push_new(ctx, key, argv, False)
     if value.__class__ is not ListValue:
         raise CommandError(WRONGTYPE)
     if len(argv) == 3:
@@ -485,15 +506,16 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
 # -- moves ------------------------------------------------------------------------------------
 
 
-def _move(db: Any, src_key: bytes, dst_key: bytes, src_left: bool, dst_left: bool) -> Any:
+def _move(ctx: Any, src_key: bytes, dst_key: bytes, src_left: bool, dst_left: bool) -> Any:
     """LMOVE: pop from one end of `src_key`, push to one end of `dst_key` (may be the same)."""
+    db = ctx.db
     src = get_list(db, src_key, read=False)
     if src is None:
         return None
     dst = get_list(db, dst_key, read=False)
     item = src.popleft() if src_left else src.pop()
     if dst is None:
-        db.set(dst_key, ListValue((item,)))
+        db.set(dst_key, new_list(ctx, (item,)))
     else:
         if dst_left:
             dst.appendleft(item)
@@ -516,14 +538,14 @@ def _move(db: Any, src_key: bytes, dst_key: bytes, src_left: bool, dst_left: boo
 def lmove(ctx: Any, argv: list[bytes]) -> Any:
     src_left = _side(argv[3])
     dst_left = _side(argv[4])
-    return _move(ctx.db, argv[1], argv[2], src_left, dst_left)
+    return _move(ctx, argv[1], argv[2], src_left, dst_left)
 
 
 @command("rpoplpush", 3, "write denyoom", keys=(1, 2, 1), key_specs=_MOVE_SPECS, group="list",
          since="1.2.0",
          summary="Remove the last element in a list, prepend it to another list and return it")
 def rpoplpush(ctx: Any, argv: list[bytes]) -> Any:
-    return _move(ctx.db, argv[1], argv[2], False, True)
+    return _move(ctx, argv[1], argv[2], False, True)
 
 
 # -- multi-key pops ---------------------------------------------------------------------------
@@ -614,7 +636,7 @@ def _blocking_move(ctx: Any, argv: list[bytes], src_left: bool, dst_left: bool,
         if ctx.in_exec:
             return None  # Redis answers a null bulk here, but a null array on timeout
         return block(ctx, [argv[1]], timeout, NULL_ARRAY, _is_list)
-    item = _move(db, argv[1], argv[2], src_left, dst_left)
+    item = _move(ctx, argv[1], argv[2], src_left, dst_left)
     ctx.propagate_as([b"LMOVE", argv[1], argv[2], b"LEFT" if src_left else b"RIGHT",
                       b"LEFT" if dst_left else b"RIGHT"])
     return item
@@ -658,18 +680,29 @@ def blmpop(ctx: Any, argv: list[bytes]) -> Any:
 
 # -- DEBUG OBJECT: a model of the quicklist's listpack nodes ----------------------------------
 
-_NODE_LIMIT = 8192  # list-max-listpack-size -2
+_SIZE_LEVELS = (4096, 8192, 16384, 32768, 65536)  # fill -1 ... -5: bytes per node
+_SIZE_SAFETY_LIMIT = 8192  # what a node may hold under a count fill (or below -5)
 _SIZE_ESTIMATE_OVERHEAD = 8
+
+
+def _node_full(fill: int, new_size: int, count: int) -> bool:
+    """Whether _quicklistNodeAllowInsert refuses one more entry to a node of `count` entries
+    that it estimates would grow to `new_size` bytes."""
+    if fill < 0 and -fill <= len(_SIZE_LEVELS) and new_size <= _SIZE_LEVELS[-fill - 1]:
+        return False
+    return new_size > _SIZE_SAFETY_LIMIT or count >= fill
 
 
 def quicklist_nodes(value: ListValue) -> list[tuple[int, bytes]]:
     """(count, listpack bytes) per quicklist node, filled from the head (also the nodes the
     RDB writer saves, so Redis loads a list with this shape)."""
+    fill = _options(value)[0]
     nodes: list[tuple[int, bytes]] = []
     entries: list[bytes] = []
     size = 7  # header and end byte
     for item in value:
-        if entries and size + len(item) + _SIZE_ESTIMATE_OVERHEAD > _NODE_LIMIT:
+        if entries and _node_full(fill, size + len(item) + _SIZE_ESTIMATE_OVERHEAD,
+                                  len(entries)):
             nodes.append((len(entries), listpack.build(entries)))
             entries, size = [], 7
         entry = listpack.entry(item)
@@ -689,9 +722,18 @@ def _rdb_size(value: ListValue, compression: bool) -> int:
 
 def _object_extras(value: ListValue) -> str:
     nodes = quicklist_nodes(value)
+    fill, compress = _options(value)
     return (f" ql_nodes:{len(nodes)} ql_avg_node:{len(value) / len(nodes):.2f}"
-            f" ql_listpack_max:-2 ql_compressed:0"
+            f" ql_listpack_max:{fill} ql_compressed:{1 if compress else 0}"
             f" ql_uncompressed_size:{sum(len(lp) for _, lp in nodes)}")
+
+
+def _copy(value: ListValue) -> ListValue:
+    new = ListValue(value)
+    options = getattr(value, "options", None)
+    if options is not None:  # quicklistDup keeps the original's options
+        new.options = options
+    return new
 
 
 def _digest(d: bytes, value: ListValue) -> bytes:
@@ -702,7 +744,7 @@ def _digest(d: bytes, value: ListValue) -> bytes:
 
 
 TYPE_NAMES[ListValue] = b"list"
-COPY_FUNCS[ListValue] = ListValue
+COPY_FUNCS[ListValue] = _copy
 OBJECT_ENCODINGS[ListValue] = lambda value: b"quicklist"
 SERIALIZED_LENGTHS[ListValue] = _rdb_size
 OBJECT_EXTRAS[ListValue] = _object_extras
