@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from node import geohash
 from node.commands import geo
+from test_zsets import aof_logged, aof_pair  # noqa: F401  (a fixture)
 
 GEO_COMMANDS = ("geoadd", "geopos", "geodist", "geohash", "geosearch", "geosearchstore",
                 "georadius", "georadiusbymember", "georadius_ro", "georadiusbymember_ro")
@@ -333,6 +334,19 @@ def test_change_counts(both):
 
 def changes(client) -> int:
     return client.info("persistence")["rdb_changes_since_last_save"]
+
+
+def test_geoadd_propagates_as_zadd(aof_pair):
+    # As Redis: GEOADD goes to the AOF and replicas as the ZADD it amounts to ("zadd", its
+    # options as given, computed scores), and not at all when it changed nothing.
+    mine, theirs = aof_logged(aof_pair, [
+        ("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"),
+        ("GEOADD", "g", "13.361389", "38.115556", "Palermo"),
+        ("geoadd", "g", "Ch", "nx", "13.361389", "38.115556", "Palermo", "15", "37", "X"),
+        ("GEOADD", "g", "XX", "CH", "1", "2", "Palermo", "3", "4", "nosuch"),
+        ("GEOADD", "g", "200", "2", "bad"),
+    ])
+    assert mine == theirs
 
 
 def test_search_errors(both):

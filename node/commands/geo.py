@@ -119,13 +119,26 @@ def geoadd(ctx: Any, argv: list[bytes]) -> Any:
         i += 1
     if (n - i) % 3 or (nx and xx):
         raise CommandError(SYNTAX)
-    # As Redis does: turn the call into ZADD key [options] score member ... and run that.
+    # As Redis does: turn the call into ZADD key [options] score member ... and run that;
+    # that ZADD, options as given, is also what goes to the AOF and the replicas.
     zargv = [b"zadd", argv[1]] + [_word(a) for a in argv[2:i]]
+    scores = []
     for j in range(i, n, 3):
         lon, lat = _lonlat(argv, j)
-        zargv.append(b"%d" % geohash.encode_score(lon, lat))
+        score = b"%d" % geohash.encode_score(lon, lat)
+        scores.append(score)
+        zargv.append(score)
         zargv.append(argv[j + 2])
-    return zadd(ctx, zargv)
+    ks = ctx.db.keyspace
+    dirty = ks.dirty
+    reply = zadd(ctx, zargv)
+    if ks.dirty != dirty:
+        propagated = [b"zadd", *argv[1:i]]
+        for score, j in zip(scores, range(i + 2, n, 3)):
+            propagated.append(score)
+            propagated.append(argv[j])
+        ctx.propagate_as(propagated)
+    return reply
 
 
 @command("geopos", -2, "readonly", keys=(1, 1, 1), since="3.2.0",
