@@ -323,6 +323,24 @@ def test_lex_on_mixed_scores_in_a_listpack(both):
     both("ZRANGE", "m", "0", "-1")
 
 
+def test_options_compare_up_to_a_nul(both):
+    # Redis matches option names with strcasecmp, which stops at a NUL byte.
+    both.run(
+        ("ZADD", "z", "CH\0x", "1", "a"), ("ZADD", "z", "nx\0", "1", "b", "2", "c"),
+        ("ZADD", "z", "INCR\0", "1", "a"), ("ZADD", "z", "1\0", "d"),
+        ("ZRANGE", "z", "0", "-1", "WITHSCORES\0y"), ("ZRANGE", "z", "0", "-1", "REV\0"),
+        ("ZRANGE", "z", "(1", "2", "BYSCORE\0", "LIMIT\0", "0", "1"),
+        ("ZRANGE", "z", "-", "+", "bylex\0"), ("ZRANGESTORE", "d", "z", "0", "-1", "rev\0"),
+        ("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT\0", "0", "1", "withscores\0"),
+        ("ZUNION", "1", "z", "WEIGHTS\0", "2", "WITHSCORES\0"),
+        ("ZUNION", "1", "z", "AGGREGATE", "MIN\0"), ("ZINTERCARD", "1", "z", "LIMIT\0", "1"),
+        ("ZADD", "one", "1", "m"), ("ZRANDMEMBER", "one", "1", "WITHSCORES\0"),
+        ("ZSCAN", "z", "0", "COUNT\0", "1"),
+        ("ZSCAN", "z", "0", "match\0", "*"), ("ZMPOP", "1", "z", "MIN\0", "count\0", "1"),
+        ("ZRANGE", "z", "0", "-1", "WITHSCORES"),
+    )
+
+
 def test_range_errors(both):
     fill(both)
     both.run(

@@ -66,6 +66,12 @@ def _write_zset(db: Any, key: bytes) -> ZSet | None:
     raise CommandError(WRONGTYPE)
 
 
+def _word(arg: bytes) -> bytes:
+    """An option name as Redis compares it: with strcasecmp, which stops at a NUL byte."""
+    word = arg.lower()
+    return word.split(b"\0", 1)[0] if b"\0" in word else word
+
+
 def _limits(ctx: Any) -> tuple[int, int]:
     config = ctx.server.config
     return config["zset-max-listpack-entries"], config["zset-max-listpack-value"]
@@ -322,7 +328,7 @@ def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
     opts = _ZADD_OPTS
     while i < n:
         flag = opts.get(argv[i].lower())
-        if flag is None:
+        if flag is None and (b"\0" not in argv[i] or (flag := opts.get(_word(argv[i]))) is None):
             break
         flags |= flag
         i += 1
@@ -611,7 +617,7 @@ def _zrange(ctx: Any, argv: list[bytes], at: int, store: bool, kind: int | None,
     offset, limit = 0, -1
     i, n = at + 3, len(argv)
     while i < n:
-        opt = argv[i].lower()
+        opt = _word(argv[i])
         if not store and opt == b"withscores":
             withscores = True
         elif opt == b"limit" and n - i - 1 >= 2:
@@ -864,13 +870,13 @@ def _zmpop_args(argv: list[bytes], at: int) -> tuple[list[bytes], int, int]:
     n = len(argv)
     if where_at >= n:
         raise CommandError(SYNTAX)
-    side = argv[where_at].lower()
+    side = _word(argv[where_at])
     if side not in (b"min", b"max"):
         raise CommandError(SYNTAX)
     count = -1
     j = where_at + 1
     while j < n:
-        if count == -1 and argv[j].lower() == b"count" and j + 1 < n:
+        if count == -1 and _word(argv[j]) == b"count" and j + 1 < n:
             count = parse_int(argv[j + 1], "ERR count should be greater than 0")
             if count < 1:
                 raise CommandError("ERR count should be greater than 0")
@@ -940,7 +946,7 @@ def zrandmember(ctx: Any, argv: list[bytes]) -> Any:
     if count < -LONG_MAX:
         raise CommandError(f"ERR value is out of range, value must between {-LONG_MAX} and "
                            f"{LONG_MAX}")
-    if n > 4 or (n == 4 and argv[3].lower() != b"withscores"):
+    if n > 4 or (n == 4 and _word(argv[3]) != b"withscores"):
         raise CommandError(SYNTAX)
     withscores = n == 4
     if withscores and not -(LONG_MAX // 2) <= count <= LONG_MAX // 2:
@@ -1015,13 +1021,13 @@ def _setop(ctx: Any, argv: list[bytes], name: str, at: int, op: int, store: bool
     j = at + 1 + numkeys
     while j < n:
         left = n - j
-        opt = argv[j].lower()
+        opt = _word(argv[j])
         if op != DIFF and not card and left >= numkeys + 1 and opt == b"weights":
             weights = [parse_score(w, "ERR weight value is not a float")
                        for w in argv[j + 1:j + 1 + numkeys]]
             j += numkeys + 1
         elif op != DIFF and not card and left >= 2 and opt == b"aggregate":
-            aggregate = _AGGREGATES.get(argv[j + 1].lower())  # type: ignore[assignment]
+            aggregate = _AGGREGATES.get(_word(argv[j + 1]))  # type: ignore[assignment]
             if aggregate is None:
                 raise CommandError(SYNTAX)
             j += 2
@@ -1198,7 +1204,7 @@ def zscan(ctx: Any, argv: list[bytes]) -> list:
     count, pattern = 10, None
     i, n = 3, len(argv)
     while i < n:
-        opt = argv[i].lower()
+        opt = _word(argv[i])
         if opt == b"count" and i + 1 < n:
             count = parse_int(argv[i + 1])
             if count < 1:
