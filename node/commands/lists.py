@@ -572,12 +572,16 @@ def _mpop_args(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool
     return argv[numkeys_index + 1 : where_index], left, 1 if count == -1 else count
 
 
-def _mpop(db: Any, keys: list[bytes], left: bool, count: int) -> Any:
-    """Pop from the first non-empty list of `keys`: [key, elements], or None."""
+def _mpop(ctx: Any, keys: list[bytes], left: bool, count: int) -> Any:
+    """Pop from the first non-empty list of `keys`: [key, elements], or None. It replays as
+    LPOP/RPOP of the number popped, as Redis rewrites it."""
+    db = ctx.db
     for key in keys:
         value = get_list(db, key, read=False)
         if value is not None:
-            return [key, _pop_many(db, key, value, count, left)]
+            popped = _pop_many(db, key, value, count, left)
+            ctx.propagate_as([b"LPOP" if left else b"RPOP", key, b"%d" % len(popped)])
+            return [key, popped]
     return None
 
 
@@ -589,7 +593,7 @@ def _mpop(db: Any, keys: list[bytes], left: bool, count: int) -> Any:
          summary="Pop elements from a list")
 def lmpop(ctx: Any, argv: list[bytes]) -> Any:
     keys, left, count = _mpop_args(argv, 1)
-    reply = _mpop(ctx.db, keys, left, count)
+    reply = _mpop(ctx, keys, left, count)
     return NULL_ARRAY if reply is None else reply
 
 
@@ -637,8 +641,10 @@ def _blocking_move(ctx: Any, argv: list[bytes], src_left: bool, dst_left: bool,
             return None  # Redis answers a null bulk here, but a null array on timeout
         return block(ctx, [argv[1]], timeout, NULL_ARRAY, _is_list)
     item = _move(ctx, argv[1], argv[2], src_left, dst_left)
-    ctx.propagate_as([b"LMOVE", argv[1], argv[2], b"LEFT" if src_left else b"RIGHT",
-                      b"LEFT" if dst_left else b"RIGHT"])
+    if len(argv) == 4:
+        ctx.propagate_as([b"LMOVE", argv[1], argv[2], b"RIGHT", b"LEFT"])
+    else:  # Redis's rewrite keeps the client's own side arguments
+        ctx.propagate_as([b"LMOVE", *argv[1:5]])
     return item
 
 
@@ -671,9 +677,8 @@ def brpoplpush(ctx: Any, argv: list[bytes]) -> Any:
 def blmpop(ctx: Any, argv: list[bytes]) -> Any:
     keys, left, count = _mpop_args(argv, 2)
     timeout = parse_timeout(argv[1])
-    reply = _mpop(ctx.db, keys, left, count)
+    reply = _mpop(ctx, keys, left, count)
     if reply is not None:
-        ctx.propagate_as([b"LPOP" if left else b"RPOP", reply[0], b"%d" % count])
         return reply
     return block(ctx, keys, timeout, NULL_ARRAY, _is_list)
 
