@@ -337,6 +337,24 @@ def test_hrandfield_random_cases(r, o, size):
     assert len(seen) == size if size <= 200 else len(seen) > size // 2
 
 
+@pytest.mark.parametrize("withvalues", [(), ("WITHVALUES",)])
+def test_hrandfield_small_sample_of_listpack_keeps_its_order(r, o, withvalues):
+    """A positive count at most a third of a listpack hash is sampled by lpRandomPairsUnique,
+    which walks the listpack once: the fields come in the hash's own order (a larger count
+    goes through a temporary dict, and a hashtable hash is unordered anyway)."""
+    for c in (r, o):
+        c.hset("h", mapping={f"f{i}": f"v{i}" for i in range(12)})
+        order = list(c.hkeys("h"))
+        seen = set()
+        for count in [1, 2, 3, 4] * 15:
+            got = reply_of(c, "HRANDFIELD", "h", str(count), *withvalues)
+            fields = got[::2] if withvalues else got
+            assert len(set(fields)) == count
+            assert fields == sorted(fields, key=order.index), (c, fields)
+            seen.update(fields)
+        assert len(seen) > 6  # still a random sample
+
+
 def test_hrandfield_resp3_pairs(both3):
     both3("HSET", "h", "a", "1", "b", "2")
     mine = reply_of(both3.r, "HRANDFIELD", "h", "-5", "WITHVALUES")

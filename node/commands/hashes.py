@@ -334,6 +334,9 @@ def parse_random_count(arg: bytes) -> int:
     return count
 
 
+_SUB_STRATEGY_MUL = 3  # HRANDFIELD_SUB_STRATEGY_MUL: above a third, Redis samples via a dict
+
+
 @command("hrandfield", -2, "readonly", keys=(1, 1, 1), group="hash", since="6.2.0",
          key_flags="RO access", tips="nondeterministic_output",
          complexity="O(N) where N is the number of fields returned",
@@ -358,6 +361,10 @@ def hrandfield(ctx: Any, argv: list[bytes]) -> Any:
         fields = random.choices(list(h), k=-count if count < 0 else 1)
     elif count >= len(h):
         fields = list(h)  # the whole hash, in its own order
+    elif h.listpack and count * _SUB_STRATEGY_MUL <= len(h):
+        # lpRandomPairsUnique walks the listpack once: a uniform sample, in the hash's order.
+        keys = list(h)
+        fields = [keys[i] for i in sorted(random.sample(range(len(keys)), count))]
     else:
         fields = random.sample(list(h), count)
     if not withvalues:
