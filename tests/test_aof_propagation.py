@@ -80,7 +80,7 @@ CASES = [
     ([["RPUSH", "l", "a", "b"]], ["BLPOP", "x", "l", "1"], [b"LPOP"]),
     ([["RPUSH", "l", "a", "b"]], ["BRPOP", "l", "1"], [b"RPOP"]),
     ([["RPUSH", "l", "a", "b"]], ["BLMOVE", "l", "m", "LEFT", "RIGHT", "1"], [b"LMOVE"]),
-    ([["RPUSH", "l", "a", "b"]], ["BRPOPLPUSH", "l", "m", "1"], [b"LMOVE"]),
+    ([["RPUSH", "l", "a", "b"]], ["BRPOPLPUSH", "l", "m", "1"], [b"RPOPLPUSH"]),
     ([["RPUSH", "l", "a", "b", "c"]], ["BLMPOP", "1", "2", "x", "l", "RIGHT", "COUNT", "2"],
      [b"RPOP"]),
     ([["ZADD", "z", "1", "a", "2", "b"]], ["BZPOPMIN", "z", "1"], [b"ZPOPMIN"]),
@@ -162,6 +162,7 @@ def _served_while_blocked(node: ServerProcess, blocking: list, feeder: list) -> 
 @pytest.mark.parametrize("setup, blocking, feeder, expected", [
     ([], ["BLPOP", "l", "5"], ["RPUSH", "l", "a", "b"], [b"RPUSH", b"LPOP"]),
     ([], ["BLMOVE", "l", "m", "RIGHT", "LEFT", "5"], ["RPUSH", "l", "a"], [b"RPUSH", b"LMOVE"]),
+    ([], ["BRPOPLPUSH", "l", "m", "5"], ["RPUSH", "l", "a"], [b"RPUSH", b"RPOPLPUSH"]),
     ([], ["BZPOPMAX", "z", "5"], ["ZADD", "z", "1", "a"], [b"ZADD", b"ZPOPMAX"]),
     ([["XGROUP", "CREATE", "x", "g", "$", "MKSTREAM"]],
      ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "x", ">"],

@@ -641,8 +641,8 @@ def _blocking_move(ctx: Any, argv: list[bytes], src_left: bool, dst_left: bool,
             return None  # Redis answers a null bulk here, but a null array on timeout
         return block(ctx, [argv[1]], timeout, NULL_ARRAY, _is_list)
     item = _move(ctx, argv[1], argv[2], src_left, dst_left)
-    if len(argv) == 4:
-        ctx.propagate_as([b"LMOVE", argv[1], argv[2], b"RIGHT", b"LEFT"])
+    if len(argv) == 4:  # BRPOPLPUSH goes out as RPOPLPUSH, served at once or late
+        ctx.propagate_as([b"RPOPLPUSH", argv[1], argv[2]])
     else:  # Redis's rewrite keeps the client's own side arguments
         ctx.propagate_as([b"LMOVE", *argv[1:5]])
     return item
