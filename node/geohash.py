@@ -223,6 +223,11 @@ def estimate_steps(range_meters: float, lat: float) -> int:
     return min(max(step, 1), 26)
 
 
+def _cos(x: float) -> float:
+    # C's cos of an infinity is NaN (a search size of infinite metres), where Python raises.
+    return math.cos(x) if math.isfinite(x) else math.nan
+
+
 def bounding_box(shape: Shape) -> tuple[float, float, float, float]:
     """geohashBoundingBox: (min lon, min lat, max lon, max lat) around the search area."""
     lon, lat = shape.lon, shape.lat
@@ -232,8 +237,8 @@ def bounding_box(shape: Shape) -> tuple[float, float, float, float]:
         height = shape.conversion * (shape.height / 2)
         width = shape.conversion * (shape.width / 2)
     lat_delta = (height / EARTH_RADIUS) / _D_R
-    long_delta_top = (width / EARTH_RADIUS / math.cos((lat + lat_delta) * _D_R)) / _D_R
-    long_delta_bottom = (width / EARTH_RADIUS / math.cos((lat - lat_delta) * _D_R)) / _D_R
+    long_delta_top = (width / EARTH_RADIUS / _cos((lat + lat_delta) * _D_R)) / _D_R
+    long_delta_bottom = (width / EARTH_RADIUS / _cos((lat - lat_delta) * _D_R)) / _D_R
     # The box is widest at the edge nearer the pole.
     delta = long_delta_bottom if lat < 0 else long_delta_top
     return lon - delta, lat - lat_delta, lon + delta, lat + lat_delta

@@ -336,6 +336,20 @@ def changes(client) -> int:
     return client.info("persistence")["rdb_changes_since_last_save"]
 
 
+@pytest.mark.parametrize("size", ["inf", "1e308"])
+def test_infinite_search_sizes(both, size):
+    # A size of infinite metres makes the bounding box NaN (C's cos(inf)), so one search of
+    # the biggest cells.
+    add_cities(both)
+    for lon, lat in (("0", "0"), ("180", "85.05112878"), ("-180", "-85.05112878"), ("15", "37")):
+        both("GEOSEARCH", "g", "FROMLONLAT", lon, lat, "BYRADIUS", size, "km", "ASC")
+        both("GEOSEARCH", "g", "FROMLONLAT", lon, lat, "BYBOX", size, size, "mi", "DESC",
+             "WITHDIST")
+        both("GEOSEARCH", "g", "FROMLONLAT", lon, lat, "BYBOX", "1", size, "km", "ASC")
+        both("GEORADIUS", "g", lon, lat, size, "ft", "WITHDIST", "COUNT", "5")
+    both("GEORADIUSBYMEMBER", "g", "Rome", size, "km", "ASC")
+
+
 def test_geoadd_propagates_as_zadd(aof_pair):
     # As Redis: GEOADD goes to the AOF and replicas as the ZADD it amounts to ("zadd", its
     # options as given, computed scores), and not at all when it changed nothing.
