@@ -517,6 +517,20 @@ def test_zrandmember(both, both3, r):
     assert len(reply_of(r, "ZRANDMEMBER", "big", "-1000")) == 1000
 
 
+def test_zrandmember_from_a_listpack_keeps_its_order(r, o):
+    # A listpack asked for a third of its members or fewer is sampled in one walk
+    # (lpRandomPairsUnique): the picks come in the set's order; more are picked in a hash's.
+    for client in (r, o):
+        client.execute_command("ZADD", "z", *[x for i in range(12) for x in (str(i), f"m{i:02}")])
+        for count in ("2", "3", "4"):
+            for _ in range(30):
+                got = reply_of(client, "ZRANDMEMBER", "z", count, "WITHSCORES")
+                assert len(got) == 2 * int(count) and got[::2] == sorted(got[::2]), got
+        client.execute_command("ZADD", "big", *[x for i in range(200) for x in (str(i), f"m{i:03}")])
+        picks = [reply_of(client, "ZRANDMEMBER", "big", "3") for _ in range(50)]
+        assert any(got != sorted(got) for got in picks)
+
+
 # -- set algebra -----------------------------------------------------------------------------
 
 

@@ -933,6 +933,9 @@ def bzmpop(ctx: Any, argv: list[bytes]) -> Any:
 # -- ZRANDMEMBER -----------------------------------------------------------------------------
 
 
+_SUB_STRATEGY_MUL = 3  # ZRANDMEMBER_SUB_STRATEGY_MUL: above a third, Redis samples via a dict
+
+
 @command("zrandmember", -2, "readonly", keys=(1, 1, 1), key_flags="RO access", since="6.2.0",
          tips="nondeterministic_output",
          complexity="O(N) where N is the number of elements returned",
@@ -962,7 +965,10 @@ def zrandmember(ctx: Any, argv: list[bytes]) -> Any:
     elif count >= size:
         entries = ordered.islice(0, size, reverse=True)  # Redis walks the whole set from the top
     else:
-        entries = [ordered[i] for i in random.sample(range(size), count)]
+        picks = random.sample(range(size), count)
+        if zs.listpack and count * _SUB_STRATEGY_MUL <= size:
+            picks.sort()  # lpRandomPairsUnique walks the listpack once: picks in its order
+        entries = [ordered[i] for i in picks]
     return _reply(ctx, entries, withscores)
 
 
