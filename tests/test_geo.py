@@ -313,6 +313,10 @@ def test_store(both):
     assert len(both("DEBUG", "DIGEST")) == 40
 
 
+def _changes(client) -> int:
+    return client.info("persistence")["rdb_changes_since_last_save"]
+
+
 def test_change_counts(both):
     """rdb_changes_since_last_save (server.dirty) moves as in Redis: by the members GEOADD set
     and a search stored, once for a stored result deleted."""
@@ -326,14 +330,10 @@ def test_change_counts(both):
                 ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "100", "2", "BYRADIUS", "1", "km"),
                 ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "100", "2", "BYRADIUS", "1", "km"),
                 ("GEORADIUS", "missing", "1", "2", "1", "km", "STORE", "e")):
-        before = changes(both.r), changes(both.o)
+        before = _changes(both.r), _changes(both.o)
         both(*cmd)
-        mine, theirs = changes(both.r) - before[0], changes(both.o) - before[1]
+        mine, theirs = _changes(both.r) - before[0], _changes(both.o) - before[1]
         assert mine == theirs, f"{cmd}: slotkv {mine}, redis {theirs}"
-
-
-def changes(client) -> int:
-    return client.info("persistence")["rdb_changes_since_last_save"]
 
 
 @pytest.mark.parametrize("size", ["inf", "1e308"])
