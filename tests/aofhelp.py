@@ -10,7 +10,8 @@ from typing import Any
 
 import redis
 
-from conftest import ServerProcess, start_redis
+from conftest import ServerProcess, reply_of, start_redis, wait_until
+from node.aof_reader import CommandReader
 
 DBS = 3  # the databases the tests write to
 
@@ -136,3 +137,35 @@ def check_aof(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=ROOT)
     return subprocess.run([sys.executable, "-m", "ops.cli", "check-aof", *args], env=env,
                           capture_output=True, text=True, timeout=60, input="y\n")
+
+
+def incr_aof(proc: ServerProcess) -> str:
+    """The path of the newest incremental AOF file of `proc` (the one appended to now)."""
+    d = os.path.join(proc.workdir, "appendonlydir")
+    incrs = [f for f in os.listdir(d) if f.endswith(".incr.aof")]
+    return os.path.join(d, max(incrs, key=lambda f: int(f.split(".")[-3])))
+
+
+def aof_logged(pair: tuple[ServerProcess, ServerProcess],
+               commands: list[tuple]) -> list[list[list[bytes]]]:
+    """What running `commands` appends to each server's AOF (SELECT left out), for the
+    `aof_pair` fixture's slotkv node and redis-server."""
+    out = []
+    for proc in pair:
+        path = incr_aof(proc)
+        start = os.path.getsize(path)
+        client = proc.client()
+        client.flushall()
+        for cmd in commands:
+            reply_of(client, *cmd)
+        client.set("aof-marker", "1")  # the last write: all before it is in the file too
+        client.close()
+
+        def read() -> Any:  # (FLUSHALL first: never empty once the marker is there)
+            with open(path, "rb") as f:
+                f.seek(start)
+                argvs = [a for a in CommandReader(f, start) if a[0].upper() != b"SELECT"]
+            return argvs[:-1] if argvs and argvs[-1][1:2] == [b"aof-marker"] else None
+
+        out.append(wait_until(read, what="the AOF"))
+    return out

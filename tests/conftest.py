@@ -218,6 +218,13 @@ def server_pair(*args: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
         theirs.stop()
 
 
+@pytest.fixture(scope="module")
+def aof_pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """A slotkv node and a redis-server logging every write to their AOF at once (see
+    aofhelp.aof_logged)."""
+    yield from server_pair("--appendonly", "yes", "--appendfsync", "always")
+
+
 def _factory(start: Callable[..., ServerProcess]) -> Iterator[Callable[..., ServerProcess]]:
     """`start`, remembering what it started so that teardown stops it by PID."""
     started: list[ServerProcess] = []

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from aofhelp import pipeline, single, snapshot
+from aofhelp import incr_aof, pipeline, single, snapshot
 from conftest import ServerProcess, start_slotkv
 import node.commands  # noqa: F401  (the data types node/rdb.py serializes)
 from node import rdb
@@ -34,16 +34,9 @@ def aof_node() -> Iterator[ServerProcess]:
     proc.stop()
 
 
-def _incr_file(node: ServerProcess) -> str:
-    d = os.path.join(node.workdir, "appendonlydir")
-    incrs = sorted((f for f in os.listdir(d) if f.endswith(".incr.aof")),
-                   key=lambda f: int(f.split(".")[-3]))
-    return os.path.join(d, incrs[-1])
-
-
 def logged(node: ServerProcess, commands: list[list[Any]]) -> list[list[bytes]]:
     """Run `commands`; the commands they appended to the AOF (SELECT left out)."""
-    path = _incr_file(node)
+    path = incr_aof(node)
     start = os.path.getsize(path)
     pipeline(node.port, commands)
     with open(path, "rb") as f:
@@ -144,7 +137,7 @@ def _served_while_blocked(node: ServerProcess, blocking: list, feeder: list) -> 
     """`blocking` waits on one connection until `feeder` (another) serves it."""
     result: list = []
     t = threading.Thread(target=lambda: result.extend(pipeline(node.port, [blocking])))
-    path = _incr_file(node)
+    path = incr_aof(node)
     start = os.path.getsize(path)
     t.start()
     conn = single(node)

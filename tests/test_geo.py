@@ -9,13 +9,13 @@ import itertools
 import random
 
 import pytest
+from aofhelp import aof_logged
 from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node import geohash
 from node.commands import geo
-from test_zsets import aof_logged, aof_pair  # noqa: F401  (a fixture)
 
 GEO_COMMANDS = ("geoadd", "geopos", "geodist", "geohash", "geosearch", "geosearchstore",
                 "georadius", "georadiusbymember", "georadius_ro", "georadiusbymember_ro")

@@ -4,15 +4,12 @@ a random mix of operations. The blocking commands are in test_blocking_lists.py.
 
 from __future__ import annotations
 
-import os
-from typing import Any, Iterator
-
 import pytest
-from conftest import ServerProcess, debug_servers, reply_of, server_pair, wait_until
+from aofhelp import aof_logged
+from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from node.aof_reader import CommandReader
 
 LIST_COMMANDS = (
     "lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lrange", "lindex", "lset",
@@ -336,41 +333,6 @@ def test_lmpop_resp3(both3):
 
 
 # -- what goes to the AOF and replicas ---------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def aof_pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    yield from server_pair("--appendonly", "yes", "--appendfsync", "always")
-
-
-def _incr_aof(proc: ServerProcess) -> str:
-    d = os.path.join(proc.workdir, "appendonlydir")
-    incrs = [f for f in os.listdir(d) if f.endswith(".incr.aof")]
-    return os.path.join(d, max(incrs, key=lambda f: int(f.split(".")[-3])))
-
-
-def aof_logged(pair: tuple[ServerProcess, ServerProcess],
-               commands: list[tuple]) -> list[list[list[bytes]]]:
-    """What running `commands` appends to each server's AOF (SELECT left out)."""
-    out = []
-    for proc in pair:
-        path = _incr_aof(proc)
-        start = os.path.getsize(path)
-        client = proc.client()
-        client.flushall()
-        for cmd in commands:
-            reply_of(client, *cmd)
-        client.set("aof-marker", "1")  # the last write: all before it is in the file too
-        client.close()
-
-        def read() -> Any:  # (FLUSHALL first: never empty once the marker is there)
-            with open(path, "rb") as f:
-                f.seek(start)
-                argvs = [a for a in CommandReader(f, start) if a[0].upper() != b"SELECT"]
-            return argvs[:-1] if argvs and argvs[-1][1:2] == [b"aof-marker"] else None
-
-        out.append(wait_until(read, what="the AOF"))
-    return out
 
 
 def test_propagated_forms(aof_pair):
