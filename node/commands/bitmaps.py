@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from node.cstring import option_word
 from node.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
 from node.keyspace import string_bytes
 from node.numbers import parse_int
@@ -29,11 +30,6 @@ _CHUNK = 1 << 20
 _NOT_TABLE = bytes(255 - i for i in range(256))
 # The first byte holding a set bit / a clear bit.
 _FIND = {1: re.compile(rb"[^\x00]"), 0: re.compile(rb"[^\xff]")}
-
-
-def _word(arg: bytes) -> bytes:
-    # Redis compares option names with strcasecmp, which stops at a NUL byte.
-    return arg.split(b"\0", 1)[0].lower()
 
 
 def _lookup_read(db: Any, key: bytes) -> bytes | bytearray | None:
@@ -135,7 +131,7 @@ def getbit(ctx: Any, argv: list[bytes]) -> int:
 
 
 def _unit_is_bit(arg: bytes) -> bool:
-    word = _word(arg)
+    word = option_word(arg)
     if word == b"bit":
         return True
     if word == b"byte":
@@ -273,7 +269,7 @@ _BITOPS = (b"and", b"or", b"xor", b"not")
          key_specs=(KeySpec(("OW", "update"), 2, lastkey=0),
                     KeySpec(("RO", "access"), 3, lastkey=-1)))
 def bitop(ctx: Any, argv: list[bytes]) -> int:
-    op = _word(argv[1])
+    op = option_word(argv[1])
     if op not in _BITOPS:
         raise CommandError(SYNTAX)
     if op == b"not" and len(argv) != 4:
@@ -383,9 +379,9 @@ def _bitfield(ctx: Any, argv: list[bytes], read_only_cmd: bool) -> list:
     j, n = 2, len(argv)
     while j < n:
         remaining = n - j - 1
-        name = _word(argv[j])
+        name = option_word(argv[j])
         if name == b"overflow" and remaining >= 1:
-            overflow = _OVERFLOW.get(_word(argv[j + 1]), -1)
+            overflow = _OVERFLOW.get(option_word(argv[j + 1]), -1)
             if overflow < 0:
                 raise CommandError("ERR Invalid OVERFLOW type specified")
             j += 2

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from node import geohash
 from node.commands.zsets import build_zset, get_zset, parse_score, zadd
+from node.cstring import option_word
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
 from node.replies import NULL_ARRAY, DoubleText
@@ -33,11 +34,6 @@ _SEARCH_COMPLEXITY = (
 _RADIUS_COMPLEXITY = (
     "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area "
     "delimited by center and radius and M is the number of items inside the index.")
-
-
-def _word(arg: bytes) -> bytes:
-    # Redis compares option names with strcasecmp, which stops at a NUL byte.
-    return arg.split(b"\0", 1)[0].lower()
 
 
 def human(value: float) -> bytes:
@@ -67,7 +63,7 @@ def _lonlat(argv: list[bytes], i: int) -> tuple[float, float]:
 
 def _unit(arg: bytes) -> float:
     """extractUnitOrReply: metres per unit."""
-    factor = UNITS.get(_word(arg))
+    factor = UNITS.get(option_word(arg))
     if factor is None:
         raise CommandError(BAD_UNIT)
     return factor
@@ -109,7 +105,7 @@ def geoadd(ctx: Any, argv: list[bytes]) -> Any:
     i, n = 2, len(argv)
     nx = xx = False
     while i < n:
-        opt = _word(argv[i])
+        opt = option_word(argv[i])
         if opt == b"nx":
             nx = True
         elif opt == b"xx":
@@ -121,7 +117,7 @@ def geoadd(ctx: Any, argv: list[bytes]) -> Any:
         raise CommandError(SYNTAX)
     # As Redis does: turn the call into ZADD key [options] score member ... and run that;
     # that ZADD, options as given, is also what goes to the AOF and the replicas.
-    zargv = [b"zadd", argv[1]] + [_word(a) for a in argv[2:i]]
+    zargv = [b"zadd", argv[1]] + [option_word(a) for a in argv[2:i]]
     scores = []
     for j in range(i, n, 3):
         lon, lat = _lonlat(argv, j)
@@ -352,7 +348,7 @@ def _search(ctx: Any, argv: list[bytes], src: int, flags: int) -> Any:
     can_store = not flags & (NOSTORE | SEARCH)
     search = flags & SEARCH
     while i < n:
-        arg = _word(argv[i])
+        arg = option_word(argv[i])
         more = n - i - 1  # arguments after this one
         if arg == b"withdist":
             withdist = True

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Iterator
 from node import digest, listpack
 from node.blocking import block, parse_timeout
 from node.commands import debug, keys, memory
+from node.cstring import option_word
 from node.cursor import CURSORS, parse_cursor
 from node.errors import NOT_FLOAT, SYNTAX, WRONGTYPE, CommandError
 from node.glob import glob_matcher
@@ -64,12 +65,6 @@ def _write_zset(db: Any, key: bytes) -> ZSet | None:
     if value is None or value.__class__ is ZSet:
         return value
     raise CommandError(WRONGTYPE)
-
-
-def _word(arg: bytes) -> bytes:
-    """An option name as Redis compares it: with strcasecmp, which stops at a NUL byte."""
-    word = arg.lower()
-    return word.split(b"\0", 1)[0] if b"\0" in word else word
 
 
 def _limits(ctx: Any) -> tuple[int, int]:
@@ -328,7 +323,8 @@ def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
     opts = _ZADD_OPTS
     while i < n:
         flag = opts.get(argv[i].lower())
-        if flag is None and (b"\0" not in argv[i] or (flag := opts.get(_word(argv[i]))) is None):
+        if flag is None and (b"\0" not in argv[i]
+                             or (flag := opts.get(option_word(argv[i]))) is None):
             break
         flags |= flag
         i += 1
@@ -617,7 +613,7 @@ def _zrange(ctx: Any, argv: list[bytes], at: int, store: bool, kind: int | None,
     offset, limit = 0, -1
     i, n = at + 3, len(argv)
     while i < n:
-        opt = _word(argv[i])
+        opt = option_word(argv[i])
         if not store and opt == b"withscores":
             withscores = True
         elif opt == b"limit" and n - i - 1 >= 2:
@@ -870,13 +866,13 @@ def _zmpop_args(argv: list[bytes], at: int) -> tuple[list[bytes], int, int]:
     n = len(argv)
     if where_at >= n:
         raise CommandError(SYNTAX)
-    side = _word(argv[where_at])
+    side = option_word(argv[where_at])
     if side not in (b"min", b"max"):
         raise CommandError(SYNTAX)
     count = -1
     j = where_at + 1
     while j < n:
-        if count == -1 and _word(argv[j]) == b"count" and j + 1 < n:
+        if count == -1 and option_word(argv[j]) == b"count" and j + 1 < n:
             count = parse_int(argv[j + 1], "ERR count should be greater than 0")
             if count < 1:
                 raise CommandError("ERR count should be greater than 0")
@@ -949,7 +945,7 @@ def zrandmember(ctx: Any, argv: list[bytes]) -> Any:
     if count < -LONG_MAX:
         raise CommandError(f"ERR value is out of range, value must between {-LONG_MAX} and "
                            f"{LONG_MAX}")
-    if n > 4 or (n == 4 and _word(argv[3]) != b"withscores"):
+    if n > 4 or (n == 4 and option_word(argv[3]) != b"withscores"):
         raise CommandError(SYNTAX)
     withscores = n == 4
     if withscores and not -(LONG_MAX // 2) <= count <= LONG_MAX // 2:
@@ -1027,13 +1023,13 @@ def _setop(ctx: Any, argv: list[bytes], name: str, at: int, op: int, store: bool
     j = at + 1 + numkeys
     while j < n:
         left = n - j
-        opt = _word(argv[j])
+        opt = option_word(argv[j])
         if op != DIFF and not card and left >= numkeys + 1 and opt == b"weights":
             weights = [parse_score(w, "ERR weight value is not a float")
                        for w in argv[j + 1:j + 1 + numkeys]]
             j += numkeys + 1
         elif op != DIFF and not card and left >= 2 and opt == b"aggregate":
-            aggregate = _AGGREGATES.get(_word(argv[j + 1]))  # type: ignore[assignment]
+            aggregate = _AGGREGATES.get(option_word(argv[j + 1]))  # type: ignore[assignment]
             if aggregate is None:
                 raise CommandError(SYNTAX)
             j += 2
@@ -1210,7 +1206,7 @@ def zscan(ctx: Any, argv: list[bytes]) -> list:
     count, pattern = 10, None
     i, n = 3, len(argv)
     while i < n:
-        opt = _word(argv[i])
+        opt = option_word(argv[i])
         if opt == b"count" and i + 1 < n:
             count = parse_int(argv[i + 1])
             if count < 1:
