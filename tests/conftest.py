@@ -311,6 +311,22 @@ class Differential:
         for cmd in commands:
             self(*cmd)
 
+    def same_changes(self, *commands: tuple, compare_replies: bool = True) -> None:
+        """Run each command on both servers and check that it moved rdb_changes_since_last_save
+        (Redis's server.dirty) by as much on each. Without `compare_replies`, only the replies'
+        lengths are compared (random picks, such as SPOP's)."""
+        def changes(client: redis.Redis) -> int:
+            return client.info("persistence")["rdb_changes_since_last_save"]
+
+        for cmd in commands:
+            before = changes(self.r), changes(self.o)
+            if compare_replies:
+                self(*cmd)
+            else:
+                assert len(reply_of(self.r, *cmd) or "") == len(reply_of(self.o, *cmd) or ""), cmd
+            mine, theirs = changes(self.r) - before[0], changes(self.o) - before[1]
+            assert mine == theirs, f"{cmd}: slotkv {mine}, redis {theirs}"
+
 
 @pytest.fixture
 def both(r: redis.Redis, o: redis.Redis) -> Differential:

@@ -313,27 +313,21 @@ def test_store(both):
     assert len(both("DEBUG", "DIGEST")) == 40
 
 
-def _changes(client) -> int:
-    return client.info("persistence")["rdb_changes_since_last_save"]
-
-
 def test_change_counts(both):
     """rdb_changes_since_last_save (server.dirty) moves as in Redis: by the members GEOADD set
     and a search stored, once for a stored result deleted."""
-    for cmd in (("GEOADD", "g", "1", "2", "a", "3", "4", "b", "5", "6", "c"),
-                ("GEOADD", "g", "1", "2", "a", "3", "5", "b"), ("GEOADD", "g", "CH", "1", "3", "a"),
-                ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "1", "2", "BYRADIUS", "2000", "km"),
-                ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "1", "2", "BYRADIUS", "2000", "km",
-                 "COUNT", "2", "STOREDIST"),
-                ("GEORADIUS", "g", "1", "2", "2000", "km", "STORE", "e"),
-                ("GEORADIUSBYMEMBER", "g", "a", "2000", "km", "STOREDIST", "e"),
-                ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "100", "2", "BYRADIUS", "1", "km"),
-                ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "100", "2", "BYRADIUS", "1", "km"),
-                ("GEORADIUS", "missing", "1", "2", "1", "km", "STORE", "e")):
-        before = _changes(both.r), _changes(both.o)
-        both(*cmd)
-        mine, theirs = _changes(both.r) - before[0], _changes(both.o) - before[1]
-        assert mine == theirs, f"{cmd}: slotkv {mine}, redis {theirs}"
+    both.same_changes(
+        ("GEOADD", "g", "1", "2", "a", "3", "4", "b", "5", "6", "c"),
+        ("GEOADD", "g", "1", "2", "a", "3", "5", "b"), ("GEOADD", "g", "CH", "1", "3", "a"),
+        ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "1", "2", "BYRADIUS", "2000", "km"),
+        ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "1", "2", "BYRADIUS", "2000", "km",
+         "COUNT", "2", "STOREDIST"),
+        ("GEORADIUS", "g", "1", "2", "2000", "km", "STORE", "e"),
+        ("GEORADIUSBYMEMBER", "g", "a", "2000", "km", "STOREDIST", "e"),
+        ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "100", "2", "BYRADIUS", "1", "km"),
+        ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "100", "2", "BYRADIUS", "1", "km"),
+        ("GEORADIUS", "missing", "1", "2", "1", "km", "STORE", "e")
+    )
 
 
 @pytest.mark.parametrize("size", ["inf", "1e308"])

@@ -93,23 +93,17 @@ def test_hdel_and_emptied_hash(both):
     )
 
 
-def _changes(client: redis.Redis) -> int:
-    return client.info("persistence")["rdb_changes_since_last_save"]
-
-
 def test_change_counts(both):
     """rdb_changes_since_last_save (server.dirty) moves as in Redis: by the pairs HSET/HMSET
     were given (new or not) and by the fields HDEL removed."""
-    for cmd in (("HSET", "h", "a", "1", "b", "2", "c", "3"), ("HSET", "h", "a", "1"),
-                ("HSET", "h", "a", "2", "d", "4"), ("HMSET", "h", "a", "1", "e", "5"),
-                ("HMSET", "n", "a", "1", "b", "2"), ("HSETNX", "h", "a", "1"),
-                ("HSETNX", "h", "z", "1"), ("HDEL", "h", "a", "b", "nope"), ("HDEL", "h", "nope"),
-                ("HINCRBY", "h", "i", "5"), ("HINCRBYFLOAT", "h", "i", "1.5"),
-                ("HDEL", "h", "c", "d", "e", "i", "z", "x")):
-        before = _changes(both.r), _changes(both.o)
-        both(*cmd)
-        mine, theirs = _changes(both.r) - before[0], _changes(both.o) - before[1]
-        assert mine == theirs, f"{cmd}: slotkv {mine}, redis {theirs}"
+    both.same_changes(
+        ("HSET", "h", "a", "1", "b", "2", "c", "3"), ("HSET", "h", "a", "1"),
+        ("HSET", "h", "a", "2", "d", "4"), ("HMSET", "h", "a", "1", "e", "5"),
+        ("HMSET", "n", "a", "1", "b", "2"), ("HSETNX", "h", "a", "1"),
+        ("HSETNX", "h", "z", "1"), ("HDEL", "h", "a", "b", "nope"), ("HDEL", "h", "nope"),
+        ("HINCRBY", "h", "i", "5"), ("HINCRBYFLOAT", "h", "i", "1.5"),
+        ("HDEL", "h", "c", "d", "e", "i", "z", "x")
+    )
 
 
 def test_writes_keep_ttl(both, r, o):

@@ -380,31 +380,25 @@ def test_ttl_survives_in_place_changes(both):
     both.run(("LPOP", "k", "10"), ("EXISTS", "k"), ("TTL", "k"), ("RPUSH", "k", "a"), ("TTL", "k"))
 
 
-def _changes(client) -> int:
-    return client.info("persistence")["rdb_changes_since_last_save"]
-
-
 def test_change_counts(both):
     """rdb_changes_since_last_save (server.dirty) moves as in Redis: by the elements pushed,
     popped, removed or trimmed, by one for a move, and not at all for an LTRIM that keeps all."""
-    for cmd in (("RPUSH", "k", "a", "b", "c"), ("LPUSH", "k", "x", "y"), ("RPUSHX", "k", "1", "2"),
-                ("LPUSHX", "k", "3", "4"), ("LPUSHX", "missing", "1", "2"), ("RPOP", "k", "2"),
-                ("LPOP", "k", "1"), ("LPOP", "k"), ("LPOP", "k", "0"), ("LSET", "k", "0", "q"),
-                ("LINSERT", "k", "BEFORE", "q", "r"), ("LINSERT", "k", "BEFORE", "no", "r"),
-                ("RPUSH", "k", "a", "b", "a", "a"), ("LREM", "k", "-2", "a"),
-                ("LREM", "k", "0", "no"), ("LTRIM", "k", "0", "-1"), ("LTRIM", "k", "1", "-2"),
-                ("RPUSH", "a", "1", "2", "3", "4"), ("LMOVE", "a", "b", "LEFT", "RIGHT"),
-                ("RPOPLPUSH", "a", "b"), ("LMOVE", "a", "a", "LEFT", "RIGHT"),
-                ("LMOVE", "missing", "b", "LEFT", "RIGHT"), ("RPOPLPUSH", "a", "a"),
-                ("LMPOP", "2", "missing", "b", "LEFT", "COUNT", "1"),
-                ("LMPOP", "1", "a", "RIGHT", "COUNT", "9"), ("BLPOP", "b", "0"),
-                ("RPUSH", "b", "x", "y", "z"), ("BLMPOP", "0", "1", "b", "LEFT", "COUNT", "2"),
-                ("LTRIM", "k", "9", "1"),
-                ("RPUSH", "k", "a", "b", "c"), ("RPOP", "k", "9")):
-        before = _changes(both.r), _changes(both.o)
-        both(*cmd)
-        mine, theirs = _changes(both.r) - before[0], _changes(both.o) - before[1]
-        assert mine == theirs, f"{cmd}: slotkv {mine}, redis {theirs}"
+    both.same_changes(
+        ("RPUSH", "k", "a", "b", "c"), ("LPUSH", "k", "x", "y"), ("RPUSHX", "k", "1", "2"),
+        ("LPUSHX", "k", "3", "4"), ("LPUSHX", "missing", "1", "2"), ("RPOP", "k", "2"),
+        ("LPOP", "k", "1"), ("LPOP", "k"), ("LPOP", "k", "0"), ("LSET", "k", "0", "q"),
+        ("LINSERT", "k", "BEFORE", "q", "r"), ("LINSERT", "k", "BEFORE", "no", "r"),
+        ("RPUSH", "k", "a", "b", "a", "a"), ("LREM", "k", "-2", "a"),
+        ("LREM", "k", "0", "no"), ("LTRIM", "k", "0", "-1"), ("LTRIM", "k", "1", "-2"),
+        ("RPUSH", "a", "1", "2", "3", "4"), ("LMOVE", "a", "b", "LEFT", "RIGHT"),
+        ("RPOPLPUSH", "a", "b"), ("LMOVE", "a", "a", "LEFT", "RIGHT"),
+        ("LMOVE", "missing", "b", "LEFT", "RIGHT"), ("RPOPLPUSH", "a", "a"),
+        ("LMPOP", "2", "missing", "b", "LEFT", "COUNT", "1"),
+        ("LMPOP", "1", "a", "RIGHT", "COUNT", "9"), ("BLPOP", "b", "0"),
+        ("RPUSH", "b", "x", "y", "z"), ("BLMPOP", "0", "1", "b", "LEFT", "COUNT", "2"),
+        ("LTRIM", "k", "9", "1"),
+        ("RPUSH", "k", "a", "b", "c"), ("RPOP", "k", "9")
+    )
 
 
 def test_type_encoding_copy_digest(both):
