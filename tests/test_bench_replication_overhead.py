@@ -3,24 +3,19 @@ slotkv and redis-server, and its lag arithmetic is right. Speed is never asserte
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
+
+from benchhelp import load_bench_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "bench", "replication_overhead.py")
 
 
 def load_script():
-    sys.path.insert(0, os.path.dirname(SCRIPT))
-    spec = importlib.util.spec_from_file_location("bench_replication_overhead", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("replication_overhead.py")
 
 
 def test_lag_is_the_time_until_the_replica_reached_each_primary_offset() -> None:

@@ -3,7 +3,6 @@ redis-benchmark, redis-cli and /proc really produce. Speed is never asserted her
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import platform
@@ -13,6 +12,7 @@ import sys
 
 import hiredis
 import pytest
+from benchhelp import load_bench_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "bench", "compare.py")
@@ -22,12 +22,7 @@ NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 
 
 def load_compare():
-    spec = importlib.util.spec_from_file_location("bench_compare", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("compare.py")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,27 @@
+"""Loading a bench/ script as a module, so its tests can call its functions directly."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from types import ModuleType
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+
+
+def load_bench_script(filename: str) -> ModuleType:
+    """bench/`filename` imported as `bench_<name>`, with bench/ importable while it loads (the
+    scripts import each other)."""
+    path = os.path.join(BENCH, filename)
+    spec = importlib.util.spec_from_file_location("bench_" + filename.removesuffix(".py"), path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    sys.path.insert(0, BENCH)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(BENCH)
+    return module
