@@ -4,9 +4,16 @@ As in Redis's `call()`, a command that moved the keyspace's change counter (`dir
 propagated after it ran, in the form that replays identically: a handler whose own argv would
 not (relative TTLs, random choices, blocking forms, float arithmetic) calls
 `ctx.propagate_as(...)` with the concrete writes it made. Keys that expire are propagated as
-`DEL`, so replicas and the AOF never expire anything on their own clock. The commands of one
-`EXEC` are wrapped in `MULTI`/`EXEC` so they are applied all or nothing, and a `SELECT` goes
-out whenever the stream's database changes.
+`DEL`, so replicas and the AOF never expire anything on their own clock. A `SELECT` goes out
+whenever the stream's database changes.
+
+Atomic units: as Redis 7.0's propagatePendingCommands, what one top-level command wrote goes
+out wrapped in `MULTI`/`EXEC` when it is more than one command (an `EXEC`'s queue, an `SPOP`
+with a count rewritten as one `SREM` per member, an `XREADGROUP` as its `XCLAIM`s), so a
+replica or an AOF load applies it all or nothing; a single write goes out bare, even from an
+`EXEC`. The first write of a unit is therefore held back until a second one shows it needs the
+wrapping, or the unit ends (`begin_exec`/`end_exec`). A unit opened inside another one (the
+rewrite of a command an `EXEC` runs) joins it: Redis does not nest them.
 
 Propagated commands are RESP-encoded (`encode`) into one buffer per event-loop tick; at the end of the tick the buffer goes to every sink at once (the AOF writer,
 the replication backlog), in one call each. `offset` counts every byte ever propagated: it is
@@ -31,7 +38,7 @@ replica's local writes on.
 from __future__ import annotations
 
 import asyncio
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 from hiredis import pack_command
 
@@ -78,8 +85,9 @@ class Propagation:
         self.upstream = False  # a replica: the stream comes from `feed`, commands are local
         self._buf: list[bytes] = []
         self._db = -1  # the database the stream is on; -1 forces a SELECT before the next write
-        self._multi_pending = False  # inside EXEC, before its first write
-        self._in_multi = False  # inside EXEC, MULTI already emitted
+        self._multi_pending = False  # inside a unit, before its second write
+        self._held: bytes | None = None  # a unit's first write, until it is known to be alone
+        self._in_multi = False  # inside a unit, MULTI already emitted
         self._scheduled = False
         self.batch_owner: object | None = None  # the client whose verbatim batch is open
         self.batch: list[Sequence[bytes]] = []
@@ -116,6 +124,9 @@ class Propagation:
         if db != self._db or self._multi_pending or self.upstream or self.batch_owner is not None:
             if not self._prefix(db):
                 return
+            if self._multi_pending:  # a unit's first write (its SELECT, if any, goes before)
+                self._held = encode(argv)
+                return
         if len(argv) == 3:  # encode(), inlined for the commonest shape (SET k v, HSET, ...)
             x, y, z = argv
             try:
@@ -138,32 +149,50 @@ class Propagation:
         if self.batch_owner is not None:
             self.spill()
         buf = self._buf
+        held = self._held
+        if held is not None:  # a unit's second write: it needs the wrapping after all
+            buf += (_MULTI, held)
+            self.queued += len(_MULTI) + len(held)
+            self._held = None
+            self._multi_pending = False
+            self._in_multi = True
         if db != self._db:
             select = pack_command((b"SELECT", b"%d" % db))
             buf.append(select)
             self.queued += len(select)
             self._db = db
-        if self._multi_pending:
-            buf.append(_MULTI)
-            self.queued += len(_MULTI)
-            self._multi_pending = False
-            self._in_multi = True
         return True
 
-    def commands(self, db: int, argvs: Iterable[Sequence[bytes]]) -> None:
+    def commands(self, db: int, argvs: Sequence[Sequence[bytes]]) -> None:
+        """The writes one command made (its rewrite): one unit (see the module docstring)."""
+        if len(argvs) > 1 and not self.in_exec:
+            self.begin_exec()
+            for argv in argvs:
+                self.command(db, argv)
+            self.end_exec()
+            return
         for argv in argvs:
             self.command(db, argv)
 
     def begin_exec(self) -> None:
-        """EXEC starts: its writes, if any, are wrapped in MULTI ... EXEC."""
+        """A unit starts (EXEC, or a command rewritten as several writes): its writes go out
+        wrapped in MULTI ... EXEC if there are more than one."""
         if self.batch_owner is not None:
             self.spill()
         self._multi_pending = True
 
     def end_exec(self) -> None:
+        held = self._held
         if self._in_multi:
             self._buf.append(_EXEC)
             self.queued += len(_EXEC)
+        elif held is not None:  # the unit's only write: it goes out alone
+            self._buf.append(held)
+            self.queued += len(held)
+            self._held = None
+            if not self._scheduled:
+                self._scheduled = True
+                asyncio.get_running_loop().call_soon(self.flush)
         self._multi_pending = self._in_multi = False
 
     # -- verbatim batches (see the module docstring) -----------------------------------------

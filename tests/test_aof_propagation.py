@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from aofhelp import incr_aof, pipeline, single, snapshot
+from aofhelp import aof_logged, incr_aof, pipeline, single, snapshot
 from conftest import ServerProcess, start_slotkv
 import node.commands  # noqa: F401  (the data types node/rdb.py serializes)
 from node import rdb
@@ -66,8 +66,9 @@ CASES = [
     ([["SET", "k", "v"]], ["EXPIREAT", "k", str(int(time.time()) + 100)], [b"PEXPIREAT"]),
     ([["SET", "k", "v"]], ["EXPIRE", "k", "-1"], [b"DEL"]),
     ([["SADD", "s", *"abcdefgh"]], ["SPOP", "s"], [b"SREM"]),
-    ([["SADD", "s", *"abcdefgh"]], ["SPOP", "s", "3"], [b"SREM"]),
-    ([["SADD", "s", *"abcdefgh"]], ["SPOP", "s", "7"], [b"SREM"]),
+    ([["SADD", "s", *"abcdefgh"]], ["SPOP", "s", "3"], [b"MULTI", *[b"SREM"] * 3, b"EXEC"]),
+    ([["SADD", "s", *"abcdefgh"]], ["SPOP", "s", "7"], [b"MULTI", *[b"SREM"] * 7, b"EXEC"]),
+    ([["SADD", "s", *"abcdefgh"]], ["SPOP", "s", "1"], [b"SREM"]),
     ([["SADD", "s", *"abc"]], ["SPOP", "s", "5"], [b"DEL"]),
     ([["HSET", "h", "f", "1"]], ["HINCRBYFLOAT", "h", "f", "0.25"], [b"HSET"]),
     ([["RPUSH", "l", "a", "b"]], ["BLPOP", "x", "l", "1"], [b"LPOP"]),
@@ -91,10 +92,10 @@ CASES = [
     ([["XADD", "x", "1-0", "f", "v"], ["XADD", "x", "2-0", "f", "v"],
       ["XGROUP", "CREATE", "x", "g", "0"]],
      ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"],
-     [b"XGROUP", b"XCLAIM", b"XCLAIM", b"XGROUP"]),
+     [b"MULTI", b"XGROUP", b"XCLAIM", b"XCLAIM", b"XGROUP", b"EXEC"]),
     ([["XADD", "x", "1-0", "f", "v"], ["XGROUP", "CREATE", "x", "g", "0"]],
      ["XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "x", ">"],
-     [b"XGROUP", b"XGROUP"]),
+     [b"MULTI", b"XGROUP", b"XGROUP", b"EXEC"]),
     ([["XADD", "x", "1-0", "f", "v"], ["XGROUP", "CREATE", "x", "g", "0"],
       ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"]],
      ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", "0"], [b"XCLAIM"]),
@@ -104,7 +105,7 @@ CASES = [
     ([["XADD", "x", "1-0", "f", "v"], ["XADD", "x", "2-0", "f", "v"],
       ["XGROUP", "CREATE", "x", "g", "0"],
       ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"], ["XDEL", "x", "1-0"]],
-     ["XAUTOCLAIM", "x", "g", "d", "0", "0"], [b"XCLAIM", b"XCLAIM"]),
+     ["XAUTOCLAIM", "x", "g", "d", "0", "0"], [b"MULTI", b"XCLAIM", b"XCLAIM", b"EXEC"]),
     ([["XADD", "x", "1-0", "f", "v"], ["XGROUP", "CREATE", "x", "g", "0"]],
      ["XCLAIM", "x", "g", "d", "0", "1-0", "LASTID", "1-0"], [b"XGROUP"]),
     ([], ["RESTORE", "k", "100000", _PAYLOAD], [b"RESTORE"]),  # ... ABSTTL
@@ -159,7 +160,7 @@ def _served_while_blocked(node: ServerProcess, blocking: list, feeder: list) -> 
     ([], ["BZPOPMAX", "z", "5"], ["ZADD", "z", "1", "a"], [b"ZADD", b"ZPOPMAX"]),
     ([["XGROUP", "CREATE", "x", "g", "$", "MKSTREAM"]],
      ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "x", ">"],
-     ["XADD", "x", "*", "f", "v"], [b"XADD", b"XGROUP", b"XCLAIM", b"XGROUP"]),
+     ["XADD", "x", "*", "f", "v"], [b"XADD", b"MULTI", b"XGROUP", b"XCLAIM", b"XGROUP", b"EXEC"]),
 ])
 def test_served_blocked_client_is_logged(aof_node: ServerProcess, setup: list, blocking: list,
                                          feeder: list, expected: list) -> None:
@@ -173,6 +174,25 @@ def test_served_blocked_client_is_logged(aof_node: ServerProcess, setup: list, b
     conn.execute_command("DEBUG", "LOADAOF")
     assert snapshot(conn) == before
     conn.close()
+
+
+def test_transactions_are_logged_as_redis(aof_pair: tuple[ServerProcess, ServerProcess]) -> None:
+    """As Redis 7.0's propagatePendingCommands: what one command wrote is wrapped in MULTI/EXEC
+    when it is more than one write, whether it is an EXEC or one command rewritten as several;
+    an EXEC with a single write (or one rewritten write) goes out bare, and one with none
+    leaves nothing."""
+    mine, theirs = aof_logged(aof_pair, [
+        ("MULTI",), ("SET", "a", "1"), ("EXEC",),
+        ("MULTI",), ("GET", "a"), ("EXEC",),
+        ("MULTI",), ("SET", "a", "1"), ("SET", "b", "2"), ("EXEC",),
+        ("MULTI",), ("SET", "a", "1"), ("SELECT", "1"), ("SET", "b", "2"), ("EXEC",),
+        ("MULTI",), ("GET", "a"), ("INCRBYFLOAT", "f", "1.5"), ("GET", "b"), ("EXEC",),
+        ("SELECT", "2"), ("SADD", "s", "1", "2", "3"), ("SPOP", "s", "2"),
+        ("MULTI",), ("SPOP", "s", "5"), ("EXEC",),
+    ])
+    mine, theirs = ([argv[:2] if argv[0] == b"SREM" else argv for argv in argvs]
+                    for argvs in (mine, theirs))  # (which member SPOP picks is random)
+    assert mine == theirs
 
 
 def test_lazy_expiry_is_logged_as_del(aof_node: ServerProcess) -> None:

@@ -498,6 +498,33 @@ def test_writes_of_blocked_clients_reach_the_replica(start_node: Any) -> None:
     assert digest(r) == digest(p)
 
 
+def test_writes_propagated_as_transactions_reach_the_replica(start_node: Any) -> None:
+    """A command rewritten as several writes (SPOP with a count: one SREM per member, an
+    XREADGROUP: its XCLAIMs) goes out wrapped in MULTI/EXEC, as Redis 7.0; the replica applies
+    it, and the single writes of an EXEC that go out bare, to the same data."""
+    primary, p, replica, r = synced_pair(start_node)
+    p.sadd("s", *range(1000))
+    p.sadd("t", *(f"m{i}" for i in range(20)))
+    p.spop("s", 10)
+    p.spop("s", 900)  # most of the set: Redis's other strategy
+    p.spop("t", 3)
+    p.spop("t", 1)
+    p.xadd("x", {"f": "v"}, id="1-0")
+    p.xadd("x", {"f": "v"}, id="2-0")
+    p.xgroup_create("x", "g", id="0")
+    p.xreadgroup("g", "c", {"x": ">"})
+    with p.pipeline(transaction=True) as pipe:
+        pipe.spop("t", 2).set("k", "v").execute()
+    with p.pipeline(transaction=True) as pipe:
+        pipe.set("one", "1").execute()
+    assert p.execute_command("WAIT", 1, 5000) == 1
+    assert r.smembers("s") == p.smembers("s") and len(r.smembers("s")) == 90
+    assert r.smembers("t") == p.smembers("t") and len(r.smembers("t")) == 14
+    assert r.xpending("x", "g")["pending"] == 2
+    assert r.get("one") == b"1"
+    assert digest(r) == digest(p)
+
+
 def test_min_replicas_to_write(start_node: Any) -> None:
     primary = start_repl_node(start_node, "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10")
     p = primary.client()

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 import redis
+from aofhelp import aof_logged
 from conftest import debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -331,6 +332,24 @@ def test_spop_rebuild_takes_members_encoding(both, r, o, small_intset):
         c.sadd("n", *range(10))
         c.spop("n", 3)  # few popped: the set stays as it is
         assert reply_of(c, "OBJECT", "ENCODING", "n") == b"hashtable"
+
+
+def test_spop_propagates_as_redis(aof_pair):
+    """SPOP with a count goes to the AOF and replicas as one SREM per member popped, wrapped in
+    MULTI/EXEC when there are several (Redis 7.0), as DEL when it takes the whole set, and as
+    a bare SREM when one member is popped; inside MULTI/EXEC the transaction wraps them once.
+    Which members are popped is random, so they are compared by count only."""
+    setup = ("SADD", "s", *"abcdefgh")
+    logged = aof_logged(aof_pair, [
+        setup, ("SPOP", "s", "3"), setup, ("SPOP", "s", "6"), ("SPOP", "s", "1"),
+        ("SPOP", "s"), setup, ("SPOP", "s", "8"), setup, ("SPOP", "s", "20"),
+        ("SADD", "i", *range(600)), ("SPOP", "i", "590"),  # both of Redis's strategies
+        setup, ("MULTI",), ("SPOP", "s", "2"), ("SET", "k", "v"), ("EXEC",),
+        ("MULTI",), ("SPOP", "s", "1"), ("EXEC",),
+    ])
+    mine, theirs = ([argv[:2] if argv[0] == b"SREM" else argv for argv in argvs]
+                    for argvs in logged)
+    assert mine == theirs
 
 
 def test_srandmember_deterministic_cases(both, both3):

@@ -283,8 +283,9 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
         s.intset = _intset_can_hold(ctx, s)
     db.modified(key)
     db.keyspace.dirty += count - 1  # Redis counts every member popped as a change
-    # The random choice replays as the removal of exactly these members.
-    ctx.propagate_as(*([b"SREM", key, *popped[i:i + 1024]] for i in range(0, len(popped), 1024)))
+    # The random choice replays as the removal of exactly these members: one SREM each, as
+    # Redis 7.0 (7.2 batches them), wrapped in MULTI/EXEC by node/propagate.py.
+    ctx.propagate_as(*([b"SREM", key, member] for member in popped))
     return SetReply(popped)
 
 
