@@ -92,13 +92,10 @@ CASES = [
     ([["XADD", "x", "1-0", "f", "v"], ["XADD", "x", "2-0", "f", "v"],
       ["XGROUP", "CREATE", "x", "g", "0"]],
      ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"],
-     [b"MULTI", b"XGROUP", b"XCLAIM", b"XCLAIM", b"XGROUP", b"EXEC"]),
+     [b"MULTI", b"XCLAIM", b"XCLAIM", b"EXEC"]),
     ([["XADD", "x", "1-0", "f", "v"], ["XGROUP", "CREATE", "x", "g", "0"]],
      ["XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "x", ">"],
      [b"MULTI", b"XGROUP", b"XGROUP", b"EXEC"]),
-    ([["XADD", "x", "1-0", "f", "v"], ["XGROUP", "CREATE", "x", "g", "0"],
-      ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"]],
-     ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", "0"], [b"XCLAIM"]),
     ([["XADD", "x", "1-0", "f", "v"], ["XGROUP", "CREATE", "x", "g", "0"],
       ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"]],
      ["XCLAIM", "x", "g", "d", "0", "1-0", "IDLE", "5000"], [b"XCLAIM"]),
@@ -128,10 +125,26 @@ def test_logged_form_and_replay(aof_node: ServerProcess, setup: list, cmd: list,
         assert b"*" not in argv and b"~" not in argv and b"EX" not in argv
         if argv[0].upper() == b"RESTORE":
             assert argv[-1].upper() == b"ABSTTL"
-    before = snapshot(conn)
+    before = _replayable(snapshot(conn))
     conn.execute_command("DEBUG", "LOADAOF")
-    assert snapshot(conn) == before
+    assert _replayable(snapshot(conn)) == before
     conn.close()
+
+
+def _replayable(snap: dict) -> dict:
+    """`snapshot` without what Redis 7.0's own propagation of consumer groups does not carry:
+    a group's entries-read (and the lag that follows from it), which its XCLAIM ... LASTID
+    leaves unknown on a replica or a reload, in Redis as here. (A history read's new delivery
+    counts are not propagated either: test_streams compares that with redis-server.)"""
+    out = {}
+    for key, entry in snap.items():
+        if entry[0] == b"stream":
+            info = [(field, [[(f, v) for f, v in group if f not in (b"entries-read", b"lag")]
+                             for group in value]) if field == b"groups" else (field, value)
+                    for field, value in entry[3]]
+            entry = [*entry[:3], info]
+        out[key] = entry
+    return out
 
 
 def _served_while_blocked(node: ServerProcess, blocking: list, feeder: list) -> list:
@@ -160,7 +173,7 @@ def _served_while_blocked(node: ServerProcess, blocking: list, feeder: list) -> 
     ([], ["BZPOPMAX", "z", "5"], ["ZADD", "z", "1", "a"], [b"ZADD", b"ZPOPMAX"]),
     ([["XGROUP", "CREATE", "x", "g", "$", "MKSTREAM"]],
      ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "x", ">"],
-     ["XADD", "x", "*", "f", "v"], [b"XADD", b"MULTI", b"XGROUP", b"XCLAIM", b"XGROUP", b"EXEC"]),
+     ["XADD", "x", "*", "f", "v"], [b"XADD", b"XCLAIM"]),
 ])
 def test_served_blocked_client_is_logged(aof_node: ServerProcess, setup: list, blocking: list,
                                          feeder: list, expected: list) -> None:
@@ -170,9 +183,9 @@ def test_served_blocked_client_is_logged(aof_node: ServerProcess, setup: list, b
         pipeline(aof_node.port, setup)
     got = _served_while_blocked(aof_node, blocking, feeder)
     assert names(got) == expected, got
-    before = snapshot(conn)
+    before = _replayable(snapshot(conn))
     conn.execute_command("DEBUG", "LOADAOF")
-    assert snapshot(conn) == before
+    assert _replayable(snapshot(conn)) == before
     conn.close()
 
 

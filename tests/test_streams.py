@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis
+from aofhelp import aof_logged
 from conftest import Differential, debug_servers, reply_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -751,6 +752,36 @@ def test_xautoclaim(both):
         XPENDING s g - + 10
         XINFO CONSUMERS s g
     """)
+
+
+def test_group_writes_propagate_as_redis(aof_pair):
+    """What XREADGROUP, XCLAIM and XAUTOCLAIM write to the AOF (and replicas) is Redis 7.0's:
+    a `>` read as one XCLAIM per delivered entry, each with the group's last ID as of that
+    entry (no CREATECONSUMER, no SETID: the XCLAIMs do both); with NOACK, CREATECONSUMER for
+    a new consumer and SETID; nothing for a history read; an XCLAIM of an entry deleted from
+    the stream names its old owner; several writes are wrapped in MULTI/EXEC. (The delivery
+    times in XCLAIM's TIME are the servers' clocks: masked.)"""
+    setup = [("XADD", "x", "1-0", "f", "v"), ("XADD", "x", "2-0", "f", "v"),
+             ("XADD", "x", "3-0", "f", "v"), ("XGROUP", "CREATE", "x", "g", "0")]
+    mine, theirs = aof_logged(aof_pair, [
+        *setup, ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", "0"),
+        ("XREADGROUP", "GROUP", "g", "new", "STREAMS", "x", "0"),
+        ("XDEL", "x", "1-0"), ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", "0"),
+        ("XCLAIM", "x", "g", "d", "0", "1-0", "2-0", "LASTID", "5-0"),
+        ("XAUTOCLAIM", "x", "g", "e", "0", "0"),
+        ("XCLAIM", "x", "g", "d", "100000", "3-0"),
+        ("DEL", "x"), *setup, ("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "x", ">"),
+        ("XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "x", ">"),
+        ("XADD", "x", "4-0", "f", "v"), ("XADD", "y", "1-0", "f", "v"),
+        ("XGROUP", "CREATE", "y", "g", "0"),
+        ("XREADGROUP", "GROUP", "g", "n", "NOACK", "STREAMS", "x", "y", ">", ">"),
+        ("XADD", "x", "5-0", "f", "v"), ("XADD", "y", "2-0", "f", "v"),
+        ("XREADGROUP", "GROUP", "g", "m", "STREAMS", "x", "y", ">", ">"),
+    ])
+    mine, theirs = ([[b"*" if argv[0] == b"XCLAIM" and i == 7 else a for i, a in enumerate(argv)]
+                     for argv in argvs] for argvs in (mine, theirs))
+    assert mine == theirs
 
 
 def test_xsetid(both):

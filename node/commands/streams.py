@@ -529,9 +529,14 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
                 continue
             ks.dirty += 1
             if propagating:
-                _propagate_delivery(ctx, key, group_name, group, consumer, entries, fresh,
-                                    (last_id, entries_read) != (group.last_id,
-                                                                group.entries_read))
+                if gt != MAX_ID:
+                    # Redis 7.0 propagates nothing of a history read (its new delivery
+                    # times and counts stay on this node), nor the command itself.
+                    ctx.propagate_as()
+                else:
+                    _propagate_delivery(ctx, key, group_name, group, consumer, entries, fresh,
+                                        noack and (last_id, entries_read) != (
+                                            group.last_id, group.entries_read))
         elif s.length and s.last_valid() > gt:
             entries = s.range(gt + 1, MAX_ID, count)
         else:
@@ -558,30 +563,34 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
 
 
 def _propagate_delivery(ctx: Any, key: bytes, name: bytes, group: Group, consumer: Consumer,
-                        entries: list, fresh: bool, moved: bool) -> None:
-    """What an XREADGROUP did to its group, as the commands that redo it (Redis's
-    streamPropagateConsumerCreation, streamPropagateXCLAIM, streamPropagateGroupID)."""
+                        entries: list, fresh: bool, noack_moved: bool) -> None:
+    """What an XREADGROUP `>` did to its group, as the commands that redo it, as Redis 7.0
+    writes them: an XCLAIM per entry added to the PEL, each with the group's last ID as it
+    stood once that entry was delivered (the XCLAIMs move the group, and FORCE makes the
+    consumer); with NOACK, the consumer's creation if new and the group's new last ID
+    (streamPropagateConsumerCreation, streamPropagateXCLAIM, streamPropagateGroupID)."""
     out = []
-    if fresh:
-        out.append([b"XGROUP", b"CREATECONSUMER", key, name, consumer.name])
-    pel = consumer.pel
-    for sid_text, flat in entries:
-        if flat is NULL_ARRAY:
-            continue  # a pending entry deleted from the stream: nothing changed
-        nack = pel.get(parse_id(sid_text)[0])
-        if nack is not None:
-            out.append(_xclaim_argv(key, name, group, consumer.name, sid_text, nack))
-    if moved:
+    if noack_moved:
+        if fresh:
+            out.append([b"XGROUP", b"CREATECONSUMER", key, name, consumer.name])
         out.append(_setid_argv(key, name, group))
+    else:
+        pel = consumer.pel
+        for sid_text, _ in entries:
+            nack = pel.get(parse_id(sid_text)[0])
+            if nack is not None:
+                out.append(_xclaim_argv(key, name, sid_text, nack, sid_text))
     ctx.propagate_as(*out)
 
 
-def _xclaim_argv(key: bytes, name: bytes, group: Group, consumer: bytes, sid: bytes,
-                 nack: Nack) -> list[bytes]:
-    """XCLAIM that sets one pending entry exactly: owner, delivery time and count."""
-    return [b"XCLAIM", key, name, consumer, b"0", sid, b"TIME", b"%d" % nack.delivery_time,
-            b"RETRYCOUNT", b"%d" % nack.delivery_count, b"FORCE", b"JUSTID", b"LASTID",
-            format_id(group.last_id)]
+def _xclaim_argv(key: bytes, name: bytes, sid: bytes, nack: Nack, last_id: bytes) -> list[bytes]:
+    """XCLAIM that sets one pending entry exactly: owner (the one it has now, as Redis's
+    streamPropagateXCLAIM: for an entry deleted from the stream, its old owner), delivery
+    time and count, and the group's last ID."""
+    assert nack.consumer is not None
+    return [b"XCLAIM", key, name, nack.consumer.name, b"0", sid, b"TIME",
+            b"%d" % nack.delivery_time, b"RETRYCOUNT", b"%d" % nack.delivery_count, b"FORCE",
+            b"JUSTID", b"LASTID", last_id]
 
 
 def _setid_argv(key: bytes, name: bytes, group: Group) -> list[bytes]:
@@ -795,8 +804,8 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
         if flat is None:  # deleted from the stream: forget it
             if nack is not None:
                 if prop is not None:  # replays the same way: the entry is gone there too
-                    prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid),
-                                             nack))
+                    prop.append(_xclaim_argv(argv[1], argv[2], format_id(sid), nack,
+                                             format_id(group.last_id)))
                 group.remove_nack(sid)
                 ks.dirty += 1
             continue
@@ -821,7 +830,8 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
         out.append(format_id(sid) if justid else [format_id(sid), flat])
         ks.dirty += 1
         if prop is not None:
-            prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid), nack))
+            prop.append(_xclaim_argv(argv[1], argv[2], format_id(sid), nack,
+                                     format_id(group.last_id)))
     if prop is not None and moved and not prop:
         prop.append(_setid_argv(argv[1], argv[2], group))
     if prop:  # (empty exactly when nothing changed)
@@ -880,7 +890,8 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
         flat = s.flat(sid)
         if flat is None:
             if prop is not None:
-                prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid), nack))
+                prop.append(_xclaim_argv(argv[1], argv[2], format_id(sid), nack,
+                                         format_id(group.last_id)))
             group.remove_nack(sid)
             deleted.append(format_id(sid))
             count -= 1  # COUNT bounds the reply, deleted IDs included
@@ -902,7 +913,8 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
         count -= 1
         ks.dirty += 1
         if prop is not None:
-            prop.append(_xclaim_argv(argv[1], argv[2], group, argv[3], format_id(sid), nack))
+            prop.append(_xclaim_argv(argv[1], argv[2], format_id(sid), nack,
+                                     format_id(group.last_id)))
     if prop:
         ctx.propagate_as(*prop)
     cursor = format_id(window[seen]) if seen < len(window) else ZERO_ID
