@@ -12,7 +12,10 @@ AUX data are refused with Redis's message (slotkv has no modules); function libr
 Encodings follow rdbLoadObject under the loading server's `*-max-*` settings (`Limits`): a
 small hash saved as a hash table comes back listpack-encoded, a hash or zset listpack with too
 many entries comes back as a hash table / skiplist, an intset over set-max-intset-entries as a
-hash table, and so on, so OBJECT ENCODING after a load is what redis-server reports.
+hash table, and so on, so OBJECT ENCODING after a load is what redis-server reports. A list
+takes list-max-listpack-size and list-compress-depth from the loading server too, and a
+quicklist keeps the nodes it was saved with (DEBUG OBJECT and DUMP show them), as Redis's
+quicklistAppendListpack.
 
 The file is parsed from memory (a file is mapped, not read into a copy) with one offset that
 every read checks, so a truncated file is an `RdbError` at the offset where it ends, and a
@@ -30,7 +33,7 @@ from typing import Any, BinaryIO, Callable
 
 from node import rdb as R
 from node.commands.hashes import HashValue
-from node.commands.lists import ListValue
+from node.commands.lists import ListValue, list_options, loaded_list
 from node.commands.sets import SetValue
 from node.crc64 import crc64
 from node.keyspace import Database, Keyspace
@@ -57,12 +60,14 @@ class Limits:
     set_intset_entries: int = 512  # set-max-intset-entries
     zset_entries: int = 128  # zset-max-listpack-entries
     zset_value: int = 64  # zset-max-listpack-value
+    list_options: tuple[int, int] = (-2, 0)  # list-max-listpack-size, list-compress-depth
 
     @classmethod
     def from_config(cls, config: Any) -> "Limits":
         return cls(config["hash-max-listpack-entries"], config["hash-max-listpack-value"],
                    config["set-max-intset-entries"], config["zset-max-listpack-entries"],
-                   config["zset-max-listpack-value"])
+                   config["zset-max-listpack-value"],
+                   list_options(config["list-max-listpack-size"], config["list-compress-depth"]))
 
 
 @dataclass
@@ -228,7 +233,7 @@ def _load_list(r: _Reader) -> ListValue:
     if n == 0:
         raise _Empty
     string = r.string
-    return ListValue([string() for _ in range(n)])
+    return loaded_list([string() for _ in range(n)], r.limits.list_options)
 
 
 def _set_from(r: _Reader, members: list[bytes], dup_error: str) -> SetValue:
@@ -386,6 +391,7 @@ def _load_quicklist(r: _Reader, version: int) -> ListValue:
     if n == 0:
         raise _Empty
     items: list[bytes] = []
+    counts: list[int] = []  # the nodes as saved: Redis keeps them (quicklistAppendListpack)
     for _ in range(n):
         container = R.QUICKLIST_PACKED
         if version == 2:
@@ -397,15 +403,19 @@ def _load_quicklist(r: _Reader, version: int) -> ListValue:
             raise _Corrupt("Quicklist integrity check failed.")
         if container == R.QUICKLIST_PLAIN:
             items.append(data)
+            counts.append(1)
             continue
         try:
-            items += unpack_bytes(data) if version == 2 else unpack_ziplist(data)
+            node = unpack_bytes(data) if version == 2 else unpack_ziplist(data)
         except EncodingError:
             raise _Corrupt("Listpack integrity check failed." if version == 2
                            else "Ziplist integrity check failed.") from None
+        if node:  # an empty node is skipped
+            items += node
+            counts.append(len(node))
     if not items:
         raise _Empty
-    return ListValue(items)
+    return loaded_list(items, r.limits.list_options, counts)
 
 
 def _load_list_ziplist(r: _Reader) -> ListValue:
@@ -415,7 +425,7 @@ def _load_list_ziplist(r: _Reader) -> ListValue:
         raise _Corrupt("List ziplist integrity check failed.") from None
     if not items:
         raise _Empty
-    return ListValue(items)
+    return loaded_list(items, r.limits.list_options)  # pushed one by one (quicklistPushTail)
 
 
 def _int64(v: int) -> int:

@@ -94,7 +94,7 @@ def test_intset_round_trip() -> None:
 def ziplist(items: list[bytes | int]) -> bytes:
     """A ziplist as Redis < 7 wrote it (an independent encoder for the reader's test)."""
     body = b""
-    prev = 0
+    prev = start = 0
     for item in items:
         start = len(body)
         body += bytes((prev,)) if prev < 254 else b"\xfe" + prev.to_bytes(4, "little")
@@ -113,7 +113,8 @@ def ziplist(items: list[bytes | int]) -> bytes:
             body += bytes((0x40 | len(item) >> 8, len(item) & 0xFF)) + item
         prev = len(body) - start
     total = 11 + len(body)
-    return struct.pack("<IIH", total, 10, len(items)) + body + b"\xff"
+    # zltail: the offset of the last entry (Redis's integrity check insists on it).
+    return struct.pack("<IIH", total, 10 + start, len(items)) + body + b"\xff"
 
 
 def zipmap(pairs: list[tuple[bytes, bytes]]) -> bytes:

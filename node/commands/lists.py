@@ -12,7 +12,14 @@ DEBUG OBJECT's `serializedlength` and `ql_*` fields come from a model of the qui
 fills listpack nodes from the head as far as its `list-max-listpack-size` allows: exact for
 lists built by RPUSH, close for other histories (Redis's node boundaries depend on them). A
 list keeps that setting and `list-compress-depth` as they were when a command created it
-(quicklistSetOptions); one made elsewhere (SORT STORE, a snapshot) has the defaults.
+(quicklistSetOptions); SORT STORE's has the defaults, and a loaded one (RDB file, DEBUG
+RELOAD, RESTORE) those configured at load time.
+
+A list loaded from quicklist nodes keeps the payload's node layout, as Redis's
+quicklistAppendListpack does, in `ListValue.nodes` ([entries, listpack size] per node).
+Pushes and pops at either end, LTRIM and LSET keep that layout up to date the way quicklist.c
+changes its nodes; LINSERT and LREM, which split and merge nodes, drop it (the list is then
+modelled from the head again).
 """
 
 from __future__ import annotations
@@ -38,20 +45,97 @@ class ListValue(deque):
     """A Redis list: a deque of bytes elements; `options`, when set, is the quicklist's
     (fill, compress depth) from its creation (see the module doc)."""
 
-    __slots__ = ("options",)
+    __slots__ = ("options", "nodes")
 
 
 _DEFAULT_OPTIONS = (-2, 0)
+
+
+def list_options(fill: int, compress: int) -> tuple[int, int]:
+    """The (fill, compress depth) quicklistSetOptions keeps: it clamps the fill to
+    -5 ... 32767."""
+    return min(max(fill, -5), 32767), compress
 
 
 def new_list(ctx: Any, items: Any) -> ListValue:
     """A list a command creates, with the quicklist options configured now."""
     value = ListValue(items)
     config = ctx.server.config.values
-    # quicklistSetFill clamps the fill to -5 ... 32767.
-    fill = min(max(config["list-max-listpack-size"], -5), 32767)
-    value.options = (fill, config["list-compress-depth"])
+    value.options = list_options(config["list-max-listpack-size"], config["list-compress-depth"])
+    value.nodes = None  # set, so that the pushes' layout check finds the slot filled: faster
     return value
+
+
+def loaded_list(items: list[bytes], options: tuple[int, int],
+                counts: list[int] | None = None) -> ListValue:
+    """A list read from an RDB file or a DUMP payload, under the `options` configured at load
+    time; `counts`, the entries of each of its listpack nodes, is the layout it keeps (None
+    for a list that was saved as plain elements, which loads by pushes)."""
+    value = ListValue(items)
+    value.options = options
+    value.nodes = None
+    if counts is not None:
+        nodes = []
+        it = iter(items)
+        for count in counts:
+            nodes.append([count, len(listpack.pack(islice(it, count)))])
+        value.nodes = nodes
+    return value
+
+
+# -- a loaded list's node layout, kept as quicklist.c changes it --------------------------------
+
+
+def _layout(value: ListValue) -> list[list[int]] | None:
+    return getattr(value, "nodes", None)
+
+
+def _layout_push(value: ListValue, items: Any, left: bool) -> None:
+    """quicklistPushHead/Tail of each of `items`: into the end node while
+    _quicklistNodeAllowInsert lets it grow, else into a new node."""
+    nodes = value.nodes
+    fill = value.options[0]
+    for item in items:
+        size = len(listpack.entry(item))
+        node = (nodes[0] if left else nodes[-1]) if nodes else None  # LMOVE k k empties k
+        if node is None or _node_full(fill, node[1] + len(item) + _SIZE_ESTIMATE_OVERHEAD,
+                                      node[0]):
+            node = [0, 7]  # an empty listpack: header and end byte
+            if left:
+                nodes.insert(0, node)
+            else:
+                nodes.append(node)
+        node[0] += 1
+        node[1] += size
+
+
+def _layout_pop(value: ListValue, items: Any, left: bool) -> None:
+    """quicklistDelIndex of each of `items` from one end: a node that empties goes, the others
+    keep their boundaries."""
+    nodes = value.nodes
+    index = 0 if left else -1
+    for item in items:
+        node = nodes[index]
+        node[0] -= 1
+        node[1] -= len(listpack.entry(item))
+        if not node[0]:
+            del nodes[index]
+
+
+def _layout_replace(value: ListValue, index: int, old: bytes, new: bytes) -> None:
+    """quicklistReplaceEntry: lpReplace inside the entry's node, whatever its size becomes."""
+    if index < 0:
+        index += len(value)
+    for node in value.nodes:
+        if index < node[0]:
+            node[1] += len(listpack.entry(new)) - len(listpack.entry(old))
+            return
+        index -= node[0]
+
+
+def _drop_layout(value: ListValue) -> None:
+    if _layout(value) is not None:
+        value.nodes = None
 
 
 def _options(value: ListValue) -> tuple[int, int]:
@@ -100,6 +184,8 @@ def _pop_many(db: Any, key: bytes, value: ListValue, count: int, left: bool) -> 
     else:
         pop = value.popleft if left else value.pop
         out = [pop() for _ in range(count)]
+        if _layout(value) is not None:
+            _layout_pop(value, out, left)
         db.modified(key)
     db.keyspace.dirty += len(out) - 1  # Redis counts every element popped as a change
     return out
@@ -133,6 +219,8 @@ def lpush(ctx: Any, argv: list[bytes]) -> int:
     else:
         value.extendleft(islice(argv, 2, None))
         db.keyspace.dirty += len(argv) - 3  # one change per element, as Redis counts
+    if _layout(value) is not None:
+        _layout_push(value, islice(argv, 2, None), True)
     db.modified(key)
     return len(value)
 
@@ -154,6 +242,8 @@ def rpush(ctx: Any, argv: list[bytes]) -> int:
     else:
         value.extend(islice(argv, 2, None))
         db.keyspace.dirty += len(argv) - 3  # one change per element, as Redis counts
+    if _layout(value) is not None:
+        _layout_push(value, islice(argv, 2, None), False)
     db.modified(key)
     return len(value)
 
@@ -167,6 +257,8 @@ def _pushx(ctx: Any, argv: list[bytes], left: bool) -> int:
         value.extendleft(islice(argv, 2, None))
     else:
         value.extend(islice(argv, 2, None))
+    if _layout(value) is not None:
+        _layout_push(value, islice(argv, 2, None), left)
     db.modified(argv[1])
     db.keyspace.dirty += len(argv) - 3  # one change per element, as Redis counts
     return len(value)
@@ -224,6 +316,8 @@ def lpop(ctx: Any, argv: list[bytes]) -> Any:
         raise CommandError(WRONGTYPE)
     item = value.popleft()
     if value:
+        if _layout(value) is not None:
+            _layout_pop(value, (item,), True)
         db.modified(key)
     else:
         db.delete(key)
@@ -245,6 +339,8 @@ def rpop(ctx: Any, argv: list[bytes]) -> Any:
         raise CommandError(WRONGTYPE)
     item = value.pop()
     if value:
+        if _layout(value) is not None:
+            _layout_pop(value, (item,), False)
         db.modified(key)
     else:
         db.delete(key)
@@ -392,6 +488,8 @@ def lset(ctx: Any, argv: list[bytes]) -> Any:
     index = parse_int(argv[2])
     if not -len(value) <= index < len(value):
         raise CommandError(INDEX_OUT_OF_RANGE)
+    if _layout(value) is not None:
+        _layout_replace(value, index, value[index], argv[3])
     value[index] = argv[3]
     db.modified(argv[1])
     return OK
@@ -417,6 +515,7 @@ def linsert(ctx: Any, argv: list[bytes]) -> int:
     except ValueError:
         return -1
     value.insert(index if where == b"BEFORE" else index + 1, argv[4])
+    _drop_layout(value)
     db.modified(argv[1])
     return len(value)
 
@@ -433,6 +532,7 @@ def lrem(ctx: Any, argv: list[bytes]) -> int:
     if value is None:
         return 0
     element = argv[3]
+    _drop_layout(value)
     if count == 1:  # the common "remove this one element" case runs in C
         try:
             value.remove(element)
@@ -488,6 +588,9 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
     if end >= n:
         end = n - 1
     ltrim_, rtrim = start, n - 1 - end
+    if _layout(value) is not None:  # quicklistDelRange keeps the remaining nodes' boundaries
+        _layout_pop(value, islice(value, ltrim_), True)
+        _layout_pop(value, islice(reversed(value), rtrim), False)
     if ltrim_ + rtrim <= end - start + 1:
         for _ in range(ltrim_):
             value.popleft()
@@ -514,6 +617,8 @@ def _move(ctx: Any, src_key: bytes, dst_key: bytes, src_left: bool, dst_left: bo
         return None
     dst = get_list(db, dst_key, read=False)
     item = src.popleft() if src_left else src.pop()
+    if src and _layout(src) is not None:
+        _layout_pop(src, (item,), src_left)
     if dst is None:
         db.set(dst_key, new_list(ctx, (item,)))
     else:
@@ -521,6 +626,8 @@ def _move(ctx: Any, src_key: bytes, dst_key: bytes, src_left: bool, dst_left: bo
             dst.appendleft(item)
         else:
             dst.append(item)
+        if _layout(dst) is not None:
+            _layout_push(dst, (item,), dst_left)
         db.modified(dst_key)
     if src:
         if src is not dst:
@@ -609,6 +716,8 @@ def _blocking_pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
         if value is not None:
             item = value.popleft() if left else value.pop()
             if value:
+                if _layout(value) is not None:
+                    _layout_pop(value, (item,), left)
                 db.modified(key)
             else:
                 db.delete(key)
@@ -700,7 +809,12 @@ def _node_full(fill: int, new_size: int, count: int) -> bool:
 
 def quicklist_nodes(value: ListValue) -> list[tuple[int, bytes]]:
     """(count, listpack bytes) per quicklist node, filled from the head (also the nodes the
-    RDB writer saves, so Redis loads a list with this shape)."""
+    RDB writer saves, so Redis loads a list with this shape); a loaded list's own layout."""
+    layout = _layout(value)
+    # (a layout that lost count of the elements is no layout: never drop or invent elements)
+    if layout is not None and sum(node[0] for node in layout) == len(value):
+        items = iter(value)
+        return [(count, listpack.pack(islice(items, count))) for count, _ in layout]
     fill = _options(value)[0]
     nodes: list[tuple[int, bytes]] = []
     entries: list[bytes] = []
@@ -736,8 +850,10 @@ def _object_extras(value: ListValue) -> str:
 def _copy(value: ListValue) -> ListValue:
     new = ListValue(value)
     options = getattr(value, "options", None)
-    if options is not None:  # quicklistDup keeps the original's options
+    if options is not None:  # quicklistDup keeps the original's options and nodes
         new.options = options
+    layout = _layout(value)
+    new.nodes = None if layout is None else [node[:] for node in layout]
     return new
 
 
