@@ -43,6 +43,11 @@ NEGATIVE = "ERR timeout is negative"
 # keeps the event loop's timer arithmetic in range.
 TIMER_MAX_MS = 10 * 365 * 86400 * 1000
 UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+# Served late, these go through Redis 7.0's serveClientBlockedOnList, which propagates the pop
+# (or move) but never counts it in server.dirty (rdb_changes_since_last_save); BLMPOP, the
+# sorted set and the stream forms are served by the code of their non-blocking forms, which
+# counts.
+_UNCOUNTED_WHEN_SERVED = frozenset(("blpop", "brpop", "blmove", "brpoplpush"))
 
 
 def parse_timeout(arg: bytes) -> int:
@@ -239,7 +244,10 @@ class Blocking:
             reply = server.internal_error(cmd, e)
         # What the served command wrote leaves the node like any other write (its handler
         # gave the non-blocking form with propagate_as).
-        if ks.dirty != dirty and server.propagation.active:
+        wrote = ks.dirty != dirty
+        if wrote and cmd.name in _UNCOUNTED_WHEN_SERVED:
+            ks.dirty = dirty
+        if wrote and server.propagation.active:
             client._propagate(cmd, argv)
         elif client.rewrite is not None:
             client.rewrite = None

@@ -422,6 +422,40 @@ def test_served_pop_dirties_watchers(on_both):
 # -- disconnects and introspection -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("blocking", [
+    ("BLPOP", "k", "0"), ("BRPOP", "x", "k", "0"), ("BLMOVE", "k", "d", "LEFT", "RIGHT", "0"),
+    ("BRPOPLPUSH", "k", "d", "0"), ("BLMPOP", "0", "1", "k", "LEFT", "COUNT", "2"),
+], ids=lambda c: c[0])
+def test_served_pop_counts_changes_as_redis(on_both, blocking):
+    """rdb_changes_since_last_save (server.dirty) over a wait served by another client's push:
+    Redis 7.0 counts a late-served BLPOP, BRPOP, BLMOVE or BRPOPLPUSH as no change of its own
+    (only the push counts), a BLMPOP as the elements popped; also when a served BLMOVE serves
+    the next waiter, and when the push comes from a transaction."""
+    def scenario(s: Session) -> list:
+        waiter, chained, pusher = s.conn(), s.conn(), s.conn()
+
+        def changes() -> int:
+            return s.admin.info("persistence")["rdb_changes_since_last_save"]
+
+        out = []
+        for feed in ([("RPUSH", "k", "a", "b", "c")],
+                     [("MULTI",), ("RPUSH", "k", "a"), ("RPUSH", "k", "b"), ("EXEC",)]):
+            s.call("DEL", "k", "d")
+            before = changes()
+            s.block(waiter, *blocking)
+            s.block(chained, "BLPOP", "d", "0")
+            out += [pusher.call(*cmd) for cmd in feed]
+            out.append(waiter.read())
+            if blocking[0] in ("BLMOVE", "BRPOPLPUSH"):
+                out.append(chained.read())
+            else:
+                s.call("RPUSH", "d", "z")
+                out.append(chained.read())
+            out.append(changes() - before)
+        return out
+    on_both(scenario)
+
+
 def test_a_disconnected_waiter_leaves_no_trace(on_both):
     def scenario(s: Session) -> list:
         first, second, pusher = s.conn(), s.conn(), s.conn()
