@@ -2,11 +2,12 @@
 
 This is Redis's `rewriteAppendOnlyFileRio` (aof-use-rdb-preamble no): per database a
 SELECT, then per key the commands that recreate its value — SET for strings (counters and
-HyperLogLogs are strings), RPUSH / SADD / ZADD / HMSET in batches of 64 items, and for streams XADD per
-entry (or the `XADD MAXLEN 0` trick for an empty stream), XSETID with ENTRIESADDED and
-MAXDELETEDID, XGROUP CREATE ... ENTRIESREAD per group, XCLAIM ... TIME RETRYCOUNT JUSTID
-FORCE per pending entry and XGROUP CREATECONSUMER for consumers without any — then
-PEXPIREAT for a key with a deadline. Keys whose deadline has already passed are left out.
+HyperLogLogs are strings), RPUSH / SADD / ZADD / HMSET in batches of 64 items (an intset's
+members in numeric order, scores as `%.17g`, as Redis's rioWriteBulkDouble), and for
+streams XADD per entry (or the `XADD MAXLEN 0` trick for an empty stream), XSETID with
+ENTRIESADDED and MAXDELETEDID, XGROUP CREATE ... ENTRIESREAD per group, XCLAIM ... TIME
+RETRYCOUNT JUSTID FORCE per pending entry and XGROUP CREATECONSUMER for consumers without
+any — then PEXPIREAT for a key with a deadline. Keys whose deadline has already passed are left out.
 
 It runs in the forked rewrite child (and at start-up, to create the first base), writing to a
 buffered file; with aof-rewrite-incremental-fsync the data is fsynced every 4 MiB, so the
@@ -20,16 +21,12 @@ from typing import Any, BinaryIO, Iterator
 
 from hiredis import pack_command
 
+from node.digest import score_text
 from node.keyspace import Keyspace
 from node.stream import Stream, format_id
 
 ITEMS_PER_CMD = 64  # AOF_REWRITE_ITEMS_PER_CMD
 AUTOSYNC_BYTES = 4 << 20  # REDIS_AUTOSYNC_BYTES
-
-
-def score_text(score: float) -> bytes:
-    """A sorted-set score as the rewrite writes it (repr round-trips exactly, like %.17g)."""
-    return repr(score).encode()
 
 
 def _batches(key: bytes, name: bytes, items: list, width: int) -> Iterator[list]:
@@ -48,7 +45,9 @@ def value_commands(key: bytes, value: Any) -> Iterator[list]:
     elif kind == "ListValue":
         yield from _batches(key, b"RPUSH", list(value), 1)
     elif kind == "SetValue":
-        yield from _batches(key, b"SADD", list(value), 1)
+        from node.commands.sets import ordered  # here: the command modules import node.aof
+
+        yield from _batches(key, b"SADD", ordered(value), 1)
     elif kind == "ZSet":
         flat: list = []
         for score, member in value.ordered:
