@@ -28,6 +28,7 @@ from node.codec import (
 )
 from node.errors import CommandError, ProtocolError
 from node.keyspace import Database
+from node.pubsub import Subscriptions
 from node.replies import NO_REPLY, OK
 from node.table import COMMANDS, Command, lookup
 
@@ -52,6 +53,9 @@ _NOT_QUEUED = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
 _KEYSPACE_FLAGS = frozenset(("readonly", "write", "may_replicate"))
 # Commands MONITOR never shows.
 _UNMONITORED = frozenset(("admin", "skip_monitor"))
+# The commands a RESP2 client with subscriptions may run (Redis's Pub/Sub context).
+_PUBSUB_CONTEXT = frozenset(("ping", "subscribe", "ssubscribe", "psubscribe", "unsubscribe",
+                             "sunsubscribe", "punsubscribe", "quit", "reset"))
 
 
 class _Rejected(Exception):
@@ -123,6 +127,8 @@ class Client(asyncio.Protocol):
         self.throttled = False  # the client is not reading its replies (see pause_writing)
         self.rewrite: list[list[bytes]] | None = None  # set by propagate_as
         self.asking = False  # cluster mode: ASKING was sent (node/cluster.py)
+        self.subscriptions: Subscriptions | None = None  # pub/sub (node/pubsub.py)
+        self.pubsub_context = False  # RESP2 with subscriptions: only the pub/sub commands run
         self.readonly = False  # cluster mode: READONLY, reads served by a replica
         self.woff = 0  # the stream offset just past this client's last write (WAIT)
         self._boundary: bool | None = None  # the parser ended the last batch on a boundary
@@ -159,7 +165,7 @@ class Client(asyncio.Protocol):
         # a client-output-buffer-limit applies: then, as in Redis, the requests keep running
         # and the limit decides (check_output_limit). Pausing would hold the replies just
         # under a hard limit, and the client would hang instead of being disconnected.
-        if self.server.output_limit != _NO_LIMIT:
+        if self.server.output_limit_of(self) != _NO_LIMIT:
             return
         self.throttled = True
         if self.transport is not None:
@@ -376,7 +382,8 @@ class Client(asyncio.Protocol):
         server = self.server
         if (self._authenticated and self.reply_mode == REPLY_ON and self.multi is None
                 and not server.monitors and not server.pause_end and not server.blocking.clients
-                and server.write_denied is None and server.stale_denied is None):
+                and server.write_denied is None and server.stale_denied is None
+                and not self.pubsub_context):
             return _FAST if server.deny_writes is None or self.must_obey else _FAST_READ
         return None
 
@@ -453,6 +460,11 @@ class Client(asyncio.Protocol):
         if deny is not None and not self.must_obey and self._is_write(cmd):
             # Too few good replicas (NOREPLICAS), or a read-only replica (READONLY).
             self.reply_error(deny, cmd)
+            return
+        if self.pubsub_context and cmd.name not in _PUBSUB_CONTEXT:
+            self.reply_error(CommandError(
+                f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+                "PING / QUIT / RESET are allowed in this context"), cmd)
             return
         if server.stale_denied is not None and not self.must_obey and self._denied_stale(cmd):
             self.reply_error(server.stale_denied, cmd)  # -MASTERDOWN: the primary is unreachable
@@ -577,6 +589,20 @@ class Client(asyncio.Protocol):
         """Queue a reply outside the normal flow (a woken blocked client, a push message)."""
         self.out.append(self.encode(value))
 
+    def push_message(self, data: bytes) -> None:
+        """A published message, encoded for this client's protocol, sent at the end of the
+        loop iteration (CLIENT REPLY OFF does not silence it, as Redis's CLIENT_PUSHING)."""
+        if not self.closing:
+            self.out.append(data)
+            self.flush_later()
+
+    def pubsub_changed(self) -> None:
+        """Subscriptions or the protocol changed: recompute the Pub/Sub context."""
+        subs = self.subscriptions
+        if subs is not None and not subs.total():
+            subs = self.subscriptions = None
+        self.pubsub_context = subs is not None and self.protocol == 2
+
     def flush_later(self) -> None:
         """Write the replies once every client of this loop iteration has been served, as
         Redis writes them before it sleeps (handleClientsWithPendingWrites).
@@ -612,7 +638,7 @@ class Client(asyncio.Protocol):
             stats.net_output_bytes += len(data)
             stats.writes += 1
             out.clear()
-            if server.output_limit != _NO_LIMIT:
+            if server.output_limit != _NO_LIMIT or self.subscriptions is not None:
                 server.check_output_limit(self, transport.get_write_buffer_size())
         else:
             out.clear()
@@ -660,6 +686,7 @@ class Client(asyncio.Protocol):
         self.protocol = version
         self.encode = encoder_for(version)
         self.null_reply = self.encode(None)
+        self.pubsub_changed()
 
     def reset(self) -> None:
         """RESET: back to a fresh connection's state (DB 0, RESP2, no name, re-authenticate)."""
@@ -667,6 +694,7 @@ class Client(asyncio.Protocol):
             self.monitor = False
             self.server.monitors.remove(self)
         self.discard_transaction()
+        self.server.pubsub.forget(self)
         self.select(0)
         self.set_protocol(2)
         self.name = b""
@@ -687,7 +715,7 @@ class Client(asyncio.Protocol):
 
     def client_type(self) -> str:
         """CLIENT LIST/KILL TYPE: normal, replica, master or pubsub (a monitor is normal)."""
-        return "normal"
+        return "normal" if self.subscriptions is None else "pubsub"
 
     def is_local(self) -> bool:
         """Connected over loopback (Redis's islocalClient, for `enable-*-command local`)."""
@@ -707,6 +735,8 @@ class Client(asyncio.Protocol):
         flags = ""
         if self.monitor:
             flags += "O"
+        if self.subscriptions is not None:
+            flags += "P"
         if self.multi is not None:
             flags += "x"
         if self.blocked:
@@ -724,13 +754,16 @@ class Client(asyncio.Protocol):
         now = time.time()
         qbuf = self.parser.pending()
         multi = len(self.multi) if self.multi is not None else -1
+        subs = self.subscriptions
         obl = sum(len(b) for b in self.out)
         oll = self.transport.get_write_buffer_size() if self.transport else 0
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
             f"idle={(self.server.keyspace.now - self.last_interaction) // 1000} flags={self.flags_string()} "
-            f"db={self.db.index} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free=0 "
+            f"db={self.db.index} sub={len(subs.channels) if subs else 0} "
+            f"psub={len(subs.patterns) if subs else 0} ssub={len(subs.shard) if subs else 0} "
+            f"multi={multi} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={obl} oll={oll} omem={oll} "
             f"tot-mem={qbuf + oll + 16384} events=r "
             f"cmd={self.last_command.name if self.last_command else 'NULL'} user=default redir=-1 resp={self.protocol}"

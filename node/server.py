@@ -30,6 +30,7 @@ from node.keyspace import Keyspace
 from node.latency import LatencyMonitor
 from node.log import log
 from node.propagate import Propagation
+from node.pubsub import PubSub
 from node.replies import Status
 from node.table import Command, all_commands
 from node.watches import Watches
@@ -121,6 +122,7 @@ class Server:
         self.blocking = Blocking(self)
         self.watches = Watches(self.keyspace)
         self.propagation = Propagation()
+        self.pubsub = PubSub(self)
         self.children = Children()
         self.children.in_child.append(self._close_listeners)
         self.keyspace.on_expired.append(self._propagate_expired)
@@ -154,8 +156,11 @@ class Server:
         self.slow_ns = 1 << 62
         self.latency = LatencyMonitor(self)
         # The normal class's (hard, soft, seconds); all zero, Redis's default, means no limit,
-        # and then replies are written without the check.
+        # and then replies are written without the check. Subscribed clients have the pubsub
+        # class's, always checked.
         self.output_limit: tuple[int, int, int] = config["client-output-buffer-limit"]["normal"]
+        self.pubsub_output_limit: tuple[int, int, int] = (
+            config["client-output-buffer-limit"]["pubsub"])
         self.config.listen("client-output-buffer-limit", self._set_output_limit)
         self.config.listen("slowlog-log-slower-than", self._set_slowlog_threshold)
         self.config.listen("loglevel", lambda v: log.configure(level=v))
@@ -344,13 +349,15 @@ class Server:
         self.blocking.release(client)
         if client.watched:
             self.watches.unwatch(client)
+        if client.subscriptions is not None:
+            self.pubsub.forget(client)
 
     def check_output_limit(self, client: Client, pending: int) -> None:
         """Close a client whose unread replies pass its client-output-buffer-limit class."""
         if pending == 0:
             client.soft_limit_since = 0.0
             return
-        hard, soft, secs = self.output_limit
+        hard, soft, secs = self.output_limit_of(client)
         over_soft = soft and pending > soft
         if hard and pending > hard or over_soft and secs == 0:
             self._close_for_output(client, pending)
@@ -363,8 +370,13 @@ class Server:
         else:
             client.soft_limit_since = 0.0
 
+    def output_limit_of(self, client: Client) -> tuple[int, int, int]:
+        """The client-output-buffer-limit class of `client`: pubsub while it subscribes."""
+        return self.output_limit if client.subscriptions is None else self.pubsub_output_limit
+
     def _set_output_limit(self, value: dict[str, tuple[int, int, int]]) -> None:
         self.output_limit = value["normal"]
+        self.pubsub_output_limit = value["pubsub"]
 
     def _close_for_output(self, client: Client, pending: int) -> None:
         log("warning", f"Client {client.describe()} scheduled to be closed ASAP for overcoming "
@@ -472,7 +484,9 @@ class Server:
             if timeout:
                 limit = self.keyspace.now - timeout * 1000
                 for client in list(self.clients.values()):
-                    if client.last_interaction < limit and not client.blocked and not client.monitor:
+                    # Subscribers wait for messages without sending anything (as Redis).
+                    if (client.last_interaction < limit and not client.blocked
+                            and not client.monitor and client.subscriptions is None):
                         log("verbose", "Closing idle client")
                         client.close()
             self.stats.ops_samples.append((time.monotonic(), self.total_commands(),

@@ -173,6 +173,30 @@ def test_readonly_reads_on_a_replica(cluster: LocalCluster) -> None:
         replica.get("ro-key")
 
 
+def test_pubsub_with_a_cluster_client(cluster: LocalCluster) -> None:
+    # redis-py sends PUBLISH to the channel's slot owner and subscribes there; shard channels
+    # are routed (MOVED) like keys.
+    rc = cluster.cluster_client()
+    p = rc.pubsub()
+    p.subscribe("news")
+    assert p.get_message(timeout=5)["type"] == "subscribe"
+    assert rc.publish("news", "hello") == 1
+    assert p.get_message(timeout=5)["data"] == b"hello"
+    p.close()
+    slot = key_slot(b"orders")
+    owner = next(p for p, v in cluster.primaries().items() if any(a <= slot <= b for a, b in v.ranges))
+    sp = rc.pubsub()
+    sp.ssubscribe("orders")
+    assert sp.get_sharded_message(timeout=5)["type"] == "ssubscribe"
+    assert rc.spublish("orders", "o-1") == 1
+    assert sp.get_sharded_message(timeout=5)["data"] == b"o-1"
+    sp.close()
+    for port in cluster.ports:
+        if port != owner:
+            assert raw(port, "SPUBLISH", "orders", "x") == (
+                "error", f"MOVED {slot} 127.0.0.1:{owner}")
+
+
 def test_redis_cli_follows_redirects(cluster: LocalCluster) -> None:
     wrong = next(p for p in cluster.ports
                  if isinstance(reply_of(cluster.client(p), "GET", "cli-key"), tuple))

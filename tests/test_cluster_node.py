@@ -74,6 +74,9 @@ def test_keyslot_matches_redis(cboth: Differential) -> None:
     ("RENAME", "{t}a", "{t}c"), ("SELECT", "0"), ("SELECT", "1"), ("SELECT", "x"),
     ("SWAPDB", "0", "1"), ("MOVE", "k", "1"), ("GET", "k"), ("ASKING",), ("READONLY",),
     ("READWRITE",), ("ASKING", "x"),
+    # Shard channels route as keys do; plain channels are not routed at all.
+    ("SPUBLISH", "a", "m"), ("SSUBSCRIBE", "a", "b"), ("SUNSUBSCRIBE", "a", "b"),
+    ("SPUBLISH", "{t}a", "m"), ("PUBLISH", "a", "m"), ("PUBSUB", "SHARDNUMSUB", "a", "b"),
 ])
 def test_key_routing_matches_redis(cboth: Differential, cmd: tuple) -> None:
     cboth("SET", "k", "v")

@@ -185,7 +185,7 @@ def test_command_docs_shape(r, o, names):
 
 
 @pytest.mark.parametrize("container", ["COMMAND", "CONFIG", "CLIENT", "MEMORY", "LATENCY",
-                                       "SLOWLOG", "OBJECT", "XINFO", "XGROUP"])
+                                       "SLOWLOG", "OBJECT", "XINFO", "XGROUP", "PUBSUB"])
 def test_help_of_containers(r, o, container):
     assert raw(r, container, "HELP") == raw(o, container, "HELP")
 
@@ -214,6 +214,9 @@ GETKEYS = [
     ("LMPOP", "+1", "a", "LEFT"), ("ZUNIONSTORE", "d", "1", "a", "b", "c"),
     # Containers: an unknown subcommand is no command; the container alone has too few args.
     ("CLIENT", "NOSUCH"), ("CONFIG",), ("OBJECT", "NOSUCH", "k"), ("OBJECT", "encoding", "k"),
+    # Shard channels are routed like keys but are none; "no key arguments" precedes arity.
+    ("SPUBLISH", "ch", "m"), ("SSUBSCRIBE", "a", "b"), ("SUNSUBSCRIBE",), ("SPUBLISH", "ch"),
+    ("PUBLISH", "ch"), ("ECHO", "a", "b"),
 ]
 
 

@@ -117,10 +117,12 @@ def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None
     cmd = lookup(target)
     if cmd is None:
         raise CommandError("ERR Invalid command specified")
+    # Redis's doesCommandHaveKeys, before the arity: a key function, or a spec of real keys
+    # (shard channels are specs flagged not_key, for cluster routing only).
+    if cmd.keys_fn is None and all("not_key" in spec.flags for spec in cmd.key_specs):
+        raise CommandError("ERR The command has no key arguments")
     if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
         raise CommandError("ERR Invalid number of arguments specified for command")
-    if not cmd.key_specs and cmd.keys_fn is None:
-        raise CommandError("ERR The command has no key arguments")
     if cmd.keys_fn is not None:
         # A key a spec locates has that spec's flags; the others (SORT's STORE key) have
         # those of the last spec that cannot locate keys.

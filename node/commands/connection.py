@@ -24,6 +24,8 @@ from node.table import command
 def ping(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) > 2:
         raise errors.wrong_arity("ping")
+    if ctx.pubsub_context:  # a RESP2 subscriber's PING answers in the shape of a message
+        return [b"pong", argv[1] if len(argv) == 2 else b""]
     return PONG if len(argv) == 1 else argv[1]
 
 
