@@ -185,9 +185,9 @@ def _counter(value: int, c: bool) -> tuple[int, bytes]:
 def _list(value: ListValue, c: bool) -> tuple[int, bytes]:
     nodes = quicklist_nodes(value)
     parts = [encode_len(len(nodes))]
-    for _, lp in nodes:
-        parts.append(b"\x02")  # QUICKLIST_PACKED, as rdbSaveLen
-        parts.append(encode_string(lp, c))
+    for _, blob, plain in nodes:
+        parts.append(b"\x01" if plain else b"\x02")  # QUICKLIST_PLAIN/_PACKED, as rdbSaveLen
+        parts.append(encode_string(blob, c))
     return TYPE_LIST_QUICKLIST_2, b"".join(parts)
 
 

@@ -391,7 +391,7 @@ def _load_quicklist(r: _Reader, version: int) -> ListValue:
     if n == 0:
         raise _Empty
     items: list[bytes] = []
-    counts: list[int] = []  # the nodes as saved: Redis keeps them (quicklistAppendListpack)
+    counts: list[tuple[int, bool]] = []  # the nodes as saved: Redis keeps them (quicklistAppendListpack)
     for _ in range(n):
         container = R.QUICKLIST_PACKED
         if version == 2:
@@ -403,7 +403,7 @@ def _load_quicklist(r: _Reader, version: int) -> ListValue:
             raise _Corrupt("Quicklist integrity check failed.")
         if container == R.QUICKLIST_PLAIN:
             items.append(data)
-            counts.append(1)
+            counts.append((1, True))
             continue
         try:
             node = unpack_bytes(data) if version == 2 else unpack_ziplist(data)
@@ -412,7 +412,7 @@ def _load_quicklist(r: _Reader, version: int) -> ListValue:
                            else "Ziplist integrity check failed.") from None
         if node:  # an empty node is skipped
             items += node
-            counts.append(len(node))
+            counts.append((len(node), False))
     if not items:
         raise _Empty
     return loaded_list(items, r.limits.list_options, counts)

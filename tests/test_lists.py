@@ -634,3 +634,34 @@ def test_random_end_changes_after_reload(both, default_list_options, commands):
         both(*cmd)
         loaded = [key for key in loaded if both.o.exists(key)]
         _same_list_objects(both, *loaded)
+
+
+@pytest.mark.parametrize("size", ["100", "abc", "0", "5g", "1k", "-1", "4294967295", "4gb"])
+def test_quicklist_packed_threshold_replies(both, size):
+    try:
+        both("DEBUG", "QUICKLIST-PACKED-THRESHOLD", size)
+    finally:
+        both("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")
+
+
+def test_plain_nodes_under_a_packed_threshold(both, default_list_options):
+    """Elements of at least DEBUG QUICKLIST-PACKED-THRESHOLD bytes are plain nodes of their
+    own: in DEBUG OBJECT, DUMP (container 1), after DEBUG RELOAD and RESTORE, and as the
+    ends of a loaded list are pushed, popped and set."""
+    big = "b" * 150
+    try:
+        both("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100")
+        both.run(("RPUSH", "k", "a", "b", big, "c", big, big, "d"), ("LPUSH", "k", big, "e"),
+                 ("RPUSH", "only", big))
+        _same_list_objects(both, "k", "only")
+        both("DEBUG", "RELOAD")
+        _same_list_objects(both, "k", "only")
+        for client in (both.r, both.o):
+            client.restore("copy", 0, both.o.dump("k"))
+        for change in (("RPUSH", "k", big, "f"), ("LPOP", "k", "3"), ("RPUSH", "k", "g"),
+                       ("LSET", "k", "0", "h"), ("LSET", "k", "1", big), ("RPOP", "k", "2"),
+                       ("LMOVE", "only", "copy", "LEFT", "LEFT")):
+            both(*change)
+            _same_list_objects(both, "k", "copy")
+    finally:
+        both("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")

@@ -14,6 +14,8 @@ authentication, as Redis does.
 - RELOAD saves the dataset, empties it and loads the file back (node/snapshot.py);
   SET-SKIP-CHECKSUM-VALIDATION turns CRC checks of RDB files and RESTORE payloads off;
   SET-ACTIVE-EXPIRE 0 stops the expiry cycle, leaving expired keys to the lookups.
+- QUICKLIST-PACKED-THRESHOLD sets the size from which a list element is a plain quicklist
+  node of its own (node/commands/lists.py), server-wide as in Redis.
 - POPULATE, LOG, ERROR and LOADAOF (flush the AOF, empty the dataset, load the AOF back:
   node/aof.py) as in Redis; every other subcommand gets Redis's syntax error.
 """
@@ -29,6 +31,7 @@ from node import digest
 from node.lzf import lzf_compress
 from node.commands.client import subcommand_syntax_error
 from node.commands.keys import OBJECT_ENCODINGS
+from node.config import parse_memory
 from node.errors import NO_SUCH_KEY, CommandError
 from node.numbers import INT64_MAX, atoi, is_int, parse_int
 from node.replies import OK, Status
@@ -367,6 +370,14 @@ def debug(ctx: Any, argv: list[bytes]) -> Any:
         return OK
     if sub == b"reload":
         return _reload(ctx, argv[2:])
+    if sub == b"quicklist-packed-threshold" and argc == 3:
+        from node.commands.lists import set_packed_threshold  # (lists imports this module)
+
+        size = parse_memory(argv[2].decode("latin-1"))
+        if size is None or not set_packed_threshold(size):
+            raise CommandError("ERR argument must be a memory value bigger than 1 and smaller "
+                               "than 4gb")
+        return OK
     if sub == b"set-active-expire" and argc == 3:
         ctx.server.active_expire = atoi(argv[2]) != 0
         return OK

@@ -15,8 +15,11 @@ list keeps that setting and `list-compress-depth` as they were when a command cr
 (quicklistSetOptions); SORT STORE's has the defaults, and a loaded one (RDB file, DEBUG
 RELOAD, RESTORE) those configured at load time.
 
+An element of at least DEBUG QUICKLIST-PACKED-THRESHOLD bytes (1 GiB unless set) is a plain
+node of its own, as in quicklist.c.
+
 A list loaded from quicklist nodes keeps the payload's node layout, as Redis's
-quicklistAppendListpack does, in `ListValue.nodes` ([entries, listpack size] per node).
+quicklistAppendListpack does, in `ListValue.nodes` ([entries, listpack size, plain] per node).
 Pushes and pops at either end, LTRIM and LSET keep that layout up to date the way quicklist.c
 changes its nodes; LINSERT and LREM, which split and merge nodes, drop it (the list is then
 modelled from the head again).
@@ -67,20 +70,34 @@ def new_list(ctx: Any, items: Any) -> ListValue:
 
 
 def loaded_list(items: list[bytes], options: tuple[int, int],
-                counts: list[int] | None = None) -> ListValue:
+                counts: list[tuple[int, bool]] | None = None) -> ListValue:
     """A list read from an RDB file or a DUMP payload, under the `options` configured at load
-    time; `counts`, the entries of each of its listpack nodes, is the layout it keeps (None
-    for a list that was saved as plain elements, which loads by pushes)."""
+    time; `counts`, (entries, plain) per quicklist node, is the layout it keeps (None for a
+    list that was saved as plain elements, which loads by pushes)."""
     value = ListValue(items)
     value.options = options
     value.nodes = None
     if counts is not None:
         nodes = []
         it = iter(items)
-        for count in counts:
-            nodes.append([count, len(listpack.pack(islice(it, count)))])
+        for count, plain in counts:
+            size = len(next(it)) if plain else len(listpack.pack(islice(it, count)))
+            nodes.append([count, size, plain])
         value.nodes = nodes
     return value
+
+
+_packed_threshold = 1 << 30  # quicklist.c's packed_threshold
+
+
+def set_packed_threshold(size: int) -> bool:
+    """DEBUG QUICKLIST-PACKED-THRESHOLD, as quicklistisSetPackedThreshold: 0 restores 1 GiB;
+    False (refused) past 4 GiB - 1 MiB."""
+    global _packed_threshold
+    if size > (1 << 32) - (1 << 20):
+        return False
+    _packed_threshold = size or 1 << 30
+    return True
 
 
 # -- a loaded list's node layout, kept as quicklist.c changes it --------------------------------
@@ -96,17 +113,21 @@ def _layout_push(value: ListValue, items: Any, left: bool) -> None:
     nodes = value.nodes
     fill = value.options[0]
     for item in items:
-        size = len(listpack.entry(item))
-        node = (nodes[0] if left else nodes[-1]) if nodes else None  # LMOVE k k empties k
-        if node is None or _node_full(fill, node[1] + len(item) + _SIZE_ESTIMATE_OVERHEAD,
-                                      node[0]):
-            node = [0, 7]  # an empty listpack: header and end byte
-            if left:
-                nodes.insert(0, node)
-            else:
-                nodes.append(node)
-        node[0] += 1
-        node[1] += size
+        if len(item) >= _packed_threshold:
+            new = [1, len(item), True]  # a plain node of its own
+        else:
+            node = (nodes[0] if left else nodes[-1]) if nodes else None  # LMOVE k k empties k
+            size = len(listpack.entry(item))
+            if (node is not None and not node[2] and not _node_full(
+                    fill, node[1] + len(item) + _SIZE_ESTIMATE_OVERHEAD, node[0])):
+                node[0] += 1
+                node[1] += size
+                continue
+            new = [1, 7 + size, False]  # 7: the listpack's header and end byte
+        if left:
+            nodes.insert(0, new)
+        else:
+            nodes.append(new)
 
 
 def _layout_pop(value: ListValue, items: Any, left: bool) -> None:
@@ -123,12 +144,16 @@ def _layout_pop(value: ListValue, items: Any, left: bool) -> None:
 
 
 def _layout_replace(value: ListValue, index: int, old: bytes, new: bytes) -> None:
-    """quicklistReplaceEntry: lpReplace inside the entry's node, whatever its size becomes."""
+    """quicklistReplaceEntry: lpReplace inside the entry's packed node, whatever its size
+    becomes; a plain node or a large element changes nodes, and drops the layout."""
     if index < 0:
         index += len(value)
     for node in value.nodes:
         if index < node[0]:
-            node[1] += len(listpack.entry(new)) - len(listpack.entry(old))
+            if node[2] or len(new) >= _packed_threshold:
+                value.nodes = None
+            else:
+                node[1] += len(listpack.entry(new)) - len(listpack.entry(old))
             return
         index -= node[0]
 
@@ -807,36 +832,47 @@ def _node_full(fill: int, new_size: int, count: int) -> bool:
     return new_size > _SIZE_SAFETY_LIMIT or count >= fill
 
 
-def quicklist_nodes(value: ListValue) -> list[tuple[int, bytes]]:
-    """(count, listpack bytes) per quicklist node, filled from the head (also the nodes the
-    RDB writer saves, so Redis loads a list with this shape); a loaded list's own layout."""
+def quicklist_nodes(value: ListValue) -> list[tuple[int, bytes, bool]]:
+    """(count, listpack bytes, False) per quicklist node, or (1, the element, True) for a
+    plain one, filled from the head (also the nodes the RDB writer saves, so Redis loads a
+    list with this shape); a loaded list's own layout."""
     layout = _layout(value)
     # (a layout that lost count of the elements is no layout: never drop or invent elements)
     if layout is not None and sum(node[0] for node in layout) == len(value):
         items = iter(value)
-        return [(count, listpack.pack(islice(items, count))) for count, _ in layout]
+        return [(1, next(items), True) if plain
+                else (count, listpack.pack(islice(items, count)), False)
+                for count, _, plain in layout]
     fill = _options(value)[0]
-    nodes: list[tuple[int, bytes]] = []
+    threshold = _packed_threshold
+    nodes: list[tuple[int, bytes, bool]] = []
     entries: list[bytes] = []
     size = 7  # header and end byte
     for item in value:
+        if len(item) >= threshold:
+            if entries:
+                nodes.append((len(entries), listpack.build(entries), False))
+                entries, size = [], 7
+            nodes.append((1, item, True))
+            continue
         if entries and _node_full(fill, size + len(item) + _SIZE_ESTIMATE_OVERHEAD,
                                   len(entries)):
-            nodes.append((len(entries), listpack.build(entries)))
+            nodes.append((len(entries), listpack.build(entries), False))
             entries, size = [], 7
         entry = listpack.entry(item)
         entries.append(entry)
         size += len(entry)
     if entries:
-        nodes.append((len(entries), listpack.build(entries)))
+        nodes.append((len(entries), listpack.build(entries), False))
     return nodes
 
 
 def _rdb_size(value: ListValue, compression: bool) -> int:
-    # RDB_TYPE_LIST_QUICKLIST_2: node count, then per node its container type and listpack.
+    # RDB_TYPE_LIST_QUICKLIST_2: node count, then per node its container type and listpack
+    # (or plain element).
     nodes = quicklist_nodes(value)
     return rdb_len_size(len(nodes)) + sum(
-        1 + rdb_string_size(lp, compression) for _, lp in nodes)
+        1 + rdb_string_size(blob, compression) for _, blob, _ in nodes)
 
 
 def _object_extras(value: ListValue) -> str:
@@ -844,7 +880,7 @@ def _object_extras(value: ListValue) -> str:
     fill, compress = _options(value)
     return (f" ql_nodes:{len(nodes)} ql_avg_node:{len(value) / len(nodes):.2f}"
             f" ql_listpack_max:{fill} ql_compressed:{1 if compress else 0}"
-            f" ql_uncompressed_size:{sum(len(lp) for _, lp in nodes)}")
+            f" ql_uncompressed_size:{sum(len(blob) for _, blob, _ in nodes)}")
 
 
 def _copy(value: ListValue) -> ListValue:
