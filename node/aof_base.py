@@ -7,7 +7,8 @@ members in numeric order, scores as `%.17g`, as Redis's rioWriteBulkDouble), and
 streams XADD per entry (or the `XADD MAXLEN 0` trick for an empty stream), XSETID with
 ENTRIESADDED and MAXDELETEDID, XGROUP CREATE ... ENTRIESREAD per group, XCLAIM ... TIME
 RETRYCOUNT JUSTID FORCE per pending entry and XGROUP CREATECONSUMER for consumers without
-any — then PEXPIREAT for a key with a deadline. Keys whose deadline has already passed are left out.
+any — then PEXPIREAT for a key with a deadline. Keys whose deadline has already passed are
+left out.
 
 It runs in the forked rewrite child (and at start-up, to create the first base), writing to a
 buffered file; with aof-rewrite-incremental-fsync the data is fsynced every 4 MiB, so the
