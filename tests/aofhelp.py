@@ -66,6 +66,22 @@ def snapshot(conn: redis.Redis, skip_hll: bool = False) -> dict:
     return out
 
 
+def without_entries_read(snap: dict) -> dict:
+    """`snapshot` without what Redis 7.0's own propagation of consumer groups does not carry:
+    a group's entries-read (and the lag that follows from it), which the XCLAIM ... LASTID an
+    XREADGROUP is logged as leaves unknown after a reload or on a replica, in Redis as here.
+    (Nor is a history read's new delivery count logged: test_streams compares that.)"""
+    out = {}
+    for key, entry in snap.items():
+        if entry[0] == b"stream":
+            info = [(field, [[(f, v) for f, v in group if f not in (b"entries-read", b"lag")]
+                             for group in value]) if field == b"groups" else (field, value)
+                    for field, value in entry[3]]
+            entry = [*entry[:3], info]
+        out[key] = entry
+    return out
+
+
 def pipeline(port: int, commands: list[list[Any]], timeout: float = 30.0,
              partial: bool = False) -> list[Any]:
     """Send `commands` on a fresh connection as one pipeline; their raw replies (errors as

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from aofhelp import aof_logged, incr_aof, pipeline, single, snapshot
+from aofhelp import aof_logged, incr_aof, pipeline, single, snapshot, without_entries_read
 from conftest import ServerProcess, start_slotkv
 import node.commands  # noqa: F401  (the data types node/rdb.py serializes)
 from node import rdb
@@ -125,26 +125,10 @@ def test_logged_form_and_replay(aof_node: ServerProcess, setup: list, cmd: list,
         assert b"*" not in argv and b"~" not in argv and b"EX" not in argv
         if argv[0].upper() == b"RESTORE":
             assert argv[-1].upper() == b"ABSTTL"
-    before = _replayable(snapshot(conn))
+    before = without_entries_read(snapshot(conn))
     conn.execute_command("DEBUG", "LOADAOF")
-    assert _replayable(snapshot(conn)) == before
+    assert without_entries_read(snapshot(conn)) == before
     conn.close()
-
-
-def _replayable(snap: dict) -> dict:
-    """`snapshot` without what Redis 7.0's own propagation of consumer groups does not carry:
-    a group's entries-read (and the lag that follows from it), which its XCLAIM ... LASTID
-    leaves unknown on a replica or a reload, in Redis as here. (A history read's new delivery
-    counts are not propagated either: test_streams compares that with redis-server.)"""
-    out = {}
-    for key, entry in snap.items():
-        if entry[0] == b"stream":
-            info = [(field, [[(f, v) for f, v in group if f not in (b"entries-read", b"lag")]
-                             for group in value]) if field == b"groups" else (field, value)
-                    for field, value in entry[3]]
-            entry = [*entry[:3], info]
-        out[key] = entry
-    return out
 
 
 def _served_while_blocked(node: ServerProcess, blocking: list, feeder: list) -> list:
@@ -183,9 +167,9 @@ def test_served_blocked_client_is_logged(aof_node: ServerProcess, setup: list, b
         pipeline(aof_node.port, setup)
     got = _served_while_blocked(aof_node, blocking, feeder)
     assert names(got) == expected, got
-    before = _replayable(snapshot(conn))
+    before = without_entries_read(snapshot(conn))
     conn.execute_command("DEBUG", "LOADAOF")
-    assert _replayable(snapshot(conn)) == before
+    assert without_entries_read(snapshot(conn)) == before
     conn.close()
 
 

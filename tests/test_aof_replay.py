@@ -4,8 +4,11 @@ Hypothesis generates sequences of operations over every data type — relative T
 pops, blocking commands, float increments, approximate stream trims, consumer groups with
 XREADGROUP/XCLAIM/XAUTOCLAIM, transactions, several databases — and runs them against a node
 with appendonly yes. The dataset (every key's type, absolute expiry, value digest, and the
-whole stream state) must come back identical when the node reloads its AOF (DEBUG LOADAOF),
-when it restarts from it, and when a real redis-server 7.0 loads the same AOF directory.
+whole stream state but what Redis 7.0's own log of consumer groups leaves out: a group's
+entries_read, and the delivery counts a history read bumps, which XREADGROUP with an ID
+therefore does not do here) must come back identical when the node reloads its AOF (DEBUG
+LOADAOF), when it restarts from it, and when a real redis-server 7.0 loads the same AOF
+directory.
 Rewrites (BGREWRITEAOF, to RDB bases: the default aof-use-rdb-preamble) happen in the
 middle of sequences while writes go on; tests/test_aof.py covers command bases.
 
@@ -22,7 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aofhelp import pipeline, redis_on_aof, single, snapshot, wait_rewrite_done
+from aofhelp import (
+    pipeline, redis_on_aof, single, snapshot, wait_rewrite_done, without_entries_read,
+)
 from conftest import ServerProcess, start_slotkv
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "30"))
@@ -171,7 +176,7 @@ streams = st.one_of(
     st.builds(lambda k, g, c, o, i: ["XREADGROUP", "GROUP", g, c, *o, "STREAMS", k, i], _k(X),
               st.sampled_from(["g1", "g2"]), st.sampled_from(["c1", "c2", "c3"]),
               _opt(["COUNT", "1"], ["NOACK"], ["COUNT", "2", "NOACK"]),
-              st.sampled_from([">", ">", "0"])),
+              st.just(">")),
     st.builds(lambda k, g, c, o: ["XAUTOCLAIM", k, g, c, "0", "0", *o], _k(X),
               st.sampled_from(["g1", "g2"]), st.sampled_from(["c1", "c2"]),
               _opt(["COUNT", "1"], ["JUSTID"])),
@@ -248,10 +253,10 @@ def test_replay_is_identical(aof_node: ServerProcess) -> None:
     def check(blocks: list) -> None:
         conn.execute_command("FLUSHALL")
         run(aof_node.port, _flatten(blocks))
-        before = snapshot(conn)
+        before = without_entries_read(snapshot(conn))
         digest = conn.execute_command("DEBUG", "DIGEST")
         conn.execute_command("DEBUG", "LOADAOF")
-        assert snapshot(conn) == before
+        assert without_entries_read(snapshot(conn)) == before
         assert conn.execute_command("DEBUG", "DIGEST") == digest
 
     check()
@@ -272,8 +277,8 @@ def test_restart_and_redis_load_the_same_dataset(aof_node: ServerProcess) -> Non
         run(aof_node.port, [["BGREWRITEAOF"]])  # (or already running: the reply does not matter)
         run(aof_node.port, _flatten(second))
         wait_rewrite_done(conn)
-        state["before"] = snapshot(conn)
-        state["hll-free"] = snapshot(conn, skip_hll=True)
+        state["before"] = without_entries_read(snapshot(conn))
+        state["hll-free"] = without_entries_read(snapshot(conn, skip_hll=True))
         state["digest"] = conn.execute_command("DEBUG", "DIGEST")
 
     fill()
@@ -283,7 +288,7 @@ def test_restart_and_redis_load_the_same_dataset(aof_node: ServerProcess) -> Non
                              workdir=aof_node.workdir, port=aof_node.port)
     try:
         again = single(restarted)
-        assert snapshot(again) == state["before"]
+        assert without_entries_read(snapshot(again)) == state["before"]
         assert again.execute_command("DEBUG", "DIGEST") == state["digest"]
         again.close()
     finally:
@@ -291,7 +296,7 @@ def test_restart_and_redis_load_the_same_dataset(aof_node: ServerProcess) -> Non
     oracle = redis_on_aof(os.path.join(aof_node.workdir, "appendonlydir"))
     try:
         theirs = single(oracle)
-        assert snapshot(theirs, skip_hll=True) == state["hll-free"]
+        assert without_entries_read(snapshot(theirs, skip_hll=True)) == state["hll-free"]
         theirs.close()
     finally:
         oracle.stop()
