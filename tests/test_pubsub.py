@@ -90,6 +90,8 @@ def _masked(data: bytes) -> bytes:
 
 
 def same_script(node: ServerProcess, oracle: ServerProcess, script: list[Step]) -> None:
+    for server in (node, oracle):  # (the oracle is shared with other modules' tests)
+        server.client().flushall()
     theirs = run_script(oracle.port, script)
     mine = run_script(node.port, script, [_count(t) for t in theirs])
     diffs = [f"{who} {' '.join(map(str, cmd))}:\n slotkv={m!r}\n redis ={t!r}"
