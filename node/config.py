@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from node import notify
 from node.codec import split_args
 
 
@@ -165,6 +166,18 @@ def _parse_hostname(d: Directive, raw: str) -> str:
     return raw
 
 
+class KeyspaceEvents(str):
+    """notify-keyspace-events as Redis prints it back, and the event classes it turns on
+    (`flags`, node/notify.py): the text alone can lose one, `An` printing as `A`."""
+
+    flags: int
+
+    def __new__(cls, text: str, flags: int) -> "KeyspaceEvents":
+        value = super().__new__(cls, text)
+        value.flags = flags
+        return value
+
+
 def _parse_notify(d: Directive, raw: str) -> str:
     """notify-keyspace-events, normalised as Redis prints it back (`KEA` -> `AKE`)."""
     if any(c not in NOTIFY_CLASSES for c in raw):
@@ -174,7 +187,7 @@ def _parse_notify(d: Directive, raw: str) -> str:
         out = "A"  # Redis prints `n` only outside `A`, so `An` reads back as `A`
     else:
         out = "".join(c for c in "g$lshzxetdn" if c in flags)
-    return out + "".join(c for c in "KEm" if c in flags)
+    return KeyspaceEvents(out + "".join(c for c in "KEm" if c in flags), notify.flags_of(raw))
 
 
 # Redis validates against placeholder values: only {title} and {server-mode} can be blank.
@@ -549,7 +562,7 @@ _TABLE: list[tuple] = [
     ("tls-cert-file", "string", "", "live", {}),
     ("tls-key-file", "string", "", "live", {}),
     ("tls-key-file-pass", "string", "", "tuning", {}),
-    ("notify-keyspace-events", "notify", "", "tuning", {}),
+    ("notify-keyspace-events", "notify", KeyspaceEvents("", 0), "live", {}),
     # replication (replication/): REPLICAOF changes `replicaof` at runtime
     ("replicaof", "replicaof", "", "live", dict(aliases=("slaveof",), immutable=True)),
     ("masterauth", "string", "", "live", {}),

@@ -21,6 +21,8 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from node.notify import EXPIRED, KEY_MISS, NEW
+
 if TYPE_CHECKING:
     from node.slots import SlotIndex
 
@@ -80,11 +82,15 @@ class Database:
         value = self.data.get(key)
         if value is None:
             ks.misses += 1
+            if ks.notify_flags & KEY_MISS:
+                ks.notifier(b"keymiss", key, self.index)
             return None
         if self.expires:
             when = self.expires.get(key)
             if when is not None and when < ks.now and self._expire(key):
                 ks.misses += 1
+                if ks.notify_flags & KEY_MISS:
+                    ks.notifier(b"keymiss", key, self.index)
                 return None
         ks.hits += 1
         self.access[key] = ks.lru_clock
@@ -156,6 +162,8 @@ class Database:
         ks = self.keyspace
         if self.slots is not None and key not in self.data:
             self.slots.add(key)
+        if ks.notify_flags & NEW and key not in self.data:
+            ks.notifier(b"new", key, self.index)
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
@@ -180,6 +188,10 @@ class Database:
             for key in keys:
                 if key not in data:
                     self.slots.add(key)
+        if ks.notify_flags & NEW:
+            for key in dict.fromkeys(keys):
+                if key not in self.data:
+                    ks.notifier(b"new", key, self.index)
         # One loop for both stores: for MSET's usual handful of keys it is faster than two
         # C-level updates (each builds pairs or a dict first). In order: a repeated key
         # ends with its last value.
@@ -247,6 +259,13 @@ class Database:
         self.modified(key)
         return True
 
+    def notify(self, kind: int, event: bytes, key: bytes) -> None:
+        """Announce `event` on `key` to its keyspace-notification subscribers (node/notify.py),
+        if notify-keyspace-events has its class on."""
+        ks = self.keyspace
+        if ks.notify_flags & kind:
+            ks.notifier(event, key, self.index)
+
     def modified(self, key: bytes) -> None:
         """Record a change to `key` (in-place mutators call this themselves)."""
         ks = self.keyspace
@@ -301,6 +320,8 @@ class Database:
             return not ks.from_master
         self._remove(key)
         ks.expired_keys += 1
+        if ks.notify_flags & EXPIRED:
+            ks.notifier(b"expired", key, self.index)
         # Watchers hear of it, but it is not a change of the dataset (`dirty`), as in Redis:
         # the primary propagates the deletion itself (on_expired), not the command that saw it.
         for hook in ks.on_modified:
@@ -345,6 +366,9 @@ class Keyspace:
         self.lfu_decay_time = 1
         self.on_modified: list[KeyHook] = []
         self.on_expired: list[KeyHook] = []
+        # Keyspace notifications (node/notify.py): the classes on, and what publishes them.
+        self.notify_flags = 0
+        self.notifier: Callable[[bytes, bytes, int], None] = lambda event, key, dbid: None
         # Whole-database events, so watchers need not hear of every key: a FLUSHDB/FLUSHALL
         # (called before the keys go) and a SWAPDB (after).
         self.on_flushed: list[Callable[[Database], None]] = []

@@ -23,13 +23,14 @@ from node.aof import AOF, AofError
 from node.child import Children
 from node.client import Client
 from node.cluster import Cluster, ClusterStartError
-from node.config import Config, ConfigError
+from node.config import Config, ConfigError, KeyspaceEvents
 from node.errors import CommandError
 from node.blocking import Blocking
 from node.keyspace import Keyspace
 from node.latency import LatencyMonitor
 from node.log import log
 from node.propagate import Propagation
+from node.notify import Notifier
 from node.pubsub import PubSub
 from node.replies import Status
 from node.table import Command, all_commands
@@ -123,6 +124,9 @@ class Server:
         self.watches = Watches(self.keyspace)
         self.propagation = Propagation()
         self.pubsub = PubSub(self)
+        self.keyspace.notifier = notifier = Notifier(self.pubsub)
+        config.listen("notify-keyspace-events", lambda value: self._set_notify(notifier, value))
+        self._set_notify(notifier, config["notify-keyspace-events"])
         self.children = Children()
         self.children.in_child.append(self._close_listeners)
         self.keyspace.on_expired.append(self._propagate_expired)
@@ -369,6 +373,9 @@ class Server:
                 self._close_for_output(client, pending)
         else:
             client.soft_limit_since = 0.0
+
+    def _set_notify(self, notifier: Notifier, value: KeyspaceEvents) -> None:
+        self.keyspace.notify_flags = notifier.flags = value.flags
 
     def output_limit_of(self, client: Client) -> tuple[int, int, int]:
         """The client-output-buffer-limit class of `client`: pubsub while it subscribes."""

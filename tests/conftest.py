@@ -27,6 +27,8 @@ from typing import Any, Callable, Iterator
 import pytest
 import redis
 
+from notifyhelp import EventLog
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -326,6 +328,36 @@ class Differential:
                 assert len(reply_of(self.r, *cmd) or "") == len(reply_of(self.o, *cmd) or ""), cmd
             mine, theirs = changes(self.r) - before[0], changes(self.o) - before[1]
             assert mine == theirs, f"{cmd}: slotkv {mine}, redis {theirs}"
+
+    def same_events(self, *commands: tuple, classes: str = "KEA", compare_replies: bool = True,
+                    unordered: bool = False) -> list[tuple[bytes, bytes]]:
+        """Run each command on both servers with `notify-keyspace-events classes` and check
+        that each published the same keyspace notifications, in the same order (any order
+        with `unordered`: the active expiry cycle's); the events. Without `compare_replies`,
+        replies are not compared (random picks)."""
+        logs = []
+        try:
+            for client in (self.r, self.o):
+                client.config_set("notify-keyspace-events", classes)
+                logs.append(EventLog(client))
+            events = []
+            for cmd in commands:
+                if compare_replies:
+                    self(*cmd)
+                else:
+                    reply_of(self.r, *cmd)
+                    reply_of(self.o, *cmd)
+                mine, theirs = logs[0].drain(), logs[1].drain()
+                if unordered:
+                    mine, theirs = sorted(mine), sorted(theirs)
+                assert mine == theirs, f"{cmd}: slotkv {mine}, redis {theirs}"
+                events += mine
+            return events
+        finally:
+            for log in logs:
+                log.close()
+            for client in (self.r, self.o):
+                client.config_set("notify-keyspace-events", "")
 
 
 @pytest.fixture

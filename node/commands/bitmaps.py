@@ -16,6 +16,7 @@ from typing import Any
 from node.cstring import option_word
 from node.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
 from node.keyspace import string_bytes
+from node.notify import GENERIC, STRING
 from node.numbers import parse_int
 from node.table import KeySpec, command
 
@@ -109,6 +110,7 @@ def setbit(ctx: Any, argv: list[bytes]) -> int:
         else:
             buf[byte] &= ~(1 << shift) & 0xFF
         _store(db, key, buf, stored)
+        db.notify(STRING, b"setbit", key)
     elif not stored:
         # Redis unshares the value (it becomes raw) even when no bit changes, but that is no
         # change of content: no dirty count, no WATCH invalidation, no keyspace event.
@@ -279,7 +281,8 @@ def bitop(ctx: Any, argv: list[bytes]) -> int:
     maxlen = max(len(v) if v is not None else 0 for v in values)
     dest = argv[2]
     if not maxlen:
-        db.delete(dest)
+        if db.delete(dest):
+            db.notify(GENERIC, b"del", dest)
         return 0
     if op == b"not":
         result = bytearray(values[0].translate(_NOT_TABLE))  # type: ignore[union-attr]
@@ -298,6 +301,7 @@ def bitop(ctx: Any, argv: list[bytes]) -> int:
                 acc ^= x
         result = bytearray(acc.to_bytes(maxlen, "big"))
     db.set(dest, result)
+    db.notify(STRING, b"set", dest)
     return maxlen
 
 
@@ -420,6 +424,7 @@ def _bitfield(ctx: Any, argv: list[bytes], read_only_cmd: bool) -> list:
             _set_field(buf, offset, bits, new)
     # Redis counts every SET/INCRBY as a change, even one refused by OVERFLOW FAIL.
     _store(db, key, buf, stored)
+    db.notify(STRING, b"setbit", key)
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from node.errors import SYNTAX, CommandError
+from node.notify import GENERIC
 from node.numbers import parse_int
 from node.replies import OK
 from node.table import command
@@ -96,6 +97,7 @@ def restore(ctx: Any, argv: list[bytes]) -> Any:
         # Already expired: nothing is created; a replaced key is gone, and that is what
         # replicas and the AOF hear.
         if deleted:
+            db.notify(GENERIC, b"del", key)
             ctx.propagate_as([b"DEL", key])
         return OK
     db.set(key, value)
@@ -108,4 +110,5 @@ def restore(ctx: Any, argv: list[bytes]) -> Any:
             db.freq[key] = (ks.now // 60000 & 65535) << 8 | freq
     elif idle >= 0:
         db.access[key] = ks.lru_clock - idle
+    db.notify(GENERIC, b"restore", key)
     return OK

@@ -24,6 +24,7 @@ from node.cursor import CURSORS, parse_cursor
 from node.errors import DB_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, CommandError
 from node.glob import glob_matcher
 from node.keyspace import Database, type_name
+from node.notify import GENERIC, KEY_MISS
 from node.numbers import INT64_MAX, INT64_MIN, INT_MAX, is_int, parse_int, parse_int32
 from node.replies import OK, Status
 from node.table import KeySpec, command
@@ -61,12 +62,15 @@ OBJECT_ENCODINGS: dict[type, Callable[[Any], bytes]] = {
 }
 
 
-def lookup_notouch(db: Database, key: bytes) -> Any:
-    """lookupKeyRead with LOOKUP_NOTOUCH: expires lazily and counts a hit or miss."""
+def lookup_notouch(db: Database, key: bytes, notify: bool = True) -> Any:
+    """lookupKeyRead with LOOKUP_NOTOUCH: expires lazily and counts a hit or miss, which
+    is a keymiss event unless `notify` is off (OBJECT's LOOKUP_NONOTIFY)."""
     value = db.peek(key)
     ks = db.keyspace
     if value is None:
         ks.misses += 1
+        if notify:
+            db.notify(KEY_MISS, b"keymiss", key)
     else:
         ks.hits += 1
     return value
@@ -101,8 +105,17 @@ def _carry_over(src: Database, key: bytes, dst: Database, newkey: bytes) -> None
          "Removing a single key that holds a string value is O(1).",
          summary="Delete a key")
 def del_(ctx: Any, argv: list[bytes]) -> int:
-    delete = ctx.db.delete
-    return sum(1 for key in argv[1:] if delete(key))
+    return _delete(ctx.db, argv[1:])
+
+
+def _delete(db: Database, keys: list[bytes]) -> int:
+    """DEL's and UNLINK's work: how many of `keys` existed; each announces a `del` event."""
+    deleted = 0
+    for key in keys:
+        if db.delete(key):
+            deleted += 1
+            db.notify(GENERIC, b"del", key)
+    return deleted
 
 
 @command("unlink", -2, "write fast", keys=(1, -1, 1), key_flags="RM delete", since="4.0.0",
@@ -113,8 +126,7 @@ def del_(ctx: Any, argv: list[bytes]) -> int:
          summary="Delete a key asynchronously in another thread. Otherwise it is just as DEL, "
          "but non blocking.")
 def unlink(ctx: Any, argv: list[bytes]) -> int:
-    delete = ctx.db.delete
-    return sum(1 for key in argv[1:] if delete(key))
+    return _delete(ctx.db, argv[1:])
 
 
 @command("exists", -2, "readonly fast", keys=(1, -1, 1), key_flags="RO",
@@ -198,8 +210,10 @@ def _expire(ctx: Any, argv: list[bytes], name: str, relative: bool, unit_ms: int
     db.set_deadline(key, when)  # a deadline already past deletes the key
     # Replayed as an absolute PEXPIREAT (or the DEL it amounted to), as Redis propagates it.
     if key in db.data:
+        db.notify(GENERIC, b"expire", key)
         ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])
     else:
+        db.notify(GENERIC, b"del", key)
         ctx.propagate_as([b"DEL", key])
     return 1
 
@@ -268,9 +282,10 @@ def pexpiretime(ctx: Any, argv: list[bytes]) -> int:
          summary="Remove the expiration from a key")
 def persist(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
-    if db.lookup_write(argv[1]) is None:
+    if db.lookup_write(argv[1]) is None or not db.persist(argv[1]):
         return 0
-    return 1 if db.persist(argv[1]) else 0
+    db.notify(GENERIC, b"persist", argv[1])
+    return 1
 
 
 # -- renaming, copying, moving ---------------------------------------------------------------
@@ -294,6 +309,8 @@ def _rename(ctx: Any, argv: list[bytes], nx: bool) -> Any:
     if deadline is not None:
         db.set_deadline(dst, deadline)
     db.delete(src)
+    db.notify(GENERIC, b"rename_from", src)
+    db.notify(GENERIC, b"rename_to", dst)
     return 1 if nx else OK
 
 
@@ -351,6 +368,7 @@ def copy_(ctx: Any, argv: list[bytes]) -> int:
     dst.set(newkey, copy_value(value))
     if deadline is not None:
         dst.set_deadline(newkey, deadline)
+    dst.notify(GENERIC, b"copy_to", newkey)
     return 1
 
 
@@ -375,6 +393,8 @@ def move(ctx: Any, argv: list[bytes]) -> int:
     if deadline is not None:
         dst.set_deadline(key, deadline)
     src.delete(key)
+    src.notify(GENERIC, b"move_from", key)
+    dst.notify(GENERIC, b"move_to", key)
     return 1
 
 
@@ -472,7 +492,7 @@ command("object", -2, categories="slow", since="2.2.3", complexity="Depends on s
          summary="Get the time since a Redis object was last accessed")
 def object_idletime(ctx: Any, argv: list[bytes]) -> int | None:
     db = ctx.db
-    if lookup_notouch(db, argv[2]) is None:
+    if lookup_notouch(db, argv[2], notify=False) is None:
         return None
     ks = db.keyspace
     if ks.lfu:
@@ -491,7 +511,7 @@ def object_help(ctx: Any, argv: list[bytes]) -> list:
          tips="nondeterministic_output",
          summary="Inspect the internal encoding of a Redis object")
 def object_encoding(ctx: Any, argv: list[bytes]) -> bytes | None:
-    value = lookup_notouch(ctx.db, argv[2])
+    value = lookup_notouch(ctx.db, argv[2], notify=False)
     if value is None:
         return None
     fn = OBJECT_ENCODINGS.get(value.__class__)
@@ -503,7 +523,7 @@ def object_encoding(ctx: Any, argv: list[bytes]) -> bytes | None:
          summary="Get the logarithmic access frequency counter of a Redis object")
 def object_freq(ctx: Any, argv: list[bytes]) -> int | None:
     db = ctx.db
-    if lookup_notouch(db, argv[2]) is None:
+    if lookup_notouch(db, argv[2], notify=False) is None:
         return None
     ks = db.keyspace
     if not ks.lfu:
@@ -517,7 +537,7 @@ def object_freq(ctx: Any, argv: list[bytes]) -> int | None:
          tips="nondeterministic_output",
          summary="Get the number of references to the value of the key")
 def object_refcount(ctx: Any, argv: list[bytes]) -> int | None:
-    value = lookup_notouch(ctx.db, argv[2])
+    value = lookup_notouch(ctx.db, argv[2], notify=False)
     if value is None:
         return None
     # Integers 0..9999 are Redis's shared objects, whose refcount is pinned at INT_MAX.

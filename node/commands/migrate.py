@@ -27,6 +27,7 @@ from node import rdb
 from node.commands.connection import redact
 from node.commands.dump import RESTORE_COMPLEXITY, restore
 from node.errors import SYNTAX, CommandError
+from node.notify import GENERIC
 from node.numbers import parse_int
 from node.replies import OK, Status
 from node.table import KeySpec, command
@@ -278,6 +279,7 @@ def migrate(ctx: Any, argv: list[bytes]) -> Any:
                     cached.last_db = -1
                 elif not copy:
                     db.delete(key)
+                    db.notify(GENERIC, b"del", key)
                     moved.append(key)
             if moved:
                 ctx.propagate_as([b"DEL", *moved])

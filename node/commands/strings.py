@@ -15,6 +15,7 @@ from node.errors import (
 from node.numbers import (
     INT64_MAX, INT64_MIN, LD_OVERFLOW, LongDouble, is_int, parse_int, parse_long_double,
 )
+from node.notify import GENERIC, STRING
 from node.replies import OK
 from node.table import command
 
@@ -113,10 +114,12 @@ def _set_key_flags(argv: list[bytes]) -> str:
          key_notes="RW and ACCESS due to the optional `GET` argument",
          summary="Set the string value of a key")
 def set_(ctx: Any, argv: list[bytes]) -> Any:
-    if len(argv) == 3:
-        ctx.db.set(argv[1], argv[2])
-        return OK
     db = ctx.db
+    if len(argv) == 3:
+        db.set(argv[1], argv[2])
+        if db.keyspace.notify_flags:
+            db.notify(STRING, b"set", argv[1])
+        return OK
     key = argv[1]
     opts = parse_set_options(argv[3:], for_getex=False)
     when = _deadline(ctx, "set", opts)
@@ -126,8 +129,10 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     if (b"NX" in opts and old is not None) or (b"XX" in opts and old is None):
         return got if b"GET" in opts else None
     db.set(key, argv[2], keep_ttl=b"KEEPTTL" in opts, looked_up=True)
+    db.notify(STRING, b"set", key)
     if when is not None:
         db.set_deadline(key, when)
+        db.notify(GENERIC, b"expire", key)
         _propagate_deadline(ctx, key, argv[2], when, b"PXAT" in opts)
     return got if b"GET" in opts else OK
 
@@ -147,13 +152,17 @@ def setnx(ctx: Any, argv: list[bytes]) -> int:
     if ctx.db.lookup_write(argv[1]) is not None:
         return 0
     ctx.db.set(argv[1], argv[2])
+    ctx.db.notify(STRING, b"set", argv[1])
     return 1
 
 
 def _set_with_ttl(ctx: Any, argv: list[bytes], name: str, option: bytes) -> Any:
     when = expire_at_ms(ctx, name, option, argv[2])
-    ctx.db.set(argv[1], argv[3])
-    ctx.db.set_deadline(argv[1], when)
+    db = ctx.db
+    db.set(argv[1], argv[3])
+    db.notify(STRING, b"set", argv[1])
+    db.set_deadline(argv[1], when)
+    db.notify(GENERIC, b"expire", argv[1])
     _propagate_deadline(ctx, argv[1], argv[3], when, False)
     return OK
 
@@ -185,11 +194,14 @@ def getex(ctx: Any, argv: list[bytes]) -> Any:
         db.set_deadline(argv[1], when)
         # As Redis: an absolute PEXPIREAT, or DEL if the deadline already passed.
         if argv[1] in db.data:
+            db.notify(GENERIC, b"expire", argv[1])
             ctx.propagate_as([b"PEXPIREAT", argv[1], b"%d" % when])
         else:
+            db.notify(GENERIC, b"del", argv[1])
             ctx.propagate_as([b"DEL", argv[1]])
     elif b"PERSIST" in opts:
         if db.persist(argv[1]):
+            db.notify(GENERIC, b"persist", argv[1])
             ctx.propagate_as([b"PERSIST", argv[1]])
     return value
 
@@ -200,6 +212,7 @@ def getdel(ctx: Any, argv: list[bytes]) -> Any:
     value = get_string(ctx.db, argv[1])
     if value is not None:
         ctx.db.delete(argv[1])
+        ctx.db.notify(GENERIC, b"del", argv[1])
         ctx.propagate_as([b"DEL", argv[1]])
     return value
 
@@ -209,6 +222,7 @@ def getdel(ctx: Any, argv: list[bytes]) -> Any:
 def getset(ctx: Any, argv: list[bytes]) -> Any:
     old = get_string(ctx.db, argv[1])
     ctx.db.set(argv[1], argv[2])
+    ctx.db.notify(STRING, b"set", argv[1])
     return old
 
 
@@ -233,8 +247,18 @@ def mget(ctx: Any, argv: list[bytes]) -> list:
 def mset(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) % 2 == 0:
         raise CommandError("ERR wrong number of arguments for 'mset' command")
-    ctx.db.set_many(argv, 1)
+    _set_many(ctx.db, argv)
     return OK
+
+
+def _set_many(db: Any, argv: list[bytes]) -> None:
+    """MSET's and MSETNX's writes: in bulk, unless keyspace events must go out key by key."""
+    if not db.keyspace.notify_flags:
+        db.set_many(argv, 1)
+        return
+    for i in range(1, len(argv), 2):
+        db.set(argv[i], argv[i + 1])
+        db.notify(STRING, b"set", argv[i])
 
 
 @command("msetnx", -3, "write denyoom", keys=(1, -1, 2), group="string", key_flags="OW insert",
@@ -247,7 +271,7 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     if any(db.lookup_write(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
-    db.set_many(argv, 1)
+    _set_many(db, argv)
     return 1
 
 
@@ -268,6 +292,7 @@ def _incr(ctx: Any, key: bytes, by: int) -> int:
     if not INT64_MIN <= new <= INT64_MAX:
         raise CommandError(OVERFLOW)
     db.set(key, new, True)
+    db.notify(STRING, b"incrby", key)
     return new
 
 
@@ -293,6 +318,8 @@ def incr(ctx: Any, argv: list[bytes]) -> int:
             db.modified(key)
         else:
             ks.dirty += 1  # modified() without its call: no hook to run
+        if ks.notify_flags:
+            db.notify(STRING, b"incrby", key)
         return new
     return _incr(ctx, key, 1)
 
@@ -338,6 +365,7 @@ def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
         raise CommandError("ERR increment would produce NaN or Infinity")
     text = LongDouble.format(result)
     db.set(argv[1], text, keep_ttl=True, looked_up=True)
+    db.notify(STRING, b"incrbyfloat", argv[1])
     # Float arithmetic may differ elsewhere: replicate the result, not the increment.
     ctx.propagate_as([b"SET", argv[1], text, b"KEEPTTL"])
     return text
@@ -352,6 +380,7 @@ def append(ctx: Any, argv: list[bytes]) -> int:
     old = get_string(db, key, read=False)
     if old is None:
         db.set(key, argv[2])
+        db.notify(STRING, b"append", key)
         return len(argv[2])
     check_length(ctx, len(old) + len(argv[2]))
     if old.__class__ is bytearray:
@@ -360,6 +389,7 @@ def append(ctx: Any, argv: list[bytes]) -> int:
     else:
         old = bytearray(old) + argv[2]
         db.set(key, old, keep_ttl=True, looked_up=True)
+    db.notify(STRING, b"append", key)
     return len(old)
 
 
@@ -418,6 +448,7 @@ def setrange(ctx: Any, argv: list[bytes]) -> int:
             return 0
         check_length(ctx, offset + len(patch))
         db.set(key, bytearray(offset) + patch)
+        db.notify(STRING, b"setrange", key)
         return offset + len(patch)
     if not patch:
         return len(old)
@@ -430,5 +461,6 @@ def setrange(ctx: Any, argv: list[bytes]) -> int:
         db.modified(key)
     else:
         db.set(key, buf, keep_ttl=True, looked_up=True)
+    db.notify(STRING, b"setrange", key)
     return len(buf)
 
