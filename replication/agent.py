@@ -62,6 +62,9 @@ class CoordinatorLink:
         self._last_heard = 0.0
         self._warned = False
         self._beat_now = asyncio.Event()
+        # What the session writes after its Hello, in order, by one writer (`_writer`): a
+        # gRPC stream takes one write at a time. None while no session is open.
+        self._outbox: asyncio.Queue[pb.NodeMessage] | None = None
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())
@@ -115,6 +118,8 @@ class CoordinatorLink:
             hostname=a["hostname"], epoch=cluster.topology.epoch,
             node_timeout_ms=cluster.node_timeout)))
         self._last_heard = time.monotonic()
+        self._outbox = outbox = asyncio.Queue()
+        writer = asyncio.ensure_future(self._writer(call, outbox))
         beats = asyncio.ensure_future(self._heartbeats(call))
         fresh = True
         try:
@@ -145,10 +150,29 @@ class CoordinatorLink:
                     cluster.health = {h.id: (h.connected, h.repl_offset, h.last_seen)
                                       for h in msg.ack.health}
                 elif kind == "pause_writes":
-                    asyncio.ensure_future(self._pause(call, msg.pause_writes))
+                    asyncio.ensure_future(self._pause(msg.pause_writes))
+                elif kind == "publish":
+                    p = msg.publish
+                    cluster.server.pubsub.publish(p.channel, p.message, shard=p.shard)
         finally:
+            self._outbox = None
             beats.cancel()
+            writer.cancel()
             call.cancel()
+
+    def send(self, msg: pb.NodeMessage) -> None:
+        """Queue a message for the open session (dropped when there is none)."""
+        if self._outbox is not None:
+            self._outbox.put_nowait(msg)
+
+    def publish(self, channel: bytes, message: bytes, shard: bool) -> None:
+        """A PUBLISH (or SPUBLISH) ran here: the coordinator passes it to the other nodes."""
+        self.send(pb.NodeMessage(publish=pb.Publish(channel=channel, message=message,
+                                                    shard=shard)))
+
+    async def _writer(self, call: Any, outbox: asyncio.Queue[pb.NodeMessage]) -> None:
+        while True:
+            await call.write(await outbox.get())
 
     async def _heartbeats(self, call: Any) -> None:
         cluster = self.cluster
@@ -164,7 +188,7 @@ class CoordinatorLink:
             if len(self._sent) > 64:  # acks that never came
                 for old in sorted(self._sent)[:-64]:
                     del self._sent[old]
-            await call.write(pb.NodeMessage(heartbeat=pb.Heartbeat(
+            self.send(pb.NodeMessage(heartbeat=pb.Heartbeat(
                 seq=seq, repl_offset=cluster.repl_offset(), epoch=cluster.topology.epoch,
                 node_timeout_ms=cluster.node_timeout)))
             cluster.heartbeats_sent += 1
@@ -174,7 +198,7 @@ class CoordinatorLink:
                 pass
             self._beat_now.clear()
 
-    async def _pause(self, call: Any, order: pb.PauseWrites) -> None:
+    async def _pause(self, order: pb.PauseWrites) -> None:
         server = self.cluster.server
         if not order.timeout_ms:  # the manual failover was abandoned
             if self.cluster.paused_for_failover:
@@ -186,7 +210,7 @@ class CoordinatorLink:
         await asyncio.sleep(0)  # let this tick's propagated writes reach the offset
         log("notice", "Manual failover requested: writes paused at replication offset "
             f"{self.cluster.repl_offset()}")
-        await call.write(pb.NodeMessage(paused=pb.Paused(
+        self.send(pb.NodeMessage(paused=pb.Paused(
             id=order.id, repl_offset=self.cluster.repl_offset())))
 
     # -- admin changes -----------------------------------------------------------------------------

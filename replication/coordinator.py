@@ -171,10 +171,25 @@ class Coordinator(pb_grpc.CoordinatorServicer):
                     future = session.paused.pop(msg.paused.id, None)
                     if future is not None and not future.done():
                         future.set_result(msg.paused.repl_offset)
+                elif kind == "publish":
+                    self._relay(session.node_id, msg.publish)
         except (grpc.aio.AioRpcError, asyncio.CancelledError):
             pass
         finally:
             session.close()
+
+    def _relay(self, sender: str, publish: pb.Publish) -> None:
+        """Pass a node's PUBLISH on to every other node in session; a shard channel's only to
+        the other nodes of the sender's shard."""
+        nodes = self.topology.nodes
+        shard = nodes[sender].shard if publish.shard and sender in nodes else None
+        msg = pb.CoordinatorMessage(publish=publish)
+        for node_id, session in self.sessions.items():
+            if node_id == sender:
+                continue
+            if publish.shard and (node_id not in nodes or nodes[node_id].shard != shard):
+                continue
+            session.send(msg)
 
     def _heard(self, node_id: str, timeout_ms: int, offset: int | None) -> None:
         self.last_seen[node_id] = time.monotonic()

@@ -252,6 +252,11 @@ class Conn:
 
         self.sock.sendall(hiredis.pack_command(
             tuple(a if isinstance(a, (bytes, str)) else str(a) for a in args)))
+        return self._read()
+
+    def _read(self) -> Any:
+        import hiredis
+
         while True:
             reply = self.reader.gets()
             if reply is not False:
@@ -263,6 +268,16 @@ class Conn:
         if isinstance(reply, hiredis.ReplyError):
             return ("error", str(reply))
         return reply
+
+    def pushed(self, timeout: float) -> Any:
+        """The next reply sent unasked (a pub/sub message), or None after `timeout` seconds."""
+        self.sock.settimeout(timeout)
+        try:
+            return self._read()
+        except socket.timeout:
+            return None
+        finally:
+            self.sock.settimeout(10)
 
     def close(self) -> None:
         self.sock.close()

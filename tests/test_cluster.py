@@ -197,6 +197,37 @@ def test_pubsub_with_a_cluster_client(cluster: LocalCluster) -> None:
                 "error", f"MOVED {slot} 127.0.0.1:{owner}")
 
 
+def test_messages_reach_subscribers_on_every_node(cluster: LocalCluster) -> None:
+    # As Redis Cluster's bus: PUBLISH reaches every node's subscribers, SPUBLISH those of the
+    # channel's shard (a replica's too); the count is the publishing node's own receivers.
+    subscribers = {}
+    for port in cluster.ports:
+        conn = subscribers[port] = Conn(port)
+        assert conn("SUBSCRIBE", "everyone") == [b"subscribe", b"everyone", 1]
+    slot = key_slot(b"shard-news")
+    owner = next(p for p, v in cluster.primaries().items() if any(a <= slot <= b for a, b in v.ranges))
+    replica = cluster.replica_of(owner)
+    sharded = Conn(replica)
+    assert sharded("READONLY") == b"OK"
+    assert sharded("SSUBSCRIBE", "shard-news") == [b"ssubscribe", b"shard-news", 1]
+    others = [p for p in cluster.ports if p not in (owner, replica)]
+    outsider = Conn(others[0])
+    assert outsider("SSUBSCRIBE", "shard-news")[0] == "error"  # MOVED: not its shard's
+    try:
+        publisher = others[1]
+        assert raw(publisher, "PUBLISH", "everyone", "hi") == 1
+        for port, conn in subscribers.items():
+            assert conn.pushed(10) == [b"message", b"everyone", b"hi"], port
+        assert raw(owner, "SPUBLISH", "shard-news", "s1") == 0
+        assert sharded.pushed(10) == [b"smessage", b"shard-news", b"s1"]
+        assert raw(owner, "PUBLISH", "everyone", "bye") == 1
+        for conn in subscribers.values():  # no shard message reached them, only "bye"
+            assert conn.pushed(10) == [b"message", b"everyone", b"bye"]
+    finally:
+        for conn in (*subscribers.values(), sharded, outsider):
+            conn.close()
+
+
 def test_redis_cli_follows_redirects(cluster: LocalCluster) -> None:
     wrong = next(p for p in cluster.ports
                  if isinstance(reply_of(cluster.client(p), "GET", "cli-key"), tuple))

@@ -4,7 +4,8 @@ node/pubsub.py.
 The subscribe family answers with one confirmation per channel, pushed as it goes (inside an
 EXEC too, as Redis does), so their handlers reply NO_REPLY. Shard channels are keys to cluster
 routing (their key specs are flagged `not_key`), so SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH are
-redirected with MOVED or refused with CROSSSLOT like any keyed command.
+redirected with MOVED or refused with CROSSSLOT like any keyed command. In a cluster, a message
+published on one node reaches the subscribers of the others through the coordinator.
 """
 
 from __future__ import annotations
@@ -109,7 +110,19 @@ def sunsubscribe(ctx: Any, argv: list[bytes]) -> Any:
                     "channel and M is the total number of subscribed patterns (by any client).",
          summary="Post a message to a channel")
 def publish(ctx: Any, argv: list[bytes]) -> int:
-    return ctx.server.pubsub.publish(argv[1], argv[2])
+    return _publish(ctx, argv, shard=False)
+
+
+def _publish(ctx: Any, argv: list[bytes], shard: bool) -> int:
+    """Deliver here; in a cluster, the coordinator carries the message to the other nodes
+    (all of them, or the shard's for SPUBLISH), as Redis Cluster's bus does. The count is
+    this node's receivers, as in Redis."""
+    server = ctx.server
+    receivers = server.pubsub.publish(argv[1], argv[2], shard=shard)
+    cluster = server.cluster
+    if cluster is not None and cluster.link is not None:
+        cluster.link.publish(argv[1], argv[2], shard)
+    return receivers
 
 
 @command("spublish", 3, "pubsub loading stale fast may_replicate", keys=(1, 1, 1),
@@ -118,7 +131,7 @@ def publish(ctx: Any, argv: list[bytes]) -> int:
                     "channel.",
          summary="Post a message to a shard channel")
 def spublish(ctx: Any, argv: list[bytes]) -> int:
-    return ctx.server.pubsub.publish(argv[1], argv[2], shard=True)
+    return _publish(ctx, argv, shard=True)
 
 
 command("pubsub", -2, "", categories="slow", group="pubsub", since="2.8.0",

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17slotkv/v1/cluster.proto\x12\tslotkv.v1\"(\n\tSlotRange\x12\r\n\x05\x66irst\x18\x01 \x01(\r\x12\x0c\n\x04last\x18\x02 \x01(\r\"\x84\x01\n\x04Node\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\r\x12\x10\n\x08\x62us_port\x18\x04 \x01(\r\x12\x10\n\x08hostname\x18\x05 \x01(\t\x12\r\n\x05shard\x18\x06 \x01(\t\x12\x0e\n\x06\x66\x61iled\x18\x07 \x01(\x08\x12\x11\n\tfail_time\x18\x08 \x01(\x03\"q\n\x05Shard\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07primary\x18\x02 \x01(\t\x12\x10\n\x08replicas\x18\x03 \x03(\t\x12\x14\n\x0c\x63onfig_epoch\x18\x04 \x01(\x04\x12#\n\x05slots\x18\x05 \x03(\x0b\x32\x14.slotkv.v1.SlotRange\"5\n\tSlotState\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\r\x12\x0c\n\x04peer\x18\x03 \x01(\t\"\xad\x01\n\x08Topology\x12\r\n\x05\x65poch\x18\x01 \x01(\x04\x12\x1e\n\x05nodes\x18\x02 \x03(\x0b\x32\x0f.slotkv.v1.Node\x12 \n\x06shards\x18\x03 \x03(\x0b\x32\x10.slotkv.v1.Shard\x12\'\n\tmigrating\x18\x04 \x03(\x0b\x32\x14.slotkv.v1.SlotState\x12\'\n\timporting\x18\x05 \x03(\x0b\x32\x14.slotkv.v1.SlotState\"\x8c\x01\n\x0bNodeMessage\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.slotkv.v1.NodeHelloH\x00\x12)\n\theartbeat\x18\x02 \x01(\x0b\x32\x14.slotkv.v1.HeartbeatH\x00\x12#\n\x06paused\x18\x03 \x01(\x0b\x32\x11.slotkv.v1.PausedH\x00\x42\x06\n\x04kind\"\x7f\n\tNodeHello\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\r\x12\x10\n\x08\x62us_port\x18\x04 \x01(\r\x12\x10\n\x08hostname\x18\x05 \x01(\t\x12\r\n\x05\x65poch\x18\x06 \x01(\x04\x12\x17\n\x0fnode_timeout_ms\x18\x07 \x01(\r\"U\n\tHeartbeat\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x13\n\x0brepl_offset\x18\x02 \x01(\x03\x12\r\n\x05\x65poch\x18\x03 \x01(\x04\x12\x17\n\x0fnode_timeout_ms\x18\x04 \x01(\r\")\n\x06Paused\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x13\n\x0brepl_offset\x18\x02 \x01(\x03\"\x9d\x01\n\x12\x43oordinatorMessage\x12\'\n\x08topology\x18\x01 \x01(\x0b\x32\x13.slotkv.v1.TopologyH\x00\x12&\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x17.slotkv.v1.HeartbeatAckH\x00\x12.\n\x0cpause_writes\x18\x03 \x01(\x0b\x32\x16.slotkv.v1.PauseWritesH\x00\x42\x06\n\x04kind\"B\n\x0cHeartbeatAck\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12%\n\x06health\x18\x02 \x03(\x0b\x32\x15.slotkv.v1.NodeHealth\"S\n\nNodeHealth\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tconnected\x18\x02 \x01(\x08\x12\x13\n\x0brepl_offset\x18\x03 \x01(\x03\x12\x11\n\tlast_seen\x18\x04 \x01(\x03\"-\n\x0bPauseWrites\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x12\n\ntimeout_ms\x18\x02 \x01(\r\"\xaf\x02\n\rChangeRequest\x12\x0e\n\x06sender\x18\x01 \x01(\t\x12(\n\tadd_slots\x18\x02 \x01(\x0b\x32\x13.slotkv.v1.SlotListH\x00\x12(\n\tdel_slots\x18\x03 \x01(\x0b\x32\x13.slotkv.v1.SlotListH\x00\x12&\n\x08set_slot\x18\x04 \x01(\x0b\x32\x12.slotkv.v1.SetSlotH\x00\x12\x13\n\treplicate\x18\x05 \x01(\tH\x00\x12\'\n\x08\x66\x61ilover\x18\x06 \x01(\x0b\x32\x13.slotkv.v1.FailoverH\x00\x12!\n\x05reset\x18\x07 \x01(\x0b\x32\x10.slotkv.v1.ResetH\x00\x12\x10\n\x06\x66orget\x18\x08 \x01(\tH\x00\x12\x15\n\x0b\x66lush_slots\x18\t \x01(\x08H\x00\x42\x08\n\x06\x63hange\"\x19\n\x08SlotList\x12\r\n\x05slots\x18\x01 \x03(\r\"f\n\x07SetSlot\x12\x0c\n\x04slot\x18\x01 \x01(\r\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x14\n\x0ckeys_in_slot\x18\x04 \x01(\x04\x12\x19\n\x11replica_migration\x18\x05 \x01(\x08\"\x18\n\x08\x46\x61ilover\x12\x0c\n\x04mode\x18\x01 \x01(\t\"\x17\n\x05Reset\x12\x0e\n\x06new_id\x18\x01 \x01(\t\"C\n\x0b\x43hangeReply\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12%\n\x08topology\x18\x02 \x01(\x0b\x32\x13.slotkv.v1.Topology\"\x1d\n\x0cWatchRequest\x12\r\n\x05\x65poch\x18\x01 \x01(\x04\x32\xc8\x01\n\x0b\x43oordinator\x12\x44\n\x07Session\x12\x16.slotkv.v1.NodeMessage\x1a\x1d.slotkv.v1.CoordinatorMessage(\x01\x30\x01\x12\x37\n\x05Watch\x12\x17.slotkv.v1.WatchRequest\x1a\x13.slotkv.v1.Topology0\x01\x12:\n\x06\x43hange\x12\x18.slotkv.v1.ChangeRequest\x1a\x16.slotkv.v1.ChangeReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17slotkv/v1/cluster.proto\x12\tslotkv.v1\"(\n\tSlotRange\x12\r\n\x05\x66irst\x18\x01 \x01(\r\x12\x0c\n\x04last\x18\x02 \x01(\r\"\x84\x01\n\x04Node\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\r\x12\x10\n\x08\x62us_port\x18\x04 \x01(\r\x12\x10\n\x08hostname\x18\x05 \x01(\t\x12\r\n\x05shard\x18\x06 \x01(\t\x12\x0e\n\x06\x66\x61iled\x18\x07 \x01(\x08\x12\x11\n\tfail_time\x18\x08 \x01(\x03\"q\n\x05Shard\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07primary\x18\x02 \x01(\t\x12\x10\n\x08replicas\x18\x03 \x03(\t\x12\x14\n\x0c\x63onfig_epoch\x18\x04 \x01(\x04\x12#\n\x05slots\x18\x05 \x03(\x0b\x32\x14.slotkv.v1.SlotRange\"5\n\tSlotState\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\r\x12\x0c\n\x04peer\x18\x03 \x01(\t\"\xad\x01\n\x08Topology\x12\r\n\x05\x65poch\x18\x01 \x01(\x04\x12\x1e\n\x05nodes\x18\x02 \x03(\x0b\x32\x0f.slotkv.v1.Node\x12 \n\x06shards\x18\x03 \x03(\x0b\x32\x10.slotkv.v1.Shard\x12\'\n\tmigrating\x18\x04 \x03(\x0b\x32\x14.slotkv.v1.SlotState\x12\'\n\timporting\x18\x05 \x03(\x0b\x32\x14.slotkv.v1.SlotState\"\xb3\x01\n\x0bNodeMessage\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.slotkv.v1.NodeHelloH\x00\x12)\n\theartbeat\x18\x02 \x01(\x0b\x32\x14.slotkv.v1.HeartbeatH\x00\x12#\n\x06paused\x18\x03 \x01(\x0b\x32\x11.slotkv.v1.PausedH\x00\x12%\n\x07publish\x18\x04 \x01(\x0b\x32\x12.slotkv.v1.PublishH\x00\x42\x06\n\x04kind\"\x7f\n\tNodeHello\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\r\x12\x10\n\x08\x62us_port\x18\x04 \x01(\r\x12\x10\n\x08hostname\x18\x05 \x01(\t\x12\r\n\x05\x65poch\x18\x06 \x01(\x04\x12\x17\n\x0fnode_timeout_ms\x18\x07 \x01(\r\"U\n\tHeartbeat\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x13\n\x0brepl_offset\x18\x02 \x01(\x03\x12\r\n\x05\x65poch\x18\x03 \x01(\x04\x12\x17\n\x0fnode_timeout_ms\x18\x04 \x01(\r\")\n\x06Paused\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x13\n\x0brepl_offset\x18\x02 \x01(\x03\"\xc4\x01\n\x12\x43oordinatorMessage\x12\'\n\x08topology\x18\x01 \x01(\x0b\x32\x13.slotkv.v1.TopologyH\x00\x12&\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x17.slotkv.v1.HeartbeatAckH\x00\x12.\n\x0cpause_writes\x18\x03 \x01(\x0b\x32\x16.slotkv.v1.PauseWritesH\x00\x12%\n\x07publish\x18\x04 \x01(\x0b\x32\x12.slotkv.v1.PublishH\x00\x42\x06\n\x04kind\":\n\x07Publish\x12\x0f\n\x07\x63hannel\x18\x01 \x01(\x0c\x12\x0f\n\x07message\x18\x02 \x01(\x0c\x12\r\n\x05shard\x18\x03 \x01(\x08\"B\n\x0cHeartbeatAck\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12%\n\x06health\x18\x02 \x03(\x0b\x32\x15.slotkv.v1.NodeHealth\"S\n\nNodeHealth\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tconnected\x18\x02 \x01(\x08\x12\x13\n\x0brepl_offset\x18\x03 \x01(\x03\x12\x11\n\tlast_seen\x18\x04 \x01(\x03\"-\n\x0bPauseWrites\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x12\n\ntimeout_ms\x18\x02 \x01(\r\"\xaf\x02\n\rChangeRequest\x12\x0e\n\x06sender\x18\x01 \x01(\t\x12(\n\tadd_slots\x18\x02 \x01(\x0b\x32\x13.slotkv.v1.SlotListH\x00\x12(\n\tdel_slots\x18\x03 \x01(\x0b\x32\x13.slotkv.v1.SlotListH\x00\x12&\n\x08set_slot\x18\x04 \x01(\x0b\x32\x12.slotkv.v1.SetSlotH\x00\x12\x13\n\treplicate\x18\x05 \x01(\tH\x00\x12\'\n\x08\x66\x61ilover\x18\x06 \x01(\x0b\x32\x13.slotkv.v1.FailoverH\x00\x12!\n\x05reset\x18\x07 \x01(\x0b\x32\x10.slotkv.v1.ResetH\x00\x12\x10\n\x06\x66orget\x18\x08 \x01(\tH\x00\x12\x15\n\x0b\x66lush_slots\x18\t \x01(\x08H\x00\x42\x08\n\x06\x63hange\"\x19\n\x08SlotList\x12\r\n\x05slots\x18\x01 \x03(\r\"f\n\x07SetSlot\x12\x0c\n\x04slot\x18\x01 \x01(\r\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x14\n\x0ckeys_in_slot\x18\x04 \x01(\x04\x12\x19\n\x11replica_migration\x18\x05 \x01(\x08\"\x18\n\x08\x46\x61ilover\x12\x0c\n\x04mode\x18\x01 \x01(\t\"\x17\n\x05Reset\x12\x0e\n\x06new_id\x18\x01 \x01(\t\"C\n\x0b\x43hangeReply\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12%\n\x08topology\x18\x02 \x01(\x0b\x32\x13.slotkv.v1.Topology\"\x1d\n\x0cWatchRequest\x12\r\n\x05\x65poch\x18\x01 \x01(\x04\x32\xc8\x01\n\x0b\x43oordinator\x12\x44\n\x07Session\x12\x16.slotkv.v1.NodeMessage\x1a\x1d.slotkv.v1.CoordinatorMessage(\x01\x30\x01\x12\x37\n\x05Watch\x12\x17.slotkv.v1.WatchRequest\x1a\x13.slotkv.v1.Topology0\x01\x12:\n\x06\x43hange\x12\x18.slotkv.v1.ChangeRequest\x1a\x16.slotkv.v1.ChangeReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,35 +42,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TOPOLOGY']._serialized_start=386
   _globals['_TOPOLOGY']._serialized_end=559
   _globals['_NODEMESSAGE']._serialized_start=562
-  _globals['_NODEMESSAGE']._serialized_end=702
-  _globals['_NODEHELLO']._serialized_start=704
-  _globals['_NODEHELLO']._serialized_end=831
-  _globals['_HEARTBEAT']._serialized_start=833
-  _globals['_HEARTBEAT']._serialized_end=918
-  _globals['_PAUSED']._serialized_start=920
-  _globals['_PAUSED']._serialized_end=961
-  _globals['_COORDINATORMESSAGE']._serialized_start=964
-  _globals['_COORDINATORMESSAGE']._serialized_end=1121
-  _globals['_HEARTBEATACK']._serialized_start=1123
-  _globals['_HEARTBEATACK']._serialized_end=1189
-  _globals['_NODEHEALTH']._serialized_start=1191
-  _globals['_NODEHEALTH']._serialized_end=1274
-  _globals['_PAUSEWRITES']._serialized_start=1276
-  _globals['_PAUSEWRITES']._serialized_end=1321
-  _globals['_CHANGEREQUEST']._serialized_start=1324
-  _globals['_CHANGEREQUEST']._serialized_end=1627
-  _globals['_SLOTLIST']._serialized_start=1629
-  _globals['_SLOTLIST']._serialized_end=1654
-  _globals['_SETSLOT']._serialized_start=1656
-  _globals['_SETSLOT']._serialized_end=1758
-  _globals['_FAILOVER']._serialized_start=1760
-  _globals['_FAILOVER']._serialized_end=1784
-  _globals['_RESET']._serialized_start=1786
-  _globals['_RESET']._serialized_end=1809
-  _globals['_CHANGEREPLY']._serialized_start=1811
-  _globals['_CHANGEREPLY']._serialized_end=1878
-  _globals['_WATCHREQUEST']._serialized_start=1880
-  _globals['_WATCHREQUEST']._serialized_end=1909
-  _globals['_COORDINATOR']._serialized_start=1912
-  _globals['_COORDINATOR']._serialized_end=2112
+  _globals['_NODEMESSAGE']._serialized_end=741
+  _globals['_NODEHELLO']._serialized_start=743
+  _globals['_NODEHELLO']._serialized_end=870
+  _globals['_HEARTBEAT']._serialized_start=872
+  _globals['_HEARTBEAT']._serialized_end=957
+  _globals['_PAUSED']._serialized_start=959
+  _globals['_PAUSED']._serialized_end=1000
+  _globals['_COORDINATORMESSAGE']._serialized_start=1003
+  _globals['_COORDINATORMESSAGE']._serialized_end=1199
+  _globals['_PUBLISH']._serialized_start=1201
+  _globals['_PUBLISH']._serialized_end=1259
+  _globals['_HEARTBEATACK']._serialized_start=1261
+  _globals['_HEARTBEATACK']._serialized_end=1327
+  _globals['_NODEHEALTH']._serialized_start=1329
+  _globals['_NODEHEALTH']._serialized_end=1412
+  _globals['_PAUSEWRITES']._serialized_start=1414
+  _globals['_PAUSEWRITES']._serialized_end=1459
+  _globals['_CHANGEREQUEST']._serialized_start=1462
+  _globals['_CHANGEREQUEST']._serialized_end=1765
+  _globals['_SLOTLIST']._serialized_start=1767
+  _globals['_SLOTLIST']._serialized_end=1792
+  _globals['_SETSLOT']._serialized_start=1794
+  _globals['_SETSLOT']._serialized_end=1896
+  _globals['_FAILOVER']._serialized_start=1898
+  _globals['_FAILOVER']._serialized_end=1922
+  _globals['_RESET']._serialized_start=1924
+  _globals['_RESET']._serialized_end=1947
+  _globals['_CHANGEREPLY']._serialized_start=1949
+  _globals['_CHANGEREPLY']._serialized_end=2016
+  _globals['_WATCHREQUEST']._serialized_start=2018
+  _globals['_WATCHREQUEST']._serialized_end=2047
+  _globals['_COORDINATOR']._serialized_start=2050
+  _globals['_COORDINATOR']._serialized_end=2250
 # @@protoc_insertion_point(module_scope)

@@ -73,14 +73,16 @@ class Topology(_message.Message):
     def __init__(self, epoch: _Optional[int] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., shards: _Optional[_Iterable[_Union[Shard, _Mapping]]] = ..., migrating: _Optional[_Iterable[_Union[SlotState, _Mapping]]] = ..., importing: _Optional[_Iterable[_Union[SlotState, _Mapping]]] = ...) -> None: ...
 
 class NodeMessage(_message.Message):
-    __slots__ = ("hello", "heartbeat", "paused")
+    __slots__ = ("hello", "heartbeat", "paused", "publish")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
+    PUBLISH_FIELD_NUMBER: _ClassVar[int]
     hello: NodeHello
     heartbeat: Heartbeat
     paused: Paused
-    def __init__(self, hello: _Optional[_Union[NodeHello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., paused: _Optional[_Union[Paused, _Mapping]] = ...) -> None: ...
+    publish: Publish
+    def __init__(self, hello: _Optional[_Union[NodeHello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., paused: _Optional[_Union[Paused, _Mapping]] = ..., publish: _Optional[_Union[Publish, _Mapping]] = ...) -> None: ...
 
 class NodeHello(_message.Message):
     __slots__ = ("id", "host", "port", "bus_port", "hostname", "epoch", "node_timeout_ms")
@@ -121,14 +123,26 @@ class Paused(_message.Message):
     def __init__(self, id: _Optional[int] = ..., repl_offset: _Optional[int] = ...) -> None: ...
 
 class CoordinatorMessage(_message.Message):
-    __slots__ = ("topology", "ack", "pause_writes")
+    __slots__ = ("topology", "ack", "pause_writes", "publish")
     TOPOLOGY_FIELD_NUMBER: _ClassVar[int]
     ACK_FIELD_NUMBER: _ClassVar[int]
     PAUSE_WRITES_FIELD_NUMBER: _ClassVar[int]
+    PUBLISH_FIELD_NUMBER: _ClassVar[int]
     topology: Topology
     ack: HeartbeatAck
     pause_writes: PauseWrites
-    def __init__(self, topology: _Optional[_Union[Topology, _Mapping]] = ..., ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ..., pause_writes: _Optional[_Union[PauseWrites, _Mapping]] = ...) -> None: ...
+    publish: Publish
+    def __init__(self, topology: _Optional[_Union[Topology, _Mapping]] = ..., ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ..., pause_writes: _Optional[_Union[PauseWrites, _Mapping]] = ..., publish: _Optional[_Union[Publish, _Mapping]] = ...) -> None: ...
+
+class Publish(_message.Message):
+    __slots__ = ("channel", "message", "shard")
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SHARD_FIELD_NUMBER: _ClassVar[int]
+    channel: bytes
+    message: bytes
+    shard: bool
+    def __init__(self, channel: _Optional[bytes] = ..., message: _Optional[bytes] = ..., shard: _Optional[bool] = ...) -> None: ...
 
 class HeartbeatAck(_message.Message):
     __slots__ = ("seq", "health")
