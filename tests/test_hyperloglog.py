@@ -370,6 +370,21 @@ def test_inside_multi(both):
     both("PFCOUNT", "d")
 
 
+def test_keyspace_events(both):
+    # PFADD and PFMERGE announce "pfadd" when they write (a new key: "new" first); PFCOUNT
+    # caching its count, PFDEBUG and adds that change no register announce nothing.
+    events = both.same_events(
+        ("PFADD", "h", "e1", "e2"), ("PFADD", "h", "e1"), ("PFADD", "h"), ("PFADD", "e"),
+        ("PFADD", "e"), ("PFCOUNT", "h"), ("PFCOUNT", "h"), ("PFADD", "h", "e3"),
+        ("PFCOUNT", "h", "e"), ("PFCOUNT", "none"), ("PFCOUNT", "none", "h"),
+        ("PFMERGE", "d", "h", "e"), ("PFMERGE", "d", "h"), ("PFMERGE", "d2"),
+        ("PFMERGE", "d3", "none"), ("PFMERGE", "h", "none"), ("PFDEBUG", "TODENSE", "h"),
+        ("PFDEBUG", "ENCODING", "none"), ("PFADD", "h", *elements(0, 40)), ("SET", "s", "x"),
+        ("PFADD", "s", "a"), ("PFCOUNT", "s"), ("PFMERGE", "s", "h"), ("PFMERGE", "d", "s"),
+        classes="KEAnm")
+    assert (b"__keyevent@0__:pfadd", b"d3") in events
+
+
 # -- a random mix --------------------------------------------------------------------------------
 
 KEYS = st.sampled_from(["a", "b", "c"])

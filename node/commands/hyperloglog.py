@@ -33,6 +33,7 @@ from typing import Any
 from mmh3 import mmh3_x64_128_uintdigest
 
 from node.errors import WRONGTYPE, CommandError
+from node.notify import STRING
 from node.replies import OK, Status
 from node.table import KeySpec, command
 
@@ -547,11 +548,13 @@ def pfadd(ctx: Any, argv: list[bytes]) -> int:
     if value is None:
         buf[15] |= 0x80  # a new key's cache is stale too, even with no element added
         db.set(key, buf)
-        return 1
-    if not changed:
+    elif changed:
+        buf[15] |= 0x80
+        db.modified(key)
+    else:
         return 0
-    buf[15] |= 0x80
-    db.modified(key)
+    if db.keyspace.notify_flags:
+        db.notify(STRING, b"pfadd", key)
     return 1
 
 
@@ -599,6 +602,7 @@ def pfmerge(ctx: Any, argv: list[bytes]) -> Any:
     dense = dense or header[4] == DENSE
     db.set(dest, _store_registers(header, acc.to_bytes(REGISTERS, "little"), dense,
                                   ctx.server.config["hll-sparse-max-bytes"]), keep_ttl=True)
+    db.notify(STRING, b"pfadd", dest)  # as Redis: a merge announces itself as a PFADD
     return OK
 
 
