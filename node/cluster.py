@@ -233,6 +233,12 @@ class Cluster:
                 if node_id == self.myid:
                     serving[slot] = 0
         self.serving = serving
+        pubsub = self.server.pubsub
+        if pubsub.shard and self.myid in old.nodes:
+            before, now = old.nodes[self.myid].shard, me.shard
+            pubsub.drop_shard_channels(
+                lambda channel: old.slots[key_slot(channel)] == before
+                and topology.slots[key_slot(channel)] != now)
         if ok != self.state_ok:
             log("notice", f"Cluster state changed: {'ok' if ok else 'fail'}")
         self.state_ok = ok

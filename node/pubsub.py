@@ -129,6 +129,15 @@ class PubSub:
             if kind is PATTERNS:
                 self._matchers.pop(name, None)
 
+    def drop_shard_channels(self, gone: Callable[[bytes], bool]) -> None:
+        """Unsubscribe everyone from the shard channels `gone` picks, each subscriber told
+        with an `sunsubscribe` push: their slot left this node's shard (Redis's
+        removeChannelsInSlot)."""
+        for name in [name for name in self.shard if gone(name)]:
+            for client in list(self.shard.get(name, ())):
+                self.unsubscribe(client, SHARD, [name])
+                client.flush_later()
+
     def forget(self, client: "Client") -> None:
         """Drop every subscription of a client that leaves (or RESETs), with no confirmations."""
         subs = client.subscriptions

@@ -356,12 +356,20 @@ def test_setslot_node_moves_a_slot(cluster: LocalCluster) -> None:
                          % (len(tag) + 2, f"{{{tag}}}".encode()))
     wait_until(lambda: b"blocked_clients:1" in raw(src_port, "INFO", "clients"),
                what="the client to block")
+    # Subscribers to a shard channel of the slot are unsubscribed, replicas' too.
+    listeners = [Conn(src_port), Conn(cluster.replica_of(src_port))]
+    listeners[1]("READONLY")
+    for conn in listeners:
+        assert conn("SSUBSCRIBE", f"{{{tag}}}ch") == [b"ssubscribe", f"{{{tag}}}ch".encode(), 1]
     assert dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id) == b"OK"
     assert src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id) == b"OK"
     assert dst.execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id) == b"OK"
     assert src.execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id) == b"OK"
     assert blocked.sock.recv(1024) == f"-MOVED {slot} 127.0.0.1:{dst_port}\r\n".encode()
     blocked.close()
+    for conn in listeners:
+        assert conn.pushed(10) == [b"sunsubscribe", f"{{{tag}}}ch".encode(), 0]
+        conn.close()
     try:
         # Every node, replicas included, sends the slot's keys to the new owner now.
         for port in cluster.ports:
