@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-from blocking_helpers import Conn, blocked, wait_blocked
+from blocking_helpers import Conn, blocked, events_on, wait_blocked
 from conftest import ServerProcess
 
 Scenario = Callable[[ServerProcess], list]
@@ -208,6 +208,35 @@ def test_zadd_pipelined_with_zpop_serves_the_waiter_first(node, oracle):
 
     assert on_both(node, oracle, scenario) == [1, [], [b"z", b"a", b"1"]]
 
+
+@pytest.mark.parametrize("blocked_cmd,writes", [
+    (("BZPOPMIN", "none", "z", "0"), [("ZADD", "z", "1", "a")]),
+    (("BZPOPMAX", "z", "0"), [("ZADD", "z", "1", "a", "2", "b")]),
+    (("BZMPOP", "0", "2", "none", "z", "MIN", "COUNT", "2"),
+     [("ZADD", "z", "1", "a", "2", "b", "3", "c")]),
+    (("BZMPOP", "0", "1", "z", "MAX", "COUNT", "5"), [("ZADD", "z", "1", "a", "2", "b")]),
+    (("BZPOPMIN", "z", "0"), [("MULTI",), ("ZADD", "z", "1", "a"), ("ZREM", "z", "a"),
+                              ("ZADD", "z", "2", "b"), ("EXEC",)]),
+    (("BZPOPMIN", "z", "0"), [("ZUNIONSTORE", "z", "1", "src"), ("ZADD", "src", "1", "a"),
+                              ("ZUNIONSTORE", "z", "1", "src")]),
+], ids=["bzpopmin-emptied", "bzpopmax", "bzmpop", "bzmpop-emptied", "multi", "store"])
+def test_served_pops_send_redis_events(node, oracle, blocked_cmd, writes):
+    # A waiter served by another client's write sends its pop's events (zpopmin/zpopmax,
+    # then del if it emptied the key) right after that write's, as Redis.
+    def scenario(server):
+        waiter, writer = Conn(server), Conn(server)
+        try:
+            with events_on(server) as log:
+                waiter.send(*blocked_cmd)
+                wait_blocked(server, 1)
+                out = [[writer.call(*cmd), log.drain()] for cmd in writes]
+                return out + [waiter.read(), log.drain()]
+        finally:
+            waiter.close()
+            writer.close()
+
+    out = on_both(node, oracle, scenario)
+    assert any(b"zpop" in event[0] for _, events in out[:-2] for event in events)
 
 @pytest.mark.parametrize("cmd", [
     ("BZPOPMIN", "z", "x"), ("BZPOPMIN", "z", "-1"), ("BZPOPMAX", "z", "nan"),

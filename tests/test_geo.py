@@ -330,6 +330,41 @@ def test_change_counts(both):
     )
 
 
+
+def test_keyspace_events(both):
+    """GEOADD announces zadd (when it changes something), GEOSEARCHSTORE geosearchstore,
+    GEORADIUS[BYMEMBER] STORE georadiusstore, an empty result del (a missing source too),
+    and reads of a missing key keymiss, as Redis 7.0."""
+    both.same_events(
+        ("GEOADD", "g", "13.361389", "38.115556", "Palermo"),
+        ("GEOADD", "g", "13.361389", "38.115556", "Palermo"),
+        ("GEOADD", "g", "15.087269", "37.502669", "Catania", "12", "41", "Rome"),
+        ("GEOADD", "g", "XX", "15", "37", "Nope"), ("GEOADD", "g", "CH", "15", "37", "Rome"),
+        ("GEOADD", "g", "NX", "15", "37", "Catania"), ("GEOADD", "g", "200", "37", "bad"),
+        ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"),
+        ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km",
+         "STOREDIST"),
+        ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"),
+        ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"),
+        ("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "d"),
+        ("GEORADIUS", "g", "15", "37", "200", "km", "STOREDIST", "d"),
+        ("GEORADIUSBYMEMBER", "g", "Palermo", "200", "km", "STORE", "e"),
+        ("GEORADIUS", "g", "0", "0", "1", "km", "STORE", "d"),
+        ("GEOSEARCHSTORE", "e", "none", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"),
+        ("GEORADIUS", "none", "0", "0", "1", "km", "STORE", "e"),
+        ("SET", "s", "x"), ("GEORADIUSBYMEMBER", "none", "x", "1", "km", "STORE", "s"),
+        ("GEORADIUS", "none", "0", "0", "1", "km"), ("GEORADIUS_RO", "none", "0", "0", "1", "km"),
+        ("GEORADIUSBYMEMBER", "none", "x", "1", "km"),
+        ("GEORADIUSBYMEMBER_RO", "none", "x", "1", "km"),
+        ("GEOSEARCH", "none", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"),
+        ("GEOPOS", "none", "a"), ("GEODIST", "none", "a", "b"), ("GEOHASH", "none", "a"),
+        ("GEORADIUSBYMEMBER", "g", "Nope", "200", "km", "STORE", "d"),
+        ("GEOSEARCHSTORE", "d", "g", "FROMMEMBER", "Nope", "BYRADIUS", "200", "km"),
+        ("SET", "s", "x"), ("GEOADD", "s", "1", "1", "a"), ("GEOPOS", "s", "a"),
+        ("GEOSEARCHSTORE", "s", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"),
+        ("GEOADD", "g2", "1", "1", "a", "2", "2", "b"), ("ZREM", "g2", "a", "b"),
+        classes="KEAnm")
+
 @pytest.mark.parametrize("size", ["inf", "1e308"])
 def test_infinite_search_sizes(both, size):
     # A size of infinite metres makes the bounding box NaN (C's cos(inf)), so one search of

@@ -784,6 +784,71 @@ def test_change_counts(both):
     )
 
 
+
+ZSET_EVENTS = {
+    "writes": [
+        ("ZADD", "z", "1", "a", "2", "b"), ("ZADD", "z", "1", "a"), ("ZADD", "z", "3", "a"),
+        ("ZADD", "z", "XX", "1", "new"), ("ZADD", "none", "XX", "1", "a"),
+        ("ZADD", "z", "NX", "5", "a"), ("ZADD", "z", "INCR", "1", "a"), ("ZINCRBY", "z", "1", "a"),
+        ("ZINCRBY", "y", "1", "a"), ("ZADD", "z", "GT", "0", "a"), ("ZADD", "z", "CH", "9", "a"),
+        ("ZADD", "z", "INCR", "inf", "a"), ("ZADD", "z", "INCR", "-inf", "a"),
+        ("ZADD", "z", "NX", "INCR", "1", "a"), ("ZREM", "z", "nope"), ("ZREM", "z", "a"),
+        ("ZREM", "none", "a"), ("ZREM", "z", "b", "a"),
+    ],
+    "removals": [
+        ("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"),
+        ("ZREMRANGEBYSCORE", "z", "10", "20"), ("ZREMRANGEBYSCORE", "z", "1", "1"),
+        ("ZREMRANGEBYRANK", "z", "0", "0"), ("ZREMRANGEBYLEX", "z", "[c", "[c"),
+        ("ZREMRANGEBYLEX", "z", "-", "+"), ("ZREMRANGEBYRANK", "none", "0", "1"),
+        ("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"), ("ZREMRANGEBYRANK", "z", "0", "-1"),
+        ("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"), ("ZPOPMIN", "z"),
+        ("ZPOPMAX", "z", "1"), ("ZPOPMIN", "z", "0"), ("ZPOPMIN", "none"),
+        ("ZPOPMIN", "z", "5"), ("ZADD", "z", "1", "a", "2", "b", "3", "c"),
+        ("ZMPOP", "2", "none", "z", "MIN"), ("ZMPOP", "1", "z", "MAX", "COUNT", "3"),
+        ("ZMPOP", "1", "z", "MAX"), ("BZPOPMIN", "none", "z", "0.01"),
+        ("ZADD", "z", "1", "a", "2", "b", "3", "c"), ("BZPOPMIN", "none", "z", "0.01"),
+        ("BZPOPMAX", "z", "0.01"), ("BZMPOP", "0.01", "1", "z", "MIN", "COUNT", "2"),
+        ("BZMPOP", "0.01", "1", "z", "MIN"),
+    ],
+    "stores": [
+        ("ZADD", "a", "1", "x", "2", "y"), ("ZADD", "b", "3", "y", "4", "z"),
+        ("SADD", "s", "x", "q"), ("ZUNIONSTORE", "d", "2", "a", "b"),
+        ("ZINTERSTORE", "d", "2", "a", "b"), ("ZDIFFSTORE", "d", "1", "a"),
+        ("ZRANGESTORE", "d", "a", "0", "-1"), ("ZUNIONSTORE", "d", "2", "a", "none"),
+        ("ZUNIONSTORE", "d", "1", "none"), ("ZUNIONSTORE", "d", "1", "none"),
+        ("ZDIFFSTORE", "d", "2", "a", "b"), ("ZDIFFSTORE", "d", "2", "a", "a"),
+        ("ZINTERSTORE", "d", "2", "a", "s"), ("ZINTERSTORE", "d", "2", "a", "none"),
+        ("ZRANGESTORE", "d", "a", "0", "0"), ("ZRANGESTORE", "d", "a", "5", "6"),
+        ("ZRANGESTORE", "d", "none", "0", "1"), ("ZRANGESTORE", "d", "a", "0", "-1", "BYSCORE"),
+        ("ZRANGESTORE", "d2", "a", "0", "-1"), ("SET", "str", "x"),
+        ("ZUNIONSTORE", "str", "1", "a"), ("SET", "str", "x"),
+        ("ZRANGESTORE", "str", "none", "0", "-1"),
+        ("ZUNIONSTORE", "d", "2", "a", "a", "WEIGHTS", "1"),
+    ],
+    "reads and wrong types": [
+        ("SET", "s", "x"), ("ZADD", "s", "1", "a"), ("ZINCRBY", "s", "1", "a"), ("ZREM", "s", "a"),
+        ("ZPOPMIN", "s"), ("ZPOPMIN", "s", "0"), ("ZMPOP", "1", "s", "MIN"),
+        ("ZREMRANGEBYRANK", "s", "0", "1"), ("ZUNIONSTORE", "d", "1", "s"), ("ZCARD", "s"),
+        ("ZSCORE", "none", "a"), ("ZCARD", "none"), ("ZRANGE", "none", "0", "1"),
+        ("ZRANGE", "none", "0", "1", "REV"), ("ZRANK", "none", "a"), ("ZREVRANK", "none", "a"),
+        ("ZCOUNT", "none", "0", "1"), ("ZLEXCOUNT", "none", "-", "+"), ("ZMSCORE", "none", "a"),
+        ("ZRANDMEMBER", "none"), ("ZRANDMEMBER", "none", "3"), ("ZSCAN", "none", "0"),
+        ("ZRANGEBYSCORE", "none", "0", "1"), ("ZREVRANGEBYSCORE", "none", "1", "0"),
+        ("ZREVRANGE", "none", "0", "1"), ("ZRANGEBYLEX", "none", "-", "+"),
+        ("ZREVRANGEBYLEX", "none", "+", "-"), ("ZUNION", "2", "none", "none2"),
+        ("ZINTER", "2", "none", "none2"), ("ZDIFF", "2", "none", "none2"),
+        ("ZINTERCARD", "2", "none", "none2"),
+    ],
+}
+
+
+@pytest.mark.parametrize("commands", ZSET_EVENTS.values(), ids=ZSET_EVENTS.keys())
+def test_keyspace_events(both, commands):
+    """zadd/zincr, zrem, zremrangeby*, zpopmin/zpopmax (then del when the key empties), the
+    STORE forms' own events (del for an empty result), keymiss on read lookups, and nothing
+    for a command that changes nothing or meets a wrong type, as Redis 7.0."""
+    both.same_events(*commands, classes="KEAnm")
+
 def test_mpop_propagates_as_redis(aof_pair):
     # ZMPOP and BZMPOP go to the AOF and replicas as ZPOPMIN/ZPOPMAX of the count popped.
     setup = ("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e")

@@ -7,7 +7,8 @@ georadiusGeneric step by step: the same argument parsing and error order, the sa
 geohash cells scanned in the same order (which decides what COUNT ANY returns and the order of
 unsorted results), the same distance filter, and the same sorts: glibc's stable merge sort for
 a full ASC/DESC sort and Redis's partial quicksort (pqsort) when COUNT keeps fewer results,
-so ties between equal distances come out in Redis's order too.
+so ties between equal distances come out in Redis's order too. GEOADD's keyspace event is its
+ZADD's (`zadd`); a stored search sends `geosearchstore` or `georadiusstore`, as geo.c.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from node import geohash
-from node.commands.zsets import build_zset, get_zset, parse_score, zadd
+from node.commands.zsets import build_zset, get_zset, parse_score, store_zset, zadd
 from node.cstring import option_word
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
@@ -408,10 +409,10 @@ def _search(ctx: Any, argv: list[bytes], src: int, flags: int) -> Any:
     if anyone and not count:
         raise CommandError("ERR the ANY argument requires COUNT argument")
 
+    event = b"geosearchstore" if flags & SEARCHSTORE else b"georadiusstore"
     if zs is None:
         if store is not None:
-            db.delete(store)
-            return 0
+            return store_zset(ctx, store, ZSet(), event)
         return []
     if count and not order and not anyone:
         order = ASC  # COUNT keeps the nearest
@@ -427,11 +428,8 @@ def _search(ctx: Any, argv: list[bytes], src: int, flags: int) -> Any:
     if store is not None:
         entries = [(p[0] / conversion if storedist else p[1], p[2]) for p in points]
         if entries:
-            db.set(store, build_zset(ctx, entries))
             db.keyspace.dirty += keep - 1  # Redis counts every member stored as a change
-        else:
-            db.delete(store)
-        return keep
+        return store_zset(ctx, store, build_zset(ctx, entries), event)
     if not (withdist or withhash or withcoord):
         return [p[2] for p in points]
     out = []

@@ -13,6 +13,9 @@ Redis details kept here:
   when members with different scores are not in member order; a skiplist is searched.
 - Sets count as sorted sets of score 1 in ZUNION/ZINTER/ZDIFF; inputs are ordered by size
   (a stable sort, as glibc's qsort) before aggregating, so float sums round as in Redis.
+- Keyspace events are t_zset.c's: one per command that changed the set, named after it
+  (zadd or zincr, zrem, zremrangebyscore, zpopmin, zunionstore, ...), then `del` if the key
+  emptied; a STORE form with an empty result sends only `del`, if it deleted something.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from node.cstring import option_word
 from node.cursor import CURSORS, parse_cursor
 from node.errors import NOT_FLOAT, SYNTAX, WRONGTYPE, CommandError
 from node.glob import glob_matcher
-from node.keyspace import TYPE_NAMES, type_name
+from node.keyspace import TYPE_NAMES, Database, type_name
+from node.notify import GENERIC, ZSET
 from node.numbers import INT64_MAX, parse_int
 from node.replies import NULL_ARRAY, format_double
 from node.table import KeySpec, command, numkeys_keys
@@ -303,13 +307,31 @@ def build_zset(ctx: Any, entries: Iterable[tuple], one_by_one: bool = False) -> 
     return zs
 
 
-def _store(ctx: Any, dst: bytes, zs: ZSet) -> int:
+def store_zset(ctx: Any, dst: bytes, zs: ZSet, event: bytes) -> int:
+    """Store a computed result at `dst` and announce `event`; an empty one deletes `dst`
+    (announced as `del` if it existed), as Redis's STORE forms do."""
     db = ctx.db
     if zs:
         db.set(dst, zs)
+        db.notify(ZSET, event, dst)
         return len(zs)
-    db.delete(dst)
+    if db.delete(dst):
+        db.notify(GENERIC, b"del", dst)
     return 0
+
+
+def _removed(db: Database, key: bytes, zs: ZSet, count: int, event: bytes) -> None:
+    """`count` (> 0) members were taken out of the zset at `key`: record the change,
+    deleting the key once empty, and announce `event` (then `del`), as Redis does."""
+    if zs:
+        db.modified(key)
+    else:
+        db.delete(key)
+    db.keyspace.dirty += count - 1  # Redis counts every member removed as a change
+    if db.keyspace.notify_flags:
+        db.notify(ZSET, event, key)
+        if not zs:
+            db.notify(GENERIC, b"del", key)
 
 
 # -- ZADD / ZINCRBY ------------------------------------------------------------------------
@@ -386,6 +408,7 @@ def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
         else:
             db.modified(key)
         db.keyspace.dirty += added + updated - 1  # Redis counts every member set as a change
+        db.notify(ZSET, b"zincr" if incr else b"zadd", key)
     if incr:
         return score if processed else None
     return added + updated if flags & CH else added
@@ -410,13 +433,13 @@ def zadd(ctx: Any, argv: list[bytes]) -> Any:
             if current is None:
                 if zs.listpack:
                     zs.fit(member, *_limits(ctx))
-                zs.add(member, score)
-                db.modified(key)
-                return 1
-            if score != current:
-                zs.add(member, score)
-                db.modified(key)
-            return 0
+            elif score == current:
+                return 0
+            zs.add(member, score)
+            db.modified(key)
+            if db.keyspace.notify_flags:
+                db.notify(ZSET, b"zadd", key)
+            return 1 if current is None else 0
         if zs is not None:
             raise CommandError(WRONGTYPE)
     return _zadd(ctx, argv, 0)
@@ -449,11 +472,7 @@ def zrem(ctx: Any, argv: list[bytes]) -> int:
             if not zs:
                 break
     if deleted:
-        if zs:
-            db.modified(key)
-        else:
-            db.delete(key)
-        db.keyspace.dirty += deleted - 1  # Redis counts every member removed as a change
+        _removed(db, key, zs, deleted, b"zrem")
     return deleted
 
 
@@ -644,7 +663,8 @@ def _zrange(ctx: Any, argv: list[bytes], at: int, store: bool, kind: int | None,
     zs = get_zset(ctx.db, argv[at])
     entries = [] if zs is None else range_entries(zs, kind, reverse, spec, offset, limit)
     if store:
-        return _store(ctx, argv[1], build_zset(ctx, entries, one_by_one=True))
+        return store_zset(ctx, argv[1], build_zset(ctx, entries, one_by_one=True),
+                          b"zrangestore")
     return _reply(ctx, entries, withscores)
 
 
@@ -720,6 +740,9 @@ def zrevrangebylex(ctx: Any, argv: list[bytes]) -> Any:
 # -- range removal ---------------------------------------------------------------------------
 
 
+_REMRANGE_EVENTS = {RANK: b"zremrangebyrank", SCORE: b"zremrangebyscore", LEX: b"zremrangebylex"}
+
+
 def _zremrange(ctx: Any, argv: list[bytes], kind: int) -> int:
     spec = _range_spec(kind, argv[2], argv[3])
     db = ctx.db
@@ -732,11 +755,7 @@ def _zremrange(ctx: Any, argv: list[bytes], kind: int) -> int:
         return 0
     for _, member in victims:
         zs.remove(member)
-    if zs:
-        db.modified(key)
-    else:
-        db.delete(key)
-    db.keyspace.dirty += len(victims) - 1  # Redis counts every member removed as a change
+    _removed(db, key, zs, len(victims), _REMRANGE_EVENTS[kind])
     return len(victims)
 
 
@@ -780,11 +799,7 @@ def _pop_first(ctx: Any, keys: Iterable[bytes], where: int,
             continue
         pop = zs.pop
         entries = [pop(where) for _ in range(min(count, len(zs)))]
-        if zs:
-            db.modified(key)
-        else:
-            db.delete(key)
-        db.keyspace.dirty += len(entries) - 1  # Redis counts every member popped as a change
+        _removed(db, key, zs, len(entries), b"zpopmin" if where == MIN else b"zpopmax")
         return key, entries
     return None
 
@@ -1056,7 +1071,8 @@ def _setop(ctx: Any, argv: list[bytes], name: str, at: int, op: int, store: bool
     if card:
         return len(result)
     if store:
-        return _store(ctx, argv[1], build_zset(ctx, ((s, m) for m, s in result.items())))
+        return store_zset(ctx, argv[1], build_zset(ctx, ((s, m) for m, s in result.items())),
+                          name.encode())
     return _reply(ctx, sorted((s, m) for m, s in result.items()), withscores)
 
 
