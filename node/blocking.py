@@ -13,6 +13,8 @@ command of every client waiting on that key for which `wake(value)` holds (`wake
 the key is gone, FLUSHDB included: true only for XREADGROUP, which Redis then fails). A re-run
 that finds nothing calls `block` again, which leaves the client where it was. A served client's
 reply is written at once and the rest of its pipeline runs on the next loop iteration.
+Being the handler's own, a served command's keyspace events come after those of the write
+that woke it, as in Redis.
 
 While any client is blocked, `Client` sends every command through its full path, which calls
 `serve_ready` after each one, so a pipelined `LPUSH k x` `LPOP k` serves the waiter first, as

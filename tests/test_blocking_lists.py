@@ -1,7 +1,8 @@
 """The blocking list commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) with several real
 connections at once: wake-ups, FIFO order, timeouts, chains of moves, MULTI/EXEC, clients that
-disconnect, CLIENT LIST / INFO. Each scenario runs on slotkv and on redis-server and the two
-transcripts must be equal; the expected replies are asserted as well.
+disconnect, CLIENT LIST / INFO, the keyspace events of served waits. Each
+scenario runs on slotkv and on redis-server and the two transcripts must be equal; the
+expected replies are asserted as well.
 
 Waits are for events (a client shows up as blocked, a reply arrives), with generous timeouts;
 nothing asserts how fast anything happened.
@@ -17,6 +18,7 @@ import hiredis
 import pytest
 import redis
 from conftest import ServerProcess, reply_of
+from notifyhelp import EventLog
 
 from node.codec import encode_request
 
@@ -417,6 +419,49 @@ def test_served_pop_dirties_watchers(on_both):
         out.append(watcher.call("EXEC"))
         return out
     assert on_both(scenario) == [1, [b"k", b"x"], None]
+
+
+# -- keyspace events and propagation of served waits ---------------------------------------
+
+_SERVED_LATE = [
+    ([], [("BLPOP", "k", "0")], [("LPUSH", "k", "a", "b")]),
+    ([], [("BLPOP", "k", "0")], [("LPUSH", "k", "a")]),
+    ([], [("BRPOP", "x", "k", "0"), ("BRPOP", "k", "0")], [("RPUSH", "k", "a", "b", "c")]),
+    ([], [("BLMOVE", "k", "d", "LEFT", "RIGHT", "0")], [("RPUSH", "k", "a", "b")]),
+    ([("RPUSH", "d", "x")], [("BLMOVE", "k", "d", "RIGHT", "LEFT", "0")], [("RPUSH", "k", "a")]),
+    ([], [("BLMOVE", "k", "k", "RIGHT", "LEFT", "0")], [("RPUSH", "k", "a")]),
+    ([], [("BRPOPLPUSH", "k", "d", "0")], [("RPUSH", "k", "a")]),
+    ([], [("BLMPOP", "0", "2", "j", "k", "LEFT", "COUNT", "5")], [("RPUSH", "k", "a", "b")]),
+    ([], [("BLMPOP", "0", "1", "k", "RIGHT")], [("RPUSH", "k", "a", "b")]),
+    ([], [("BLMOVE", "a", "b", "LEFT", "LEFT", "0"), ("BLPOP", "b", "0")], [("RPUSH", "a", "x")]),
+    ([("RPUSH", "s", "x")], [("BLPOP", "k", "0")], [("LMOVE", "s", "k", "LEFT", "LEFT")]),
+    ([("RPUSH", "s", "3", "1")], [("BLPOP", "k", "0")], [("SORT", "s", "STORE", "k")]),
+    ([], [("BLPOP", "k", "0")],
+     [("MULTI",), ("RPUSH", "k", "a"), ("RPUSH", "k", "b"), ("EXEC",)]),
+    ([("SET", "d", "str")], [("BLMOVE", "k", "d", "LEFT", "LEFT", "0")], [("RPUSH", "k", "a")]),
+]
+
+
+@pytest.mark.parametrize("setup, waits, feed", _SERVED_LATE)
+def test_served_waits_send_redis_events(on_both, setup, waits, feed):
+    """A wait served by another client's write sends the events of the pop or move that
+    served it, after that write's own, as Redis 7.0's serveClientsBlockedOnKey."""
+    def scenario(s: Session) -> list:
+        for cmd in setup:
+            s.call(*cmd)
+        waiters = [s.conn() for _ in waits]
+        for waiter, cmd in zip(waiters, waits):
+            s.block(waiter, *cmd)
+        feeder = s.conn()
+        s.admin.config_set("notify-keyspace-events", "KEAnm")
+        log = EventLog(s.admin)
+        try:
+            out = [(feeder.call(*cmd), log.drain()) for cmd in feed]
+        finally:
+            log.close()
+            s.admin.config_set("notify-keyspace-events", "")
+        return out + [waiter.read() for waiter in waiters]
+    on_both(scenario)
 
 
 # -- disconnects and introspection -----------------------------------------------------------

@@ -356,6 +356,54 @@ def test_propagated_forms(aof_pair):
     assert mine == theirs
 
 
+# -- keyspace events -------------------------------------------------------------------------
+
+
+def test_events_of_pushes_pops_and_in_place_changes(both):
+    """Each change sends Redis's event (lpush, rpop, lset, linsert, lrem, ltrim ...); one that
+    empties the list sends `del` after it; no-ops, WRONGTYPE errors and write lookups of
+    missing keys send nothing, read lookups of missing keys `keymiss`."""
+    assert both.same_events(
+        ("LPUSH", "l", "a", "b"), ("RPUSH", "l", "c", "d", "e"), ("LPUSHX", "l", "x"),
+        ("RPUSHX", "l", "y"), ("LPUSHX", "none", "x"), ("RPUSHX", "none", "x"), ("LPOP", "l"),
+        ("RPOP", "l"), ("LPOP", "l", "0"), ("LPOP", "l", "2"), ("RPOP", "l", "1"),
+        ("LPOP", "none"), ("RPOP", "none", "2"), ("RPOP", "l", "9"), ("RPUSH", "l", "a"),
+        ("LPOP", "l"), ("RPUSH", "l", "a", "b", "a", "c"), ("LSET", "l", "0", "x"),
+        ("LSET", "l", "-1", "a"), ("LSET", "l", "9", "x"), ("LSET", "none", "0", "x"),
+        ("LINSERT", "l", "BEFORE", "b", "i"), ("LINSERT", "l", "AFTER", "no", "i"),
+        ("LINSERT", "none", "AFTER", "a", "i"), ("LREM", "l", "1", "no"),
+        ("LREM", "l", "-1", "a"), ("LREM", "none", "0", "a"), ("LTRIM", "l", "0", "-1"),
+        ("LTRIM", "l", "1", "2"), ("LTRIM", "none", "0", "1"), ("LREM", "l", "0", "b"),
+        ("LREM", "l", "0", "a"), ("EXISTS", "l"), ("RPUSH", "l", "a"), ("LTRIM", "l", "5", "9"),
+        ("LRANGE", "none", "0", "-1"), ("LLEN", "none"), ("LINDEX", "none", "0"),
+        ("LPOS", "none", "a"), ("LPOS", "none", "a", "COUNT", "0"), ("SET", "s", "v"),
+        ("LPUSH", "s", "x"), ("LPUSHX", "s", "x"), ("LPOP", "s"), ("LPOP", "s", "0"),
+        ("LSET", "s", "0", "x"), ("LTRIM", "s", "0", "1"), ("LLEN", "s"),
+        classes="KEAnm")
+
+
+def test_events_of_moves_and_multi_pops(both):
+    """A move sends the destination's push event (after `new`), then the source's pop event
+    and its `del` if it emptied, as Redis's lmoveGenericCommand; the blocking forms served at
+    once send the same events as their plain forms."""
+    assert both.same_events(
+        ("RPUSH", "l", "a", "b", "c", "d"), ("LMOVE", "l", "d", "LEFT", "RIGHT"),
+        ("LMOVE", "l", "d", "RIGHT", "LEFT"), ("LMOVE", "d", "d", "LEFT", "RIGHT"),
+        ("RPOPLPUSH", "l", "e"), ("RPOPLPUSH", "l", "e"), ("RPOPLPUSH", "none", "e"),
+        ("LMOVE", "none", "e", "LEFT", "LEFT"), ("RPUSH", "one", "x"),
+        ("LMOVE", "one", "one", "LEFT", "LEFT"), ("RPOPLPUSH", "one", "one"),
+        ("SET", "s", "v"), ("RPOPLPUSH", "d", "s"), ("RPOPLPUSH", "s", "d"),
+        ("LMPOP", "2", "none", "other", "LEFT"), ("RPUSH", "m", "1", "2", "3"),
+        ("LMPOP", "2", "none", "m", "LEFT"), ("LMPOP", "1", "m", "RIGHT", "COUNT", "5"),
+        ("LMPOP", "2", "none", "s", "LEFT"),
+        ("RPUSH", "b", "1", "2", "3", "4"), ("BLPOP", "none", "b", "0"), ("BRPOP", "b", "0"),
+        ("BLMOVE", "b", "c", "LEFT", "LEFT", "0"), ("BRPOPLPUSH", "b", "c", "0"),
+        ("RPUSH", "b", "1", "2"), ("BLMPOP", "0", "1", "b", "LEFT", "COUNT", "9"),
+        ("BLPOP", "none", "0.01"), ("BLMOVE", "none", "c", "LEFT", "LEFT", "0.01"),
+        ("BLMPOP", "0.01", "1", "none", "LEFT"), ("BLPOP", "s", "0"),
+        classes="KEAnm")
+
+
 # -- types, TTLs, copies, introspection ------------------------------------------------------
 
 

@@ -8,6 +8,11 @@ The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) try to serve li
 non-blocking forms and otherwise park the client with `node.blocking.block`, which re-runs
 the same handler once one of the keys holds a list again.
 
+Changes send Redis 7.0's keyspace events (node/notify.py) in its order: lpush/rpush, lpop/rpop
+then `del` when a list empties, lset, linsert, lrem, ltrim, and for a move the destination's
+push before the source's pop, as lmoveGenericCommand. A served wait sends the events of the
+handler it re-runs, which are those of serveClientBlockedOnList.
+
 DEBUG OBJECT's `serializedlength` and `ql_*` fields come from a model of the quicklist that
 fills listpack nodes from the head as far as its `list-max-listpack-size` allows: exact for
 lists built by RPUSH, close for other histories (Redis's node boundaries depend on them). A
@@ -39,6 +44,7 @@ from node.errors import (
     INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError, wrong_arity,
 )
 from node.keyspace import TYPE_NAMES
+from node.notify import GENERIC, LIST
 from node.numbers import INT64_MIN, parse_int
 from node.replies import NULL_ARRAY, OK
 from node.table import KeySpec, command, numkeys_keys
@@ -199,19 +205,30 @@ def _side(arg: bytes) -> bool:
     raise CommandError(SYNTAX)
 
 
+def _popped(db: Any, key: bytes, emptied: bool, left: bool) -> None:
+    """After a pop from `key`: its event, then the key's deletion (and `del`) if it emptied,
+    as Redis's listElementsRemoved."""
+    db.notify(LIST, b"lpop" if left else b"rpop", key)
+    if emptied:
+        db.delete(key)
+        db.notify(GENERIC, b"del", key)
+    else:
+        db.modified(key)
+
+
 def _pop_many(db: Any, key: bytes, value: ListValue, count: int, left: bool) -> list:
     """Pop up to `count` elements from one end, deleting the key when it empties."""
-    if count >= len(value):
+    emptied = count >= len(value)
+    if emptied:
         out = list(value)
         if not left:
             out.reverse()
-        db.delete(key)
     else:
         pop = value.popleft if left else value.pop
         out = [pop() for _ in range(count)]
         if _layout(value) is not None:
             _layout_pop(value, out, left)
-        db.modified(key)
+    _popped(db, key, emptied, left)
     db.keyspace.dirty += len(out) - 1  # Redis counts every element popped as a change
     return out
 
@@ -224,6 +241,8 @@ def _push_new(ctx: Any, key: bytes, argv: list[bytes], left: bool) -> int:
     value = new_list(ctx, argv[:1:-1] if left else argv[2:])
     db.set(key, value)
     db.keyspace.dirty += len(value) - 1  # Redis counts every element pushed as a change
+    if db.keyspace.notify_flags:
+        db.notify(LIST, b"lpush" if left else b"rpush", key)
     return len(value)
 
 
@@ -247,6 +266,8 @@ def lpush(ctx: Any, argv: list[bytes]) -> int:
     if _layout(value) is not None:
         _layout_push(value, islice(argv, 2, None), True)
     db.modified(key)
+    if db.keyspace.notify_flags:  # a hot path: the call alone costs when notifications are off
+        db.notify(LIST, b"lpush", key)
     return len(value)
 
 
@@ -270,6 +291,8 @@ def rpush(ctx: Any, argv: list[bytes]) -> int:
     if _layout(value) is not None:
         _layout_push(value, islice(argv, 2, None), False)
     db.modified(key)
+    if db.keyspace.notify_flags:  # a hot path: the call alone costs when notifications are off
+        db.notify(LIST, b"rpush", key)
     return len(value)
 
 
@@ -285,6 +308,7 @@ def _pushx(ctx: Any, argv: list[bytes], left: bool) -> int:
     if _layout(value) is not None:
         _layout_push(value, islice(argv, 2, None), left)
     db.modified(argv[1])
+    db.notify(LIST, b"lpush" if left else b"rpush", argv[1])
     db.keyspace.dirty += len(argv) - 3  # one change per element, as Redis counts
     return len(value)
 
@@ -344,8 +368,10 @@ def lpop(ctx: Any, argv: list[bytes]) -> Any:
         if _layout(value) is not None:
             _layout_pop(value, (item,), True)
         db.modified(key)
+        if db.keyspace.notify_flags:  # a hot path, as in lpush
+            db.notify(LIST, b"lpop", key)
     else:
-        db.delete(key)
+        _popped(db, key, True, True)
     return item
 
 
@@ -367,8 +393,10 @@ def rpop(ctx: Any, argv: list[bytes]) -> Any:
         if _layout(value) is not None:
             _layout_pop(value, (item,), False)
         db.modified(key)
+        if db.keyspace.notify_flags:  # a hot path, as in lpush
+            db.notify(LIST, b"rpop", key)
     else:
-        db.delete(key)
+        _popped(db, key, True, False)
     return item
 
 
@@ -517,6 +545,7 @@ def lset(ctx: Any, argv: list[bytes]) -> Any:
         _layout_replace(value, index, value[index], argv[3])
     value[index] = argv[3]
     db.modified(argv[1])
+    db.notify(LIST, b"lset", argv[1])
     return OK
 
 
@@ -542,6 +571,7 @@ def linsert(ctx: Any, argv: list[bytes]) -> int:
     value.insert(index if where == b"BEFORE" else index + 1, argv[4])
     _drop_layout(value)
     db.modified(argv[1])
+    db.notify(LIST, b"linsert", argv[1])
     return len(value)
 
 
@@ -580,10 +610,12 @@ def lrem(ctx: Any, argv: list[bytes]) -> int:
             kept.reverse()
         value.clear()
         value.extend(kept)
+    db.notify(LIST, b"lrem", key)
     if value:
         db.modified(key)
     else:
         db.delete(key)
+        db.notify(GENERIC, b"del", key)
     db.keyspace.dirty += removed - 1  # one change per element removed, as Redis counts
     return removed
 
@@ -607,7 +639,9 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
     if end < 0:
         end += n
     if start > end or start >= n:
+        db.notify(LIST, b"ltrim", key)
         db.delete(key)
+        db.notify(GENERIC, b"del", key)
         db.keyspace.dirty += n - 1  # one change per element removed, as Redis counts
         return OK
     if end >= n:
@@ -626,6 +660,7 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
         value.clear()
         value.extend(kept)
     db.modified(key)  # Redis signals the key even when nothing was trimmed
+    db.notify(LIST, b"ltrim", key)
     # ... but counts one change per element removed: none is no change to propagate.
     db.keyspace.dirty += ltrim_ + rtrim - 1
     return OK
@@ -654,11 +689,14 @@ def _move(ctx: Any, src_key: bytes, dst_key: bytes, src_left: bool, dst_left: bo
         if _layout(dst) is not None:
             _layout_push(dst, (item,), dst_left)
         db.modified(dst_key)
+    # Redis's order: the push's event, then the pop's (and the source's deletion).
+    db.notify(LIST, b"lpush" if dst_left else b"rpush", dst_key)
     if src:
+        db.notify(LIST, b"lpop" if src_left else b"rpop", src_key)
         if src is not dst:
             db.modified(src_key)
     else:
-        db.delete(src_key)
+        _popped(db, src_key, True, src_left)
     if src is not dst:
         db.keyspace.dirty -= 1  # both keys changed, but Redis counts the move once
     return item
@@ -740,12 +778,9 @@ def _blocking_pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
         value = get_list(db, key, read=False)
         if value is not None:
             item = value.popleft() if left else value.pop()
-            if value:
-                if _layout(value) is not None:
-                    _layout_pop(value, (item,), left)
-                db.modified(key)
-            else:
-                db.delete(key)
+            if value and _layout(value) is not None:
+                _layout_pop(value, (item,), left)
+            _popped(db, key, not value, left)
             ctx.propagate_as([b"LPOP" if left else b"RPOP", key])
             return [key, item]
     return block(ctx, keys, timeout, NULL_ARRAY, _is_list)
