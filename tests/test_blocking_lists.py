@@ -1,6 +1,6 @@
 """The blocking list commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) with several real
 connections at once: wake-ups, FIFO order, timeouts, chains of moves, MULTI/EXEC, clients that
-disconnect, CLIENT LIST / INFO, the keyspace events of served waits. Each
+disconnect, CLIENT LIST / INFO, the keyspace events and AOF records of served waits. Each
 scenario runs on slotkv and on redis-server and the two transcripts must be equal; the
 expected replies are asserted as well.
 
@@ -17,6 +17,7 @@ from typing import Any, Callable
 import hiredis
 import pytest
 import redis
+from aofhelp import aof_logged
 from conftest import ServerProcess, reply_of
 from notifyhelp import EventLog
 
@@ -462,6 +463,27 @@ def test_served_waits_send_redis_events(on_both, setup, waits, feed):
             s.admin.config_set("notify-keyspace-events", "")
         return out + [waiter.read() for waiter in waiters]
     on_both(scenario)
+
+
+def test_blmove_served_late_propagates_lower_case_sides(aof_pair):
+    """A BLMOVE served after it blocked goes to the AOF (and replicas) as LMOVE with `left`
+    and `right` in lower case, as Redis 7.0's serveClientBlockedOnList writes them; served at
+    once it keeps the client's spelling."""
+    sessions = [Session(proc) for proc in aof_pair]
+    try:
+        for s in sessions:
+            for cmd in (("BLMOVE", "l", "d", "Left", "RIGHT", "0"),
+                        ("BLMOVE", "l", "d", "right", "LEFT", "0"),
+                        ("BRPOPLPUSH", "l", "d", "0")):
+                s.block(s.conn(), *cmd)
+        mine, theirs = aof_logged(aof_pair, [("RPUSH", "l", "a", "b", "c", "d"),
+                                             ("BLMOVE", "l", "d", "Left", "RIGHT", "0")])
+    finally:
+        for s in sessions:
+            s.close()
+    assert mine == theirs
+    assert [b"LMOVE", b"l", b"d", b"left", b"right"] in mine
+    assert [b"LMOVE", b"l", b"d", b"Left", b"RIGHT"] in mine
 
 
 # -- disconnects and introspection -----------------------------------------------------------

@@ -802,6 +802,9 @@ def brpop(ctx: Any, argv: list[bytes]) -> Any:
     return _blocking_pop(ctx, argv, False)
 
 
+_SIDE_WORDS = {True: b"left", False: b"right"}
+
+
 def _blocking_move(ctx: Any, argv: list[bytes], src_left: bool, dst_left: bool,
                    timeout: int) -> Any:
     db = ctx.db
@@ -809,9 +812,13 @@ def _blocking_move(ctx: Any, argv: list[bytes], src_left: bool, dst_left: bool,
         if ctx.in_exec:
             return None  # Redis answers a null bulk here, but a null array on timeout
         return block(ctx, [argv[1]], timeout, NULL_ARRAY, _is_list)
+    served_late = ctx in ctx.server.blocking.clients  # a re-run by node/blocking.py
     item = _move(ctx, argv[1], argv[2], src_left, dst_left)
     if len(argv) == 4:  # BRPOPLPUSH goes out as RPOPLPUSH, served at once or late
         ctx.propagate_as([b"RPOPLPUSH", argv[1], argv[2]])
+    elif served_late:  # serveClientBlockedOnList writes the sides as its shared lower case
+        ctx.propagate_as([b"LMOVE", argv[1], argv[2], _SIDE_WORDS[src_left],
+                          _SIDE_WORDS[dst_left]])
     else:  # Redis's rewrite keeps the client's own side arguments
         ctx.propagate_as([b"LMOVE", *argv[1:5]])
     return item
