@@ -106,6 +106,33 @@ def test_change_counts(both):
     )
 
 
+def test_events(both):
+    """hset (HSET, HMSET, HSETNX), hdel then `del` when the hash empties, hincrby and
+    hincrbyfloat, as Redis; nothing for a no-op or an error (WRONGTYPE, a value that is no
+    number, an overflow), `keymiss` for reads of a missing key."""
+    assert both.same_events(
+        ("HSET", "h", "a", "1"), ("HSET", "h", "a", "1"), ("HSET", "h", "b", "2", "c", "3"),
+        ("HMSET", "h", "a", "9"), ("HMSET", "h2", "a", "9"), ("HSETNX", "h", "a", "2"),
+        ("HSETNX", "h", "d", "4"), ("HSETNX", "h3", "a", "1"), ("HDEL", "none", "a"),
+        ("HDEL", "h", "zz"), ("HDEL", "h", "a", "zz"), ("HINCRBY", "h", "i", "1"),
+        ("HINCRBY", "h", "i", "2"), ("HINCRBY", "h4", "i", "2"), ("HINCRBY", "h", "i", "x"),
+        ("HINCRBY", "h", "b", "1"), ("HSET", "h", "s", "str", "big", "9223372036854775807"),
+        ("HINCRBY", "h", "s", "1"), ("HINCRBY", "h", "big", "1"),
+        ("HINCRBYFLOAT", "h", "f", "1.5"), ("HINCRBYFLOAT", "h5", "f", "1"),
+        ("HINCRBYFLOAT", "h", "f", "x"), ("HINCRBYFLOAT", "h", "s", "1"),
+        ("HINCRBYFLOAT", "h", "f", "inf"), ("HSET", "h", "fb", "1e4932"),
+        ("HINCRBYFLOAT", "h", "fb", "1e4932"), ("HDEL", "h", "b", "c", "d", "i", "s", "big"),
+        ("HDEL", "h", "f", "fb", "zz"), ("EXISTS", "h"), ("HGET", "none", "a"),
+        ("HMGET", "none", "a", "b"), ("HLEN", "none"), ("HEXISTS", "none", "a"),
+        ("HSTRLEN", "none", "a"), ("HKEYS", "none"), ("HVALS", "none"), ("HGETALL", "none"),
+        ("HRANDFIELD", "none"), ("HRANDFIELD", "none", "2"),
+        ("HRANDFIELD", "none", "2", "WITHVALUES"), ("HSCAN", "none", "0"),
+        ("HGET", "h2", "zz"), ("HMGET", "h2", "zz"), ("SET", "s", "v"), ("HSET", "s", "a", "1"),
+        ("HSETNX", "s", "a", "1"), ("HDEL", "s", "a"), ("HINCRBY", "s", "a", "1"),
+        ("HINCRBYFLOAT", "s", "a", "1"), ("HGET", "s", "a"),
+        classes="KEAnm")
+
+
 def test_writes_keep_ttl(both, r, o):
     both("HSET", "h", "a", "1")
     both("EXPIRE", "h", "1000")

@@ -6,6 +6,9 @@ in place, which is exactly the order of Redis's listpack encoding, so while a ha
 `listpack` records the encoding Redis would report: true until a field or value longer than
 `hash-max-listpack-value` arrives or the hash grows past `hash-max-listpack-entries`, then
 false (`hashtable`) for good, since Redis never converts back.
+
+Changes send Redis 7.0's keyspace events (node/notify.py): hset (HSET, HMSET, HSETNX),
+hincrby, hincrbyfloat, hdel then `del` when the hash empties; a no-op sends nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
 from node.cursor import CURSORS, parse_cursor, scan_options
 from node.errors import NOT_FLOAT, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from node.keyspace import TYPE_NAMES
+from node.notify import GENERIC, HASH
 from node.numbers import (
     INT64_MAX, INT64_MIN, LD_OVERFLOW, LongDouble, is_int, parse_int, parse_long_double,
 )
@@ -85,8 +89,10 @@ def _fit_one(ctx: Any, h: HashValue, field: bytes, value: bytes) -> None:
         h.listpack = False
 
 
-def _store_one(ctx: Any, key: bytes, h: HashValue | None, field: bytes, value: bytes) -> None:
-    """hashTypeSet of one field into `h` (a new hash at `key` when None), with its checks."""
+def _store_one(ctx: Any, key: bytes, h: HashValue | None, field: bytes, value: bytes,
+               event: bytes) -> None:
+    """hashTypeSet of one field into `h` (a new hash at `key` when None), with its checks;
+    then the command's `event`."""
     new = h is None
     if new:
         h = HashValue()
@@ -97,6 +103,7 @@ def _store_one(ctx: Any, key: bytes, h: HashValue | None, field: bytes, value: b
         ctx.db.set(key, h)
     else:
         ctx.db.modified(key)
+    ctx.db.notify(HASH, event, key)
 
 
 # -- setting and getting ----------------------------------------------------------------------
@@ -123,6 +130,7 @@ def _hset(ctx: Any, argv: list[bytes], name: str) -> int:
     else:
         db.modified(key)
     db.keyspace.dirty += (len(argv) - 2) // 2 - 1  # Redis counts every pair given as a change
+    db.notify(HASH, b"hset", key)  # HMSET's too
     return len(h) - before
 
 
@@ -142,6 +150,8 @@ def hset(ctx: Any, argv: list[bytes]) -> int:
             if h.listpack:
                 _fit_one(ctx, h, field, value)
             db.modified(key)
+            if db.keyspace.notify_flags:  # the call alone costs when notifications are off
+                db.notify(HASH, b"hset", key)
             return 1 if added else 0
     return _hset(ctx, argv, "hset")
 
@@ -161,7 +171,7 @@ def hsetnx(ctx: Any, argv: list[bytes]) -> int:
     h = _hash_for_write(ctx.db, argv[1])
     if h is not None and argv[2] in h:
         return 0
-    _store_one(ctx, argv[1], h, argv[2], argv[3])
+    _store_one(ctx, argv[1], h, argv[2], argv[3], b"hset")
     return 1
 
 
@@ -204,10 +214,12 @@ def hdel(ctx: Any, argv: list[bytes]) -> int:
                 break
     if not deleted:
         return 0
+    db.notify(HASH, b"hdel", key)
     if h:
         db.modified(key)
     else:
         db.delete(key)
+        db.notify(GENERIC, b"del", key)
     db.keyspace.dirty += deleted - 1  # Redis counts every field removed as a change
     return deleted
 
@@ -285,7 +297,7 @@ def hincrby(ctx: Any, argv: list[bytes]) -> int:
         value = int(old) + by
         if not INT64_MIN <= value <= INT64_MAX:
             raise CommandError(OVERFLOW)
-    _store_one(ctx, argv[1], h, argv[2], b"%d" % value)
+    _store_one(ctx, argv[1], h, argv[2], b"%d" % value, b"hincrby")
     return value
 
 
@@ -312,7 +324,7 @@ def hincrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
     if abs(result) >= LD_OVERFLOW:
         raise CommandError("ERR increment would produce NaN or Infinity")
     text = LongDouble.format(result)
-    _store_one(ctx, argv[1], h, argv[2], text)
+    _store_one(ctx, argv[1], h, argv[2], text, b"hincrbyfloat")
     ctx.propagate_as([b"HSET", argv[1], argv[2], text])  # the result, not the arithmetic
     return text
 
