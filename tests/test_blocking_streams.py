@@ -8,7 +8,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from blocking_helpers import Conn, blocked, wait_blocked
+import pytest
+from blocking_helpers import Conn, blocked, events_on, wait_blocked
 from conftest import ServerProcess
 
 
@@ -181,6 +182,42 @@ def test_xread_keeps_waiting_when_its_key_goes(node, oracle):
 
     assert on_both(node, oracle, scenario)[-1] == [[b"s", [[b"1-2", [b"b", b"2"]]]]]
 
+
+
+_GROUPS = [("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
+           ("XGROUP", "CREATE", "t", "g", "$", "MKSTREAM")]
+
+
+@pytest.mark.parametrize("setup,blocked_cmd,writes", [
+    ([], ("XREAD", "BLOCK", "0", "STREAMS", "missing", "s", "$", "$"),
+     [("XADD", "s", "1-1", "f", "v")]),
+    ([("XADD", "s", "1-1", "f", "v")], ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+     [("XDEL", "s", "1-1"), ("XADD", "s", "2-1", "f", "v")]),
+    (_GROUPS, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
+     [("XADD", "s", "1-1", "f", "v")]),
+    (_GROUPS, ("XREADGROUP", "GROUP", "g", "c", "NOACK", "BLOCK", "0", "STREAMS", "s", "t",
+               ">", ">"), [("XADD", "t", "1-1", "f", "v")]),
+    (_GROUPS, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
+     [("XGROUP", "DESTROY", "s", "g")]),
+    (_GROUPS, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
+     [("DEL", "s")]),
+], ids=["xread", "xread-after-xdel", "xreadgroup", "xreadgroup-noack", "group-destroyed",
+        "key-deleted"])
+def test_served_reads_send_redis_events(node, oracle, setup, blocked_cmd, writes):
+    # A served XREADGROUP makes its consumer then (xgroup-createconsumer, after the write's
+    # events); serving looks keys up with no keymiss, as Redis's handleClientsBlockedOnKeys.
+    def scenario(server, conns):
+        waiter, writer = conns
+        for cmd in setup:
+            writer.call(*cmd)
+        with events_on(server) as log:
+            waiter.send(*blocked_cmd)
+            wait_blocked(server, 1)
+            out = [log.drain()]
+            out += [[writer.call(*cmd), log.drain()] for cmd in writes]
+            return out + [waiter.read(), log.drain()]
+
+    on_both(node, oracle, scenario)
 
 def test_disconnected_waiter_is_forgotten(node, oracle):
     def scenario(server, conns):

@@ -970,6 +970,91 @@ def test_watch_is_touched_like_redis(both, r, o):
         assert outcomes[0] == outcomes[1], cmd
 
 
+
+STREAM_EVENTS = {
+    "entries": [
+        ("XADD", "s", "1-1", "f", "v"), ("XADD", "s", "2-1", "f", "v"),
+        ("XADD", "s", "1-1", "f", "v"), ("XADD", "s", "0-0", "f", "v"),
+        ("XADD", "s", "MAXLEN", "2", "3-1", "f", "v"),
+        ("XADD", "s", "MAXLEN", "5", "4-1", "f", "v"),
+        ("XADD", "s", "MAXLEN", "0", "5-1", "f", "v"),
+        ("XADD", "s", "MINID", "7", "6-1", "f", "v"),
+        ("XADD", "s", "MAXLEN", "~", "1", "7-1", "f", "v"),
+        ("XADD", "s", "MAXLEN", "~", "1", "LIMIT", "1", "8-1", "f", "v"),
+        ("XADD", "none", "NOMKSTREAM", "1-1", "f", "v"),
+        ("XADD", "none", "NOMKSTREAM", "MAXLEN", "1", "1-1", "f", "v"),
+        ("XADD", "e", "MAXLEN", "0", "1-1", "f", "v"), ("XADD", "s", "9-1", "f", "v"),
+        ("XADD", "s", "10-1", "f", "v"), ("XTRIM", "s", "MAXLEN", "10"),
+        ("XTRIM", "s", "MAXLEN", "1"), ("XTRIM", "s", "MINID", "0"),
+        ("XTRIM", "s", "MINID", "~", "99"), ("XTRIM", "s", "MAXLEN", "0"),
+        ("XTRIM", "s", "MAXLEN", "0"), ("XTRIM", "none", "MAXLEN", "0"),
+        ("XADD", "s", "11-1", "f", "v"), ("XADD", "s", "12-1", "f", "v"), ("XDEL", "s", "1-1"),
+        ("XDEL", "s", "11-1", "99-1"), ("XDEL", "none", "1-1"), ("XDEL", "s", "12-1"),
+        ("XSETID", "s", "20-1"), ("XSETID", "s", "20-1"), ("XSETID", "s", "1-1"),
+        ("XSETID", "none", "1-1"),
+        ("XSETID", "s", "30-1", "ENTRIESADDED", "5", "MAXDELETEDID", "25-0"),
+    ],
+    "groups": [
+        ("XADD", "s", "1-1", "f", "v"), ("XADD", "s", "2-1", "f", "v"),
+        ("XADD", "s", "3-1", "f", "v"), ("XADD", "t", "1-1", "f", "v"),
+        ("XGROUP", "CREATE", "s", "g", "$"), ("XGROUP", "CREATE", "s", "g", "$"),
+        ("XGROUP", "CREATE", "none", "g", "$"), ("XGROUP", "CREATE", "n", "g", "$", "MKSTREAM"),
+        ("XGROUP", "CREATE", "n", "g2", "0", "MKSTREAM", "ENTRIESREAD", "0"),
+        ("XGROUP", "CREATE", "t", "g", "0"), ("XGROUP", "SETID", "s", "g", "0"),
+        ("XGROUP", "SETID", "s", "nog", "0"), ("XGROUP", "SETID", "none", "g", "0"),
+        ("XGROUP", "CREATECONSUMER", "s", "g", "c1"), ("XGROUP", "CREATECONSUMER", "s", "g", "c1"),
+        ("XGROUP", "CREATECONSUMER", "s", "nog", "c1"),
+        ("XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", "0"),
+        ("XREADGROUP", "GROUP", "g", "c4", "STREAMS", "s", "t", ">", ">"),
+        ("XREADGROUP", "GROUP", "g", "c5", "NOACK", "STREAMS", "s", ">"),
+        ("XADD", "s", "4-1", "f", "v"),
+        ("XREADGROUP", "GROUP", "g", "c5", "NOACK", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", "0"), ("XACK", "s", "g", "1-1"),
+        ("XACK", "s", "g", "1-1"), ("XACK", "s", "g", "2-1", "3-1"), ("XPENDING", "s", "g"),
+        ("XCLAIM", "s", "g", "c6", "0", "3-1"), ("XCLAIM", "s", "g", "c7", "0", "99-1"),
+        ("XCLAIM", "s", "g", "c7", "0", "3-1", "JUSTID", "LASTID", "9-9"),
+        ("XCLAIM", "s", "g", "c8", "0", "3-1", "FORCE"),
+        ("XCLAIM", "s", "g", "c8", "999999999", "3-1"),
+        ("XAUTOCLAIM", "s", "g", "c9", "0", "0"), ("XAUTOCLAIM", "s", "g", "c9", "0", "0"),
+        ("XAUTOCLAIM", "s", "g", "c10", "999999999", "0"), ("XDEL", "s", "3-1"),
+        ("XAUTOCLAIM", "s", "g", "c11", "0", "0"), ("XCLAIM", "s", "g", "c12", "0", "3-1"),
+        ("XINFO", "GROUPS", "s"), ("XGROUP", "DELCONSUMER", "s", "g", "c1"),
+        ("XGROUP", "DELCONSUMER", "s", "g", "zz"), ("XGROUP", "DELCONSUMER", "s", "nog", "zz"),
+        ("XGROUP", "DESTROY", "s", "g"), ("XGROUP", "DESTROY", "s", "g"),
+        ("XGROUP", "DESTROY", "none", "g"),
+    ],
+    "reads and wrong types": [
+        ("XLEN", "none"), ("XRANGE", "none", "-", "+"), ("XREVRANGE", "none", "+", "-"),
+        ("XINFO", "STREAM", "none"), ("XINFO", "GROUPS", "none"),
+        ("XINFO", "CONSUMERS", "none", "g"), ("XPENDING", "none", "g"),
+        ("XACK", "none", "g", "1-1"), ("XREAD", "STREAMS", "none", "0"),
+        ("XREAD", "STREAMS", "none", "none2", "0", "$"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "none", ">"),
+        ("XCLAIM", "none", "g", "c", "0", "1-1"), ("XAUTOCLAIM", "none", "g", "c", "0", "0"),
+        ("SET", "str", "x"), ("XADD", "str", "1-1", "f", "v"), ("XTRIM", "str", "MAXLEN", "0"),
+        ("XDEL", "str", "1-1"), ("XLEN", "str"), ("XSETID", "str", "1-1"),
+        ("XGROUP", "CREATE", "str", "g", "$", "MKSTREAM"), ("XREAD", "STREAMS", "str", "0"),
+    ],
+}
+
+
+@pytest.mark.parametrize("commands", STREAM_EVENTS.values(), ids=STREAM_EVENTS.keys())
+def test_keyspace_events(both, commands):
+    """xadd (then xtrim when its trim removed entries), xtrim, xdel, xsetid and the xgroup-*
+    events, xgroup-createconsumer wherever a consumer is made (XREADGROUP, XCLAIM and
+    XAUTOCLAIM when they deliver or claim), keymiss on read lookups (XREAD looks twice), and
+    nothing else, as Redis 7.0."""
+    both.same_events(*commands, classes="KEAnm")
+
+
+def test_automatic_ids_send_the_same_events(both):
+    # The replies differ (the IDs are clock readings); the events do not.
+    both.same_events(("XADD", "s", "*", "f", "v"), ("XADD", "s", "*", "f", "v"),
+                     ("XADD", "s", "MAXLEN", "1", "*", "f", "v"), classes="KEAnm",
+                     compare_replies=False)
+
 def test_copy_is_independent():
     s = Stream()
     s.append(1 << 64, 1, 0, (b"f", b"v"), 4096, 100, 2)

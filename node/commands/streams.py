@@ -15,6 +15,11 @@ XREADGROUP is also re-run when its key is deleted, overwritten or its group dest
 re-run XREAD treats a key that no longer holds a stream as absent, as 7.0 keeps it waiting.
 One difference remains: when one transaction feeds several of the streams a reader waits on,
 the re-run replies with all of them (as Redis 7.2 does); 7.0 replies with the first one only.
+
+Keyspace events are 7.0's: xadd (then xtrim if its trimming removed entries), xtrim, xdel,
+xsetid, xgroup-create/-setid/-destroy/-delconsumer, and xgroup-createconsumer wherever a
+consumer comes into being (XGROUP CREATECONSUMER, XREADGROUP, XCLAIM, XAUTOCLAIM); XACK and
+delivering entries send none, and an emptied stream keeps its key, so there is no del.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from node.commands.debug import SERIALIZED_LENGTHS, rdb_len_size, rdb_string_siz
 from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
 from node.commands.memory import SIZERS
 from node.errors import NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError, wrong_arity
-from node.keyspace import TYPE_NAMES
+from node.keyspace import TYPE_NAMES, Database
+from node.notify import STREAM
 from node.numbers import parse_int
 from node.replies import NULL_ARRAY, OK, Status
 from node.stream import (
@@ -87,6 +93,14 @@ def _write(db: Any, key: bytes) -> Stream | None:
 
 def _group(s: Stream | None, name: bytes) -> Group | None:
     return s.groups.get(name) if s is not None and s.groups else None
+
+
+def _consumer(db: Database, key: bytes, group: Group, name: bytes, now: int) -> Consumer:
+    """The group's consumer `name`, seen now; a new one announces xgroup-createconsumer, as
+    Redis's streamCreateConsumer."""
+    if name not in group.consumers and db.keyspace.notify_flags:
+        db.notify(STREAM, b"xgroup-createconsumer", key)
+    return group.consumer(name, now)
 
 
 def _start_bound(arg: bytes) -> int:
@@ -219,6 +233,8 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
                 db.modified(key)
             else:
                 ks.dirty += 1  # modified() without its call: no hook to run
+            if ks.notify_flags:
+                db.notify(STREAM, b"xadd", key)
             reply = id_text(ms, seq)
             if server.propagation.active:
                 ctx.propagate_as([b"XADD", key, reply, field, value])
@@ -273,10 +289,13 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
     else:
         s.append(sid, ms, seq, flat, config["stream-node-max-bytes"],
                  config["stream-node-max-entries"], total)
-    if trim is not None:
-        s.trim(*trim)
+    trimmed = trim is not None and s.trim(*trim)
     if not created:
         db.modified(key)
+    if db.keyspace.notify_flags:
+        db.notify(STREAM, b"xadd", key)
+        if trimmed:
+            db.notify(STREAM, b"xtrim", key)
     reply = id_text(ms, seq)
     if (auto or (trim is not None and trim[2])) and ctx.server.propagation.active:
         # Replayed with the ID it got and the trim that really happened (as Redis's
@@ -317,6 +336,7 @@ def xtrim(ctx: Any, argv: list[bytes]) -> int:
     if deleted:
         db.modified(argv[1])
         db.keyspace.dirty += deleted - 1
+        db.notify(STREAM, b"xtrim", argv[1])
         if trim[2]:  # type: ignore[index]
             ctx.propagate_as([b"XTRIM", argv[1], *_exact_trim(s, trim)])  # type: ignore[arg-type]
     return deleted
@@ -399,6 +419,7 @@ def xdel(ctx: Any, argv: list[bytes]) -> int:
             s.first_id = s.first_valid()
         db.modified(argv[1])
         db.keyspace.dirty += deleted - 1
+        db.notify(STREAM, b"xdel", argv[1])
     return deleted
 
 
@@ -472,11 +493,14 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
 
     db = ctx.db
     rerun = ctx in ctx.server.blocking.clients  # woken from a block: see the module doc
+    # Serving a woken reader looks its keys up without statistics or keymiss events, as
+    # Redis's handleClientsBlockedOnKeys (LOOKUP_NONOTIFY | LOOKUP_NOSTATS).
+    lookup = db.peek if rerun else db.get
     ids: list[int] = []
     groups: list[Group] = []
     dollar = False
     for key, arg in zip(keys, argv[streams_at + nkeys:]):
-        s = db.get(key)
+        s = lookup(key)
         if s is not None and s.__class__ is not Stream:
             if not rerun:
                 raise CommandError(WRONGTYPE)
@@ -511,7 +535,7 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
     # Never the read itself goes out: only the changes it made to its groups (below).
     propagating = grouped and ctx.server.propagation.active
     for idx, key in enumerate(keys):
-        s = db.get(key)
+        s = lookup(key)
         if s is None or s.__class__ is not Stream:
             continue
         gt = ids[idx]
@@ -520,10 +544,10 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
             fresh = consumer_name not in group.consumers
             last_id, entries_read = group.last_id, group.entries_read
             if gt != MAX_ID:
-                consumer = group.consumer(consumer_name, now)
+                consumer = _consumer(db, key, group, consumer_name, now)
                 entries = s.read_history(consumer, gt + 1, count, now)
             elif s.length and s.last_valid() > group.last_id:
-                consumer = group.consumer(consumer_name, now)
+                consumer = _consumer(db, key, group, consumer_name, now)
                 entries = s.read_group(group, consumer, group.last_id + 1, count, noack, now)
             else:
                 continue
@@ -816,7 +840,7 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
         elif nack.consumer is not None and minidle and now - nack.delivery_time < minidle:
             continue
         if consumer is None:
-            consumer = group.consumer(argv[3], now)
+            consumer = _consumer(db, argv[1], group, argv[3], now)
         nack.delivery_time = delivery
         if retrycount >= 0:
             nack.delivery_count = retrycount
@@ -900,7 +924,7 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
         if minidle and now - nack.delivery_time < minidle:
             continue
         if consumer is None:
-            consumer = group.consumer(argv[3], now)
+            consumer = _consumer(db, argv[1], group, argv[3], now)
         if nack.consumer is not consumer:
             if nack.consumer is not None:
                 del nack.consumer.pel[sid]
@@ -964,6 +988,7 @@ def xsetid(ctx: Any, argv: list[bytes]) -> Any:
     if max_deleted:
         s.max_deleted = max_deleted
     db.keyspace.dirty += 1
+    db.notify(STREAM, b"xsetid", argv[1])
     return OK
 
 
@@ -1045,6 +1070,7 @@ def xgroup_create(ctx: Any, argv: list[bytes]) -> Any:
         s.groups = {}
     s.groups[argv[3]] = Group(sid, entries_read)
     db.keyspace.dirty += 1
+    db.notify(STREAM, b"xgroup-create", argv[2])
     return OK
 
 
@@ -1058,6 +1084,7 @@ def xgroup_setid(ctx: Any, argv: list[bytes]) -> Any:
     group.last_id = s.last_id if argv[4] == b"$" else parse_id(argv[4])[0]
     group.entries_read = entries_read
     ctx.db.keyspace.dirty += 1
+    ctx.db.notify(STREAM, b"xgroup-setid", argv[2])
     return OK
 
 
@@ -1074,6 +1101,7 @@ def xgroup_destroy(ctx: Any, argv: list[bytes]) -> int:
     del s.groups[argv[3]]
     db = ctx.db
     db.keyspace.dirty += 1
+    db.notify(STREAM, b"xgroup-destroy", argv[2])
     ctx.server.blocking.key_ready(db, argv[2])  # its blocked readers get NOGROUP
     return 1
 
@@ -1085,7 +1113,7 @@ def xgroup_createconsumer(ctx: Any, argv: list[bytes]) -> int:
     assert group is not None
     if argv[4] in group.consumers:
         return 0
-    group.consumer(argv[4], ctx.server.keyspace.now)
+    _consumer(ctx.db, argv[2], group, argv[4], ctx.server.keyspace.now)
     ctx.db.keyspace.dirty += 1
     return 1
 
@@ -1103,6 +1131,7 @@ def xgroup_delconsumer(ctx: Any, argv: list[bytes]) -> int:
     for sid in consumer.pel:
         del pel[sid]
     ctx.db.keyspace.dirty += 1
+    ctx.db.notify(STREAM, b"xgroup-delconsumer", argv[2])
     return len(consumer.pel)
 
 
