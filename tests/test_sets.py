@@ -121,6 +121,55 @@ def test_change_counts(both):
                       ("SMOVE", "t", "t", "b"), ("SREM", "t", "b", "c", "d"))
 
 
+def test_events(both):
+    """sadd, srem, smove (srem, then sadd on the destination), spop, then `del` when a set
+    empties, as Redis; nothing for a no-op (an SMOVE within one set included) or a WRONGTYPE
+    error, `keymiss` for reads of missing keys, the algebra's sources among them. (Whole
+    sets popped are intsets, whose reply order is fixed.)"""
+    assert both.same_events(
+        ("SADD", "s", "a"), ("SADD", "s", "a"), ("SADD", "s", "b", "c", "d"),
+        ("SREM", "none", "a"), ("SREM", "s", "zz"), ("SREM", "s", "a", "zz"),
+        ("SMOVE", "none", "d", "a"), ("SMOVE", "s", "d", "zz"), ("SMOVE", "s", "d", "b"),
+        ("SMOVE", "s", "s", "c"), ("SMOVE", "s", "s", "zz"), ("SADD", "d", "c"),
+        ("SMOVE", "s", "d", "c"), ("SMOVE", "s", "d", "d"), ("EXISTS", "s"),
+        ("SREM", "d", "b", "c", "d"), ("SADD", "t", "a"), ("SPOP", "t"), ("SPOP", "none"),
+        ("SPOP", "none", "2"), ("SADD", "t", "1", "2"), ("SPOP", "t", "0"), ("SPOP", "t", "2"),
+        ("SADD", "t", "1", "2"), ("SPOP", "t", "9"), ("SISMEMBER", "none", "a"),
+        ("SMISMEMBER", "none", "a"), ("SCARD", "none"), ("SMEMBERS", "none"),
+        ("SRANDMEMBER", "none"), ("SRANDMEMBER", "none", "2"), ("SSCAN", "none", "0"),
+        ("SADD", "a", "1"), ("SINTER", "none", "a", "none2"), ("SUNION", "none", "a"),
+        ("SDIFF", "a", "none", "none2"), ("SINTERCARD", "2", "a", "none"),
+        ("SET", "w", "v"), ("SADD", "w", "a"), ("SREM", "w", "a"), ("SPOP", "w"),
+        ("SMOVE", "w", "a", "1"), ("SMOVE", "a", "w", "1"), ("SMOVE", "none", "w", "1"),
+        ("SINTER", "none", "w"), ("SINTER", "w", "none"), ("SUNION", "none", "w", "none2"),
+        classes="KEAnm")
+
+
+def test_events_of_spop_with_a_count(both):
+    # (random picks: only the events are compared)
+    assert both.same_events(("SADD", "s", "a", "b", "c", "d", "e"), ("SPOP", "s", "1"),
+                            ("SPOP", "s", "2"), ("SPOP", "s", "2"), ("SPOP", "s", "1"),
+                            classes="KEAnm", compare_replies=False)
+
+
+def test_events_of_stores(both):
+    """sinterstore, sunionstore and sdiffstore (after `new` for a new key), also into one of
+    the sources; an empty result deletes the destination with `del`, and sends nothing when
+    there was none."""
+    assert both.same_events(
+        ("SADD", "a", "1", "2", "3"), ("SADD", "b", "2", "3", "4"),
+        ("SINTERSTORE", "d", "a", "b"), ("SINTERSTORE", "d", "a", "b"),
+        ("SUNIONSTORE", "d", "a", "b"), ("SDIFFSTORE", "d", "a", "b"),
+        ("SINTERSTORE", "d", "a", "none"), ("SINTERSTORE", "d", "a", "none"),
+        ("SUNIONSTORE", "d", "none", "none2"), ("SET", "d", "v"), ("SDIFFSTORE", "d", "a", "a"),
+        ("SUNIONSTORE", "a", "a", "b"), ("SINTERSTORE", "a", "a", "b"),
+        ("SDIFFSTORE", "b", "b", "a"), ("SDIFFSTORE", "e", "none", "a"),
+        ("SUNIONSTORE", "e", "a"), ("SINTERSTORE", "e", "none", "a"), ("SET", "w", "v"),
+        ("SINTERSTORE", "d", "none", "w"), ("SUNIONSTORE", "d", "a", "w"),
+        ("SDIFFSTORE", "d", "w", "a"),
+        classes="KEAnm")
+
+
 def test_writes_keep_ttl(both, r, o):
     both("SADD", "s", "a", "b", "c", "d", "e", "f", "g")
     both("EXPIRE", "s", "1000")

@@ -9,6 +9,10 @@ order. A hashtable set's order is unspecified, in Redis as here.
 
 The algebra commands build their result the way Redis does, adding to a new intset that
 converts when it must, so a stored result (and a reply's order) has Redis's encoding.
+
+Changes send Redis 7.0's keyspace events (node/notify.py): sadd, srem, spop (then `del` when
+a set empties), SMOVE's srem on the source before sadd on the destination, and the *STORE
+commands' own event, or `del` when an empty result deletes the destination.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
 from node.cursor import CURSORS, parse_cursor, scan_options
 from node.errors import SYNTAX, WRONGTYPE, CommandError
 from node.keyspace import TYPE_NAMES
+from node.notify import GENERIC, SET
 from node.numbers import is_int, parse_int
 from node.replies import SetReply
 from node.table import KeySpec, command, numkeys_keys
@@ -97,14 +102,27 @@ def _sets(db: Any, keys: list[bytes]) -> list[SetValue | None]:
     return out
 
 
-def _store(ctx: Any, dst: bytes, result: SetValue) -> int:
-    """The *STORE commands' ending: the result replaces `dst` (any type, TTL cleared), or an
-    empty result deletes it."""
+def _store(ctx: Any, dst: bytes, result: SetValue, event: bytes) -> int:
+    """The *STORE commands' ending: the result replaces `dst` (any type, TTL cleared) and
+    `event` is sent, or an empty result deletes it (`del`, if there was one)."""
+    db = ctx.db
     if result:
-        ctx.db.set(dst, result)
-    else:
-        ctx.db.delete(dst)
+        db.set(dst, result)
+        db.notify(SET, event, dst)
+    elif db.delete(dst):
+        db.notify(GENERIC, b"del", dst)
     return len(result)
+
+
+def _removed(db: Any, key: bytes, s: SetValue, event: bytes) -> None:
+    """After members left the set at `key`: `event`, then the key's deletion (and `del`) if
+    it emptied."""
+    db.notify(SET, event, key)
+    if s:
+        db.modified(key)
+    else:
+        db.delete(key)
+        db.notify(GENERIC, b"del", key)
 
 
 # -- members ---------------------------------------------------------------------------------
@@ -122,6 +140,8 @@ def sadd(ctx: Any, argv: list[bytes]) -> int:
         s = new_set(ctx, argv[2:])
         db.set(key, s)
         db.keyspace.dirty += len(s) - 1  # Redis counts every member added as a change
+        if db.keyspace.notify_flags:  # the call alone costs when notifications are off
+            db.notify(SET, b"sadd", key)
         return len(s)
     if s.__class__ is not SetValue:
         raise CommandError(WRONGTYPE)
@@ -137,6 +157,8 @@ def sadd(ctx: Any, argv: list[bytes]) -> int:
         db.modified(key)
         if added > 1:
             db.keyspace.dirty += added - 1  # Redis counts every member added as a change
+        if db.keyspace.notify_flags:
+            db.notify(SET, b"sadd", key)
     return added
 
 
@@ -152,12 +174,9 @@ def srem(ctx: Any, argv: list[bytes]) -> int:
     before = len(s)
     s.difference_update(argv[2:])
     removed = before - len(s)
-    if not s:
-        db.delete(key)
-    elif removed:
-        db.modified(key)
-    else:
+    if not removed:
         return 0
+    _removed(db, key, s, b"srem")
     db.keyspace.dirty += removed - 1  # Redis counts every member removed as a change
     return removed
 
@@ -217,16 +236,16 @@ def smove(ctx: Any, argv: list[bytes]) -> int:
     if member not in src:
         return 0
     src.discard(member)
-    if src:
-        db.modified(src_key)
-    else:
-        db.delete(src_key)
+    _removed(db, src_key, src, b"srem")
     if dst is None:
         db.set(dst_key, new_set(ctx, (member,)))
     elif member not in dst:
         dst.add(member)
         _fit(ctx, dst, (member,))
         db.modified(dst_key)
+    else:
+        return 1
+    db.notify(SET, b"sadd", dst_key)
     return 1
 
 
@@ -249,10 +268,7 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
             return None
         member = random_item(s)
         s.discard(member)
-        if s:
-            db.modified(key)
-        else:
-            db.delete(key)
+        _removed(db, key, s, b"spop")
         ctx.propagate_as([b"SREM", key, member])
         return member
 
@@ -266,7 +282,9 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
     if count >= size:
         # The whole set, through a union of one set: in the order of that result's encoding.
         popped = sorted(s, key=int) if _intset_can_hold(ctx, s) else list(s)
+        db.notify(SET, b"spop", key)
         db.delete(key)
+        db.notify(GENERIC, b"del", key)
         db.keyspace.dirty += size - 1  # Redis counts every member popped as a change
         ctx.propagate_as([b"DEL", key])
         return SetReply(popped)
@@ -282,6 +300,7 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
         s.difference_update(popped)
         s.intset = _intset_can_hold(ctx, s)
     db.modified(key)
+    db.notify(SET, b"spop", key)
     db.keyspace.dirty += count - 1  # Redis counts every member popped as a change
     # The random choice replays as the removal of exactly these members: one SREM each, as
     # Redis 7.0 (7.2 batches them), wrapped in MULTI/EXEC by node/propagate.py.
@@ -349,7 +368,7 @@ def sinter(ctx: Any, argv: list[bytes]) -> SetReply:
 def sinterstore(ctx: Any, argv: list[bytes]) -> int:
     sets, empty = _inter(ctx.db, argv[2:])
     result = SetValue() if empty else new_set(ctx, _intersection(sets))
-    return _store(ctx, argv[1], result)
+    return _store(ctx, argv[1], result, b"sinterstore")
 
 
 @command("sintercard", -3, "readonly movablekeys", group="set", since="7.0.0",
@@ -422,7 +441,7 @@ def sunion(ctx: Any, argv: list[bytes]) -> SetReply:
          complexity="O(N) where N is the total number of elements in all given sets.",
          summary="Add multiple sets and store the resulting set in a key")
 def sunionstore(ctx: Any, argv: list[bytes]) -> int:
-    return _store(ctx, argv[1], _union(ctx, argv[2:]))
+    return _store(ctx, argv[1], _union(ctx, argv[2:]), b"sunionstore")
 
 
 @command("sdiff", -2, "readonly", keys=(1, -1, 1), group="set", key_flags="RO access",
@@ -438,7 +457,7 @@ def sdiff(ctx: Any, argv: list[bytes]) -> SetReply:
          complexity="O(N) where N is the total number of elements in all given sets.",
          summary="Subtract multiple sets and store the resulting set in a key")
 def sdiffstore(ctx: Any, argv: list[bytes]) -> int:
-    return _store(ctx, argv[1], _diff(ctx, argv[2:]))
+    return _store(ctx, argv[1], _diff(ctx, argv[2:]), b"sdiffstore")
 
 
 # -- SSCAN -----------------------------------------------------------------------------------
