@@ -183,6 +183,24 @@ def test_store(r, o):
     compare(r, o, ("DEBUG", "DIGEST"))
 
 
+def test_events(both):
+    """SORT ... STORE sends sortstore (after `new` for a new key), also into the sorted key,
+    or `del` when an empty result deletes the destination (nothing without one); the sorted
+    key and every BY and GET key read are read lookups (`keymiss` when missing)."""
+    assert both.same_events(
+        ("RPUSH", "l", "3", "1", "2"), ("SORT", "l"), ("SORT", "none"), ("SORT_RO", "none"),
+        ("SORT", "l", "STORE", "d"), ("SORT", "l", "STORE", "d"), ("SORT", "none", "STORE", "d"),
+        ("SORT", "none", "STORE", "d"), ("SORT", "l", "STORE", "l"), ("SORT", "l", "BY", "w_*"),
+        ("SORT", "l", "GET", "g_*"), ("SORT", "l", "GET", "#", "GET", "h_*->f"),
+        ("SET", "w_1", "5"), ("SORT", "l", "BY", "w_*", "GET", "g_*", "STORE", "d"),
+        ("SORT", "l", "BY", "nosort"), ("SORT", "l", "LIMIT", "5", "5", "STORE", "d"),
+        ("SADD", "s", "b", "a"), ("SORT", "s", "ALPHA", "STORE", "d"), ("ZADD", "z", "1", "a"),
+        ("SORT", "z", "ALPHA", "STORE", "z"), ("SORT_RO", "l", "BY", "w_*", "GET", "g_*"),
+        ("SET", "x", "v"), ("SORT", "x"), ("SORT", "x", "STORE", "d"),
+        ("SORT", "l", "STORE", "x"),
+        classes="KEAnm")
+
+
 def test_sorted_set_becomes_skiplist(r, o):
     for c in (r, o):
         c.zadd("z", {"a": 1, "b": 2})

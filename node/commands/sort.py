@@ -10,6 +10,9 @@ make the result deterministic).
 Orders follow Redis exactly: numbers compare as doubles with ties broken by the elements'
 bytes, ALPHA compares bytes (strcoll under the C.UTF-8 locale redis-server runs with, which
 stops at a NUL), and equal ALPHA BY keys keep the input order, as glibc's merge sort does.
+
+STORE sends the keyspace event sortstore, or `del` when an empty result deletes the
+destination; the sorted key and the BY/GET keys are read lookups (keymiss), as in sort.c.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from node.commands.hashes import HashValue
 from node.commands.lists import ListValue
 from node.commands.sets import SetValue, ordered
 from node.errors import SYNTAX, WRONGTYPE, CommandError
+from node.notify import GENERIC, LIST
 from node.numbers import parse_int
 from node.table import KeySpec, command
 from node.zset import ZSet
@@ -188,8 +192,9 @@ def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
         return out
     if out:
         db.set(store, ListValue(b"" if v is None else v for v in out))
-    else:
-        db.delete(store)
+        db.notify(LIST, b"sortstore", store)
+    elif db.delete(store):
+        db.notify(GENERIC, b"del", store)
     return len(out)
 
 
