@@ -102,6 +102,7 @@ class Blocking:
         self.ready: dict[tuple[int, bytes], None] = {}  # an ordered set
         self.clients: dict[Client, Wait] = {}
         self._hooked = False
+        self._serving: tuple[Client, bytes] | None = None  # the re-run under way, and its key
 
     def __len__(self) -> int:
         return len(self.clients)
@@ -227,7 +228,18 @@ class Blocking:
                 # accepts that (XREADGROUP, which then fails) is re-run; the rest keep waiting.
                 if not wait.wake(db.peek(entry[1])):
                     continue
-                self._rerun(client)
+                self._serving = (client, entry[1])
+                try:
+                    self._rerun(client)
+                finally:
+                    self._serving = None
+
+    def served_key(self, client: "Client") -> bytes | None:
+        """The key whose readiness `client`'s command is being re-run for, None when it runs
+        as sent. Redis 7.0 serves a list waiter from that key (serveClientsBlockedOnListKey),
+        not from the first of its keys that holds a list."""
+        serving = self._serving
+        return serving[1] if serving is not None and serving[0] is client else None
 
     def _rerun(self, client: "Client") -> None:
         argv = client.pending

@@ -440,6 +440,12 @@ _SERVED_LATE = [
     ([], [("BLPOP", "k", "0")],
      [("MULTI",), ("RPUSH", "k", "a"), ("RPUSH", "k", "b"), ("EXEC",)]),
     ([("SET", "d", "str")], [("BLMOVE", "k", "d", "LEFT", "LEFT", "0")], [("RPUSH", "k", "a")]),
+    # Served from the key that became ready first, not the first of its keys holding a list:
+    ([], [("BLPOP", "a", "b", "0")],
+     [("MULTI",), ("RPUSH", "b", "x"), ("RPUSH", "a", "y"), ("EXEC",)]),
+    ([], [("BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "2")],
+     [("MULTI",), ("RPUSH", "b", "x"), ("RPUSH", "a", "y"), ("EXEC",)]),
+    ([], [("BRPOP", "a", "b", "0")], [("SET", "a", "str"), ("RPUSH", "b", "x")]),
 ]
 
 
