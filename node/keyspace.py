@@ -82,14 +82,14 @@ class Database:
         value = self.data.get(key)
         if value is None:
             ks.misses += 1
-            if ks.notify_flags & KEY_MISS:
+            if ks.notify_flags and ks.notify_flags & KEY_MISS:
                 ks.notifier(b"keymiss", key, self.index)
             return None
         if self.expires:
             when = self.expires.get(key)
             if when is not None and when < ks.now and self._expire(key):
                 ks.misses += 1
-                if ks.notify_flags & KEY_MISS:
+                if ks.notify_flags and ks.notify_flags & KEY_MISS:
                     ks.notifier(b"keymiss", key, self.index)
                 return None
         ks.hits += 1
@@ -162,7 +162,8 @@ class Database:
         ks = self.keyspace
         if self.slots is not None and key not in self.data:
             self.slots.add(key)
-        if ks.notify_flags & NEW and key not in self.data:
+        # (A truth test first: `&` is a generic call in CPython 3.11, a tenth of a SET's cost.)
+        if ks.notify_flags and ks.notify_flags & NEW and key not in self.data:
             ks.notifier(b"new", key, self.index)
         self.data[key] = value
         if not keep_ttl and self.expires:
@@ -180,7 +181,9 @@ class Database:
                 hook(self, key)
 
     def set_many(self, flat: list[bytes], start: int = 0) -> None:
-        """`set` for each key, value pair in `flat[start:]` (MSET's argument layout)."""
+        """`set` for each key, value pair in `flat[start:]` (MSET's argument layout), with
+        keyspace events off: with them on, MSET sets key by key, each key's `new` before its
+        `set`, as Redis."""
         ks = self.keyspace
         keys = flat[start::2]
         if self.slots is not None:
@@ -188,10 +191,6 @@ class Database:
             for key in keys:
                 if key not in data:
                     self.slots.add(key)
-        if ks.notify_flags & NEW:
-            for key in dict.fromkeys(keys):
-                if key not in self.data:
-                    ks.notifier(b"new", key, self.index)
         # One loop for both stores: for MSET's usual handful of keys it is faster than two
         # C-level updates (each builds pairs or a dict first). In order: a repeated key
         # ends with its last value.

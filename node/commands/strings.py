@@ -247,15 +247,17 @@ def mget(ctx: Any, argv: list[bytes]) -> list:
 def mset(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) % 2 == 0:
         raise CommandError("ERR wrong number of arguments for 'mset' command")
-    _set_many(ctx.db, argv)
+    db = ctx.db
+    if db.keyspace.notify_flags:
+        _set_each(db, argv)
+    else:
+        db.set_many(argv, 1)
     return OK
 
 
-def _set_many(db: Any, argv: list[bytes]) -> None:
-    """MSET's and MSETNX's writes: in bulk, unless keyspace events must go out key by key."""
-    if not db.keyspace.notify_flags:
-        db.set_many(argv, 1)
-        return
+def _set_each(db: Any, argv: list[bytes]) -> None:
+    """MSET's and MSETNX's writes with keyspace events on: key by key, each with its events
+    (set_many does them in bulk, without)."""
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
         db.notify(STRING, b"set", argv[i])
@@ -271,7 +273,10 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     if any(db.lookup_write(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
-    _set_many(db, argv)
+    if db.keyspace.notify_flags:
+        _set_each(db, argv)
+    else:
+        db.set_many(argv, 1)
     return 1
 
 
