@@ -236,10 +236,16 @@ class Blocking:
 
     def served_key(self, client: "Client") -> bytes | None:
         """The key whose readiness `client`'s command is being re-run for, None when it runs
-        as sent. Redis 7.0 serves a list waiter from that key (serveClientsBlockedOnListKey),
-        not from the first of its keys that holds a list."""
+        as sent. Redis 7.0 serves a list or sorted-set waiter from that key
+        (serveClientsBlockedOnListKey, ...SortedSetKey), not from the first of its keys that
+        holds one."""
         serving = self._serving
         return serving[1] if serving is not None and serving[0] is client else None
+
+    def ready_first(self, client: "Client", keys: list[bytes]) -> list[bytes]:
+        """The keys a blocking pop tries, in order: a served waiter's ready key first."""
+        ready = self.served_key(client)
+        return keys if ready is None else [ready, *keys]
 
     def _rerun(self, client: "Client") -> None:
         argv = client.pending

@@ -219,7 +219,13 @@ def test_zadd_pipelined_with_zpop_serves_the_waiter_first(node, oracle):
                               ("ZADD", "z", "2", "b"), ("EXEC",)]),
     (("BZPOPMIN", "z", "0"), [("ZUNIONSTORE", "z", "1", "src"), ("ZADD", "src", "1", "a"),
                               ("ZUNIONSTORE", "z", "1", "src")]),
-], ids=["bzpopmin-emptied", "bzpopmax", "bzmpop", "bzmpop-emptied", "multi", "store"])
+    # Served from the key that became ready first, not the first of its keys holding a zset:
+    (("BZPOPMIN", "a", "b", "0"), [("MULTI",), ("ZADD", "b", "1", "x"), ("ZADD", "a", "2", "y"),
+                                   ("EXEC",)]),
+    (("BZMPOP", "0", "2", "a", "b", "MAX", "COUNT", "2"),
+     [("MULTI",), ("ZADD", "b", "1", "x"), ("ZADD", "a", "2", "y"), ("EXEC",)]),
+], ids=["bzpopmin-emptied", "bzpopmax", "bzmpop", "bzmpop-emptied", "multi", "store",
+        "ready-key", "bzmpop-ready-key"])
 def test_served_pops_send_redis_events(node, oracle, blocked_cmd, writes):
     # A waiter served by another client's write sends its pop's events (zpopmin/zpopmax,
     # then del if it emptied the key) right after that write's, as Redis.

@@ -770,17 +770,11 @@ def lmpop(ctx: Any, argv: list[bytes]) -> Any:
 # -- blocking ---------------------------------------------------------------------------------
 
 
-def _ready_first(ctx: Any, keys: list[bytes]) -> list[bytes]:
-    """The keys a blocking pop tries, in order: a served waiter's ready key first."""
-    ready = ctx.server.blocking.served_key(ctx)
-    return keys if ready is None else [ready, *keys]
-
-
 def _blocking_pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
     timeout = parse_timeout(argv[-1])
     db = ctx.db
     keys = argv[1:-1]
-    for key in _ready_first(ctx, keys):
+    for key in ctx.server.blocking.ready_first(ctx, keys):
         value = get_list(db, key, read=False)
         if value is not None:
             item = value.popleft() if left else value.pop()
@@ -859,7 +853,7 @@ def brpoplpush(ctx: Any, argv: list[bytes]) -> Any:
 def blmpop(ctx: Any, argv: list[bytes]) -> Any:
     keys, left, count = _mpop_args(argv, 2)
     timeout = parse_timeout(argv[1])
-    reply = _mpop(ctx, _ready_first(ctx, keys), left, count)
+    reply = _mpop(ctx, ctx.server.blocking.ready_first(ctx, keys), left, count)
     if reply is not None:
         return reply
     return block(ctx, keys, timeout, NULL_ARRAY, _is_list)

@@ -846,7 +846,7 @@ def zpopmax(ctx: Any, argv: list[bytes]) -> list:
 def _bzpop(ctx: Any, argv: list[bytes], where: int) -> Any:
     timeout = parse_timeout(argv[-1])
     keys = argv[1:-1]
-    found = _pop_first(ctx, keys, where, 1)
+    found = _pop_first(ctx, ctx.server.blocking.ready_first(ctx, keys), where, 1)
     if found is None:
         return block(ctx, keys, timeout, NULL_ARRAY, _is_zset)
     ctx.propagate_as([b"ZPOPMIN" if where == MIN else b"ZPOPMAX", found[0]])
@@ -934,7 +934,7 @@ def _propagate_pop(ctx: Any, where: int, found: tuple[bytes, list[tuple]]) -> No
 def bzmpop(ctx: Any, argv: list[bytes]) -> Any:
     keys_, where, count = _zmpop_args(argv, 2)
     timeout = parse_timeout(argv[1])
-    found = _pop_first(ctx, keys_, where, count)
+    found = _pop_first(ctx, ctx.server.blocking.ready_first(ctx, keys_), where, count)
     if found is None:
         return block(ctx, keys_, timeout, NULL_ARRAY, _is_zset)
     _propagate_pop(ctx, where, found)
