@@ -160,7 +160,7 @@ class AOF:
 
     def _attach(self) -> None:
         if not self.attached:
-            self.server.propagation.attach(self.feed)
+            self.server.propagation.attach(self.feed, durable=True)
             self.attached = True
         self.server.propagation.reselect()
         self._update_hold()

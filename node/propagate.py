@@ -94,17 +94,32 @@ class Propagation:
         self.batch_db = -1
         # Called right after a tick's bytes reached the sinks (group commit writes replies).
         self.after_flush: list[Callable[[], None]] = []
+        # Sinks that keep the dataset (the AOF), and the byte ranges of this tick's buffer
+        # they skip: commands for the replicas alone (`replicate_only`).
+        self._durable: list[Sink] = []
+        self._repl_only: list[tuple[int, int]] = []
 
     # -- sinks -------------------------------------------------------------------------------
 
-    def attach(self, sink: Sink) -> None:
+    def attach(self, sink: Sink, durable: bool = False) -> None:
+        """Feed `sink` each tick's bytes; a `durable` one (the AOF) without the commands meant
+        for the replicas alone."""
         self.sinks.append(sink)
+        if durable:
+            self._durable.append(sink)
         self.active = True
 
     def detach(self, sink: Sink) -> None:
         if sink in self.sinks:
             self.sinks.remove(sink)
+        if sink in self._durable:
+            self._durable.remove(sink)
         self.active = bool(self.sinks)
+
+    @property
+    def replicating(self) -> bool:
+        """A sink other than the AOF is attached (the replication backlog)."""
+        return len(self.sinks) > len(self._durable)
 
     @property
     def stream_db(self) -> int:
@@ -162,6 +177,21 @@ class Propagation:
             self.queued += len(select)
             self._db = db
         return True
+
+    def replicate_only(self, db: int, argv: Sequence[bytes]) -> None:
+        """A command for the replicas alone, as Redis's PROPAGATE_REPL (a PUBLISH, so that
+        the replicas' subscribers hear it): it takes its place and its bytes in the stream
+        and its offsets, and the AOF skips it."""
+        if not self.replicating or not self._prefix(db):
+            return
+        data = encode(argv)
+        start = self.queued
+        self._buf.append(data)
+        self.queued += len(data)
+        self._repl_only.append((start, self.queued))
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
 
     def commands(self, db: int, argvs: Sequence[Sequence[bytes]]) -> None:
         """The writes one command made (its rewrite): one unit (see the module docstring)."""
@@ -268,6 +298,7 @@ class Propagation:
         self.batch_owner = None
         self.batch = []
         self._buf.clear()
+        self._repl_only.clear()
         self.queued = 0
         self.offset = offset
         self._db = -1
@@ -283,8 +314,14 @@ class Propagation:
             buf.clear()
             self.queued = 0
             self.offset += len(data)
-            for sink in self.sinks:
-                sink(data)
+            if self._repl_only:
+                durable = _without(data, self._repl_only)
+                self._repl_only.clear()
+                for sink in self.sinks:
+                    sink(durable if sink in self._durable else data)
+            else:
+                for sink in self.sinks:
+                    sink(data)
         for callback in self.after_flush:
             callback()
 
@@ -296,3 +333,14 @@ class Propagation:
     def pending(self) -> bool:
         """Bytes are waiting for the end of the tick."""
         return bool(self._buf) or bool(self.batch)
+
+
+def _without(data: bytes, ranges: list[tuple[int, int]]) -> bytes:
+    """`data` with the (start, end) byte ranges, in order, cut out."""
+    parts = []
+    at = 0
+    for start, end in ranges:
+        parts.append(data[at:start])
+        at = end
+    parts.append(data[at:])
+    return b"".join(parts)

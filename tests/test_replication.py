@@ -18,7 +18,10 @@ from typing import Any
 import pytest
 import redis
 
+from aofhelp import incr_aof
+from cluster_util import Conn
 from conftest import Differential, free_port, reply_of, wait_until
+from node.aof_reader import CommandReader
 from replication_helpers import (
     FAR, digest, fill, follow, in_sync, info, linked, start_repl_node, start_replica, synced_pair,
 )
@@ -359,6 +362,30 @@ def test_a_replica_of_a_replica_gets_the_primarys_stream(start_node: Any) -> Non
     assert leaf.client(db=3).get("still") == b"db 3"
     with pytest.raises(redis.ReadOnlyError):
         c.set("x", "y")
+
+
+def test_published_messages_reach_the_replicas_subscribers(start_node: Any) -> None:
+    # As Redis: PUBLISH goes down the replication stream (a replica's subscribers hear it,
+    # its offsets count it) but not into the AOF.
+    primary, p, replica, r = synced_pair(start_node, primary_args=("--appendonly", "yes"))
+    listener = Conn(replica.port)
+    try:
+        assert listener("SUBSCRIBE", "news") == [b"subscribe", b"news", 1]
+        assert p.publish("news", "one") == 0  # no subscriber on the primary itself
+        assert listener.pushed(10) == [b"message", b"news", b"one"]
+        pipe = p.pipeline(transaction=True)
+        pipe.set("k", "v").publish("news", "two")
+        assert pipe.execute() == [True, 0]
+        assert listener.pushed(10) == [b"message", b"news", b"two"]
+        wait_until(lambda: in_sync(p, r), 10, "the replica to catch up")
+        assert info(p)["master_repl_offset"] == info(r)["master_repl_offset"]
+        assert p.execute_command("WAIT", 1, 5000) == 1
+        assert r.get("k") == b"v"
+    finally:
+        listener.close()
+    with open(incr_aof(primary), "rb") as f:
+        logged = [argv[0].upper() for argv in CommandReader(f, 0)]
+    assert b"SET" in logged and b"PUBLISH" not in logged
 
 
 def test_becoming_a_replica_unblocks_blocked_clients(start_node: Any) -> None:

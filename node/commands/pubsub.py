@@ -4,8 +4,9 @@ node/pubsub.py.
 The subscribe family answers with one confirmation per channel, pushed as it goes (inside an
 EXEC too, as Redis does), so their handlers reply NO_REPLY. Shard channels are keys to cluster
 routing (their key specs are flagged `not_key`), so SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH are
-redirected with MOVED or refused with CROSSSLOT like any keyed command. In a cluster, a message
-published on one node reaches the subscribers of the others through the coordinator.
+redirected with MOVED or refused with CROSSSLOT like any keyed command. A message published on
+one node reaches the subscribers of the others: through the coordinator in a cluster, down the
+replication stream to replicas otherwise.
 """
 
 from __future__ import annotations
@@ -114,14 +115,18 @@ def publish(ctx: Any, argv: list[bytes]) -> int:
 
 
 def _publish(ctx: Any, argv: list[bytes], shard: bool) -> int:
-    """Deliver here; in a cluster, the coordinator carries the message to the other nodes
-    (all of them, or the shard's for SPUBLISH), as Redis Cluster's bus does. The count is
-    this node's receivers, as in Redis."""
+    """Deliver here, and to the other nodes' subscribers: in a cluster through the
+    coordinator (to all of them, or the shard's for SPUBLISH), as Redis Cluster's bus; else
+    down the replication stream, as Redis. The count is this node's receivers, as in Redis."""
     server = ctx.server
     receivers = server.pubsub.publish(argv[1], argv[2], shard=shard)
     cluster = server.cluster
-    if cluster is not None and cluster.link is not None:
-        cluster.link.publish(argv[1], argv[2], shard)
+    if cluster is not None:
+        if cluster.link is not None:
+            cluster.link.publish(argv[1], argv[2], shard)
+    elif server.propagation.replicating and not ctx.must_obey:
+        # Down the replication stream, for the replicas' subscribers (not into the AOF).
+        server.propagation.replicate_only(ctx.db.index, argv)
     return receivers
 
 
