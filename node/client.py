@@ -29,6 +29,7 @@ from node.codec import (
 from node.errors import CommandError, ProtocolError
 from node.keyspace import Database
 from node.pubsub import Subscriptions
+from node.tracking import ClientTracking
 from node.replies import NO_REPLY, OK
 from node.table import COMMANDS, Command, lookup
 
@@ -129,6 +130,8 @@ class Client(asyncio.Protocol):
         self.asking = False  # cluster mode: ASKING was sent (node/cluster.py)
         self.subscriptions: Subscriptions | None = None  # pub/sub (node/pubsub.py)
         self.pubsub_context = False  # RESP2 with subscriptions: only the pub/sub commands run
+        self.tracking: ClientTracking | None = None  # CLIENT TRACKING (node/tracking.py)
+        self.checks_path = False  # either of the above: every command takes `execute`
         self.readonly = False  # cluster mode: READONLY, reads served by a replica
         self.woff = 0  # the stream offset just past this client's last write (WAIT)
         self._boundary: bool | None = None  # the parser ended the last batch on a boundary
@@ -383,7 +386,7 @@ class Client(asyncio.Protocol):
         if (self._authenticated and self.reply_mode == REPLY_ON and self.multi is None
                 and not server.monitors and not server.pause_end and not server.blocking.clients
                 and server.write_denied is None and server.stale_denied is None
-                and not self.pubsub_context):
+                and not self.checks_path):
             return _FAST if server.deny_writes is None or self.must_obey else _FAST_READ
         return None
 
@@ -509,6 +512,9 @@ class Client(asyncio.Protocol):
         # not one EXEC runs from its queue, as Redis's lastcmd.)
         ks = server.keyspace
         dirty = ks.dirty
+        tracking = self.tracking
+        if tracking is not None:
+            server.tracking.current = self  # its own changes are announced after its reply
         start = time.perf_counter_ns()
         try:
             reply = cmd.handler(self, argv)  # type: ignore[misc]
@@ -530,10 +536,26 @@ class Client(asyncio.Protocol):
                 self.out.append(self.encode(reply))
             elif self.reply_mode == REPLY_SKIP:
                 self.reply_mode = REPLY_ON
+        if tracking is not None:
+            self._tracked(cmd, argv)
         # After the command, as Redis 7 does: SELECT shows its new db, AUTH its redactions,
         # and a monitor sees its own commands after their replies.
         if server.monitors and cmd.flags.isdisjoint(_UNMONITORED):
             server.feed_monitors(self, argv)
+
+    def _tracked(self, cmd: Command, argv: list[bytes]) -> None:
+        """After a command of a tracking client (Redis's call() and afterCommand): remember
+        the keys it read, end a CLIENT CACHING, announce its own changes."""
+        tracking = self.server.tracking
+        tracking.current = None
+        settings = self.tracking
+        if settings is not None:
+            if "readonly" in cmd.flags:
+                tracking.remember(self, cmd, argv)
+            if settings.caching and self.multi is None and not cmd.name.startswith("client|"):
+                settings.caching = False
+        if tracking.pending and not self.in_exec:
+            tracking.after_command(self)
 
     def propagate_as(self, *argvs: list[bytes]) -> None:
         """Propagate these writes instead of the running command's argv (see node/propagate.py).
@@ -596,12 +618,14 @@ class Client(asyncio.Protocol):
             self.out.append(data)
             self.flush_later()
 
-    def pubsub_changed(self) -> None:
-        """Subscriptions or the protocol changed: recompute the Pub/Sub context."""
+    def checks_changed(self) -> None:
+        """Subscriptions, tracking or the protocol changed: recompute the Pub/Sub context
+        and whether every command must take the checks path."""
         subs = self.subscriptions
         if subs is not None and not subs.total():
             subs = self.subscriptions = None
         self.pubsub_context = subs is not None and self.protocol == 2
+        self.checks_path = self.pubsub_context or self.tracking is not None
 
     def flush_later(self) -> None:
         """Write the replies once every client of this loop iteration has been served, as
@@ -686,7 +710,7 @@ class Client(asyncio.Protocol):
         self.protocol = version
         self.encode = encoder_for(version)
         self.null_reply = self.encode(None)
-        self.pubsub_changed()
+        self.checks_changed()
 
     def reset(self) -> None:
         """RESET: back to a fresh connection's state (DB 0, RESP2, no name, re-authenticate)."""
@@ -695,6 +719,7 @@ class Client(asyncio.Protocol):
             self.server.monitors.remove(self)
         self.discard_transaction()
         self.server.pubsub.forget(self)
+        self.server.tracking.disable(self)
         self.select(0)
         self.set_protocol(2)
         self.name = b""
@@ -741,6 +766,13 @@ class Client(asyncio.Protocol):
             flags += "x"
         if self.blocked:
             flags += "b"
+        tracking = self.tracking
+        if tracking is not None:
+            flags += "t"
+            if tracking.broken_redirect:
+                flags += "R"
+            if tracking.bcast:
+                flags += "B"
         if self.dirty_cas:
             flags += "d"
         if self.closing:
@@ -766,7 +798,8 @@ class Client(asyncio.Protocol):
             f"multi={multi} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={obl} oll={oll} omem={oll} "
             f"tot-mem={qbuf + oll + 16384} events=r "
-            f"cmd={self.last_command.name if self.last_command else 'NULL'} user=default redir=-1 resp={self.protocol}"
+            f"cmd={self.last_command.name if self.last_command else 'NULL'} user=default "
+            f"redir={self.tracking.redirect if self.tracking else -1} resp={self.protocol}"
         )
 
 

@@ -97,7 +97,7 @@ class PubSub:
                 if kind is PATTERNS and name not in self._matchers:
                     self._matchers[name] = glob_matcher(name)
             client.write(Push([kind.subscribe, name, kind.count(subs)]))
-        client.pubsub_changed()
+        client.checks_changed()
 
     def unsubscribe(self, client: "Client", kind: _Kind, names: list[bytes] | None,
                     notify: bool = True) -> None:
@@ -116,7 +116,7 @@ class PubSub:
         if notify and not targets:
             client.write(Push([kind.unsubscribe, None,
                                     kind.count(subs) if subs is not None else 0]))
-        client.pubsub_changed()
+        client.checks_changed()
 
     def _drop(self, kind: _Kind, name: bytes, client: "Client") -> None:
         server_map = self._map(kind)
@@ -147,7 +147,7 @@ class PubSub:
             for name in kind.own(subs):
                 self._drop(kind, name, client)
         client.subscriptions = None
-        client.pubsub_changed()
+        client.checks_changed()
 
     # -- publishing --------------------------------------------------------------------------
 

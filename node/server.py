@@ -32,6 +32,7 @@ from node.log import log
 from node.propagate import Propagation
 from node.notify import Notifier
 from node.pubsub import PubSub
+from node.tracking import Tracking
 from node.replies import Status
 from node.table import Command, all_commands
 from node.watches import Watches
@@ -124,6 +125,7 @@ class Server:
         self.watches = Watches(self.keyspace)
         self.propagation = Propagation()
         self.pubsub = PubSub(self)
+        self.tracking = Tracking(self)
         self.keyspace.notifier = notifier = Notifier(self.pubsub)
         config.listen("notify-keyspace-events", lambda value: self._set_notify(notifier, value))
         self._set_notify(notifier, config["notify-keyspace-events"])
@@ -355,6 +357,8 @@ class Server:
             self.watches.unwatch(client)
         if client.subscriptions is not None:
             self.pubsub.forget(client)
+        if client.tracking is not None:
+            self.tracking.disable(client)
 
     def check_output_limit(self, client: Client, pending: int) -> None:
         """Close a client whose unread replies pass its client-output-buffer-limit class."""

@@ -1,103 +1,23 @@
-"""Pub/sub against redis-server: the same scripts over raw sockets, and real clients.
-
-A script is a list of steps, each a command sent on one of several named connections (or a
-read of what a connection was pushed). It runs on the oracle first, which gives how many
-replies each step brings; then on the node, reading the same number of replies per step, so a
-busy node is waited for and nothing depends on timing. Replies are compared byte for byte
-(CLIENT INFO lines with their per-connection fields masked).
-"""
+"""Pub/sub against redis-server: the same scripts over raw sockets (tests/wirescript.py), and
+real clients."""
 
 from __future__ import annotations
 
 import asyncio
-import re
+import os
 import select
 import socket
 import subprocess
 import time
 from typing import Any
 
-import hiredis
 import pytest
 import redis
 import redis.asyncio
 
-from conftest import ServerProcess, reply_of, wait_until
+from conftest import wait_until
 from node.codec import encode_request
-
-READ = ("READ",)  # a step that only reads what the connection was pushed
-QUIET = 0.05  # the oracle is done with a step after this long without a byte
-PATIENCE = 10.0  # how long the node may take for a reply the oracle gave
-
-Step = tuple[str, tuple]
-
-
-def _replies(sock: socket.socket, count: int | None) -> bytes:
-    """Read `count` whole replies (None: until QUIET seconds pass without data)."""
-    reader = hiredis.Reader()
-    data = b""
-    got = 0
-    deadline = time.monotonic() + PATIENCE
-    while (count is None or got < count) and time.monotonic() < deadline:
-        ready, _, _ = select.select([sock], [], [], QUIET if count is None else 0.1)
-        if not ready:
-            if count is None:
-                break
-            continue
-        chunk = sock.recv(1 << 16)
-        if not chunk:
-            break
-        data += chunk
-        reader.feed(chunk)
-        while reader.gets() is not False:
-            got += 1
-    return data
-
-
-def _count(data: bytes) -> int:
-    reader = hiredis.Reader()
-    reader.feed(data)
-    n = 0
-    while reader.gets() is not False:
-        n += 1
-    return n
-
-
-def run_script(port: int, script: list[Step], counts: list[int] | None = None) -> list[bytes]:
-    """Each step's replies; with `counts`, read that many per step, else until quiet."""
-    conns: dict[str, socket.socket] = {}
-    out = []
-    try:
-        for i, (who, cmd) in enumerate(script):
-            sock = conns.get(who)
-            if sock is None:
-                sock = conns[who] = socket.create_connection(("127.0.0.1", port), timeout=10)
-            if cmd != READ:
-                sock.sendall(encode_request([str(a).encode() for a in cmd]))
-            out.append(_replies(sock, None if counts is None else counts[i]))
-    finally:
-        for sock in conns.values():
-            sock.close()
-    return out
-
-
-def _masked(data: bytes) -> bytes:
-    # CLIENT INFO: keep what pub/sub decides (flags, sub, psub, ssub, multi, cmd, resp).
-    data = re.sub(rb"id=\d+ addr=\S+ laddr=\S+ fd=\d+ name=\S* age=\d+ idle=\d+ ", b"", data)
-    data = re.sub(rb"qbuf=.* tot-mem=\d+ events=r ", b"", data)
-    data = re.sub(rb"\$2\r\nid\r\n:\d+\r\n", b"", data)  # HELLO's client id
-    return re.sub(rb"^(\$|=)\d+\r\n", b"", data)
-
-
-def same_script(node: ServerProcess, oracle: ServerProcess, script: list[Step]) -> None:
-    for server in (node, oracle):  # (the oracle is shared with other modules' tests)
-        server.client().flushall()
-    theirs = run_script(oracle.port, script)
-    mine = run_script(node.port, script, [_count(t) for t in theirs])
-    diffs = [f"{who} {' '.join(map(str, cmd))}:\n slotkv={m!r}\n redis ={t!r}"
-             for (who, cmd), m, t in zip(script, mine, theirs) if _masked(m) != _masked(t)]
-    assert not diffs, "\n".join(diffs)
-
+from wirescript import READ, same_script
 
 def test_subscribe_publish_and_the_pubsub_context(node, oracle):
     same_script(node, oracle, [
@@ -226,13 +146,22 @@ def test_redis_py_asyncio_pubsub(node):
 def test_redis_cli_subscribe_prints_messages(node):
     proc = subprocess.Popen(["redis-cli", "-p", str(node.port), "SUBSCRIBE", "cli-ch"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = b""
     try:
         r = node.client()
         wait_until(lambda: r.pubsub_numsub("cli-ch") == [(b"cli-ch", 1)], what="redis-cli to subscribe")
         assert r.publish("cli-ch", "from-test") == 1
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 10
+        while out.count(b"\n") < 6 and time.monotonic() < deadline:  # (it flushes each one)
+            if select.select([proc.stdout], [], [], 0.1)[0]:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                out += chunk
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=10)
+        proc.communicate(timeout=10)
     assert out.split(b"\n")[:6] == [b"subscribe", b"cli-ch", b"1", b"message", b"cli-ch",
                                      b"from-test"]
 

@@ -19,8 +19,9 @@ from node.client import REPLY_OFF, REPLY_ON, REPLY_SKIP
 from node.commands.connection import validate_client_name
 from node.errors import SYNTAX, CommandError
 from node.numbers import INT64_MAX, parse_int
-from node.replies import NO_REPLY, OK, Status, Verbatim
+from node.replies import NO_REPLY, OK, SetReply, Status, Verbatim
 from node.table import command
+from node.tracking import ClientTracking
 
 HELP = [
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -304,3 +305,136 @@ def client_reply(ctx: Any, argv: list[bytes]) -> Any:
     else:
         raise CommandError(SYNTAX)
     return NO_REPLY
+
+
+# -- client-side caching (node/tracking.py) ---------------------------------------------------
+
+
+@command("client|tracking", -3, "noscript loading stale", group="connection", since="6.0.0",
+         complexity="O(1). Some options may introduce additional complexity.",
+         summary="Enable or disable server assisted client side caching support")
+def client_tracking(ctx: Any, argv: list[bytes]) -> Any:
+    redirect = 0
+    bcast = optin = optout = noloop = False
+    prefixes: list[bytes] = []
+    j, n = 3, len(argv)
+    while j < n:
+        opt = argv[j].lower()
+        more = j + 1 < n
+        if opt == b"redirect" and more:
+            j += 1
+            if redirect:
+                raise CommandError("ERR A client can only redirect to a single other client")
+            redirect = parse_int(argv[j])
+            if redirect not in ctx.server.clients:
+                raise CommandError("ERR The client ID you want redirect to does not exist")
+        elif opt == b"bcast":
+            bcast = True
+        elif opt == b"optin":
+            optin = True
+        elif opt == b"optout":
+            optout = True
+        elif opt == b"noloop":
+            noloop = True
+        elif opt == b"prefix" and more:
+            j += 1
+            prefixes.append(argv[j])
+        else:
+            raise CommandError(SYNTAX)
+        j += 1
+    mode = argv[2].lower()
+    if mode == b"off":
+        ctx.server.tracking.disable(ctx)
+        return OK
+    if mode != b"on":
+        raise CommandError(SYNTAX)
+    current = ctx.tracking
+    if not bcast and prefixes:
+        raise CommandError("ERR PREFIX option requires BCAST mode to be enabled")
+    if current is not None and current.bcast != bcast:
+        raise CommandError("ERR You can't switch BCAST mode on/off before disabling tracking "
+                           "for this client, and then re-enabling it with a different mode.")
+    if bcast and (optin or optout):
+        raise CommandError("ERR OPTIN and OPTOUT are not compatible with BCAST")
+    if optin and optout:
+        raise CommandError("ERR You can't specify both OPTIN mode and OPTOUT mode")
+    if current is not None and (optin and current.optout or optout and current.optin):
+        raise CommandError("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking "
+                           "for this client, and then re-enabling it with a different mode.")
+    if bcast:
+        _check_prefixes(current.prefixes if current is not None else [], prefixes)
+    ctx.server.tracking.enable(ctx, ClientTracking(bcast, optin, optout, noloop, redirect,
+                                                   prefixes))
+    return OK
+
+
+def _check_prefixes(existing: list[bytes], given: list[bytes]) -> None:
+    """checkPrefixCollisionsOrReply: no prefix of a client may be a prefix of another."""
+    def overlap(a: bytes, b: bytes) -> bool:
+        return a.startswith(b) or b.startswith(a)
+
+    for i, prefix in enumerate(given):
+        text = prefix.decode("utf-8", "replace")
+        for other in existing:
+            if overlap(prefix, other):
+                raise CommandError(
+                    f"ERR Prefix '{text}' overlaps with an existing prefix "
+                    f"'{other.decode('utf-8', 'replace')}'. Prefixes for a single client must "
+                    "not overlap.")
+        for other in given[i + 1:]:
+            if overlap(prefix, other):
+                raise CommandError(
+                    f"ERR Prefix '{text}' overlaps with another provided prefix "
+                    f"'{other.decode('utf-8', 'replace')}'. Prefixes for a single client must "
+                    "not overlap.")
+
+
+@command("client|caching", 3, "noscript loading stale", group="connection", since="6.0.0",
+         summary="Instruct the server about tracking or not keys in the next request")
+def client_caching(ctx: Any, argv: list[bytes]) -> Any:
+    settings = ctx.tracking
+    if settings is None:
+        raise CommandError("ERR CLIENT CACHING can be called only when the client is in "
+                           "tracking mode with OPTIN or OPTOUT mode enabled")
+    opt = argv[2].lower()
+    if opt == b"yes":
+        if not settings.optin:
+            raise CommandError("ERR CLIENT CACHING YES is only valid when tracking is enabled "
+                               "in OPTIN mode.")
+    elif opt == b"no":
+        if not settings.optout:
+            raise CommandError("ERR CLIENT CACHING NO is only valid when tracking is enabled "
+                               "in OPTOUT mode.")
+    else:
+        raise CommandError(SYNTAX)
+    settings.caching = True
+    return OK
+
+
+@command("client|getredir", 2, "noscript loading stale", group="connection", since="6.0.0",
+         summary="Get tracking notifications redirection client ID if any")
+def client_getredir(ctx: Any, argv: list[bytes]) -> int:
+    return ctx.tracking.redirect if ctx.tracking is not None else -1
+
+
+@command("client|trackinginfo", 2, "noscript loading stale", group="connection",
+         since="6.2.0",
+         summary="Return information about server assisted client side caching for the "
+         "current connection")
+def client_trackinginfo(ctx: Any, argv: list[bytes]) -> dict:
+    settings = ctx.tracking
+    if settings is None:
+        return {b"flags": SetReply([b"off"]), b"redirect": -1, b"prefixes": []}
+    flags = [b"on"]
+    if settings.bcast:
+        flags.append(b"bcast")
+    if settings.optin:
+        flags += [b"optin", b"caching-yes"] if settings.caching else [b"optin"]
+    if settings.optout:
+        flags += [b"optout", b"caching-no"] if settings.caching else [b"optout"]
+    if settings.noloop:
+        flags.append(b"noloop")
+    if settings.broken_redirect:
+        flags.append(b"broken_redirect")
+    return {b"flags": SetReply(flags), b"redirect": settings.redirect,
+            b"prefixes": sorted(settings.prefixes) if settings.bcast else []}  # a rax's order

@@ -118,7 +118,7 @@ def _clients(server: Any) -> Fields:
          max((sum(len(b) for b in c.out) for c in clients), default=0)),
         # Paused clients are not counted, as Redis leaves out BLOCKED_POSTPONE.
         ("blocked_clients", len(server.blocking)),
-        ("tracking_clients", 0),
+        ("tracking_clients", server.tracking.clients),
         ("clients_in_timeout_table", server.blocking.timed_count()),
     ]
 
@@ -254,9 +254,9 @@ def _stats(server: Any) -> Fields:
         ("active_defrag_key_misses", 0),
         ("total_active_defrag_time", 0),
         ("current_active_defrag_time", 0),
-        ("tracking_total_keys", 0),
-        ("tracking_total_items", 0),
-        ("tracking_total_prefixes", 0),
+        ("tracking_total_keys", len(server.tracking.table)),
+        ("tracking_total_items", sum(map(len, server.tracking.table.values()))),
+        ("tracking_total_prefixes", len(server.tracking.prefixes)),
         ("unexpected_error_replies", 0),
         ("total_error_replies", sum(stats.errors.values())),
         ("dump_payload_sanitizations", 0),
