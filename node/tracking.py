@@ -15,8 +15,8 @@ FLUSHDB/FLUSHALL), or, with REDIRECT, goes to another client: as a push if it sp
 else as a message on `__redis__:invalidate` if it is subscribed to anything. A change the
 client makes itself is announced after that command's reply.
 
-Keys are hooked (`Keyspace.on_modified`) only while some client tracks, so the write path of
-a server without tracking clients pays nothing.
+Keys are hooked (`Keyspace.on_modified`) only while some client tracks or some key is
+remembered, so the write path of a server without tracking pays nothing.
 """
 
 from __future__ import annotations
@@ -96,9 +96,7 @@ class Tracking:
         client.tracking = None
         self.clients -= 1
         client.checks_changed()
-        if not self.clients:
-            self.table.clear()
-            self._unhook()
+        self._unhook_if_idle()
 
     def _drop_prefixes(self, client: "Client", prefixes: list[bytes]) -> None:
         for prefix in prefixes:
@@ -114,8 +112,10 @@ class Tracking:
             self.server.keyspace.on_modified.append(self._modified)
             self._hooked = True
 
-    def _unhook(self) -> None:
-        if self._hooked:
+    def _unhook_if_idle(self) -> None:
+        # As Redis, remembered keys outlive their readers until they change (INFO counts
+        # them): the hook stays until no client tracks and no key is remembered.
+        if self._hooked and not self.clients and not self.table:
             self.server.keyspace.on_modified.remove(self._modified)
             self._hooked = False
 
@@ -146,6 +146,8 @@ class Tracking:
                     self._schedule_broadcast()
         if key in self.table:
             self._invalidate_key(key, current)
+            if not self.clients:
+                self._unhook_if_idle()
 
     def _invalidate_key(self, key: bytes, current: "Client | None") -> None:
         clients = self.server.clients
@@ -163,6 +165,9 @@ class Tracking:
     def flushed(self) -> None:
         """FLUSHDB/FLUSHALL: every tracking client drops its whole cache (a null key list)."""
         self.table.clear()
+        self._unhook_if_idle()
+        if not self.clients:
+            return
         for client in list(self.server.clients.values()):
             if client.tracking is not None:
                 if client is self.current:

@@ -34,6 +34,23 @@ def test_default_mode_invalidates_keys_read(node: ServerProcess, oracle: ServerP
     ])
 
 
+def test_keys_outlive_their_readers_until_they_change(node: ServerProcess,
+                                                      oracle: ServerProcess) -> None:
+    def total(server: ServerProcess) -> int:
+        return server.client().info("stats")["tracking_total_keys"]
+
+    script = [("a", ("HELLO", "3")), ("a", ("CLIENT", "TRACKING", "ON")), ("a", ("GET", "k1")),
+              ("a", ("GET", "k2")), ("a", ("QUIT",))]
+    counts = []
+    for server in (node, oracle):
+        server.client().flushall()
+        run_script(server.port, script)
+        after_quit = total(server)
+        server.client().set("k1", "x")
+        counts.append((after_quit, total(server)))
+    assert counts[0] == counts[1] == (2, 1)
+
+
 def test_modes_and_errors(node: ServerProcess, oracle: ServerProcess) -> None:
     same_script(node, oracle, [
         ("a", ("HELLO", "3")),

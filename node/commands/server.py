@@ -34,8 +34,7 @@ def flushdb(ctx: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
     ctx.db.flush()
     ctx.server.keyspace.dirty += 1
-    if ctx.server.tracking.clients:
-        ctx.server.tracking.flushed()
+    ctx.server.tracking.flushed()
     return OK
 
 
@@ -47,8 +46,7 @@ def flushall(ctx: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
     ctx.server.keyspace.flush_all()
     ctx.server.keyspace.dirty += 1
-    if ctx.server.tracking.clients:
-        ctx.server.tracking.flushed()
+    ctx.server.tracking.flushed()
     ctx.server.rdb.flushed_all()  # with save points, the empty dataset is saved now
     return OK
 
