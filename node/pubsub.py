@@ -99,8 +99,7 @@ class PubSub:
             client.write(Push([kind.subscribe, name, kind.count(subs)]))
         client.checks_changed()
 
-    def unsubscribe(self, client: "Client", kind: _Kind, names: list[bytes] | None,
-                    notify: bool = True) -> None:
+    def unsubscribe(self, client: "Client", kind: _Kind, names: list[bytes] | None) -> None:
         """(P|S)UNSUBSCRIBE: the names given, or every one of this kind (None). Confirms each,
         or, with nothing to leave, once with a null name."""
         subs = client.subscriptions
@@ -110,12 +109,9 @@ class PubSub:
             if name in own:
                 del own[name]
                 self._drop(kind, name, client)
-            if notify:
-                client.write(Push([kind.unsubscribe, name,
-                                        kind.count(subs) if subs is not None else 0]))
-        if notify and not targets:
-            client.write(Push([kind.unsubscribe, None,
-                                    kind.count(subs) if subs is not None else 0]))
+            client.write(Push([kind.unsubscribe, name, kind.count(subs) if subs else 0]))
+        if not targets:
+            client.write(Push([kind.unsubscribe, None, kind.count(subs) if subs else 0]))
         client.checks_changed()
 
     def _drop(self, kind: _Kind, name: bytes, client: "Client") -> None:
