@@ -29,12 +29,12 @@ from node.blocking import Blocking
 from node.keyspace import Keyspace
 from node.latency import LatencyMonitor
 from node.log import log
-from node.propagate import Propagation
 from node.notify import Notifier
+from node.propagate import Propagation
 from node.pubsub import PubSub
-from node.tracking import Tracking
 from node.replies import Status
 from node.table import Command, all_commands
+from node.tracking import Tracking
 from node.watches import Watches
 
 REDIS_VERSION = "7.0.15"
