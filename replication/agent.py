@@ -171,8 +171,11 @@ class CoordinatorLink:
                                                     shard=shard)))
 
     async def _writer(self, call: Any, outbox: asyncio.Queue[pb.NodeMessage]) -> None:
-        while True:
-            await call.write(await outbox.get())
+        try:
+            while True:
+                await call.write(await outbox.get())
+        except (grpc.aio.AioRpcError, grpc.aio.UsageError):
+            call.cancel()  # the stream broke: end the session, _run opens a new one
 
     async def _heartbeats(self, call: Any) -> None:
         cluster = self.cluster
