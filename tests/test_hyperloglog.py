@@ -294,13 +294,15 @@ def test_wrong_types_and_invalid_strings(both):
 @pytest.mark.parametrize("stale", [False, True])
 def test_corrupt_sparse_hlls(both, stale):
     # A valid cached count is returned without looking at the registers, as in Redis.
-    header = "HYLL\x01" + "\0" * 10 + ("\x80" if stale else "\0")
-    for value in (header + "\x7f\xfe",           # covers 16383 registers
-                  header + "\x7f\xff\x00",       # covers 16385
-                  header + "\x7f",               # truncated XZERO (Redis reads the NUL)
-                  header,                        # no opcodes at all
-                  header + "\x7f\xfb\x83\x80",   # 16384 and a VAL beyond: merges accept it
-                  header + "\x7f\xfb\x80\x83"):  # 16381 and a VAL running past the end
+    # (Bytes, not str: redis-py would send "\x80" as two UTF-8 bytes.)
+    header = b"HYLL\x01" + b"\0" * 10 + (b"\x80" if stale else b"\0")
+    for value in (header + b"\x7f\xfe",           # covers 16383 registers
+                  header + b"\x7f\xff\x00",       # covers 16385
+                  header + b"\x7f",               # truncated XZERO (Redis reads the NUL)
+                  header,                         # no opcodes at all
+                  header + b"\x7f\xfb\x83\x80",   # 16384 and a VAL beyond: refused too
+                  header + b"\x7f\xfb\x83\x00",   # 16384 and a ZERO beyond
+                  header + b"\x7f\xfb\x80\x83"):  # 16381 and a VAL running past the end
         both("SET", "bad", value)
         both("PFCOUNT", "bad")
         both("PFCOUNT", "bad", "missing")

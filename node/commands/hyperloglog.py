@@ -217,11 +217,12 @@ _ENCODE.update({bytes((v,)) * n: bytes((_val(v, n),))
                 for v in range(1, SPARSE_VAL_MAX + 1) for n in range(1, 5)})
 
 
-def decode_sparse(value: bytes | bytearray, strict: bool = True) -> bytes | None:
+def decode_sparse(value: bytes | bytearray) -> bytes | None:
     """The registers of a sparse HLL, one byte each; None if the code is corrupt: it does not
-    cover exactly 16384 registers, or, unless `strict`, its opcodes do not reach exactly
-    16384 before a VAL that would run past the end (hllMerge and hllSparseToDense stop at such
-    a VAL; hllSparseRegHisto, behind a single-key PFCOUNT, does not)."""
+    cover exactly 16384 registers. Every reader in redis-server 7.0.15 as shipped (with the
+    fix for CVE-2025-32023) is this strict: hllMerge and hllSparseToDense refuse an opcode
+    running past register 16384 rather than stopping before it, and hllSparseRegHisto counts
+    every opcode."""
     # Runs of one-byte opcodes expand through a table in C; only XZEROs take a Python step.
     # Every opcode covers at least one register, so past 16384 of them the code is too long
     # (however long a corrupt string is, no more than that is expanded).
@@ -247,23 +248,7 @@ def decode_sparse(value: bytes | bytearray, strict: bool = True) -> bytes | None
         if total <= REGISTERS:
             parts.append(bytes(run))
         p = stop + 2
-    if total == REGISTERS:
-        return b"".join(parts)
-    if strict or total < REGISTERS:
-        return None
-    covered = 0
-    p = HDR
-    while p < end and covered <= REGISTERS:
-        op = value[p]
-        if op & 0x80 and covered + (op & 3) + 1 > REGISTERS:
-            break
-        if _SPAN[op]:
-            covered += _SPAN[op]
-            p += 1
-        else:
-            covered += ((op & 63) << 8 | (value[p + 1] if p + 1 < end else 0)) + 1
-            p += 2
-    return b"".join(parts)[:REGISTERS] if covered == REGISTERS else None
+    return b"".join(parts) if total == REGISTERS else None
 
 
 def encode_sparse(regs: bytes | bytearray) -> bytes:
@@ -271,11 +256,11 @@ def encode_sparse(regs: bytes | bytearray) -> bytes:
     return b"".join(map(_ENCODE.__getitem__, _ZEROS.split(regs)))
 
 
-def registers(value: bytes | bytearray, strict: bool = False) -> bytes | bytearray:
+def registers(value: bytes | bytearray) -> bytes | bytearray:
     """The registers of a valid HLL string; INVALIDOBJ if its sparse code is corrupt."""
     if value[4] == DENSE:
         return unpack_dense(value)
-    regs = decode_sparse(value, strict)
+    regs = decode_sparse(value)
     if regs is None:
         raise CommandError(INVALID_HLL)
     return regs
@@ -579,7 +564,7 @@ def pfcount(ctx: Any, argv: list[bytes]) -> int:
     buf = _unshare(db, key, value)
     if not buf[15] & 0x80:
         return int.from_bytes(buf[8:16], "little")
-    card = count(registers(buf, strict=True))
+    card = count(registers(buf))
     # Caching the result changes the string, so it is a write as far as WATCH and replicas
     # are concerned, as in Redis.
     buf[8:16] = card.to_bytes(8, "little")
