@@ -312,6 +312,18 @@ def test_corrupt_sparse_hlls(both, stale):
     both("EXISTS", "dest")
 
 
+def test_estimates_beyond_int64_are_llroundl_overflow(both):
+    # Crafted dense registers above Q (50) make the estimator divide by zero, and 50 gives
+    # more than 2**63: llroundl answers INT64_MIN, which Redis replies and caches (as an
+    # unsigned value, so the cache reads as stale again). slotkv failed with an internal error.
+    for reg in (63, 51, 50, 49):
+        both("SET", "k", b"HYLL" + b"\0" * 11 + b"\x80" + hll.pack_dense(bytes([reg]) * 16384))
+        both("PFCOUNT", "k", "missing")
+        both("PFCOUNT", "k")
+        both("GET", "k")
+        both("PFCOUNT", "k")
+
+
 def test_appending_breaks_an_hll(both):
     both("PFADD", "k")
     both("APPEND", "k", "junk")

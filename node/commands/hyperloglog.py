@@ -48,6 +48,9 @@ Q = 50                         # hash bits left for the run of zeros (64 - 14)
 SPARSE_VAL_MAX = 32            # the largest register a VAL opcode can hold
 ALPHA_INF = 0.721347520444481703680  # 0.5 / ln(2)
 EMPTY_SPARSE = b"HYLL\x01" + bytes(11) + b"\x7f\xff"  # one XZERO over all registers
+# What llroundl gives on x86-64 for an estimate beyond int64 (infinite when the registers of a
+# crafted HLL all exceed Q): Redis replies with it, and caches it as an unsigned 64-bit value.
+LLROUND_OVERFLOW = -(1 << 63)
 
 _SEED = 0xADC83B19
 # OR-ed into the hash so the run of zeros above the index stops at bit 64 (value Q + 1).
@@ -485,7 +488,12 @@ def count(regs: bytes | bytearray) -> int:
         z += histo[j]
         z *= 0.5
     z += m * _sigma(histo[0] / m)
-    return math.floor(ALPHA_INF * m * m / z + 0.5)  # llroundl of a positive value
+    if z == 0.0:
+        return LLROUND_OVERFLOW  # only crafted registers (all above Q) make it 0
+    estimate = ALPHA_INF * m * m / z
+    if estimate >= 2.0 ** 63:
+        return LLROUND_OVERFLOW
+    return math.floor(estimate + 0.5)  # llroundl of a positive value
 
 
 def _swar_max(acc: int, regs: bytes | bytearray) -> int:
@@ -567,7 +575,7 @@ def pfcount(ctx: Any, argv: list[bytes]) -> int:
     card = count(registers(buf))
     # Caching the result changes the string, so it is a write as far as WATCH and replicas
     # are concerned, as in Redis.
-    buf[8:16] = card.to_bytes(8, "little")
+    buf[8:16] = (card & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
     db.modified(key)
     return card
 
