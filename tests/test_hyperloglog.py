@@ -250,6 +250,23 @@ def test_redis_made_hlls_count_and_merge_the_same(both, r, o):
         both("DEBUG", "DIGEST-VALUE", dest)
 
 
+def test_pfmerge_keeps_the_destinations_sparse_layout(both, r, o):
+    # PFMERGE sets the merged registers into an existing sparse destination one by one
+    # (hllSparseSet), so its code keeps the grouping of VALs it had; slotkv wrote a fresh
+    # encoding of the same registers, which groups some runs of equal VALs differently.
+    both("CONFIG", "SET", "hll-sparse-max-bytes", "12000")
+    try:
+        pfadd_many(o, "a", elements(0, 8000, "a"))
+        pfadd_many(o, "b", elements(0, 100, "b"))
+        copy_from_oracle(r, o, "a", "b")
+        both("PFMERGE", "a", "b")
+        both("GET", "a")
+        both("PFMERGE", "b", "a")  # a new code built from b's
+        both("GET", "b")
+    finally:
+        both("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
+
+
 def test_pfdebug(both, r, o):
     pfadd_many(o, "sp", elements(0, 200))
     pfadd_many(o, "dn", elements(0, 5000))

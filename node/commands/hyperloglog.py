@@ -418,9 +418,11 @@ def _sparse_set(buf: bytearray, idx: int, count: int, max_sparse: int) -> int:
 _BULK = 16
 
 
-def _sparse_add(buf: bytearray, patterns: list[tuple[int, int]], max_sparse: int) -> bool:
-    """Apply PFADD's patterns to the sparse HLL in `buf`, in place (it may turn dense)."""
-    if len(patterns) > _BULK:
+def _sparse_add(buf: bytearray, patterns: list[tuple[int, int]], max_sparse: int,
+                bulk: bool = True) -> bool:
+    """Apply PFADD's patterns to the sparse HLL in `buf`, in place (it may turn dense); without
+    `bulk`, always one hllSparseSet after another, so the code keeps Redis's layout."""
+    if bulk and len(patterns) > _BULK:
         regs = bytearray(registers(buf))
         changed = False
         for idx, n in patterns:
@@ -591,10 +593,21 @@ def pfmerge(ctx: Any, argv: list[bytes]) -> Any:
     dest = argv[1]
     acc, dense = _merged(db, argv[1:])  # the destination is one of the sources
     value = db.lookup_write(dest)
-    header = EMPTY_SPARSE if value is None else value
-    dense = dense or header[4] == DENSE
-    db.set(dest, _store_registers(header, acc.to_bytes(REGISTERS, "little"), dense,
-                                  ctx.server.config["hll-sparse-max-bytes"]), keep_ttl=True)
+    merged = acc.to_bytes(REGISTERS, "little")
+    max_sparse = ctx.server.config["hll-sparse-max-bytes"]
+    if value is None or dense or value[4] == DENSE:
+        # A fresh code for a new key is the one Redis's register-by-register sets build
+        header = EMPTY_SPARSE if value is None else value
+        result = _store_registers(header, merged, dense, max_sparse)
+    else:
+        # Redis sets the merged registers into the destination's own code, one hllSparseSet
+        # each, so that code's layout carries over (a fresh encoding may group VALs otherwise)
+        own = registers(value)
+        result = bytearray(value)
+        _sparse_add(result, [(i, merged[i]) for i in range(REGISTERS) if merged[i] != own[i]],
+                    max_sparse, bulk=False)
+        result[15] |= 0x80
+    db.set(dest, result, keep_ttl=True)
     db.notify(STRING, b"pfadd", dest)  # as Redis: a merge announces itself as a PFADD
     return OK
 
