@@ -297,3 +297,22 @@ def test_random_lists(r, o, items, weights, options):
             assert len(stored[0]) == len(stored[1]), args
         else:
             assert stored[0] == stored[1], args
+
+
+@pytest.mark.parametrize("limit", [("1", "7"), ("0", "6"), ("2", "3"), ("0", "1")])
+@pytest.mark.parametrize("weights", [
+    ["a", "b", "c", "z", "d", "e", "e"],
+    ["", "a", "B", "c", None, "b", "b"],
+    ["b", "a", "b", "a", "c", "b", "a", "c", "b", "a"] * 5,  # over 40: pivots by med3
+])
+def test_alpha_by_ties_under_limit_follow_pqsort(both, weights, limit):
+    # Equal ALPHA BY keys under a LIMIT window come out in the order Redis's pqsort leaves
+    # them (partitions, no stable insertion pass); slotkv kept them in input order.
+    elements = [f"e{i}" for i in range(len(weights))]
+    both("RPUSH", "k", *elements)
+    for element, weight in zip(elements, weights):
+        if weight is not None:
+            both("SET", f"w_{element}", weight)
+    for extra in ((), ("DESC",), ("STORE", "dst")):
+        both("SORT", "k", "BY", "w_*", "ALPHA", "LIMIT", *limit, *extra)
+    both("LRANGE", "dst", "0", "-1")

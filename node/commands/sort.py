@@ -9,7 +9,9 @@ make the result deterministic).
 
 Orders follow Redis exactly: numbers compare as doubles with ties broken by the elements'
 bytes, ALPHA compares bytes (strcoll under the C.UTF-8 locale redis-server runs with, which
-stops at a NUL), and equal ALPHA BY keys keep the input order, as glibc's merge sort does.
+stops at a NUL), and equal ALPHA BY keys keep the input order, as glibc's merge sort does,
+or, when a LIMIT window leaves out some of them, the order Redis's partial quicksort (pqsort)
+leaves them in.
 
 STORE sends the keyspace event sortstore, or `del` when an empty result deletes the
 destination; the sorted key and the BY/GET keys are read lookups (keymiss), as in sort.c.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 import sys
 from itertools import islice
-from typing import Any
+from typing import Any, Callable
 
 from node.commands.hashes import HashValue
 from node.commands.lists import ListValue
@@ -181,7 +183,10 @@ def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
         else:
             elements = [m for _, m in value]
         if not dontsort:
-            elements = _sorted(ctx, elements, sortby, alpha, desc, store is not None)
+            # Redis sorts only the LIMIT window with its partial quicksort when sorting BY
+            window = (start, end) if sortby is not None and (start, end) != (0, size - 1) \
+                else None
+            elements = _sorted(ctx, elements, sortby, alpha, desc, store is not None, window)
 
     chosen = elements[start:end + 1] if end >= start else []
     if gets:
@@ -199,19 +204,26 @@ def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
 
 
 def _sorted(ctx: Any, elements: list[bytes], sortby: bytes | None, alpha: bool, desc: bool,
-            storing: bool) -> list[bytes]:
-    """The elements in SORT's order (sortCompare); a NOT_DOUBLE error if a score is junk."""
+            storing: bool, window: tuple[int, int] | None) -> list[bytes]:
+    """The elements in SORT's order (sortCompare); a NOT_DOUBLE error if a score is junk.
+    With a `window` (first and last index wanted), equal ALPHA BY keys come out in the order
+    Redis's pqsort leaves them."""
     db = ctx.db
     if alpha:
         # strcoll (the C string) unless storing, which compares whole byte strings.
         text = (lambda v: v) if storing else _cstr
         if sortby is None:
             return sorted(elements, key=text, reverse=desc)
-        keys = {}
+        keyed = []
         for e in elements:
             by = lookup_by_pattern(db, sortby, e)
-            keys[e] = (0, b"") if by is None else (1, text(by))  # a missing key sorts first
-        return sorted(elements, key=keys.__getitem__, reverse=desc)
+            keyed.append(((0, b"") if by is None else (1, text(by)), e))  # missing sorts first
+        if window is None:
+            keyed.sort(key=lambda pair: pair[0], reverse=desc)
+        else:
+            sign = -1 if desc else 1
+            pqsort(keyed, lambda x, y: sign * ((x[0] > y[0]) - (x[0] < y[0])), *window)
+        return [e for _, e in keyed]
     scores = []
     for e in elements:
         if sortby is not None:
@@ -227,6 +239,93 @@ def _sorted(ctx: Any, elements: list[bytes], sortby: bytes | None, alpha: bool, 
         scores.append((d, e))
     scores.sort(reverse=desc)  # equal scores compare the elements' bytes
     return [e for _, e in scores]
+
+
+def pqsort(a: list, cmp: Callable[[Any, Any], int], lrange: int, rrange: int) -> None:
+    """Redis's pqsort.c in place: Bentley & McIlroy's quicksort that skips the partitions
+    lying wholly outside a[lrange..rrange] (7.0's, without BSD's switch to insertion sort
+    after a pass without swaps). Only the elements in that range end up in order; where `cmp`
+    finds ties, their order is the one this algorithm leaves (not a stable one), so it is
+    followed step by step."""
+
+    def swap(i: int, j: int) -> None:
+        a[i], a[j] = a[j], a[i]
+
+    def vecswap(i: int, j: int, n: int) -> None:
+        for k in range(n):
+            swap(i + k, j + k)
+
+    def med3(i: int, j: int, k: int) -> int:
+        if cmp(a[i], a[j]) < 0:
+            return j if cmp(a[j], a[k]) < 0 else (k if cmp(a[i], a[k]) < 0 else i)
+        return j if cmp(a[j], a[k]) > 0 else (i if cmp(a[i], a[k]) < 0 else k)
+
+    def insertion(lo: int, n: int) -> None:
+        for m in range(lo + 1, lo + n):
+            j = m
+            while j > lo and cmp(a[j - 1], a[j]) > 0:
+                swap(j, j - 1)
+                j -= 1
+
+    def outside(lo: int, n: int) -> bool:
+        hi = lo + n - 1
+        return (lrange < lo and rrange < lo) or (lrange > hi and rrange > hi)
+
+    def part(lo: int, n: int) -> None:
+        while True:
+            if n < 7:
+                insertion(lo, n)
+                return
+            pm = lo + n // 2
+            if n > 7:
+                pl, pn = lo, lo + n - 1
+                if n > 40:
+                    d = n // 8
+                    pl = med3(pl, pl + d, pl + 2 * d)
+                    pm = med3(pm - d, pm, pm + d)
+                    pn = med3(pn - 2 * d, pn - d, pn)
+                pm = med3(pl, pm, pn)
+            swap(lo, pm)
+            pa = pb = lo + 1
+            pc = pd = lo + n - 1
+            while True:
+                while pb <= pc:
+                    c = cmp(a[pb], a[lo])
+                    if c > 0:
+                        break
+                    if c == 0:
+                        swap(pa, pb)
+                        pa += 1
+                    pb += 1
+                while pb <= pc:
+                    c = cmp(a[pc], a[lo])
+                    if c < 0:
+                        break
+                    if c == 0:
+                        swap(pc, pd)
+                        pd -= 1
+                    pc -= 1
+                if pb > pc:
+                    break
+                swap(pb, pc)
+                pb += 1
+                pc -= 1
+            pn = lo + n
+            r = min(pa - lo, pb - pa)
+            vecswap(lo, pb - r, r)
+            r = min(pd - pc, pn - pd - 1)
+            vecswap(pb, pn - r, r)
+            r = pb - pa
+            if r > 1 and not outside(lo, r):
+                part(lo, r)
+            r = pd - pc
+            if r <= 1:
+                return
+            lo, n = pn - r, r
+            if outside(lo, n):
+                return
+
+    part(0, len(a))
 
 
 def sort_keys(argv: list[bytes]) -> list[int]:
