@@ -33,6 +33,7 @@ from node.notify import Notifier
 from node.propagate import Propagation
 from node.pubsub import PubSub
 from node.replies import Status
+from node.scripting import Scripting
 from node.table import Command, all_commands
 from node.tracking import Tracking
 from node.watches import Watches
@@ -186,6 +187,9 @@ class Server:
         from node.snapshot import Snapshots
 
         self.rdb = Snapshots(self)
+        # Lua scripting (node/scripting.py): made at start, as Redis's scriptingInit makes
+        # its lua client then.
+        self.scripting = Scripting(self)
 
     def load_data(self) -> None:
         """loadDataFromDisk: the dataset at start, before any client is accepted: the AOF

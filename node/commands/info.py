@@ -132,6 +132,8 @@ def _memory(server: Any) -> Fields:
     system = _system_memory()
     maxmemory = config["maxmemory"]
     backlog = server.replication.backlog
+    scripting = server.scripting
+    lua = scripting.memory()
     return [
         ("used_memory", used),
         ("used_memory_human", human_bytes(used)),
@@ -149,19 +151,19 @@ def _memory(server: Any) -> Fields:
         ("allocator_resident", resident),
         ("total_system_memory", system),
         ("total_system_memory_human", human_bytes(system)),
-        ("used_memory_lua", 0),
-        ("used_memory_vm_eval", 0),
-        ("used_memory_lua_human", "0B"),
-        ("used_memory_scripts_eval", 0),
-        ("number_of_cached_scripts", 0),
+        ("used_memory_lua", lua),
+        ("used_memory_vm_eval", lua),
+        ("used_memory_lua_human", human_bytes(lua)),
+        ("used_memory_scripts_eval", scripting.scripts_memory),
+        ("number_of_cached_scripts", len(scripting.scripts)),
         ("number_of_functions", 0),
         ("number_of_libraries", 0),
         ("used_memory_vm_functions", 0),
-        ("used_memory_vm_total", 0),
-        ("used_memory_vm_total_human", "0B"),
+        ("used_memory_vm_total", lua),
+        ("used_memory_vm_total_human", human_bytes(lua)),
         ("used_memory_functions", 0),
-        ("used_memory_scripts", 0),
-        ("used_memory_scripts_human", "0B"),
+        ("used_memory_scripts", scripting.scripts_memory),
+        ("used_memory_scripts_human", human_bytes(scripting.scripts_memory)),
         ("maxmemory", maxmemory),
         ("maxmemory_human", human_bytes(maxmemory)),
         ("maxmemory_policy", config["maxmemory-policy"]),

@@ -1,0 +1,805 @@
+"""Lua scripting: Redis 7.0's EVAL engine (eval.c, script_lua.c, script.c) on lupa's Lua 5.1.
+
+One `Scripting` per server holds one Lua state, the script cache (SHA1 -> compiled function,
+each script compiled once, by EVAL or SCRIPT LOAD) and the pseudo-client the scripts' commands
+run on (Redis's lua_client). node/commands/scripting.py is the command side.
+
+The sandbox is Redis 7.0's: the base, table, string, math and coroutine libraries without
+what reaches outside (no io, os, package, debug, dofile, loadfile, print, getfenv/setfenv),
+the `redis` table, `KEYS`/`ARGV`, and a global table scripts may read but not change. Redis
+marks its tables read-only inside its patched Lua; plain Lua has no such mark, so here the
+global table and the library tables are empty proxies whose `__newindex` refuses, with
+`rawset`, `rawget`, `next`, `pairs` and `setmetatable` seeing through them (see _BOOT).
+Reading an undeclared global fails as in Redis. `math.random` is Redis's rand48, so a seeded
+sequence is Redis's.
+
+`redis.call` runs a command through the command table, on the pseudo-client, with Redis's
+checks (unknown command, arity, `noscript`, writes from read-only scripts, cluster slots) and
+converts its reply to Lua (RESP2 or RESP3 rules per `redis.setresp`); the script's result is
+converted back to a reply value for the caller's protocol. The commands' writes are
+propagated one by one, wrapped in MULTI/EXEC when there are several (`begin_exec`/`end_exec`
+in node/propagate.py); EVAL itself never is. A running script holds the event loop, so there
+is no SCRIPT KILL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import TYPE_CHECKING, Any
+
+import lupa.lua51 as lua51
+
+from node.client import Client
+from node.slots import key_slot
+from node.errors import CommandError
+from node.replies import (
+    NO_REPLY, NULL_ARRAY, DoubleText, SetReply, Status, Verbatim, format_double,
+)
+from node.table import COMMANDS, Command
+
+if TYPE_CHECKING:
+    from node.server import Server
+
+NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+
+# Shebang flags (`#!lua flags=...`), Redis's scripts_flags_def.
+NO_WRITES, ALLOW_OOM, ALLOW_STALE, NO_CLUSTER, ALLOW_CROSS_SLOT = 1, 2, 4, 8, 16
+COMPAT = 32  # no shebang: an EVAL script of before 7.0
+_SHEBANG_FLAGS = {b"no-writes": NO_WRITES, b"allow-oom": ALLOW_OOM,
+                  b"allow-stale": ALLOW_STALE, b"no-cluster": NO_CLUSTER,
+                  b"allow-cross-slot-keys": ALLOW_CROSS_SLOT}
+
+# redis.set_repl flags
+REPL_NONE, REPL_AOF, REPL_REPLICA, REPL_ALL = 0, 1, 2, 3
+
+_LLONG_MIN = -(1 << 63)
+_RAND48_MAX = 2147483647  # Redis's REDIS_LRAND48_MAX
+_INTERNAL = "=[redis]"  # the chunk name of the sandbox's own Lua code
+
+# Lua run once per server, with the full standard environment: it builds the sandbox and
+# returns the functions Python drives it with. `py` holds the Python callbacks.
+_BOOT = r"""
+local py = ...
+local G = _G
+local INTERNAL = '=[redis]'
+local type, error, tostring, select, floor = type, error, tostring, select, math.floor
+local raw_rawget, raw_rawset, raw_next = rawget, rawset, next
+local raw_setmetatable, loadstring, xpcall = setmetatable, loadstring, xpcall
+local ipairs = ipairs
+local getinfo, setfenv = debug.getinfo, setfenv
+
+-- What Redis 7.0's sandbox leaves out.
+for _, name in ipairs({'dofile', 'loadfile', 'print', 'require', 'module', 'getfenv',
+                       'setfenv', 'newproxy', 'python', 'io', 'os', 'package', 'debug'}) do
+  G[name] = nil
+end
+
+-- Read-only tables: empty proxies onto the real ones (see the module docstring).
+local READONLY = 'Attempt to modify a readonly table'
+local real_of = raw_setmetatable({}, {__mode = 'k'})
+local function refuse() error(READONLY, 2) end
+local function protect(t)
+  local proxy = raw_setmetatable({}, {__index = t, __newindex = refuse, __metatable = {}})
+  real_of[proxy] = t
+  return proxy
+end
+G.rawget = function(t, k) return raw_rawget(real_of[t] or t, k) end
+G.rawset = function(t, k, v)
+  if real_of[t] then error(READONLY, 0) end
+  return raw_rawset(t, k, v)
+end
+local function next(t, k) return raw_next(real_of[t] or t, k) end
+G.next = next
+G.pairs = function(t) return next, t, nil end
+G.setmetatable = function(t, mt)
+  if real_of[t] then error(READONLY, 0) end
+  return raw_setmetatable(t, mt)
+end
+
+-- Functions written in Python (math.random, redis.*) are called as C functions are: a
+-- script's `return redis.call(...)` keeps its own frame, which error messages name. What
+-- they raise reaches Lua as a Python exception (userdata): `unwrap` turns it back into
+-- Redis's error value, for the error handler and for pcall/xpcall/coroutine.resume.
+local unwrap = py.unwrap
+local raw_pcall, raw_xpcall, raw_resume = pcall, xpcall, coroutine.resume
+local function caught(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'userdata' then e = unwrap(e) end
+  return ok, e
+end
+-- Redis's pcall (luaRedisPcall) gives an error table's message, not the table.
+local function pcall_caught(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'userdata' then e = unwrap(e) end
+  if type(e) == 'table' and type(raw_rawget(e, 'err')) == 'string' then
+    e = raw_rawget(e, 'err')
+  end
+  return ok, e
+end
+G.pcall = function(...) return pcall_caught(raw_pcall(...)) end
+G.xpcall = function(f, h)
+  return caught(raw_xpcall(f, function(e)
+    if type(e) == 'userdata' then e = unwrap(e) end
+    return h(e)
+  end))
+end
+coroutine.resume = function(...) return caught(raw_resume(...)) end
+math.random, math.randomseed = py.random, py.randomseed
+
+local redis = {}
+for _, name in ipairs({'call', 'pcall', 'error_reply', 'status_reply', 'sha1hex', 'log',
+                       'setresp', 'set_repl', 'replicate_commands', 'breakpoint', 'debug',
+                       'acl_check_cmd'}) do
+  redis[name] = py[name]
+end
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL =
+  0, 1, 2, 2, 3
+redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = py.version, py.version_num
+G.redis = redis
+
+-- Redis's error handler: an error becomes a table {err=..., source=..., line=...} naming
+-- the script's line (C functions and the sandbox's own Lua are not the script's).
+local function errh(err)
+  local level = 2
+  local i = getinfo(level, 'nSl')
+  while i and (i.what == 'C' or i.source == INTERNAL) do
+    level = level + 1
+    i = getinfo(level, 'nSl')
+  end
+  if type(err) == 'userdata' then err = unwrap(err, i and i.short_src, i and i.currentline) end
+  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  if i then
+    err.source = i.source
+    err.line = i.currentline
+  end
+  return err
+end
+G.__redis__err__handler = errh
+
+-- Reading an undeclared global is an error (Redis's globals protection).
+raw_setmetatable(G, {__index = function(t, n)
+  local i = getinfo(2, 'S')
+  if i and i.what ~= 'C' then
+    error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
+  end
+  return nil
+end})
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis'}) do
+  G[name] = protect(G[name])
+end
+local proxy = protect(G)
+raw_rawset(G, '_G', proxy)
+setfenv(0, proxy)  -- chunks loaded from now on (scripts, loadstring) see the proxy
+
+local function compile(body)
+  local f, e = loadstring(body, '@user_script')
+  return f, e  -- (two values, `e` nil or not: lupa hands back a tuple)
+end
+local function run(f, keys, argv)
+  G.KEYS, G.ARGV = keys, argv
+  local ok, r = xpcall(f, errh)
+  return ok, r
+end
+-- What a result table stands for: its first string field among err, ok, ...
+local function shape(t)
+  local v = raw_rawget(t, 'err')
+  if type(v) == 'string' then return 'err', v end
+  v = raw_rawget(t, 'ok')
+  if type(v) == 'string' then return 'ok', v end
+  v = raw_rawget(t, 'double')
+  if type(v) == 'number' then return 'double', v end
+  v = raw_rawget(t, 'big_number')
+  if type(v) == 'string' then return 'big_number', v end
+  v = raw_rawget(t, 'verbatim_string')
+  if type(v) == 'table' then
+    local f, s = raw_rawget(v, 'format'), raw_rawget(v, 'string')
+    if type(f) == 'string' and type(s) == 'string' then return 'verbatim', s, f end
+  end
+  v = raw_rawget(t, 'map')
+  if type(v) == 'table' then return 'map', v end
+  v = raw_rawget(t, 'set')
+  if type(v) == 'table' then return 'set', v end
+  local n = 0
+  while raw_rawget(t, n + 1) ~= nil do n = n + 1 end
+  return 'array', n
+end
+local function error_info(t)
+  return raw_rawget(t, 'err'), raw_rawget(t, 'source'), raw_rawget(t, 'line'),
+         raw_rawget(t, 'ignore_error_stats_update')
+end
+local function memory() return collectgarbage('count') * 1024 end
+return compile, run, shape, error_info, memory
+"""
+
+
+class ScriptClient(Client):
+    """The client scripts run their commands on (Redis's lua_client): the caller's database
+    for each run, never blocked (blocking commands answer at once, as inside EXEC). Its
+    "encoder" keeps each reply as the value it is: `Client.call` leaves it in `out`, where
+    redis.call picks it up, as Redis's lua client reads its reply buffer."""
+
+    in_exec = property(lambda self: True, lambda self, value: None)
+
+    def __init__(self, server: "Server") -> None:
+        super().__init__(server)
+        self.addr = self.laddr = "lua"
+        self.encode = _keep  # type: ignore[assignment]
+
+
+class Script:
+    __slots__ = ("body", "function", "flags")
+
+    def __init__(self, body: bytes, function: Any, flags: int) -> None:
+        self.body = body
+        self.function = function
+        self.flags = flags
+
+
+def _keep(reply: Any) -> Any:
+    return reply
+
+
+def sha1hex(data: bytes) -> bytes:
+    return hashlib.sha1(data).hexdigest().encode()
+
+
+def shebang_flags(body: bytes) -> tuple[int, int]:
+    """(flags, length of the shebang line) of a script, as evalExtractShebangFlags; raises
+    CommandError for a shebang Redis refuses."""
+    if not body.startswith(b"#!"):
+        return COMPAT, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid script shebang")
+    parts = body[:end].split()
+    if not parts:
+        raise CommandError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise CommandError("ERR Unexpected engine in script shebang: " + _text(parts[0]))
+    flags = 0
+    for part in parts[1:]:
+        if not part.startswith(b"flags="):
+            raise CommandError("ERR Unknown lua shebang option: " + _text(part))
+        names = part[6:]
+        for name in names.split(b",") if names else ():
+            flag = _SHEBANG_FLAGS.get(name)
+            if flag is None:
+                raise CommandError("ERR Unexpected flag in script shebang: " + _text(name))
+            flags |= flag
+    return flags, end
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
+class Scripting:
+    """The Lua state, the script cache and the pseudo-client of one server."""
+
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+        self.scripts: dict[bytes, Script] = {}
+        self.scripts_memory = 0
+        self.client = ScriptClient(server)
+        self.lua = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True,
+                                    register_eval=False, register_builtins=False)
+        self._rand48 = 0x1234ABCD330E  # rand.c's initial state
+        lua = self.lua
+        self._table = lua.table_from
+        py = self._table({
+            b"call": self._redis_call, b"pcall": self._redis_pcall,
+            b"error_reply": self._error_reply, b"status_reply": self._status_reply,
+            b"sha1hex": self._sha1hex, b"log": self._log, b"setresp": self._setresp,
+            b"set_repl": self._set_repl, b"replicate_commands": lambda *args: True,
+            b"breakpoint": lambda *args: False, b"debug": lambda *args: None,
+            b"acl_check_cmd": self._acl_check_cmd, b"random": self._random,
+            b"randomseed": self._randomseed, b"unwrap": _unwrap,
+            b"version": b"7.0.15", b"version_num": 0x07000F,
+        })
+        boot, error = lua.eval("function(code, name) local f, e = loadstring(code, name) "
+                               "return f, e end")(_BOOT.encode(), _INTERNAL.encode())
+        assert boot is not None, error
+        self._compile, self._run, self._shape, self._error_info, self._memory = boot(py)
+        # The current run (only one at a time: a script holds the loop).
+        self.caller: Client | None = None
+        self.resp = 2
+        self.readonly = False
+        self.cross_slot = True
+        self.slot = -1
+        self.wrote = False
+
+    # -- the cache ---------------------------------------------------------------------------
+
+    def load(self, body: bytes) -> tuple[bytes, Script]:
+        """The script's SHA1 and cached entry, compiling it first if it is new."""
+        sha = sha1hex(body)
+        script = self.scripts.get(sha)
+        if script is None:
+            flags, skip = shebang_flags(body)
+            # The shebang line is left out but its newline kept: line numbers stay the user's.
+            function, error = self._compile(body[skip:])
+            if function is None:
+                raise CommandError("ERR Error compiling script (new function): "
+                                   + _text(error))
+            script = self.scripts[sha] = Script(body, function, flags)
+            self.scripts_memory += 128 + len(body)
+        return sha, script
+
+    def flush(self) -> None:
+        self.scripts.clear()
+        self.scripts_memory = 0
+        self.lua.execute("collectgarbage()")
+
+    def memory(self) -> int:
+        """Bytes the Lua state uses (INFO's used_memory_lua)."""
+        return int(self._memory())
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self, caller: Client, sha: bytes, script: Script, keys: list[bytes],
+            args: list[bytes], readonly: bool) -> Any:
+        """Run a cached script for `caller`; its reply value, or a CommandError to raise (a
+        CommandError *returned* is an error Redis already counted in its error stats)."""
+        server = self.server
+        flags = script.flags
+        if not flags & COMPAT:
+            self._check_flags(caller, flags, readonly)
+        client = self.client
+        client.db = caller.db
+        client.propagates = True
+        client.asking, client.readonly = caller.asking, caller.readonly
+        self.caller = caller
+        self.resp = 2
+        self.readonly = readonly or bool(flags & NO_WRITES)
+        self.cross_slot = bool(flags & (COMPAT | ALLOW_CROSS_SLOT))
+        self.slot = -1
+        if server.cluster is not None and keys:
+            self.slot = key_slot(keys[0])
+        self.wrote = False
+        propagation = server.propagation
+        unit = not propagation.in_exec  # inside EXEC, the transaction is the unit
+        if unit:
+            propagation.begin_exec()
+        table = self._table
+        try:
+            ok, result = self._run(script.function, table(keys), table(args))
+        finally:
+            if unit:
+                propagation.end_exec()
+            self.caller = None
+        if self.wrote:
+            # EVAL itself is not propagated (an empty rewrite), and WAIT waits for its writes.
+            caller.propagate_as()
+            caller.woff = max(caller.woff, client.woff)
+        if not ok:
+            return self._script_error(sha, result)
+        return self._to_reply(result)
+
+    def _check_flags(self, caller: Client, flags: int, readonly: bool) -> None:
+        # scriptPrepareForRun, for scripts with a shebang.
+        server = self.server
+        if flags & NO_CLUSTER and server.cluster is not None:
+            raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
+        if flags & NO_WRITES or caller.must_obey:
+            return
+        if server.deny_writes is not None and str(server.deny_writes).startswith("READONLY"):
+            raise CommandError("READONLY Can not run script with write flag on readonly replica")
+        if server.write_denied is not None:
+            raise server.write_denied
+        if readonly:
+            raise CommandError("ERR Can not execute a script with write flag using *_ro "
+                               "command.")
+        if server.deny_writes is not None:
+            raise server.deny_writes
+
+    def _script_error(self, sha: bytes, err: Any) -> CommandError:
+        if lua51.lua_type(err) != "table":
+            return CommandError("ERR Error running script " + sha.decode() + ", "
+                                + _text(bytes(str(err), "utf-8"))[:100])
+        message, source, line, counted = self._error_info(err)
+        text = _text(message) if isinstance(message, bytes) else "ERR unknown error"
+        if line and source:
+            text += f" script: {sha.decode()}, on {_text(source)}:{int(line)}."
+        return _counted(text, counted)
+
+    # -- redis.call --------------------------------------------------------------------------
+
+    def _call(self, *args: Any) -> tuple[Any, bool]:
+        """redis.call/pcall (luaRedisGenericCommand, scriptCall): (the reply as a Lua value,
+        False), or (an error table, True)."""
+        if not args:
+            return self._make_error(
+                b"Please specify at least one argument for this redis lib call"), True
+        argv = []
+        for a in args:
+            c = a.__class__
+            if c is bytes:
+                argv.append(a)
+            elif c is int or c is float:
+                argv.append(b"%.17g" % a)
+            else:
+                return self._make_error(
+                    b"Lua redis lib command arguments must be strings or integers"), True
+        server = self.server
+        cmd = COMMANDS.get(argv[0].lower())
+        if cmd is not None and cmd.subcommands and len(argv) > 1:
+            cmd = cmd.subcommands.get(argv[1].lower())
+        err = self._refusal(cmd, argv)
+        if err is not None:
+            if cmd is not None:
+                cmd.rejected_calls += 1
+            # (afterErrorReply: counted under the message's code, or ERR when it has none)
+            server.count_error(CommandError(err[1:] if err[0] == "-" else "ERR " + err))
+            return self._make_error(err.encode() if err[0] == "-" else err.encode(), True), True
+        client = self.client
+        if cmd.name in ("xread", "xreadgroup") and _blocks(argv):  # type: ignore[union-attr]
+            # As xreadCommand when its client is a script's (and before it runs anything).
+            error = CommandError(f"ERR {_text(argv[0])} command is not allowed with BLOCK "
+                                 "option from scripts")
+            cmd.calls += 1  # type: ignore[union-attr]
+            cmd.failed_calls += 1  # type: ignore[union-attr]
+            server.count_error(error)
+            return self._make_error(b"-" + str(error).encode(), True), True
+        ks = server.keyspace
+        dirty = ks.dirty
+        out = client.out
+        client.call(cmd, argv)  # type: ignore[arg-type]
+        reply = out[-1] if out else None  # (none: NO_REPLY)
+        out.clear()
+        if ks.dirty != dirty:
+            self.wrote = True
+        if isinstance(reply, CommandError):
+            return self._make_error(b"-" + str(reply).encode("utf-8", "surrogateescape"),
+                                    True), True
+        return self._to_lua(reply), False
+
+    def _refusal(self, cmd: Command | None, argv: list[bytes]) -> str | None:
+        """Why scriptCall refuses to run `argv` (Redis's message), or None."""
+        if cmd is None:
+            return "Unknown Redis command called from script"
+        arity = cmd.arity
+        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+            return "Wrong number of args calling Redis command from script"
+        flags = cmd.flags
+        if "noscript" in flags:
+            return "This Redis command is not allowed from script"
+        write = "write" in flags
+        if self.readonly and (write or "may_replicate" in flags):
+            return "Write commands are not allowed from read-only scripts."
+        server = self.server
+        caller = self.caller
+        if write and not self.wrote and not caller.must_obey:  # type: ignore[union-attr]
+            # Once a script wrote, a change of server state cannot fail it half-way.
+            denied = server.deny_writes
+            if denied is not None and str(denied).startswith("READONLY"):
+                return "-" + str(denied)
+            if server.write_denied is not None:
+                return "-" + str(server.write_denied)
+            if denied is not None:
+                return "-" + str(denied)
+        cluster = server.cluster
+        if cluster is not None and not caller.must_obey:  # type: ignore[union-attr]
+            error = cluster.check(self.client, cmd, argv)
+            if error is not None:
+                if str(error).startswith("CLUSTERDOWN"):
+                    if "readonly" in str(error):
+                        return ("Script attempted to execute a write command while the "
+                                "cluster is down and readonly")
+                    return "Script attempted to execute a command while the cluster is down"
+                return "Script attempted to access a non local key in a cluster node script"
+            indexes = cmd.cluster_key_indexes(argv)
+            if indexes and not self.cross_slot:
+                slot = key_slot(argv[indexes[0]])
+                if self.slot == -1:
+                    self.slot = slot
+                elif self.slot != slot:
+                    return ("Script attempted to access keys that do not hash to the same "
+                            "slot")
+        return None
+
+    def _make_error(self, message: bytes, counted: bool = False) -> Any:
+        """Redis's luaPushErrorBuff: {err="CODE message"}, "-CODE message" split at its first
+        space, a message without a leading "-" getting the code ERR."""
+        if message.startswith(b"-"):
+            code, sep, text = message[1:].partition(b" ")
+            if not sep:
+                code, text = b"ERR", message[1:]
+        else:
+            code, text = b"ERR", message
+        entry = {b"err": code + b" " + text.strip(b"\r\n")}
+        if counted:
+            entry[b"ignore_error_stats_update"] = True
+        return self._table(entry)
+
+    # -- the other redis.* functions (script_lua.c) ----------------------------------------
+
+    def _redis_call(self, *args: Any) -> Any:
+        value, failed = self._call(*args)
+        if failed:
+            raise LuaRaise(value)
+        return value
+
+    def _redis_pcall(self, *args: Any) -> Any:
+        return self._call(*args)[0]
+
+    def _error_reply(self, *args: Any) -> Any:
+        if len(args) != 1 or args[0].__class__ is not bytes:
+            return self._make_error(b"wrong number or type of arguments")
+        message = args[0]
+        return self._make_error(message if message.startswith(b"-") else b"-" + message)
+
+    def _status_reply(self, *args: Any) -> Any:
+        if len(args) != 1 or args[0].__class__ is not bytes:
+            return self._make_error(b"wrong number or type of arguments")
+        return self._table({b"ok": args[0]})
+
+    def _sha1hex(self, *args: Any) -> bytes:
+        if len(args) != 1:
+            raise LuaRaise(self._make_error(b"wrong number of arguments"))
+        return sha1hex(_lua_string(args[0]))
+
+    def _log(self, *args: Any) -> None:
+        if len(args) < 2:
+            raise LuaRaise(self._make_error(b"redis.log() requires two arguments or more."))
+        level = args[0]
+        if level.__class__ not in (int, float):
+            raise LuaRaise(self._make_error(b"First argument must be a number (log level)."))
+        if not 0 <= level <= 3:
+            raise LuaRaise(self._make_error(b"Invalid debug level."))
+        message = b" ".join(_lua_string(a) for a in args[1:] if a.__class__ in (bytes, int, float))
+        self.server.log(("debug", "verbose", "notice", "warning")[int(level)], _text(message))
+
+    def _setresp(self, *args: Any) -> None:
+        if len(args) != 1:
+            raise LuaRaise(self._make_error(b"redis.setresp() requires one argument."))
+        version = _lua_number(args[0])
+        if version not in (2, 3):
+            raise LuaRaise(self._make_error(b"RESP version must be 2 or 3."))
+        self.resp = int(version)
+
+    def _set_repl(self, *args: Any) -> None:
+        if len(args) != 1:
+            raise LuaRaise(self._make_error(b"redis.set_repl() requires two arguments."))
+        flags = _lua_number(args[0])
+        if flags is None or flags not in (REPL_NONE, REPL_AOF, REPL_REPLICA, REPL_ALL):
+            raise LuaRaise(self._make_error(b"Invalid replication flags. Use REPL_AOF, "
+                                            b"REPL_REPLICA, REPL_ALL or REPL_NONE."))
+        # All or nothing: the stream has no path for writes to the AOF alone or to the
+        # replicas alone, so REPL_AOF and REPL_REPLICA propagate as REPL_ALL.
+        self.client.propagates = flags != REPL_NONE
+
+    def _acl_check_cmd(self, *args: Any) -> bool:
+        if not args:
+            raise LuaRaise(self._make_error(
+                b"Please specify at least one argument for this redis lib call"))
+        name = args[0]
+        if name.__class__ is not bytes or COMMANDS.get(name.lower()) is None:
+            raise LuaRaise(self._make_error(b"Invalid command passed to redis.acl_check_cmd()"))
+        return True  # the one user (default) may run every command
+
+    def _random(self, *args: Any) -> float:
+        # math_random of Redis's Lua, on its rand48.
+        self._rand48 = (0x5DEECE66D * self._rand48 + 0xB) & 0xFFFFFFFFFFFF
+        r = ((self._rand48 >> 17) % _RAND48_MAX) / _RAND48_MAX
+        if not args:
+            return r
+        if len(args) == 1:
+            upper = _check_int(args, 1, "random")
+            if upper < 1:
+                raise LuaRaise(b"bad argument #1 to 'random' (interval is empty)")
+            return math.floor(r * upper) + 1
+        if len(args) == 2:
+            lower, upper = _check_int(args, 1, "random"), _check_int(args, 2, "random")
+            if lower > upper:
+                raise LuaRaise(b"bad argument #2 to 'random' (interval is empty)")
+            return math.floor(r * (upper - lower + 1)) + lower
+        raise LuaRaise(b"wrong number of arguments")
+
+    def _randomseed(self, *args: Any) -> None:
+        seed = _check_int(args, 1, "randomseed")
+        self._rand48 = ((seed & 0xFFFFFFFF) << 16) | 0x330E
+
+    # -- conversions -------------------------------------------------------------------------
+
+    def _to_lua(self, value: Any) -> Any:
+        """A command's reply as redis.call gives it (redisProtocolToLuaType)."""
+        c = value.__class__
+        if c is bytes or c is int:
+            return value
+        resp3 = self.resp == 3
+        if c is Status:
+            return self._table({b"ok": bytes(value)})
+        if value is None or value is NULL_ARRAY or value is NO_REPLY:
+            return None if resp3 else False
+        if c is bool:
+            return value if resp3 else int(value)
+        if c is float or c is DoubleText:
+            if resp3:
+                return self._table({b"double": float(value)})
+            return format_double(value) if c is float else bytes(value)
+        if c is Verbatim:
+            if resp3:
+                return self._table({b"verbatim_string": self._table(
+                    {b"format": b"txt", b"string": bytes(value)})})
+            return bytes(value)
+        if c is dict:
+            if resp3:
+                return self._table({b"map": self._table(
+                    {self._to_lua(k): self._to_lua(v) for k, v in value.items()})})
+            flat = []
+            for k, v in value.items():
+                flat += (self._to_lua(k), self._to_lua(v))
+            return self._table(flat)
+        if c is set or c is frozenset or c is SetReply:
+            if resp3:
+                return self._table({b"set": self._table(
+                    {self._to_lua(m): True for m in value})})
+            return self._table([self._to_lua(m) for m in value])
+        if isinstance(value, (list, tuple)):
+            return self._table([self._to_lua(x) for x in value])
+        if isinstance(value, CommandError):
+            return self._make_error(b"-" + str(value).encode("utf-8", "surrogateescape"))
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, str):
+            return value.encode()
+        return None if resp3 else False
+
+    def _to_reply(self, value: Any) -> Any:
+        """A script's result as a reply value (luaReplyToRedisReply)."""
+        c = value.__class__
+        if c is bytes:
+            return value
+        if c is int or c is float:
+            return _lua_integer(value)
+        if value is None:
+            return None
+        if c is bool:
+            if self.resp == 3:
+                return value
+            return 1 if value else None
+        if lua51.lua_type(value) != "table":
+            return None  # functions, userdata, threads: a null
+        kind, v, extra = (*self._shape(value), None)[:3]
+        if kind == b"array":
+            return [self._to_reply(value[i]) for i in range(1, v + 1)]
+        if kind == b"ok":
+            return Status(v.replace(b"\r", b" ").replace(b"\n", b" "))
+        if kind == b"err":
+            message, _, _, counted = self._error_info(value)
+            return _counted(_text(message), counted)
+        if kind == b"double":
+            if v != v:
+                return DoubleText(b"-nan" if math.copysign(1.0, v) < 0 else b"nan")
+            return float(v)
+        if kind == b"big_number":
+            # (A bulk string: the reply encoder has no RESP3 big number.)
+            return v.replace(b"\r", b" ").replace(b"\n", b" ")
+        if kind == b"verbatim":
+            return Verbatim(v)  # (the encoder writes every verbatim string as txt)
+        if kind == b"map":
+            return _Pairs([(self._to_reply(k), self._to_reply(x))
+                           for k, x in v.items()])
+        if kind == b"set":
+            return SetReply(self._to_reply(k) for k in v.keys())
+        return None
+
+
+class LuaRaise(Exception):
+    """Raised by a Python function called from a script: a Lua error whose value is an error
+    table (Redis's luaError after luaPushError), or a message that gets the script's position
+    in front (luaL_error)."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+
+def _unwrap(error: Any, where: bytes | None = None, line: int | None = None) -> Any:
+    """The Lua error value a Python exception stands for (`where`:`line`, the script's
+    position, goes in front of a message)."""
+    if isinstance(error, LuaRaise):
+        value = error.value
+        if value.__class__ is bytes and where is not None and line is not None and line > 0:
+            return b"%b:%d: %b" % (where, line, value)
+        return value
+    return ("internal error: " + type(error).__name__).encode()
+
+
+def _blocks(argv: list[bytes]) -> bool:
+    """XREAD/XREADGROUP's options, up to STREAMS, include BLOCK (with an argument after it)."""
+    i, n = 1, len(argv)
+    while i < n:
+        option = argv[i].upper()
+        more = n - i - 1
+        if option == b"BLOCK" and more:
+            return True
+        if option == b"STREAMS":
+            return False
+        if option == b"COUNT" and more:
+            i += 1
+        elif option == b"GROUP" and more >= 2:
+            i += 2
+        elif option != b"NOACK":
+            return False
+        i += 1
+    return False
+
+
+def _lua_string(value: Any) -> bytes:
+    """lua_tolstring: numbers as Lua prints them (%.14g)."""
+    if value.__class__ is bytes:
+        return value
+    if value.__class__ in (int, float):
+        return b"%.14g" % value
+    return b""
+
+
+def _lua_number(value: Any) -> float | None:
+    """lua_tonumber: numbers, and strings that read as one; None otherwise."""
+    if value.__class__ in (int, float):
+        return value
+    if value.__class__ is bytes:
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _check_int(args: tuple, n: int, fname: str) -> int:
+    """luaL_checkint of argument `n` (1-based), with its error."""
+    value = _lua_number(args[n - 1]) if n <= len(args) else None
+    if value is None:
+        got = "no value" if n > len(args) else _lua_type_name(args[n - 1])
+        raise LuaRaise(f"bad argument #{n} to '{fname}' (number expected, got {got})".encode())
+    return int(value)
+
+
+def _lua_type_name(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if value.__class__ is bool:
+        return "boolean"
+    if value.__class__ is bytes:
+        return "string"
+    return lua51.lua_type(value) or "userdata"
+
+
+def _counted(text: str, already_counted: Any) -> CommandError:
+    """The CommandError for a script's error: returned (not raised) by the handler when Redis
+    counted it already (an error of a command the script ran)."""
+    err = CommandError(text)
+    err.counted = bool(already_counted)  # type: ignore[attr-defined]
+    return err
+
+
+def _lua_integer(n: float) -> int:
+    """A Lua number as Redis replies it: truncated to a long long, as C's cast does on x86
+    (out of range, infinite or NaN: LLONG_MIN)."""
+    if n != n or not -9.223372036854775808e18 <= n < 9.223372036854775808e18:
+        return _LLONG_MIN
+    return int(n)
+
+
+class _Pairs(dict):
+    """A map reply from a script: its pairs as Lua gave them, keys of any type (the encoder
+    reads a map through len() and items())."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[Any, Any]]) -> None:
+        super().__init__()
+        self.pairs = pairs
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def items(self) -> Any:  # type: ignore[override]
+        return self.pairs
