@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import lupa.lua51 as lua51
 
 from node.client import Client
+from node.cluster import DOWN, DOWN_READONLY
 from node.slots import key_slot
 from node.errors import CommandError
 from node.replies import (
@@ -485,12 +486,14 @@ class Scripting:
         if cluster is not None and not caller.must_obey:  # type: ignore[union-attr]
             error = cluster.check(self.client, cmd, argv)
             if error is not None:
-                if str(error).startswith("CLUSTERDOWN"):
-                    if "readonly" in str(error):
-                        return ("Script attempted to execute a write command while the "
-                                "cluster is down and readonly")
+                text = str(error)
+                if text == DOWN_READONLY:
+                    return ("Script attempted to execute a write command while the cluster "
+                            "is down and readonly")
+                if text == DOWN:
                     return "Script attempted to execute a command while the cluster is down"
-                return "Script attempted to access a non local key in a cluster node script"
+                # (MOVED, ASK, CROSSSLOT, an unassigned slot)
+                return "Script attempted to access a non local key in a cluster node"
             indexes = cmd.cluster_key_indexes(argv)
             if indexes and not self.cross_slot:
                 slot = key_slot(argv[indexes[0]])

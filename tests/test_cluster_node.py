@@ -327,3 +327,43 @@ def test_slot_index_unit() -> None:
     assert index.slots() == sorted({key_slot(b"a"), key_slot(b"b")})
     index.rebuild([b"x"])
     assert index.slots() == [key_slot(b"x")]
+
+
+@pytest.mark.parametrize("cmd", [
+    # EVAL's keys route as any command's (its numkeys key spec).
+    ("EVAL", "return redis.call('get', KEYS[1])", "1", "a"),
+    ("EVAL", "return 1", "2", "a", "b"), ("EVAL", "return 1", "2", "{t}a", "{t}b"),
+    ("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "a"),
+    # Without a shebang a script may touch keys of any slot (Redis 7.0's compatibility
+    # mode); with one, only the slot of its first key.
+    ("EVAL", "redis.call('set','a','1'); return redis.call('set','b','1')", "0"),
+    ("EVAL", "#!lua\nredis.call('set','a','1'); return redis.call('set','b','1')", "0"),
+    ("EVAL", "#!lua\nreturn redis.call('get','b')", "1", "a"),
+    ("EVAL", "#!lua\nreturn redis.pcall('get','b')", "1", "a"),
+    ("EVAL", "#!lua\nreturn redis.call('get','{a}x')", "1", "a"),
+    ("EVAL", "#!lua\nreturn redis.call('mget','a','b')", "0"),
+    ("EVAL", "#!lua flags=allow-cross-slot-keys\nredis.call('set','a','1'); "
+             "return redis.call('set','b','1')", "0"),
+    ("EVAL", "#!lua flags=no-cluster\nreturn 1", "0"),
+    ("EVAL", "return redis.call('select','1')", "0"),
+])
+def test_scripts_in_cluster_mode(cboth: Differential, cmd: tuple) -> None:
+    cboth(*cmd)
+
+
+def test_script_touching_a_slot_not_served(pair: tuple[ServerProcess, ServerProcess]) -> None:
+    """A key of a slot this node does not serve: Redis's script error, not a redirection."""
+    slot = key_slot(b"foo")
+    replies = []
+    for proc in pair:
+        c = proc.client()
+        c.execute_command("CLUSTER", "DELSLOTS", slot)
+        try:
+            replies.append([reply_of(c, "EVAL", "return redis.call('get','foo')", "0"),
+                            reply_of(c, "EVAL", "return redis.pcall('get','foo')", "0")])
+        finally:
+            c.execute_command("CLUSTER", "ADDSLOTS", slot)
+            wait_until(lambda: b"cluster_state:ok" in c.execute_command("CLUSTER", "INFO"),
+                       what="cluster_state:ok")
+            c.close()
+    assert replies[0] == replies[1], replies
