@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import lupa.lua51 as lua51
 
@@ -141,6 +141,7 @@ redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REP
   0, 1, 2, 2, 3
 redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = py.version, py.version_num
 G.redis = redis
+G.bit = py.bit
 
 -- Redis's error handler: an error becomes a table {err=..., source=..., line=...} naming
 -- the script's line (C functions and the sandbox's own Lua are not the script's).
@@ -169,7 +170,7 @@ raw_setmetatable(G, {__index = function(t, n)
   end
   return nil
 end})
-for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis'}) do
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit'}) do
   G[name] = protect(G[name])
 end
 local proxy = protect(G)
@@ -300,6 +301,7 @@ class Scripting:
             b"acl_check_cmd": self._acl_check_cmd, b"random": self._random,
             b"randomseed": self._randomseed, b"unwrap": _unwrap,
             b"version": b"7.0.15", b"version_num": 0x07000F,
+            b"bit": self._table(_bit_library()),
         })
         boot, error = lua.eval("function(code, name) local f, e = loadstring(code, name) "
                                "return f, e end")(_BOOT.encode(), _INTERNAL.encode())
@@ -756,13 +758,64 @@ def _lua_number(value: Any) -> float | None:
     return None
 
 
-def _check_int(args: tuple, n: int, fname: str) -> int:
-    """luaL_checkint of argument `n` (1-based), with its error."""
+def _check_number(args: tuple, n: int, fname: str) -> float:
+    """luaL_checknumber of argument `n` (1-based), with its error."""
     value = _lua_number(args[n - 1]) if n <= len(args) else None
     if value is None:
         got = "no value" if n > len(args) else _lua_type_name(args[n - 1])
         raise LuaRaise(f"bad argument #{n} to '{fname}' (number expected, got {got})".encode())
-    return int(value)
+    return value
+
+
+def _check_int(args: tuple, n: int, fname: str) -> int:
+    return int(_check_number(args, n, fname))
+
+
+def _bit_library() -> dict[bytes, Any]:
+    """LuaBitOp (the `bit` library Redis bundles): 32-bit operations on Lua numbers, which
+    are first rounded to an integer (half to even) and wrapped to 32 bits."""
+    def arg(args: tuple, n: int, fname: str) -> int:
+        return round(_check_number(args, n, fname)) & 0xFFFFFFFF
+
+    def signed(x: int) -> int:
+        x &= 0xFFFFFFFF
+        return x - (1 << 32) if x & 0x80000000 else x
+
+    def fold(fname: str, op: Callable[[int, int], int]) -> Callable[..., int]:
+        def f(*args: Any) -> int:
+            x = arg(args, 1, fname)
+            for i in range(2, len(args) + 1):
+                x = op(x, arg(args, i, fname))
+            return signed(x)
+        return f
+
+    def shift(fname: str, op: Callable[[int, int], int]) -> Callable[..., int]:
+        def f(*args: Any) -> int:
+            return signed(op(arg(args, 1, fname), arg(args, 2, fname) & 31))
+        return f
+
+    def tohex(*args: Any) -> bytes:
+        x = arg(args, 1, "tohex")
+        n = round(_check_number(args, 2, "tohex")) if len(args) > 1 and args[1] is not None \
+            else 8
+        digits = "0123456789ABCDEF" if n < 0 else "0123456789abcdef"
+        n = min(abs(n), 8)
+        return "".join(digits[(x >> (4 * i)) & 15] for i in reversed(range(n))).encode()
+
+    return {
+        b"tobit": lambda *a: signed(arg(a, 1, "tobit")),
+        b"bnot": lambda *a: signed(~arg(a, 1, "bnot")),
+        b"band": fold("band", lambda x, y: x & y), b"bor": fold("bor", lambda x, y: x | y),
+        b"bxor": fold("bxor", lambda x, y: x ^ y),
+        b"lshift": shift("lshift", lambda x, n: x << n),
+        b"rshift": shift("rshift", lambda x, n: x >> n),
+        b"arshift": shift("arshift", lambda x, n: signed(x) >> n),
+        b"rol": shift("rol", lambda x, n: (x << n) | (x >> (32 - n)) if n else x),
+        b"ror": shift("ror", lambda x, n: (x >> n) | (x << (32 - n)) if n else x),
+        b"bswap": lambda *a: signed(int.from_bytes(
+            arg(a, 1, "bswap").to_bytes(4, "little"), "big")),
+        b"tohex": tohex,
+    }
 
 
 def _lua_type_name(value: Any) -> str:

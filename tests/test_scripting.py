@@ -108,6 +108,17 @@ SCRIPTS = [
     "return tostring(1e15) .. ' ' .. tostring(0.1)",
     "math.randomseed(42) return {math.random(1000), math.random(), math.random(3,7)}",
     "return math.random(0)", "return math.random(3,1)", "return math.random(1,2,3)",
+    # bit (LuaBitOp)
+    "return bit.tobit(0xffffffff)", "return bit.tobit(2^32+5.5)", "return bit.tobit(2.5)",
+    "return bit.tobit(3.5)", "return bit.tohex(255)", "return bit.tohex(-1, -4)",
+    "return bit.tohex(255, 2)", "return bit.tohex(255, 0)", "return bit.tohex(1, 9)",
+    "return bit.tohex(255, -9)", "return bit.bnot(0)", "return bit.band(0xff, 0x0f, 0x3)",
+    "return bit.bor(1,2,4)", "return bit.bxor(5,1)", "return bit.lshift(1, 33)",
+    "return bit.rshift(-1, 28)", "return bit.arshift(-256, 4)", "return bit.rol(0x80000001, 1)",
+    "return bit.ror(1, 1)", "return bit.bswap(0x12345678)", "return bit.band()",
+    "return bit.band('x')", "return bit.band('12', 7)", "return bit.tobit()",
+    "return bit.band(1.7, 3)", "bit.x = 1",
+    "local t={} for k,v in pairs(bit) do t[#t+1]=k end table.sort(t) return t",
     # script errors
     "error('boom')", "error('boom', 0)", "error({err='tbl'})", "error({err='tbl', x=1})",
     "error(5)", "error()", "local x = nil; return x.y", "return string.rep()",
