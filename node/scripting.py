@@ -11,7 +11,8 @@ marks its tables read-only inside its patched Lua; plain Lua has no such mark, s
 global table and the library tables are empty proxies whose `__newindex` refuses, with
 `rawset`, `rawget`, `next`, `pairs` and `setmetatable` seeing through them (see _BOOT).
 Reading an undeclared global fails as in Redis. `math.random` is Redis's rand48, so a seeded
-sequence is Redis's.
+sequence is Redis's. Of the libraries Redis bundles, `bit` is here (in Python); cjson,
+cmsgpack and struct are not.
 
 `redis.call` runs a command through the command table, on the pseudo-client, with Redis's
 checks (unknown command, arity, `noscript`, writes from read-only scripts, cluster slots) and
@@ -19,7 +20,11 @@ converts its reply to Lua (RESP2 or RESP3 rules per `redis.setresp`); the script
 converted back to a reply value for the caller's protocol. The commands' writes are
 propagated one by one, wrapped in MULTI/EXEC when there are several (`begin_exec`/`end_exec`
 in node/propagate.py); EVAL itself never is. A running script holds the event loop, so there
-is no SCRIPT KILL.
+is no SCRIPT KILL (nor Redis's BUSY replies past lua-time-limit).
+
+redis.* and math.random are Python functions, which Lua calls as it calls C functions, so a
+script's `return redis.call(...)` keeps the script's frame for the error's line number; what
+they raise is a `LuaRaise`, turned back into Redis's error value by `_unwrap`.
 """
 
 from __future__ import annotations
