@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from node import geohash
 from node.commands import geo
+from node.pqsort import pqsort
 
 GEO_COMMANDS = ("geoadd", "geopos", "geodist", "geohash", "geosearch", "geosearchstore",
                 "georadius", "georadiusbymember", "georadius_ro", "georadiusbymember_ro")
@@ -493,7 +494,7 @@ def test_partial_sort_sorts_the_kept_range():
         values = [(float(rnd.randint(0, 9)), i) for i in range(rnd.randint(1, 90))]
         keep = rnd.randint(1, len(values))
         a = list(values)
-        geo._pqsort(a, geo._cmp_asc, 0, keep - 1)
+        pqsort(a, geo._cmp_asc, 0, keep - 1)
         assert sorted(a) == sorted(values)
         assert [v for v, _ in a[:keep]] == sorted(v for v, _ in values)[:keep]
 

@@ -13,13 +13,14 @@ ZADD's (`zadd`); a stored search sends `geosearchstore` or `georadiusstore`, as 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from node import geohash
 from node.commands.zsets import build_zset, get_zset, parse_score, store_zset, zadd
 from node.cstring import option_word
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
+from node.pqsort import pqsort
 from node.replies import NULL_ARRAY, DoubleText
 from node.table import KeySpec, command
 from node.zset import ZSet
@@ -220,88 +221,6 @@ def _points(zs: ZSet, shape: geohash.Shape, limit: int) -> list[Point]:
     return found
 
 
-def _pqsort(a: list, cmp: Callable[[Any, Any], int], lrange: int, rrange: int) -> None:
-    """Redis 7.0's pqsort.c (NetBSD's qsort without its switch to insertion sort, sorting
-    only what overlaps [lrange, rrange]), in place, element for element, so equal keys end up
-    where Redis puts them."""
-
-    def med3(x: int, y: int, z: int) -> int:
-        if cmp(a[x], a[y]) < 0:
-            return y if cmp(a[y], a[z]) < 0 else (z if cmp(a[x], a[z]) < 0 else x)
-        return y if cmp(a[y], a[z]) > 0 else (x if cmp(a[x], a[z]) < 0 else z)
-
-    def insertion(lo: int, n: int) -> None:
-        for pm in range(lo + 1, lo + n):
-            pl = pm
-            while pl > lo and cmp(a[pl - 1], a[pl]) > 0:
-                a[pl], a[pl - 1] = a[pl - 1], a[pl]
-                pl -= 1
-
-    def vecswap(x: int, y: int, n: int) -> None:
-        for k in range(n):
-            a[x + k], a[y + k] = a[y + k], a[x + k]
-
-    def outside(lo: int, n: int) -> bool:
-        end = lo + n
-        return (lrange < lo and rrange < lo) or (lrange >= end and rrange >= end)
-
-    def sort(lo: int, n: int) -> None:
-        while True:
-            if n < 7:
-                insertion(lo, n)
-                return
-            pm = lo + n // 2
-            if n > 7:
-                pl, pn = lo, lo + n - 1
-                if n > 40:
-                    d = n // 8
-                    pl = med3(pl, pl + d, pl + 2 * d)
-                    pm = med3(pm - d, pm, pm + d)
-                    pn = med3(pn - 2 * d, pn - d, pn)
-                pm = med3(pl, pm, pn)
-            a[lo], a[pm] = a[pm], a[lo]
-            pa = pb = lo + 1
-            pc = pd = lo + n - 1
-            while True:
-                while pb <= pc:
-                    r = cmp(a[pb], a[lo])
-                    if r > 0:
-                        break
-                    if r == 0:
-                        a[pa], a[pb] = a[pb], a[pa]
-                        pa += 1
-                    pb += 1
-                while pb <= pc:
-                    r = cmp(a[pc], a[lo])
-                    if r < 0:
-                        break
-                    if r == 0:
-                        a[pc], a[pd] = a[pd], a[pc]
-                        pd -= 1
-                    pc -= 1
-                if pb > pc:
-                    break
-                a[pb], a[pc] = a[pc], a[pb]
-                pb += 1
-                pc -= 1
-            pn = lo + n
-            r = min(pa - lo, pb - pa)
-            vecswap(lo, pb - r, r)
-            r = min(pd - pc, pn - pd - 1)
-            vecswap(pb, pn - r, r)
-            r = pb - pa
-            if r > 1 and not outside(lo, r):
-                sort(lo, r)
-            r = pd - pc
-            if r <= 1:
-                return
-            lo, n = pn - r, r
-            if outside(lo, n):
-                return
-
-    sort(0, len(a))
-
-
 def _cmp_asc(x: Point, y: Point) -> int:
     return 1 if x[0] > y[0] else (0 if x[0] == y[0] else -1)
 
@@ -316,7 +235,7 @@ def _sort(points: list[Point], order: int, keep: int) -> None:
         # their order too, as a comparator negated is stable about them).
         points.sort(key=lambda p: p[0], reverse=order == DESC)
     else:
-        _pqsort(points, _cmp_asc if order == ASC else _cmp_desc, 0, keep - 1)
+        pqsort(points, _cmp_asc if order == ASC else _cmp_desc, 0, keep - 1)
 
 
 def _search(ctx: Any, argv: list[bytes], src: int, flags: int) -> Any:
