@@ -22,8 +22,10 @@ from node.replies import (
 
 # Redis refuses inline lines longer than this (PROTO_INLINE_MAX_SIZE).
 INLINE_MAX = 64 * 1024
-# How much of a multibulk stream is kept for re-reading before it is given up (see settle).
+# How much of a multibulk stream is kept for re-reading before it is given up (see
+# drop_retained), and how much is kept before looking for a boundary to drop it at.
 RETAIN_MAX = 32 * 1024 * 1024
+SETTLE_AT = 64 * 1024
 # hiredis moves what is left of its buffer to the front each time it has consumed 1 KiB, so
 # a chunk fed whole costs time quadratic in its size (a replication message, a --pipe read):
 # it is given at most this much at a time (RequestParser.more).
@@ -158,16 +160,16 @@ class RequestParser:
     library sends any of them.
     """
 
-    __slots__ = ("reader", "multibulk", "_retained", "_held", "_served", "_lost", "_py", "_max_bulk", "_st",
-                 "_auth", "requests", "unfed", "_unfed_at")
+    __slots__ = ("reader", "multibulk", "_retained", "held", "_boundary", "_lost", "_py", "_max_bulk",
+                 "_st", "_auth", "requests", "unfed", "_unfed_at")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.reader, self._st = _new_reader()
         self.multibulk: bool | None = None  # decided by the connection's first byte
         self._retained: list[bytes] = []  # chunks fed since the last request boundary
-        self._held = 0  # their total size
-        self._served = 0  # requests hiredis returned since that boundary
+        self.held = 0  # their total size
         self.requests = 0  # requests hiredis returned, ever (node/propagate.py's batches)
+        self._boundary = 0  # `requests` at that boundary
         self._lost = False  # the chunks passed RETAIN_MAX and were dropped (see settle)
         self._py: _PyParser | None = None
         self._max_bulk = max_bulk_len
@@ -198,13 +200,14 @@ class RequestParser:
         self._py = _PyParser(self._max_bulk, self._auth)
         self.multibulk = False
         self._retained = []
-        self._served = self._held = 0
+        self.held = 0
+        self._boundary = self.requests
         self.unfed = None
         self.reader, self._st = _new_reader()
 
     def _feed_reader(self, data: bytes) -> None:
         self._retained.append(data)
-        self._held += len(data)
+        self.held += len(data)
         if self.unfed is not None:
             self.unfed = self.unfed[self._unfed_at:] + data
             self._unfed_at = 0
@@ -237,7 +240,7 @@ class RequestParser:
         if self.multibulk and not self._auth and self.unfed is None and len(data) <= FEED_SLICE:
             # The common case, ahead of the others (what _feed_reader does for it).
             self._retained.append(data)
-            self._held += len(data)
+            self.held += len(data)
             self.reader.feed(data)
             return
         if self.multibulk is None and data:
@@ -261,24 +264,29 @@ class RequestParser:
     def settle(self, served: int, last: list[bytes] | None) -> None:
         """The hot loop drained hiredis after `served` requests, `last` being the final one.
 
-        The kept chunks can be dropped only at a request boundary. hiredis reports no pending
-        bytes both there and after consuming a type byte or whole elements of the next
-        request, so the boundary is read from the reader's C struct; where its layout is
-        unknown, it is guessed from the stream ending with `last`'s encoding (which a request
-        whose elements end with those bytes can fool). Either is done once 64 KiB of chunks
-        are held, not per batch.
+        `Client.process` inlines this: it counts, and calls `drop_retained` only once
+        `held` reaches SETTLE_AT.
         """
-        self._served += served
         self.requests += served
-        if self._held < 65536:
-            return
+        if self.held >= SETTLE_AT:
+            self.drop_retained(last)
+
+    def drop_retained(self, last: list[bytes] | None) -> None:
+        """Drop the kept chunks if the stream is at a request boundary after `last`.
+
+        hiredis reports no pending bytes both there and after consuming a type byte or whole
+        elements of the next request, so the boundary is read from the reader's C struct;
+        where its layout is unknown, it is guessed from the stream ending with `last`'s
+        encoding (which a request whose elements end with those bytes can fool). Either is
+        done once SETTLE_AT bytes of chunks are held, not per batch.
+        """
         if last is None or self.reader.has_data() or self.unfed is not None:
             # A client streaming without pause may seldom stop at a boundary: bound what is
             # kept. A rejection after that is a plain protocol error; re-reading from an
             # unknown position could take a value's bytes for commands.
-            if self._held > RETAIN_MAX:
+            if self.held > RETAIN_MAX:
                 self._retained = []
-                self._held = 0
+                self.held = 0
                 self._lost = True
             return
         retained = self._retained
@@ -292,7 +300,8 @@ class RequestParser:
             boundary = tail.endswith(enc)
         if boundary:
             retained.clear()
-            self._served = self._held = 0
+            self.held = 0
+            self._boundary = self.requests
             self._lost = False
 
     def recover(self, served: int) -> None:
@@ -301,9 +310,10 @@ class RequestParser:
             raise ProtocolError("unexpected input in a long multibulk stream")
         py = self._py = _PyParser(self._max_bulk, self._auth)
         py.feed(b"".join(self._retained))
-        skip = self._served + served
+        skip = self.requests - self._boundary + served
         self._retained = []
-        self._served = self._held = 0
+        self.held = 0
+        self._boundary = self.requests
         self.unfed = None
         self.multibulk = False
         self.reader, self._st = _new_reader()
@@ -344,7 +354,6 @@ class RequestParser:
                     if not self.reader.has_data() and self.unfed is None:
                         self.settle(1, req)
                     else:
-                        self._served += 1
                         self.requests += 1
                     return req
                 # an empty request (`*0`): skipped, as Redis does (and as `_PyParser` does)

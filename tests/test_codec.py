@@ -547,7 +547,7 @@ def test_kept_chunks_are_bounded_on_an_endless_stream():
             served += 1
         parser.settle(served, None)
         served = 0
-        assert parser._held <= RETAIN_MAX + size
+        assert parser.held <= RETAIN_MAX + size
     # With the kept bytes given up, a rejected stream is a protocol error, never a re-read.
     parser.feed(request[offset:] + b"\r\n*1\r\n$4\r\nPING\r\n")
     with pytest.raises(ProtocolError):
