@@ -353,6 +353,7 @@ class Keyspace:
     def __init__(self, databases: int = 16) -> None:
         self.now = now_ms()
         self.lru_clock = self.now // 1000
+        self.lru_next = (self.lru_clock + 1) * 1000  # `now` at which lru_clock moves on
         self.dirty = 0
         self.expired_keys = 0
         self.hits = 0
@@ -375,11 +376,14 @@ class Keyspace:
         self.dbs = [Database(i, self) for i in range(databases)]
 
     def tick(self) -> None:
-        """Refresh the cached clock; called once per batch of commands and by the cron."""
-        # now_ms() inlined: this runs once per batch of requests, where a Python call is
-        # about 1% of a lone request's instructions (callgrind).
+        """Refresh the cached clock; called by the cron, and by Client.process (inlined)."""
         self.now = now = time.time_ns() // 1_000_000
-        self.lru_clock = now // 1000
+        if now >= self.lru_next:
+            # Once a second, not per batch: dividing a multi-digit int is CPython's slow path.
+            # (A wall clock set back leaves lru_clock ahead until it catches up, which only
+            # makes OBJECT IDLETIME read 0 meanwhile.)
+            self.lru_clock = lru = now // 1000
+            self.lru_next = (lru + 1) * 1000
 
     # -- LFU (Redis's evict.c: a logarithmic 8-bit counter that decays per idle period) ----
 
