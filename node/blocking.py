@@ -127,6 +127,8 @@ class Blocking:
             timer = asyncio.get_running_loop().call_later(
                 timeout_ms / 1000.0, self._timed_out, client)
         self.clients[client] = Wait(entries, wake, timeout_reply, timer)
+        if len(self.clients) == 1:
+            self.server.checks_changed()
         client.blocked = True
         if argv is not None:
             client.pending = argv
@@ -142,6 +144,8 @@ class Blocking:
         wait = self.clients.pop(client, None)
         if wait is None:
             return None
+        if not self.clients:
+            self.server.checks_changed()
         for entry in wait.keys:
             queue = self.waiting.get(entry)
             if queue is not None:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from node import __version__
 from node.aof import AOF, AofError
 from node.child import Children
-from node.client import Client
+from node.client import Client, server_fast_table
 from node.cluster import Cluster, ClusterStartError
 from node.config import Config, ConfigError, KeyspaceEvents
 from node.errors import CommandError
@@ -45,7 +45,7 @@ REDIS_VERSION = "7.0.15"
 MONITOR_REDACT: dict[bytes, Callable[[list[bytes]], list[int]]] = {}
 
 
-@dataclass
+@dataclass(slots=True)  # slots: the request path adds to four of these per batch
 class Stats:
     """Counters behind INFO stats; CONFIG RESETSTAT zeroes them."""
 
@@ -120,6 +120,8 @@ class Server:
         self.config = config
         self.keyspace = Keyspace(config["databases"])
         self.clients: dict[int, Client] = {}
+        # This, pause_end, deny_writes, write_denied, stale_denied and blocking.clients decide
+        # `fast_table`: whoever changes one calls checks_changed().
         self.monitors: list[Client] = []
         self.paused_clients: list[Client] = []
         self.blocking = Blocking(self)
@@ -166,6 +168,7 @@ class Server:
         # and then replies are written without the check. Subscribed clients have the pubsub
         # class's, always checked.
         self.output_limit: tuple[int, int, int] = config["client-output-buffer-limit"]["normal"]
+        self.output_limited = any(self.output_limit)  # what Client.flush tests
         self.pubsub_output_limit: tuple[int, int, int] = (
             config["client-output-buffer-limit"]["pubsub"])
         self.config.listen("client-output-buffer-limit", self._set_output_limit)
@@ -187,6 +190,10 @@ class Server:
         from node.snapshot import Snapshots
 
         self.rdb = Snapshots(self)
+        # The inline path's table for clients that need no checks of their own; every change
+        # of a state it depends on (see server_fast_table) calls checks_changed().
+        self.fast_table: dict[bytes, Command] | None = None
+        self.checks_changed()
         # Lua scripting (node/scripting.py): made at start, as Redis's scriptingInit makes
         # its lua client then.
         self.scripting = Scripting(self)
@@ -354,6 +361,7 @@ class Server:
         self.clients.pop(client.id, None)
         if client.monitor:
             self.monitors.remove(client)
+            self.checks_changed()
         if client in self.paused_clients:
             self.paused_clients.remove(client)
         self.blocking.release(client)
@@ -391,6 +399,7 @@ class Server:
 
     def _set_output_limit(self, value: dict[str, tuple[int, int, int]]) -> None:
         self.output_limit = value["normal"]
+        self.output_limited = any(self.output_limit)
         self.pubsub_output_limit = value["pubsub"]
 
     def _close_for_output(self, client: Client, pending: int) -> None:
@@ -400,12 +409,17 @@ class Server:
             client.transport.abort()
         client.closing = True
 
+    def checks_changed(self) -> None:
+        """A server-wide condition of the inline path changed: recompute `fast_table`."""
+        self.fast_table = server_fast_table(self)
+
     # -- CLIENT PAUSE ------------------------------------------------------------------------
 
     def pause(self, seconds: float, writes_only: bool) -> None:
         # A second PAUSE may lengthen the pause or widen it to all commands, never narrow it.
         self.pause_writes_only = writes_only and (not self.pause_end or self.pause_writes_only)
         self.pause_end = max(self.pause_end, time.monotonic() + seconds)
+        self.checks_changed()
 
     def pause_blocks(self, client: Client, cmd: Command) -> bool:
         """Whether `cmd` must wait for the pause to end (ALL: everything, as in Redis)."""
@@ -416,6 +430,7 @@ class Server:
 
     def unpause(self) -> None:
         self.pause_end = 0.0
+        self.checks_changed()
         parked, self.paused_clients = self.paused_clients, []
         for client in parked:
             if not client.closing:

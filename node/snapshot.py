@@ -226,6 +226,7 @@ class Snapshots:
             server.write_denied = CommandError(f"MISCONF Errors writing to the AOF file: {aof_error}")
         else:
             server.write_denied = None
+        server.checks_changed()
 
     # -- shutdown ---------------------------------------------------------------------------
 

@@ -467,12 +467,14 @@ class Replication:
         server = self.server
         if self.is_replica:
             server.deny_writes = READONLY if cfg["replica-read-only"] else None
+            server.checks_changed()
             return
         need, max_lag = cfg["min-replicas-to-write"], cfg["min-replicas-max-lag"]
         now = time.monotonic()
         self.good_replicas = sum(1 for l in self.links
                                  if l.state == "online" and now - l.ack_time <= max_lag)
         server.deny_writes = NOREPLICAS if need and max_lag and self.good_replicas < need else None
+        server.checks_changed()
 
     def refresh_stale_gate(self) -> None:
         """Set the gate that answers -MASTERDOWN: a replica whose link is not up, with
@@ -482,6 +484,7 @@ class Replication:
         self.server.stale_denied = MASTERDOWN if (
             self.is_replica and not self.config["replica-serve-stale-data"]
             and (link is None or link.state != "connected")) else None
+        self.server.checks_changed()
 
     # -- the replica side --------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ def monitor(ctx: Any, argv: list[bytes]) -> Any:
         return NO_REPLY  # already monitoring: Redis ignores the command, without a reply
     ctx.monitor = True
     ctx.server.monitors.append(ctx)
+    ctx.server.checks_changed()
     return OK
 
 
