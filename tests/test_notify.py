@@ -42,7 +42,7 @@ BITMAPS = [
 GENERIC = [
     ("SET", "a", "1"), ("SET", "b", "2"), ("DEL", "a", "b", "nope"), ("SET", "a", "1"),
     ("UNLINK", "a", "nope"), ("SET", "a", "1"), ("EXPIRE", "a", "100"),
-    ("EXPIRE", "a", "100", "NX"), ("PEXPIRE", "a", "100000", "GT"), ("EXPIREAT", "a", "1"),
+    ("EXPIRE", "a", "100", "NX"), ("PEXPIRE", "a", "200000", "GT"), ("EXPIREAT", "a", "1"),
     ("SET", "a", "1"), ("PEXPIREAT", "a", "99999999999999"), ("PERSIST", "a"),
     ("PERSIST", "a"), ("EXPIRE", "nope", "10"), ("EXPIRE", "a", "-1"), ("SET", "a", "1"),
     ("SET", "b", "2"), ("RENAME", "a", "b"), ("RENAME", "b", "b"), ("RENAME", "nope", "x"),
