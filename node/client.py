@@ -119,7 +119,8 @@ class Client(asyncio.Protocol):
         self.null_reply = b"$-1\r\n"  # the encoder's None, kept for the fast path
         self.name = b""
         self._authenticated = True
-        self.authenticated = not server.config["requirepass"]
+        self.user = server.acl.default  # the ACL user (node/acl.py); AUTH/HELLO change it
+        self.authenticated = self.user.can_log_in_without_password
         self.addr = self.laddr = "?:0"
         self.fd = -1
         self.created = time.time()
@@ -477,6 +478,11 @@ class Client(asyncio.Protocol):
         if not self.authenticated and "no_auth" not in cmd.flags:
             self.reply_error(CommandError(errors.NOAUTH), cmd)
             return
+        if self.user.restricted:
+            refused = server.acl.refusal(self, cmd, argv)
+            if refused is not None:
+                self.reply_error(refused, cmd)
+                return
         if self.monitor and not cmd.flags.isdisjoint(_KEYSPACE_FLAGS):
             # A monitor is a replica to Redis, and replicas may not touch the keyspace.
             self.reply_error(CommandError("ERR Replica can't interact with the keyspace"), cmd)
@@ -653,7 +659,9 @@ class Client(asyncio.Protocol):
         if subs is not None and not subs.total():
             subs = self.subscriptions = None
         self.pubsub_context = subs is not None and self.protocol == 2
-        self.checks_path = self.pubsub_context or self.tracking is not None
+        # A restricted ACL user's commands are checked in execute.
+        self.checks_path = (self.pubsub_context or self.tracking is not None
+                            or self.user.restricted)
 
     def flush_later(self) -> None:
         """Write the replies once every client of this loop iteration has been served, as
@@ -750,12 +758,13 @@ class Client(asyncio.Protocol):
         self.server.pubsub.forget(self)
         self.server.tracking.disable(self)
         self.select(0)
+        self.user = self.server.acl.default
         self.set_protocol(2)
         self.name = b""
         self.reply_mode = REPLY_ON
         self.skip_after_exec = False
         # (CLIENT NO-EVICT stays: Redis 7.0's RESET keeps it; 7.2 turns it off.)
-        self.authenticated = not self.server.config["requirepass"]
+        self.authenticated = self.user.can_log_in_without_password
 
     def discard_transaction(self) -> None:
         """Leave MULTI (if in it) and forget the watched keys (Redis's discardTransaction)."""
@@ -827,7 +836,8 @@ class Client(asyncio.Protocol):
             f"multi={multi} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={obl} oll={oll} omem={oll} "
             f"tot-mem={qbuf + oll + 16384} events=r "
-            f"cmd={self.last_command.name if self.last_command else 'NULL'} user=default "
+            f"cmd={self.last_command.name if self.last_command else 'NULL'} "
+            f"user={self.user.name.decode('utf-8', 'replace')} "
             f"redir={self.tracking.redirect if self.tracking else -1} resp={self.protocol}"
         )
 

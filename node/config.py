@@ -609,6 +609,10 @@ class Config:
     file: str | None = None
     listeners: dict[str, list[Callable[[Any], None]]] = field(default_factory=dict)
     _save_read: bool = False  # a `save` line was read at start (later ones add points)
+    # `user` lines of the file (name and rules), loaded by node/acl.py; CONFIG REWRITE
+    # writes what `user_lines` gives (the ACL's users, none with an aclfile).
+    users: list[list[str]] = field(default_factory=list)
+    user_lines: Callable[[], list[str]] | None = None
 
     def __getitem__(self, name: str) -> Any:
         return self.values[DIRECTIVES[name].name]
@@ -673,6 +677,7 @@ class Config:
         if lines and lines[-1] == "":
             lines.pop()
         by_option: dict[str, list[int]] = {}
+        user_slots: list[int] = []
         has_tail = REWRITE_SIGNATURE in lines
         for i, line in enumerate(lines):
             stripped = line.strip()
@@ -682,6 +687,8 @@ class Config:
             d = DIRECTIVES.get(words[0].decode("utf-8", "replace").lower()) if words else None
             if d is not None:
                 by_option.setdefault(d.name, []).append(i)
+            elif words and words[0].lower() == b"user":
+                user_slots.append(i)
         appended: list[str] = []
         for d in {d.name: d for d in DIRECTIVES.values()}.values():
             slots = by_option.pop(d.name, [])
@@ -692,6 +699,13 @@ class Config:
                     appended.append(text)
             for i in slots:
                 lines[i] = ""  # an orphaned repeat of this directive
+        for text in self.user_lines() if self.user_lines is not None else ():
+            if user_slots:
+                lines[user_slots.pop(0)] = text
+            else:
+                appended.append(text)
+        for i in user_slots:
+            lines[i] = ""
         if appended:
             if not has_tail:
                 if lines and lines[-1].strip():
@@ -794,6 +808,9 @@ def load(file: str | None, args: list[str]) -> Config:
         values = [w.decode("utf-8", "replace") for w in words[1:]]
         if name == "include":
             _fatal(lineno, stripped, "include is not supported by slotkv")
+        if name == "user" and values:
+            _add_user(config, lineno, stripped, values)
+            continue
         d = DIRECTIVES.get(name)
         if d is None or not values:
             _fatal(lineno, stripped, "Bad directive or wrong number of arguments")
@@ -802,6 +819,17 @@ def load(file: str | None, args: list[str]) -> Config:
         except ConfigError as e:
             _fatal(lineno, stripped, str(e))
     return config
+
+
+def _add_user(config: Config, lineno: int, line: str, words: list[str]) -> None:
+    from node.acl import E_DUPLICATE, validate_user_line
+
+    if any(u[0] == words[0] for u in config.users):
+        _fatal(lineno, line, f"Error in user declaration '{words[0]}': {E_DUPLICATE}")
+    error = validate_user_line(words)
+    if error is not None:
+        _fatal(lineno, line, error)
+    config.users.append(words)
 
 
 def _args_to_lines(args: list[str]) -> str:

@@ -42,7 +42,7 @@ from node.errors import CommandError
 from node.replies import (
     NO_REPLY, NULL_ARRAY, DoubleText, SetReply, Status, Verbatim, format_double,
 )
-from node.table import COMMANDS, Command
+from node.table import COMMANDS, Command, lookup
 
 if TYPE_CHECKING:
     from node.server import Server
@@ -475,11 +475,15 @@ class Scripting:
         flags = cmd.flags
         if "noscript" in flags:
             return "This Redis command is not allowed from script"
+        caller = self.caller
+        if caller.user.restricted:  # type: ignore[union-attr]
+            refused = self.server.acl.script_refusal(caller, cmd, argv)  # type: ignore[arg-type]
+            if refused is not None:
+                return refused
         write = "write" in flags
         if self.readonly and (write or "may_replicate" in flags):
             return "Write commands are not allowed from read-only scripts."
         server = self.server
-        caller = self.caller
         if write and not self.wrote and not caller.must_obey:  # type: ignore[union-attr]
             # Once a script wrote, a change of server state cannot fail it half-way.
             denied = server.deny_writes
@@ -586,10 +590,16 @@ class Scripting:
         if not args:
             raise LuaRaise(self._make_error(
                 b"Please specify at least one argument for this redis lib call"))
-        name = args[0]
-        if name.__class__ is not bytes or COMMANDS.get(name.lower()) is None:
+        argv = [a if a.__class__ is bytes else b"%.17g" % a if a.__class__ in (int, float)
+                else None for a in args]
+        cmd = lookup(argv) if argv[0] is not None else None
+        if cmd is None:
             raise LuaRaise(self._make_error(b"Invalid command passed to redis.acl_check_cmd()"))
-        return True  # the one user (default) may run every command
+        if None in argv:
+            raise LuaRaise(self._make_error(
+                b"Lua redis lib command arguments must be strings or integers"))
+        user = self.caller.user  # type: ignore[union-attr]
+        return not user.restricted or user.check(cmd, argv)[0] == 0
 
     def _random(self, *args: Any) -> float:
         # math_random of Redis's Lua, on its rand48.

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from node import __version__
+from node.acl import Acl, AclError
 from node.aof import AOF, AofError
 from node.child import Children
 from node.client import Client, server_fast_table
@@ -120,6 +121,7 @@ class Server:
         self.config = config
         self.keyspace = Keyspace(config["databases"])
         self.clients: dict[int, Client] = {}
+        self.acl = Acl(self)  # before any client: each starts as its default user
         # This, pause_end, deny_writes, write_denied, stale_denied and blocking.clients decide
         # `fast_table`: whoever changes one calls checks_changed().
         self.monitors: list[Client] = []
@@ -608,7 +610,7 @@ def run(config: Config) -> int:
         f"bits=64, pid={os.getpid()}, just started")
     try:
         server = Server(config)
-    except ClusterStartError as e:
+    except (ClusterStartError, AclError) as e:
         log("warning", str(e))
         return 1
     from node.snapshot import LoadFailed

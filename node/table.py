@@ -156,6 +156,30 @@ class Command:
         found = self.keys_with_specs(argv)
         return [] if found is None else [i for i, _ in found]
 
+    def keys_and_flags(self, argv: list) -> list[tuple[int, tuple[str, ...]]]:
+        """(position, key spec flags) for each key, as Redis's getKeysFromCommandWithSpecs
+        gives them to COMMAND GETKEYSANDFLAGS and the ACL key checks."""
+        if self.keys_fn is not None:
+            # A key a spec locates has that spec's flags; the others (SORT's STORE key) have
+            # those of the last spec that cannot locate keys.
+            located = dict(self.keys_with_specs(argv, partial=True) or ())
+            fallback = next((s for s in reversed(self.key_specs) if s.unknown),
+                            self.key_specs[0] if self.key_specs else None)
+            found = [(i, located.get(i, fallback)) for i in self.keys_fn(argv)]
+        else:
+            specs = self.keys_with_specs(argv)
+            # Where the specs cannot be walked, Redis's getkeys_proc answers, with no flags.
+            found = [(i, None) for i in self.key_indexes(argv)] if specs is None else specs
+        out = []
+        for i, spec in found:
+            flags = spec.flags if spec else ()
+            # Where a spec varies or cannot find every key, Redis asks the command's own key
+            # function, which gives each key its flags (MIGRATE ... KEYS).
+            if ("variable_flags" in flags or "incomplete" in flags) and self.key_flags_fn:
+                flags = tuple(self.key_flags_fn(argv).split())
+            out.append((i, flags))
+        return out
+
     def keys_with_specs(self, argv: list,
                         partial: bool = False) -> list[tuple[int, "KeySpec"]] | None:
         """(position, key spec) for each key, found by walking the key specs as Redis's

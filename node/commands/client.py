@@ -141,7 +141,7 @@ def client_no_evict(ctx: Any, argv: list[bytes]) -> Any:
          since="2.4.0", complexity="O(N) where N is the number of client connections",
          summary="Kill the connection of a client")
 def client_kill(ctx: Any, argv: list[bytes]) -> Any:
-    addr = laddr = kind = None
+    addr = laddr = kind = user = None
     client_id = 0
     skipme = True
     if len(argv) == 3:
@@ -166,8 +166,8 @@ def client_kill(ctx: Any, argv: list[bytes]) -> Any:
             elif opt == b"laddr":
                 laddr = value.decode("utf-8", "replace")
             elif opt == b"user":
-                # Only the `default` user exists, and every connection is authenticated as it.
-                if value != b"default":
+                user = ctx.server.acl.users.get(value)
+                if user is None:
                     raise CommandError(
                         f"ERR No such user '{value.decode('utf-8', 'replace')}'")
             elif opt == b"skipme":
@@ -188,6 +188,8 @@ def client_kill(ctx: Any, argv: list[bytes]) -> Any:
         if kind is not None and client.client_type() != kind:
             continue
         if client_id and client.id != client_id:
+            continue
+        if user is not None and client.user is not user:
             continue
         if client is ctx and skipme:
             continue

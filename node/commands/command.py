@@ -7,7 +7,7 @@ from typing import Any
 from node.errors import SYNTAX, CommandError
 from node.glob import glob_match
 from node.replies import SetReply, Status
-from node.table import COMMANDS, Command, KeySpec, all_commands, command, lookup
+from node.table import COMMANDS, Command, all_commands, command, lookup
 
 HELP = [
     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -112,7 +112,7 @@ def command_list(ctx: Any, argv: list[bytes]) -> list:
     raise CommandError(SYNTAX)
 
 
-def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None]]]:
+def _keys_of(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
     target = argv[2:]
     cmd = lookup(target)
     if cmd is None:
@@ -123,44 +123,25 @@ def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None
         raise CommandError("ERR The command has no key arguments")
     if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
         raise CommandError("ERR Invalid number of arguments specified for command")
-    if cmd.keys_fn is not None:
-        # A key a spec locates has that spec's flags; the others (SORT's STORE key) have
-        # those of the last spec that cannot locate keys.
-        located = dict(cmd.keys_with_specs(target, partial=True) or ())
-        fallback = next((s for s in reversed(cmd.key_specs) if s.unknown),
-                        cmd.key_specs[0] if cmd.key_specs else None)
-        found = [(i, located.get(i, fallback)) for i in cmd.keys_fn(target)]
-    else:
-        specs = cmd.keys_with_specs(target)
-        # Where the specs cannot be walked, Redis's getkeys_proc answers, with no flags.
-        found = [(i, None) for i in cmd.key_indexes(target)] if specs is None else specs
+    found = cmd.keys_and_flags(target)
     if not found:
         raise CommandError("ERR Invalid arguments specified for command")
-    return cmd, found
+    return found
 
 
 @command("command|getkeys", -4, "loading stale", group="server", categories="connection", since="2.8.13",
          complexity="O(N) where N is the number of arguments to the command",
          summary="Extract keys given a full Redis command")
 def command_getkeys(ctx: Any, argv: list[bytes]) -> list:
-    _, found = _keys_of(argv)
-    return [argv[2 + i] for i, _ in found]
+    return [argv[2 + i] for i, _ in _keys_of(argv)]
 
 
 @command("command|getkeysandflags", -4, "loading stale", group="server", categories="connection", since="7.0.0",
          complexity="O(N) where N is the number of arguments to the command",
          summary="Extract keys and access flags given a full Redis command")
 def command_getkeysandflags(ctx: Any, argv: list[bytes]) -> list:
-    cmd, found = _keys_of(argv)
-    out = []
-    for i, spec in found:
-        flags: tuple[str, ...] | list[str] = spec.flags if spec else ()
-        # Where a spec varies or cannot find every key, Redis asks the command's own key
-        # function, which gives each key its flags (MIGRATE ... KEYS).
-        if ("variable_flags" in flags or "incomplete" in flags) and cmd.key_flags_fn is not None:
-            flags = cmd.key_flags_fn(argv[2:]).split()
-        out.append([argv[2 + i], SetReply(Status(f.encode()) for f in flags)])
-    return out
+    return [[argv[2 + i], SetReply(Status(f.encode()) for f in flags)]
+            for i, flags in _keys_of(argv)]
 
 
 @command("command|help", 2, "loading stale", group="server", categories="connection", since="5.0.0",

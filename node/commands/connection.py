@@ -1,13 +1,12 @@
 """The connection group: PING, ECHO, SELECT, HELLO, AUTH, QUIT, RESET.
 
-Authentication is Redis's `default` user: with `requirepass` set it has that password, without
-it every password is accepted by HELLO/AUTH for `default` (AUTH with only a password is then an
-error, as in Redis). Other user names do not exist (no ACL users yet).
+AUTH and HELLO ... AUTH log in as an ACL user (node/acl.py); AUTH with only a password names
+the `default` user, whose password `requirepass` sets (without one, AUTH <password> is an error
+as in Redis).
 """
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from node import errors
@@ -52,22 +51,13 @@ def redact(argv: list[bytes], positions: range | tuple[int, ...]) -> None:
         argv[i] = b"(redacted)"
 
 
-def check_password(ctx: Any, user: bytes, password: bytes) -> bool:
-    required = ctx.server.config["requirepass"]
-    if user != b"default":
-        return False
-    if not required:
-        return True
-    return hmac.compare_digest(password, required.encode())
-
-
 @command("auth", -2, "noscript loading stale fast no_auth allow_busy", group="connection",
          summary="Authenticate to the server")
 def auth(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     if len(argv) == 2:
-        if not ctx.server.config["requirepass"]:
+        if ctx.server.acl.default.nopass:
             raise CommandError(
                 "ERR AUTH <password> called without any password configured for the default "
                 "user. Are you sure your configuration is correct?"
@@ -76,10 +66,9 @@ def auth(ctx: Any, argv: list[bytes]) -> Any:
     else:
         user, password = argv[1], argv[2]
     redact(argv, range(1, len(argv)))
-    if not check_password(ctx, user, password):
+    if not ctx.server.acl.authenticate(ctx, user, password, argv[0]):
         # As Redis 6+: a failed AUTH leaves an authenticated connection authenticated.
         raise CommandError(errors.WRONGPASS)
-    ctx.authenticated = True
     return OK
 
 
@@ -104,9 +93,8 @@ def hello(ctx: Any, argv: list[bytes]) -> Any:
         if opt == b"AUTH" and more >= 2:
             user, password = argv[i + 1], argv[i + 2]
             redact(argv, (i + 1, i + 2))
-            if not check_password(ctx, user, password):
+            if not ctx.server.acl.authenticate(ctx, user, password, argv[0]):
                 raise CommandError(errors.WRONGPASS)
-            ctx.authenticated = True
             i += 3
         elif opt == b"SETNAME" and more >= 1:
             validate_client_name(argv[i + 1])

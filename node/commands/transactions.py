@@ -52,6 +52,11 @@ def exec_(ctx: Any, argv: list[bytes]) -> Any:
     propagation.begin_exec()
     try:
         for cmd, args in queued:
+            if ctx.user.restricted:
+                refused = ctx.server.acl.exec_refusal(ctx, cmd, args)
+                if refused is not None:
+                    ctx.reply_error(refused, None)
+                    continue
             ctx.call(cmd, args)
     finally:
         ctx.in_exec = False
