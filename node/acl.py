@@ -550,6 +550,8 @@ class Acl:
         config = server.config
         self.users: dict[bytes, User] = {}
         self.default = self._create_default()
+        self.superuser = User(b"(superuser)")
+        self.superuser.copy_from(self.default)
         self.users[b"default"] = self.default
         self.log: list[LogEntry] = []
         self.set_default_password(config["requirepass"])

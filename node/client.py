@@ -119,7 +119,10 @@ class Client(asyncio.Protocol):
         self.null_reply = b"$-1\r\n"  # the encoder's None, kept for the fast path
         self.name = b""
         self._authenticated = True
-        self.user = server.acl.default  # the ACL user (node/acl.py); AUTH/HELLO change it
+        # The ACL user (node/acl.py), which AUTH/HELLO change; the pseudo-clients replaying a
+        # primary's stream or the AOF have none, as in Redis (no checks, "(superuser)").
+        acl = server.acl
+        self.user = acl.superuser if self.must_obey else acl.default
         self.authenticated = self.user.can_log_in_without_password
         self.addr = self.laddr = "?:0"
         self.fd = -1
@@ -147,7 +150,8 @@ class Client(asyncio.Protocol):
         self.subscriptions: Subscriptions | None = None  # pub/sub (node/pubsub.py)
         self.pubsub_context = False  # RESP2 with subscriptions: only the pub/sub commands run
         self.tracking: ClientTracking | None = None  # CLIENT TRACKING (node/tracking.py)
-        self.checks_path = False  # either of the above: every command takes `execute`
+        # Either of the above, or a restricted ACL user: every command takes `execute`.
+        self.checks_path = self.user.restricted
         self.readonly = False  # cluster mode: READONLY, reads served by a replica
         self.woff = 0  # the stream offset just past this client's last write (WAIT)
         self._boundary: bool | None = None  # the parser ended the last batch on a boundary
@@ -659,7 +663,6 @@ class Client(asyncio.Protocol):
         if subs is not None and not subs.total():
             subs = self.subscriptions = None
         self.pubsub_context = subs is not None and self.protocol == 2
-        # A restricted ACL user's commands are checked in execute.
         self.checks_path = (self.pubsub_context or self.tracking is not None
                             or self.user.restricted)
 

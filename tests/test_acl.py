@@ -324,6 +324,10 @@ def test_restricting_default_applies_to_connected_clients(node: Any, r: redis.Re
     with pytest.raises(redis.ResponseError, match="this user has no permissions to run "
                                                   "the 'get' command"):
         other.get("k")
+    new = node.client(single_connection_client=True)  # a client that connects afterwards
+    with pytest.raises(redis.ResponseError, match="no permissions"):
+        new.get("k")
+    new.close()
     pipe = other.pipeline(transaction=False)
     pipe.set("k", "v2").get("k").set("k", "v3")
     assert pipe.execute(raise_on_error=False)[::2] == [True, True]
