@@ -614,7 +614,8 @@ class Acl:
                 user.apply(op, self.pubsub_default)
             except RuleError as e:
                 raise AclError(f"Error loading ACL rule '{_text(op)}' for the user named "
-                               f"'{words[0]}': {e}") from None
+                               f"'{words[0]}': {e}\nCritical error while loading ACLs. "
+                               "Exiting.") from None
         user.refresh()
 
     # -- checks ------------------------------------------------------------------------------
@@ -824,15 +825,20 @@ class Acl:
 
 def validate_user_line(words: list[str]) -> str | None:
     """ACLAppendUserForLoading, for a `user` line of the config file: the reason it is
-    refused, or None (an unknown command passes: Redis checks those when it loads users)."""
+    refused, or None (an unknown command passes: Redis checks those when it loads users).
+
+    As redis-server 7.0 does, the message quotes the line's word at the index of the refused
+    rule among the rules (the user name for the first rule), and an unclosed `(` reports the
+    errno an earlier lookup left, in practice ENOENT's text."""
+    argv = ["user", *words]
     merged = merge_selectors([w.encode("utf-8", "surrogateescape") for w in words[1:]])
     if isinstance(merged, int):
-        return "Unmatched parenthesis in selector definition"  # (Redis: "Wrong format")
+        return f"Error in user declaration '{argv[merged]}': {E_UNKNOWN}"
     fake = User(b"__fakeuser__")
-    for op in merged:
+    for j, op in enumerate(merged):
         try:
             fake.apply(op)
         except RuleError as e:
             if str(e) != E_UNKNOWN:
-                return f"Error in user declaration '{_text(op)}': {e}"
+                return f"Error in user declaration '{argv[j]}': {e}"
     return None

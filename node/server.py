@@ -611,7 +611,8 @@ def run(config: Config) -> int:
     try:
         server = Server(config)
     except (ClusterStartError, AclError) as e:
-        log("warning", str(e))
+        for line in str(e).split("\n"):
+            log("warning", line)
         return 1
     from node.snapshot import LoadFailed
 

@@ -195,6 +195,14 @@ def test_denied_commands_keys_channels(both: Differential, node: Any, oracle: An
     both("ACL", "DRYRUN", "lim", "publish", "zz", "m")
     both("ACL", "DRYRUN", "lim", "set", "ro", "v")
     both("ACL", "DRYRUN", "default", "flushall")
+    both("ACL", "DRYRUN", "lim", "get")
+    both("ACL", "DRYRUN", "lim", "config")
+    both("ACL", "DRYRUN", "lim", "acl", "list", "x")
+    # Key flags that depend on the arguments: a BITFIELD of GETs only reads.
+    for args in (("k",), ("k", "GET", "u8", "0"), ("k", "GET", "u8"), ("k", "bogus"),
+                 ("k", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "1")):
+        both("COMMAND", "GETKEYSANDFLAGS", "BITFIELD", *args)
+        both("ACL", "DRYRUN", "lim", "BITFIELD", "ro", *args[1:])
 
 
 def _raw(server: Any, *commands: bytes) -> bytes:
@@ -383,10 +391,17 @@ def test_user_directives_and_rewrite(tmp_path: Any, start_node: Any, start_oracl
 
 
 def test_bad_user_directive_stops_the_start(tmp_path: Any, start_node: Any) -> None:
-    for lines in (["user alice on bogus"], ["user alice on", "user alice off"],
-                  ["user alice on", f"aclfile {tmp_path}/users.acl"]):
-        with pytest.raises(RuntimeError, match="exited with 1"):
+    for lines, why in (
+            (["user alice on bogus"], "Error in user declaration 'alice': Syntax error"),
+            (["user alice on", "user alice off"], "Error in user declaration 'alice': "
+                                                  "Duplicate user found"),
+            (["user alice on +get ~* ~a"], "Error in user declaration '+get': Adding a"),
+            (["user alice on +nosuch"], "Error loading ACL rule '+nosuch' for the user named "
+                                        "'alice': Unknown command or category name in ACL"),
+            (["user alice on", f"aclfile {tmp_path}/users.acl"], "not both")):
+        with pytest.raises(RuntimeError, match="exited with 1") as e:
             start_node(_conf(tmp_path, "bad.conf", lines))
+        assert why in str(e.value)
 
 
 def test_aclfile_save_and_load(tmp_path: Any, start_node: Any, start_oracle: Any) -> None:

@@ -208,6 +208,8 @@ def acl_dryrun(ctx: Any, argv: list[bytes]) -> Any:
     cmd = lookup(target)
     if cmd is None:
         raise CommandError(f"ERR Command '{_text(argv[3])}' not found")
+    if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
+        raise CommandError(f"ERR wrong number of arguments for '{cmd.name}' command")
     result, pos = user.check(cmd, target)
     if result == acl.DENIED_CMD:
         return f"This user has no permissions to run the '{cmd.name}' command".encode()

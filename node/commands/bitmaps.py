@@ -428,13 +428,27 @@ def _bitfield(ctx: Any, argv: list[bytes], read_only_cmd: bool) -> list:
     return out
 
 
+def _bitfield_reads_only(argv: list[bytes]) -> bool:
+    # bitfieldGetKeys: only complete GETs and OVERFLOWs; anything else (a SET, an INCRBY, a
+    # syntax error) counts as a write.
+    i = 2
+    while i < len(argv):
+        op, more = argv[i].upper(), len(argv) - i - 1
+        if op == b"GET" and more >= 2:
+            i += 3
+        elif op == b"OVERFLOW" and more >= 1:
+            i += 2
+        else:
+            return False
+    return True
+
+
 @command("bitfield", -2, "write denyoom", keys=(1, 1, 1), group="bitmap", since="3.2.0",
          complexity="O(1) for each subcommand specified",
          summary="Perform arbitrary bitfield integer operations on strings",
          key_specs=(KeySpec(("RW", "access", "update", "variable_flags"), 1,
                             notes="This command allows both access and modification of the key"),),
-         key_flags_fn=lambda argv: "RW access update" if any(
-             a.upper() in (b"SET", b"INCRBY") for a in argv[2:]) else "RO access")
+         key_flags_fn=lambda argv: "RO access" if _bitfield_reads_only(argv) else "RW access update")
 def bitfield(ctx: Any, argv: list[bytes]) -> list:
     return _bitfield(ctx, argv, False)
 
