@@ -275,7 +275,7 @@ class ReplicationService(pb_grpc.ReplicationServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "ERR the first message must be a Hello")
         hello = first.hello
         link = ReplicaLink(self.manager, hello, context.peer())
-        refusal = security.check_secret(self.manager.config, hello.user, hello.password)
+        refusal = security.check_secret(self.manager.server.acl, hello.user, hello.password)
         if refusal is not None:
             log("warning", f"Replica {link.addr} refused: {refusal}")
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, refusal)

@@ -1,8 +1,8 @@
 """Who may replicate from a node, and how the link is encrypted.
 
-The shared secret is Redis's: a primary with `requirepass` accepts a replica whose
-`masterauth` (and `masteruser`, if set, which must name the default user: slotkv has no ACL
-users) matches it, and refuses others with Redis's NOAUTH / WRONGPASS texts. With
+The credentials are Redis's: a primary whose default user needs a password (`requirepass`)
+accepts a replica whose `masteruser` (default: `default`) and `masterauth` log in as an ACL
+user (node/acl.py), and refuses others with Redis's NOAUTH / WRONGPASS texts. With
 `tls-replication yes` the gRPC link is TLS on both ends: the primary serves with
 `tls-cert-file`/`tls-key-file` and requires a client certificate signed by
 `tls-ca-cert-file` (`tls-auth-clients yes`, the default; `optional` checks one if given,
@@ -13,7 +13,6 @@ the server pair when those are unset).
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 import grpc
@@ -26,14 +25,14 @@ class TLSConfigError(Exception):
     """A TLS file that cannot be read; the message names it."""
 
 
-def check_secret(config: Any, user: str, password: str) -> str | None:
+def check_secret(acl: Any, user: str, password: str) -> str | None:
     """None if a replica presenting `user`/`password` may sync, else the refusal's text."""
-    required = config["requirepass"]
-    if not required:
+    if acl.default.can_log_in_without_password and user in ("", "default"):
         return None
     if not password:
         return NOAUTH
-    if user not in ("", "default") or not hmac.compare_digest(password.encode(), required.encode()):
+    found = acl.users.get((user or "default").encode())
+    if found is None or not found.check_password(password.encode()):
         return WRONGPASS
     return None
 

@@ -462,3 +462,18 @@ def test_subscribers_lose_revoked_channels(both: Differential, node: Any,
             for _ in range(20):
                 sub.get_message(timeout=0.1)
         sub.close()
+
+
+def test_replica_logs_in_as_masteruser(start_node: Any) -> None:
+    from replication_helpers import in_sync, start_repl_node, start_replica
+
+    primary = start_repl_node(start_node, "--requirepass", "s3cret")
+    p = primary.client(password="s3cret")
+    p.execute_command("ACL", "SETUSER", "repl", "on", ">rpw", "+@all")
+    # A restricted default user: the replica's stream is applied unchecked all the same.
+    replica = start_replica(start_node, primary, "--masteruser", "repl", "--masterauth", "rpw",
+                            "--user", "default", "on", "nopass", "~*", "&*", "+@all", "-set")
+    p.set("k", "v")
+    r = replica.client()
+    wait_until(lambda: in_sync(p, r), 20, "the sync as user repl")
+    assert r.get("k") == b"v"
