@@ -505,6 +505,15 @@ class User:
         return any(s.allchannels or channel_allowed(s.channels, channel, literal)
                    for s in self.selectors)
 
+    def reads_any_key(self, cmd: Command, argv: list[bytes]) -> bool:
+        """ACLUserCheckCmdWithUnrestrictedKeyAccess for reads: a selector that allows this
+        call may read every key (SORT's BY and GET patterns need it)."""
+        if not self.restricted:
+            return True
+        return any(s.check(cmd, argv, [])[0] == OK
+                   and (s.allkeys or any(p == b"*" and f & READ for f, p in s.patterns))
+                   for s in self.selectors)
+
 
 def merge_selectors(args: list[bytes]) -> list[bytes] | int:
     """ACLMergeSelectorArguments: `(...)` spread over several arguments joined into one; the

@@ -358,6 +358,7 @@ class Scripting:
             self._check_flags(caller, flags, readonly)
         client = self.client
         client.db = caller.db
+        client.user = caller.user  # what a command reads of its user (SORT ... BY)
         client.propagates = True
         client.asking, client.readonly = caller.asking, caller.readonly
         self.caller = caller

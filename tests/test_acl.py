@@ -187,7 +187,11 @@ def test_denied_commands_keys_channels(both: Differential, node: Any, oracle: An
              ("COPY", "wo1", "ro1"), ("MGET", "k1", "k2", "x"), ("PUBLISH", "ch", "m"),
              ("PUBLISH", "other", "m"), ("PUBLISH", "news.x", "m"), ("ACL", "WHOAMI"),
              ("SELECT", "0"), ("SELECT", "1"), ("ACL", "LIST"), ("PING",),
-             ("SORT", "k1", "STORE", "x"), ("SORT", "k1", "BY", "nosort"))
+             ("SORT", "k1", "STORE", "x"), ("SORT", "k1", "BY", "nosort"),
+             ("SORT", "k1", "BY", "k_*"), ("SORT", "k1", "GET", "#"),
+             ("EVAL", "return redis.call('sort', 'k1', 'BY', 'k_*')", "0"))
+    both("ACL", "SETUSER", "reader", "on", ">pw", "%R~*", "+@all")
+    _pair(node, oracle, "reader").run(("SORT", "k1", "BY", "k_*"), ("SORT", "k1", "GET", "#"))
     both("ACL", "DRYRUN", "lim", "get", "x")
     both("ACL", "DRYRUN", "lim", "get", "k1")
     both("ACL", "DRYRUN", "lim", "del", "k1")

@@ -31,7 +31,7 @@ from node.errors import SYNTAX, WRONGTYPE, CommandError
 from node.notify import GENERIC, LIST
 from node.numbers import parse_int
 from node.pqsort import pqsort
-from node.table import KeySpec, command
+from node.table import KeySpec, command, lookup
 from node.zset import ZSet
 
 NOT_DOUBLE = "ERR One or more scores can't be converted into double"
@@ -103,6 +103,13 @@ def lookup_by_pattern(db: Any, pattern: bytes, element: bytes) -> bytes | None:
     return bytes(value) if cls is bytearray else None
 
 
+def _reads_any_key(ctx: Any, argv: list[bytes]) -> bool:
+    # BY and GET patterns name keys no key spec finds: only a user who may read every key
+    # can use them.
+    user = ctx.user
+    return not user.restricted or user.reads_any_key(lookup(argv), argv)
+
+
 def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
     desc = alpha = dontsort = False
     limit_start, limit_count = 0, -1
@@ -132,10 +139,16 @@ def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
                 dontsort = True  # and it stays so, whatever a later BY says
             elif cluster:
                 raise CommandError("ERR BY option of SORT denied in Cluster mode.")
+            elif not _reads_any_key(ctx, argv):
+                raise CommandError("ERR BY option of SORT denied due to insufficient ACL "
+                                   "permissions.")
             i += 1
         elif opt == b"get" and left >= 1:
             if cluster:
                 raise CommandError("ERR GET option of SORT denied in Cluster mode.")
+            if not _reads_any_key(ctx, argv):
+                raise CommandError("ERR GET option of SORT denied due to insufficient ACL "
+                                   "permissions.")
             gets.append(argv[i + 1])
             i += 1
         else:
