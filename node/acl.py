@@ -505,6 +505,9 @@ class User:
         return any(s.allchannels or channel_allowed(s.channels, channel, literal)
                    for s in self.selectors)
 
+    def may_run(self, cmd: Command, argv: list[bytes]) -> bool:
+        return not self.restricted or self.check(cmd, argv)[0] == OK
+
     def reads_any_key(self, cmd: Command, argv: list[bytes]) -> bool:
         """ACLUserCheckCmdWithUnrestrictedKeyAccess for reads: a selector that allows this
         call may read every key (SORT's BY and GET patterns need it)."""

@@ -599,8 +599,7 @@ class Scripting:
         if None in argv:
             raise LuaRaise(self._make_error(
                 b"Lua redis lib command arguments must be strings or integers"))
-        user = self.caller.user  # type: ignore[union-attr]
-        return not user.restricted or user.check(cmd, argv)[0] == 0
+        return self.caller.user.may_run(cmd, argv)  # type: ignore[union-attr]
 
     def _random(self, *args: Any) -> float:
         # math_random of Redis's Lua, on its rand48.
