@@ -4,7 +4,8 @@ Importing this package registers every command in `node.table.COMMANDS`.
 """
 
 from node.commands import (  # noqa: F401
-    aof, bitmaps, client, cluster, command, config, connection, debug, dump, geo, hashes,
+    aof, bitmaps, client, cluster, command, config, connection, debug, dump, functions, geo,
+    hashes,
     hyperloglog, info, keys, latency, lcs, lists, memory, migrate, monitor, persistence,
     pubsub, replication, scripting, server, sets, slowlog, sort, streams, strings, transactions,
     zsets,

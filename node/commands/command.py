@@ -134,7 +134,7 @@ def _keys_of(argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None
         specs = cmd.keys_with_specs(target)
         # Where the specs cannot be walked, Redis's getkeys_proc answers, with no flags.
         found = [(i, None) for i in cmd.key_indexes(target)] if specs is None else specs
-    if not found:
+    if not found and "no_mandatory_keys" not in cmd.flags:  # (EVAL, FCALL: none is fine)
         raise CommandError("ERR Invalid arguments specified for command")
     return cmd, found
 
