@@ -41,11 +41,14 @@ local i, py = ...
 local protect, refuse, missing, globals = i.protect, i.refuse, i.missing, i.globals
 local setmetatable, setfenv, sethook, loadstring = i.setmetatable, i.setfenv, i.sethook,
   i.loadstring
-local pcall, unwrap, type, error = i.pcall, i.unwrap, i.type, i.error
+local pcall, unwrap, type, error, ipairs = i.pcall, i.unwrap, i.type, i.error, i.ipairs
 
-local redis = setmetatable({register_function = py.register, log = py.log,
-  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
-  REDIS_VERSION = py.version, REDIS_VERSION_NUM = py.version_num}, {__index = missing})
+local full = i.redis
+local redis = setmetatable({register_function = py.register, log = full.log}, {__index = missing})
+for _, name in ipairs({'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION',
+                       'REDIS_VERSION_NUM'}) do
+  redis[name] = full[name]
+end
 local api = setmetatable({redis = protect(redis)}, {__index = missing})
 local mt = {__index = globals, __newindex = refuse, __metatable = {}}
 local env = setmetatable({}, mt)
@@ -98,19 +101,40 @@ class Library:
         self.functions: dict[bytes, Function] = {}
 
 
-class Functions:
-    """The libraries and functions of one server."""
+class Registry:
+    """Libraries by name and their functions by lower-cased name (a functionsLibCtx)."""
+
+    def __init__(self) -> None:
+        self.libraries: dict[bytes, Library] = {}
+        self.functions: dict[bytes, Function] = {}
+
+    def check_collisions(self, libraries: list[Library]) -> None:
+        for library in libraries:
+            for name in library.functions:
+                if name.lower() in self.functions:
+                    raise _error(f"Function {_text(name)} already exists")
+
+    def link(self, library: Library) -> None:
+        for name, function in library.functions.items():
+            self.functions.setdefault(name.lower(), function)
+        self.libraries[library.name] = library
+
+    def unlink(self, library: Library) -> None:
+        for name, function in library.functions.items():
+            if self.functions.get(name.lower()) is function:
+                del self.functions[name.lower()]
+        del self.libraries[library.name]
+
+
+class Functions(Registry):
+    """The libraries and functions of one server, and the loading of libraries."""
 
     def __init__(self, scripting: "Scripting") -> None:
+        super().__init__()
         self.scripting = scripting
-        self.libraries: dict[bytes, Library] = {}
-        self.functions: dict[bytes, Function] = {}  # lower-cased name -> function
         self._loading: Library | None = None
         self._deadline = 0.0
-        py = scripting._table({
-            b"register": self._register, b"log": scripting._log, b"expired": self._expired,
-            b"version": b"7.0.15", b"version_num": 0x07000F,
-        })
+        py = scripting._table({b"register": self._register, b"expired": self._expired})
         internals = scripting.internals
         loader = internals[b"loadstring"](_LOADER.encode(), b"=[redis]")
         assert not isinstance(loader, tuple), loader  # (nil, the compile error)
@@ -127,14 +151,14 @@ class Functions:
             raise _error(f"Library '{_text(name)}' already exists")
         library = self.compile(name, code, body, limited)
         if old is not None:
-            self._unlink(old)
+            self.unlink(old)
         try:
-            self._check_collisions([library])
+            self.check_collisions([library])
         except CommandError:
             if old is not None:
-                self._link(old)
+                self.link(old)
             raise
-        self._link(library)
+        self.link(library)
         return name
 
     def compile(self, name: bytes, code: bytes, body: bytes, limited: bool) -> Library:
@@ -243,24 +267,7 @@ class Functions:
     def _raise(self, message: str) -> LuaRaise:
         return LuaRaise(self.scripting._make_error(message.encode()))
 
-    # -- the registry ------------------------------------------------------------------------
-
-    def _check_collisions(self, libraries: list[Library]) -> None:
-        for library in libraries:
-            for name in library.functions:
-                if name.lower() in self.functions:
-                    raise _error(f"Function {_text(name)} already exists")
-
-    def _link(self, library: Library) -> None:
-        for name, function in library.functions.items():
-            self.functions.setdefault(name.lower(), function)
-        self.libraries[library.name] = library
-
-    def _unlink(self, library: Library) -> None:
-        for name, function in library.functions.items():
-            if self.functions.get(name.lower()) is function:
-                del self.functions[name.lower()]
-        del self.libraries[library.name]
+    # -- the commands' operations ------------------------------------------------------------
 
     def get(self, name: bytes) -> Function | None:
         return self.functions.get(name.lower())
@@ -269,7 +276,7 @@ class Functions:
         library = self.libraries.get(name)
         if library is None:
             raise _error("Library not found")
-        self._unlink(library)
+        self.unlink(library)
 
     def flush(self) -> None:
         self.libraries.clear()
@@ -282,16 +289,15 @@ class Functions:
     def restore(self, codes: list[bytes], policy: bytes) -> None:
         """FUNCTION RESTORE's libraries, under FLUSH, APPEND or REPLACE (libraryJoin): all or
         nothing."""
-        staged: dict[bytes, Library] = {}
-        staging = Functions.__new__(Functions)
-        staging.libraries, staging.functions = staged, {}
+        staging = Registry()
+        staged = staging.libraries
         for code in codes:
             name, body = _metadata(code)
             if name in staged:
                 raise _error(f"Library '{_text(name)}' already exists")
             library = self.compile(name, code, body, False)
-            staging._check_collisions([library])
-            staging._link(library)
+            staging.check_collisions([library])
+            staging.link(library)
         if policy == b"flush":
             self.libraries, self.functions = staged, staging.functions
             return
@@ -299,15 +305,15 @@ class Functions:
         if replaced and policy != b"replace":
             raise _error(f"Library {_text(replaced[0].name)} already exists")
         for library in replaced:
-            self._unlink(library)
+            self.unlink(library)
         try:
-            self._check_collisions(list(staged.values()))
+            self.check_collisions(list(staged.values()))
         except CommandError:
             for library in replaced:
-                self._link(library)
+                self.link(library)
             raise
         for library in staged.values():
-            self._link(library)
+            self.link(library)
 
     def memory(self) -> int:
         """An estimate of what the registry holds (INFO's used_memory_functions)."""

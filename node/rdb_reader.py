@@ -667,8 +667,9 @@ def load(source: str | bytes | BinaryIO, keyspace: Keyspace, limits: Limits | No
     replica, nor an AOF base). A key already in the keyspace is an error unless `allow_dup`
     (DEBUG RELOAD MERGE), which replaces it. `checksum` False skips the CRC check
     (rdbchecksum no). `functions` is given each function library's code and returns None, or
-    why the library cannot be loaded (which fails the load). Raises RdbError for a file that cannot be loaded; keys read before the
-    error stay loaded (the caller exits, as Redis does, or reports it).
+    why the library cannot be loaded (which fails the load). Raises RdbError for a file that
+    cannot be loaded; keys read before the error stay loaded (the caller exits, as Redis
+    does, or reports it).
     """
     t0 = time.monotonic()
     mapped = None

@@ -222,6 +222,7 @@ end
 local function memory() return collectgarbage('count') * 1024 end
 -- A function of a library (FCALL): keys and arguments are its parameters, not globals.
 local function call(f, keys, argv)
+  G.KEYS, G.ARGV = nil, nil  -- (an EVAL's; a function has none)
   local ok, r = xpcall(function() return f(keys, argv) end, errh)
   return ok, r
 end
@@ -229,7 +230,7 @@ end
 local internals = {protect = protect, refuse = refuse, missing = missing, globals = proxy,
                    setmetatable = raw_setmetatable, setfenv = setfenv, sethook = sethook,
                    loadstring = loadstring, pcall = raw_pcall, unwrap = unwrap, type = type,
-                   error = error}
+                   error = error, ipairs = ipairs, redis = redis}
 return compile, run, shape, error_info, memory, call, internals
 """
 

@@ -125,6 +125,12 @@ redis.register_function('callerr', function() return redis.call('INCR', 'str') e
 """))
     both("SET", "str", "abc")
     both("FCALL", "boom", 0)
+    both("EVAL", "return #KEYS", 1, "k")
+    both("FCALL", "globals", 1, "k")
+    both("EVAL", "return redis.call('FUNCTION', 'FLUSH')", 0)
+    both("MULTI")
+    both("FCALL", "args", 1, "a", "b")
+    both("EXEC")
     both("FCALL", "err", 0)
     both("FCALL", "args", 2, "a", "b", "c")
     both("FCALL", "setg", 0)
@@ -137,6 +143,12 @@ lib.register_function('f1', function() lib.redis = redis return 1 end)
 lib.register_function('f2', function() lib.register_function('x', function() end) end)
 """))
     both("FCALL", "f1", 0)
+    both("FUNCTION", "LOAD", lib("api", """
+local v = redis.REDIS_VERSION .. ' ' .. redis.REDIS_VERSION_NUM .. ' ' .. redis.LOG_WARNING
+redis.log(redis.LOG_DEBUG, v)
+redis.register_function('vv', function() return v end)
+"""))
+    both("FCALL", "vv", 0)
     both("FCALL", "f2", 0)
 
 
@@ -217,6 +229,10 @@ def test_cluster_crossslot(start_node: Any) -> None:
     c.function_load(LIB)
     assert "hash to the same slot" in reply_of(c, "FCALL", "myset", 2, "a", "b", "v")[1]
     assert reply_of(c, "FCALL", "myset", 2, "{a}1", "{a}2", "v") == b"OK"
+    c.function_load(lib("nc", "redis.register_function{function_name='nc', "
+                              "callback=function() return 1 end, flags={'no-cluster'}}"))
+    assert reply_of(c, "FCALL", "nc", 0) == (
+        "error", "Can not run script on cluster, 'no-cluster' flag is set.")
 
 
 def test_rdb_both_ways(start_node: Any, start_oracle: Any) -> None:
