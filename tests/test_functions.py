@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import pytest
 import redis
 
+from aofhelp import aof_logged, redis_on_aof
 from conftest import Differential, reply_of, wait_until
 from replication_helpers import follow, in_sync, synced_pair
 
@@ -275,8 +276,6 @@ def test_aof_rewrite_and_replay(start_node: Any, preamble: str) -> None:
     assert a.fcall("myget", 1, "k") == b"after" and a.fcall("af", 0) == 2
     assert library_names(a) == [b"after", b"mylib"]
     # redis-server loads the same AOF directory
-    from aofhelp import redis_on_aof
-
     theirs = redis_on_aof(os.path.join(workdir, "appendonlydir"))
     try:
         assert theirs.client().fcall("af", 0) == 2
@@ -308,3 +307,23 @@ def test_replication(start_node: Any) -> None:
     follow(r, primary)
     wait_until(lambda: in_sync(p, r), 30, what="the resync")
     assert library_names(r) == [b"last"]
+
+
+def test_propagated_as_redis(aof_pair: Any) -> None:
+    two = lib("two", """
+redis.register_function('two', function(keys) redis.call('SET', keys[1], 1)
+  return redis.call('INCR', keys[1]) end)
+redis.register_function('one', function(keys) return redis.call('SET', keys[1], 'x') end)
+redis.register_function{function_name='none', callback=function() return 1 end,
+  flags={'no-writes'}}""")
+    try:
+        mine, theirs = aof_logged(aof_pair, [
+            ("FUNCTION", "LOAD", two), ("FUNCTION", "LOAD", two), ("FCALL", "two", 1, "k"),
+            ("FCALL", "one", 1, "k"), ("FCALL", "none", 0), ("FUNCTION", "DELETE", "two"),
+            ("FUNCTION", "DELETE", "two"), ("FUNCTION", "RESTORE", b"bad"),
+            ("FUNCTION", "LOAD", two), ("FUNCTION", "FLUSH", "SYNC"), ("FUNCTION", "FLUSH"),
+        ])
+        assert mine == theirs
+    finally:
+        for proc in aof_pair:
+            proc.client().function_flush()
