@@ -404,21 +404,25 @@ class Scripting:
         return self._to_reply(result)
 
     def _check_flags(self, caller: Client, flags: int, readonly: bool) -> None:
-        # scriptPrepareForRun, for scripts with a shebang.
+        # A script with flags is checked as Redis's processCommand checks it with the
+        # command flags the script's flags make (scriptFlagsToCmdFlags: a write command
+        # unless no-writes, refused on a stale replica unless allow-stale), then as
+        # scriptPrepareForRun does.
         server = self.server
+        writes = not flags & NO_WRITES and not caller.must_obey
+        if writes:
+            if server.write_denied is not None:
+                raise server.write_denied
+            if server.deny_writes is not None:  # READONLY on a replica, else NOREPLICAS
+                raise server.deny_writes
+        if server.stale_denied is not None and not flags & ALLOW_STALE \
+                and not caller.must_obey:
+            raise server.stale_denied
         if flags & NO_CLUSTER and server.cluster is not None:
             raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
-        if flags & NO_WRITES or caller.must_obey:
-            return
-        if server.deny_writes is not None and str(server.deny_writes).startswith("READONLY"):
-            raise CommandError("READONLY Can not run script with write flag on readonly replica")
-        if server.write_denied is not None:
-            raise server.write_denied
-        if readonly:
+        if writes and readonly:
             raise CommandError("ERR Can not execute a script with write flag using *_ro "
                                "command.")
-        if server.deny_writes is not None:
-            raise server.deny_writes
 
     def _script_error(self, sha: bytes, err: Any) -> CommandError:
         if lua51.lua_type(err) != "table":

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from aofhelp import aof_logged, redis_on_aof
-from conftest import Differential, reply_of, wait_until
+from conftest import Differential, free_port, reply_of, wait_until
 from replication_helpers import follow, in_sync, synced_pair
 
 LIB = b"""#!lua name=mylib
@@ -292,9 +292,9 @@ def test_replication(start_node: Any) -> None:
     wait_until(lambda: in_sync(p, r), what="the replica")
     assert r.fcall_ro("ro_ping", 0) == b"PONG" and r.get("k") == b"v"
     # (redis-py drops READONLY, the error code)
-    assert reply_of(r, "FCALL", "myset", 1, "k", "w")[1] == \
-        "Can not run script with write flag on readonly replica"
-    assert reply_of(r, "FUNCTION", "LOAD", LIB)[1] == "You can't write against a read only replica."
+    for cmd in (("FCALL", "myset", 1, "k", "w"), ("FCALL_RO", "myset", 1, "k", "w"),
+                ("FUNCTION", "LOAD", LIB)):
+        assert reply_of(r, *cmd)[1] == "You can't write against a read only replica."
     p.function_restore(p.function_dump(), "FLUSH")
     p.function_flush()
     p.function_load(lib("last", "redis.register_function{function_name='l', "
@@ -307,6 +307,14 @@ def test_replication(start_node: Any) -> None:
     follow(r, primary)
     wait_until(lambda: in_sync(p, r), 30, what="the resync")
     assert library_names(r) == [b"last"]
+    # a stale replica runs only functions flagged allow-stale
+    p.function_load(LIB)
+    wait_until(lambda: in_sync(p, r), what="the replica")
+    r.config_set("replica-serve-stale-data", "no")
+    r.execute_command("REPLICAOF", "127.0.0.1", free_port())
+    wait_until(lambda: r.fcall_ro("ro_ping", 0) == b"PONG", what="the broken link")
+    assert reply_of(r, "FCALL", "l", 0)[1] == \
+        "Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 
 
 def test_propagated_as_redis(aof_pair: Any) -> None:
