@@ -61,7 +61,7 @@ local function hook()
   end
 end
 
--- (ok, error): the error a message, or an error table; compiled false when it did not compile.
+-- ok, error (a message or an error table), and whether the code compiled at all.
 local function load(code, limited)
   local f, e = loadstring(code, '@user_function')
   if not f then return false, e, false end
