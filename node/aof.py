@@ -414,7 +414,8 @@ class AOF:
             fill = lambda f: rdb.write(keyspace, f, options)  # noqa: E731
         else:
             incremental = self.server.config["aof-rewrite-incremental-fsync"]
-            fill = lambda f: write_commands(keyspace, f, incremental)  # noqa: E731
+            codes = self.server.functions.codes()
+            fill = lambda f: write_commands(keyspace, f, incremental, codes)  # noqa: E731
         rdb.write_durably(path, f"temp-rewriteaof-{os.getpid()}.aof", fill)
 
     # -- rewrite -------------------------------------------------------------------------------

@@ -91,11 +91,13 @@ def stream_commands(key: bytes, s: Stream) -> Iterator[list]:
                        b"RETRYCOUNT", b"%d" % nack.delivery_count, b"JUSTID", b"FORCE"]
 
 
-def write_commands(keyspace: Keyspace, f: BinaryIO, incremental_fsync: bool = False) -> int:
-    """Write the whole dataset as commands to `f`; returns the bytes written."""
+def write_commands(keyspace: Keyspace, f: BinaryIO, incremental_fsync: bool = False,
+                   functions: list[bytes] | None = None) -> int:
+    """Write the whole dataset as commands to `f`, the function libraries' FUNCTION LOADs
+    first (rewriteFunctions); returns the bytes written."""
     now = keyspace.now
     written = synced = 0
-    out: list[bytes] = []
+    out = [pack_command((b"FUNCTION", b"LOAD", code)) for code in functions or ()]
     size = 0
     for db in keyspace.dbs:
         if not db.data:

@@ -233,7 +233,7 @@ def _load_rdb(server: "Server", f: BinaryIO, name: str) -> int:
     try:
         report = rdb_reader.load(f, server.keyspace, server.rdb.limits(), expire=False,
                                  checksum=config["rdbchecksum"] and not server.rdb.skip_checksum,
-                                 log=log)
+                                 log=log, functions=server.functions.load_callback(False))
     except rdb.RdbError as e:
         kind = "RDB preamble of the AOF file" if old_style else "RDB base file"
         raise AofError(f"Error reading the {kind} {name}, AOF loading aborted ({e})") from None

@@ -267,8 +267,22 @@ def encode_value(value: Any, compression: bool = True) -> bytes:
 
 def dump(value: Any, compression: bool = True) -> bytes:
     """A DUMP payload: the value, the RDB version and the CRC-64 of both."""
-    payload = encode_value(value, compression) + RDB_VERSION.to_bytes(2, "little")
+    return _sealed(encode_value(value, compression))
+
+
+def _sealed(body: bytes) -> bytes:
+    payload = body + RDB_VERSION.to_bytes(2, "little")
     return payload + crc64(payload).to_bytes(8, "little")
+
+
+def functions_record(codes: list[bytes], compression: bool = True) -> bytes:
+    """rdbSaveFunctions: each library as the FUNCTION2 opcode and its code."""
+    return b"".join(b"\xf5" + encode_string(code, compression) for code in codes)
+
+
+def dump_functions(codes: list[bytes], compression: bool = True) -> bytes:
+    """A FUNCTION DUMP payload: the libraries, the RDB version and the CRC-64 of both."""
+    return _sealed(functions_record(codes, compression))
 
 
 # -- whole snapshots ------------------------------------------------------------------------------
@@ -301,6 +315,8 @@ class Options:
     # Called with the number of keys written so far: after the first key, then every 1024.
     progress: Callable[[int], None] | None = None
     chunk_size: int = 1 << 16
+    # The function libraries' code (FUNCTION LOAD's argument), saved after the AUX fields.
+    functions: list[bytes] = field(default_factory=list)
 
 
 def chunks(keyspace: Keyspace, options: Options | None = None) -> Iterator[bytes]:
@@ -324,6 +340,7 @@ def chunks(keyspace: Keyspace, options: Options | None = None) -> Iterator[bytes
     head = [b"REDIS%04d" % RDB_VERSION]
     for k, v in opt.aux:
         head += [b"\xfa", encode_string(k, c), encode_string(v, c)]
+    head.append(functions_record(opt.functions, c))
     buf.append(b"".join(head))
     done = 0
     delay = opt.key_delay_us

@@ -7,7 +7,8 @@ scores, ziplists or listpacks; hashes as pairs, zipmaps, ziplists or listpacks; 
 (STREAM_LISTPACKS and _2) with their consumer groups, PELs and consumers; expiries in seconds
 or milliseconds, LRU idle times, LFU counters, AUX fields, RESIZEDB. Module values and module
 AUX data are refused with Redis's message (slotkv has no modules); function libraries
-(FUNCTION/FUNCTION2) are skipped with a warning naming them (slotkv has no FUNCTION).
+(FUNCTION2, and 7.0 release candidates' FUNCTION) go to the caller's `functions` callback, or
+are skipped with a warning naming them when there is none (`slotkv check-aof`).
 
 Encodings follow rdbLoadObject under the loading server's `*-max-*` settings (`Limits`): a
 small hash saved as a hash table comes back listpack-encoded, a hash or zset listpack with too
@@ -583,8 +584,8 @@ _OBJECT_TYPES = frozenset(range(0, 8)) | frozenset(range(9, 20))
 # -- DUMP payloads ---------------------------------------------------------------------------------
 
 
-def restore(payload: bytes, limits: Limits, verify_checksum: bool = True) -> Any:
-    """The value a DUMP payload holds (RESTORE), or PayloadError with Redis's reply text."""
+def _payload_reader(payload: bytes, limits: Limits, verify_checksum: bool) -> _Reader:
+    """verifyDumpPayload: a reader over the body of a DUMP payload."""
     n = len(payload)
     if n < 10:
         raise R.PayloadError(R.BAD_PAYLOAD)
@@ -596,6 +597,12 @@ def restore(payload: bytes, limits: Limits, verify_checksum: bool = True) -> Any
         raise R.PayloadError(R.BAD_PAYLOAD)
     r = _Reader(payload, limits, end=n - 10)
     r.version = version
+    return r
+
+
+def restore(payload: bytes, limits: Limits, verify_checksum: bool = True) -> Any:
+    """The value a DUMP payload holds (RESTORE), or PayloadError with Redis's reply text."""
+    r = _payload_reader(payload, limits, verify_checksum)
     try:
         kind = r.byte()
         if kind not in _OBJECT_TYPES:
@@ -603,6 +610,24 @@ def restore(payload: bytes, limits: Limits, verify_checksum: bool = True) -> Any
         return r.value(kind)
     except (_Short, _Corrupt, _Empty):
         raise R.PayloadError(R.BAD_FORMAT) from None
+
+
+def function_codes(payload: bytes) -> list[bytes]:
+    """The libraries' code in a FUNCTION DUMP payload (FUNCTION RESTORE), or PayloadError
+    with Redis's reply text."""
+    r = _payload_reader(payload, Limits(), True)
+    codes = []
+    while r.pos < r.end:
+        kind = r.byte()
+        if kind == R.OP_FUNCTION:
+            raise R.PayloadError("Pre-GA function format not supported")
+        if kind != R.OP_FUNCTION2:
+            raise R.PayloadError("given type is not a function")
+        try:
+            codes.append(bytes(r.string()))
+        except (_Short, _Corrupt):
+            raise R.PayloadError("Failed loading library payload") from None
+    return codes
 
 
 # -- whole files -----------------------------------------------------------------------------------
@@ -634,14 +659,17 @@ class _Batch:
 
 def load(source: str | bytes | BinaryIO, keyspace: Keyspace, limits: Limits | None = None, *,
          expire: bool = True, allow_dup: bool = False, checksum: bool = True,
-         log: Log = _no_log) -> LoadReport:
+         log: Log = _no_log, functions: Callable[[bytes], str | None] | None = None
+         ) -> LoadReport:
     """Load an RDB file (a path, its bytes, or a binary file object) into `keyspace`.
 
     Keys past their deadline are skipped when `expire` (a primary loading a snapshot; not a
     replica, nor an AOF base). A key already in the keyspace is an error unless `allow_dup`
     (DEBUG RELOAD MERGE), which replaces it. `checksum` False skips the CRC check
-    (rdbchecksum no). Raises RdbError for a file that cannot be loaded; keys read before the
-    error stay loaded (the caller exits, as Redis does, or reports it).
+    (rdbchecksum no). `functions` is given each function library's code and returns None, or
+    why the library cannot be loaded (which fails the load). Raises RdbError for a file that
+    cannot be loaded; keys read before the error stay loaded (the caller exits, as Redis
+    does, or reports it).
     """
     t0 = time.monotonic()
     mapped = None
@@ -658,7 +686,8 @@ def load(source: str | bytes | BinaryIO, keyspace: Keyspace, limits: Limits | No
     else:
         buf = source.read()
     try:
-        report = _load(buf, keyspace, limits or Limits(), expire, allow_dup, checksum, log)
+        report = _load(buf, keyspace, limits or Limits(), expire, allow_dup, checksum, log,
+                       functions)
     finally:
         if mapped is not None:
             mapped.close()
@@ -667,7 +696,8 @@ def load(source: str | bytes | BinaryIO, keyspace: Keyspace, limits: Limits | No
 
 
 def _load(buf: Any, keyspace: Keyspace, limits: Limits, expire: bool, allow_dup: bool,
-          checksum: bool, log: Log) -> LoadReport:
+          checksum: bool, log: Log, functions: Callable[[bytes], str | None] | None
+          ) -> LoadReport:
     report = LoadReport()
     report.bytes = len(buf)
     r = _Reader(buf, limits)
@@ -786,7 +816,14 @@ def _load(buf: Any, keyspace: Keyspace, limits: Limits, expire: bool, allow_dup:
                 raise R.RdbError("The RDB file contains AUX module data I can't load: no "
                                  f"matching module '{module_name(mid)}'", key_start)
             elif kind in (R.OP_FUNCTION, R.OP_FUNCTION2):
-                _skip_function(r, kind, report, log)
+                code = _function_code(r, kind)
+                if functions is None:
+                    _skip_function(code, report, log)
+                else:
+                    error = functions(code)
+                    if error is not None:
+                        log("warning", f"Failed loading library, {error}")
+                        raise R.RdbError(f"Failed loading library, {error}", key_start)
             else:
                 raise _Corrupt(f"Unknown RDB encoding type {kind}")
         batch.flush()
@@ -847,18 +884,21 @@ def _aux(key: bytes, val: bytes, report: LoadReport, log: Log) -> None:
         log("notice", "RDB is base AOF")
 
 
-def _skip_function(r: _Reader, kind: int, report: LoadReport, log: Log) -> None:
-    """A function library: slotkv has no FUNCTION engine, so it is skipped, by name."""
-    if kind == R.OP_FUNCTION:  # 7.0 release candidates: name, engine, [description], code
-        name = r.string().decode("utf-8", "replace")
-        r.string()
+def _function_code(r: _Reader, kind: int) -> bytes:
+    """A library's code (FUNCTION LOAD's argument). Release candidates of 7.0 saved the name,
+    engine and description apart; rdbFunctionLoad puts them back in a shebang line."""
+    if kind == R.OP_FUNCTION:
+        name = bytes(r.string())
+        engine = bytes(r.string())
         if r.length():
-            r.string()
-        r.string()
-    else:
-        code = r.string()
-        first = code.split(b"\n", 1)[0].decode("utf-8", "replace")
-        name = next((w[5:] for w in first.split() if w.startswith("name=")), "?")
+            r.string()  # the description, which the shebang has no place for
+        return b"#!%b name=%b\n%b" % (engine, name, bytes(r.string()))
+    return bytes(r.string())
+
+
+def _skip_function(code: bytes, report: LoadReport, log: Log) -> None:
+    """A function library with nowhere to go (no FUNCTION engine given), skipped by name."""
+    first = code.split(b"\n", 1)[0].decode("utf-8", "replace")
+    name = next((w[5:] for w in first.split() if w.startswith("name=")), "?")
     report.functions_skipped.append(name)
-    log("warning", f"Skipping function library '{name}' found in the RDB file: slotkv has "
-        "no FUNCTION support")
+    log("warning", f"Skipping function library '{name}' found in the RDB file")

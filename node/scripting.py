@@ -73,7 +73,7 @@ local type, error, tostring, select, floor = type, error, tostring, select, math
 local raw_rawget, raw_rawset, raw_next = rawget, rawset, next
 local raw_setmetatable, loadstring, xpcall = setmetatable, loadstring, xpcall
 local ipairs = ipairs
-local getinfo, setfenv = debug.getinfo, setfenv
+local getinfo, setfenv, sethook = debug.getinfo, setfenv, debug.sethook
 
 -- What Redis 7.0's sandbox leaves out.
 for _, name in ipairs({'dofile', 'loadfile', 'print', 'require', 'module', 'getfenv',
@@ -168,13 +168,14 @@ end
 G.__redis__err__handler = errh
 
 -- Reading an undeclared global is an error (Redis's globals protection).
-raw_setmetatable(G, {__index = function(t, n)
+local function missing(t, n)
   local i = getinfo(2, 'S')
   if i and i.what ~= 'C' then
     error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
   end
   return nil
-end})
+end
+raw_setmetatable(G, {__index = missing})
 for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit'}) do
   G[name] = protect(G[name])
 end
@@ -219,7 +220,18 @@ local function error_info(t)
          raw_rawget(t, 'ignore_error_stats_update')
 end
 local function memory() return collectgarbage('count') * 1024 end
-return compile, run, shape, error_info, memory
+-- A function of a library (FCALL): keys and arguments are its parameters, not globals.
+local function call(f, keys, argv)
+  G.KEYS, G.ARGV = nil, nil  -- (an EVAL's; a function has none)
+  local ok, r = xpcall(function() return f(keys, argv) end, errh)
+  return ok, r
+end
+-- What node/functions.py builds the library loader from.
+local internals = {protect = protect, refuse = refuse, missing = missing, globals = proxy,
+                   setmetatable = raw_setmetatable, setfenv = setfenv, sethook = sethook,
+                   loadstring = loadstring, pcall = raw_pcall, unwrap = unwrap, type = type,
+                   error = error, ipairs = ipairs, redis = redis}
+return compile, run, shape, error_info, memory, call, internals
 """
 
 
@@ -311,7 +323,8 @@ class Scripting:
         boot, error = lua.eval("function(code, name) local f, e = loadstring(code, name) "
                                "return f, e end")(_BOOT.encode(), _INTERNAL.encode())
         assert boot is not None, error
-        self._compile, self._run, self._shape, self._error_info, self._memory = boot(py)
+        (self._compile, self._run, self._shape, self._error_info, self._memory,
+         self._call_function, self.internals) = boot(py)
         # The current run (only one at a time: a script holds the loop).
         self.caller: Client | None = None
         self.resp = 2
@@ -348,10 +361,12 @@ class Scripting:
 
     # -- running -----------------------------------------------------------------------------
 
-    def run(self, caller: Client, sha: bytes, script: Script, keys: list[bytes],
-            args: list[bytes], readonly: bool) -> Any:
-        """Run a cached script for `caller`; its reply value, or a CommandError to raise (a
-        CommandError *returned* is an error Redis already counted in its error stats)."""
+    def run(self, caller: Client, name: bytes, script: Any, keys: list[bytes],
+            args: list[bytes], readonly: bool, fcall: bool = False) -> Any:
+        """Run a cached script (or, `fcall`, a library's function: node/functions.py) for
+        `caller`; `name` (its SHA1, or the function's name) is what errors name. Its reply
+        value, or a CommandError to raise (a CommandError *returned* is an error Redis already
+        counted in its error stats)."""
         server = self.server
         flags = script.flags
         if not flags & COMPAT:
@@ -375,7 +390,8 @@ class Scripting:
             propagation.begin_exec()
         table = self._table
         try:
-            ok, result = self._run(script.function, table(keys), table(args))
+            runner = self._call_function if fcall else self._run
+            ok, result = runner(script.function, table(keys), table(args))
         finally:
             if unit:
                 propagation.end_exec()
@@ -385,25 +401,29 @@ class Scripting:
             caller.propagate_as()
             caller.woff = max(caller.woff, client.woff)
         if not ok:
-            return self._script_error(sha, result)
+            return self._script_error(name, result)
         return self._to_reply(result)
 
     def _check_flags(self, caller: Client, flags: int, readonly: bool) -> None:
-        # scriptPrepareForRun, for scripts with a shebang.
+        # A script with flags is checked as Redis's processCommand checks it with the
+        # command flags the script's flags make (scriptFlagsToCmdFlags: a write command
+        # unless no-writes, refused on a stale replica unless allow-stale), then as
+        # scriptPrepareForRun does.
         server = self.server
+        writes = not flags & NO_WRITES and not caller.must_obey
+        if writes:
+            if server.write_denied is not None:
+                raise server.write_denied
+            if server.deny_writes is not None:  # READONLY on a replica, else NOREPLICAS
+                raise server.deny_writes
+        if server.stale_denied is not None and not flags & ALLOW_STALE \
+                and not caller.must_obey:
+            raise server.stale_denied
         if flags & NO_CLUSTER and server.cluster is not None:
             raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
-        if flags & NO_WRITES or caller.must_obey:
-            return
-        if server.deny_writes is not None and str(server.deny_writes).startswith("READONLY"):
-            raise CommandError("READONLY Can not run script with write flag on readonly replica")
-        if server.write_denied is not None:
-            raise server.write_denied
-        if readonly:
+        if writes and readonly:
             raise CommandError("ERR Can not execute a script with write flag using *_ro "
                                "command.")
-        if server.deny_writes is not None:
-            raise server.deny_writes
 
     def _script_error(self, sha: bytes, err: Any) -> CommandError:
         if lua51.lua_type(err) != "table":

@@ -34,6 +34,7 @@ from node.notify import Notifier
 from node.propagate import Propagation
 from node.pubsub import PubSub
 from node.replies import Status
+from node.functions import Functions
 from node.scripting import Scripting
 from node.table import Command, all_commands
 from node.tracking import Tracking
@@ -199,6 +200,7 @@ class Server:
         # Lua scripting (node/scripting.py): made at start, as Redis's scriptingInit makes
         # its lua client then.
         self.scripting = Scripting(self)
+        self.functions = Functions(self.scripting)  # FUNCTION's libraries, on the same Lua
 
     def load_data(self) -> None:
         """loadDataFromDisk: the dataset at start, before any client is accepted: the AOF

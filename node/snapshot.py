@@ -88,7 +88,8 @@ class Snapshots:
             compression=config["rdbcompression"], checksum=config["rdbchecksum"],
             aux=rdb.aux_fields(server.used_memory_rss(), aof_base, repl),
             key_delay_us=config["rdb-key-save-delay"],
-            save_lru=policy.endswith("-lru"), save_lfu=policy.endswith("-lfu"))
+            save_lru=policy.endswith("-lru"), save_lfu=policy.endswith("-lfu"),
+            functions=server.functions.codes())
 
     def limits(self) -> rdb_reader.Limits:
         return rdb_reader.Limits.from_config(self.server.config)
@@ -257,7 +258,8 @@ class Snapshots:
             report = rdb_reader.load(
                 path, server.keyspace, self.limits(), expire=not server.keyspace.replica,
                 allow_dup=allow_dup,
-                checksum=server.config["rdbchecksum"] and not self.skip_checksum, log=log)
+                checksum=server.config["rdbchecksum"] and not self.skip_checksum, log=log,
+                functions=server.functions.load_callback(allow_dup))
         finally:
             self.loading = False
         self.keys_loaded = report.keys_loaded

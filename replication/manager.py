@@ -532,6 +532,7 @@ class Replication:
         if aof_on:
             server.aof.stop()  # the file is of a dataset about to go (stopAppendOnly)
         server.keyspace.flush_all()
+        server.functions.flush()  # the snapshot carries the primary's
         server.keyspace.dirty += 1
         report = server.rdb.load(path)
         try:

@@ -124,7 +124,7 @@ def _keys_of(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
     if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
         raise CommandError("ERR Invalid number of arguments specified for command")
     found = cmd.keys_and_flags(target)
-    if not found:
+    if not found and "no_mandatory_keys" not in cmd.flags:  # (EVAL, FCALL: none is fine)
         raise CommandError("ERR Invalid arguments specified for command")
     return found
 

@@ -324,6 +324,7 @@ def _reload(ctx: Any, options: list[bytes]) -> Any:
         raise CommandError("ERR")
     if flush:
         server.keyspace.flush_all()
+        server.functions.flush()  # (emptyData, functions included)
     try:
         snapshots.load(snapshots.path, allow_dup=merge)
     except (RdbError, OSError) as e:

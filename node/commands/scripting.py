@@ -2,8 +2,8 @@
 
 The engine (Lua state, script cache, redis.call) is node/scripting.py; this module parses the
 commands and hands over. Not registered: SCRIPT KILL (a running script holds the single event
-loop, so nothing could serve the KILL meanwhile) and SCRIPT DEBUG (no debugger), nor
-FUNCTION/FCALL.
+loop, so nothing could serve the KILL meanwhile) and SCRIPT DEBUG (no debugger). FUNCTION and
+FCALL are node/commands/functions.py.
 """
 
 from __future__ import annotations
@@ -72,6 +72,11 @@ def _eval(ctx: Any, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
         # EVAL is flagged skip_monitor, yet Redis shows it, before the commands it runs.
         server.feed_monitors(ctx, argv)
     reply = engine.run(ctx, sha, script, argv[3:3 + numkeys], argv[3 + numkeys:], readonly)
+    return settle(argv, reply)
+
+
+def settle(argv: list[bytes], reply: Any) -> Any:
+    """The reply of a script's run (EVAL's or FCALL's), its error raised unless counted."""
     if isinstance(reply, CommandError):
         if not getattr(reply, "counted", False):
             raise reply  # counted in the error stats now
