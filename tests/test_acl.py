@@ -255,6 +255,24 @@ def test_scripts_run_as_the_caller(both: Differential, node: Any, oracle: Any) -
     _compare_log(both, 4)
 
 
+
+def test_functions_run_as_the_caller(both: Differential, node: Any, oracle: Any) -> None:
+    library = ("#!lua name=acllib\n"
+               "redis.register_function('w', function(k, a) return redis.call('set', k[1], a[1]) end)\n"
+               "redis.register_function{function_name='r', flags={'no-writes'},"
+               " callback=function(k) return redis.call('get', k[1]) end}")
+    both("FUNCTION", "LOAD", "REPLACE", library)
+    try:
+        both("ACL", "SETUSER", "fu", "on", ">pw", "~a*", "+fcall", "+fcall_ro", "+get", "+ping")
+        user = _pair(node, oracle, "fu")
+        user.run(("FCALL", "w", "1", "ab", "1"),  # SET inside the function: not allowed
+                 ("FCALL", "w", "1", "zz", "1"),  # the key, before the function runs
+                 ("FCALL_RO", "r", "1", "zz"),
+                 ("FCALL_RO", "r", "1", "ab"))
+        _compare_log(both, 3)
+    finally:
+        both("FUNCTION", "DELETE", "acllib")
+
 def _compare_log(both: Differential, count: int) -> None:
     entries = []
     for client in (both.r, both.o):
