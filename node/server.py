@@ -26,6 +26,7 @@ from node.client import Client, server_fast_table
 from node.cluster import Cluster, ClusterStartError
 from node.config import Config, ConfigError, KeyspaceEvents
 from node.errors import CommandError
+from node.functions import Functions
 from node.blocking import Blocking
 from node.keyspace import Keyspace
 from node.latency import LatencyMonitor
@@ -34,7 +35,6 @@ from node.notify import Notifier
 from node.propagate import Propagation
 from node.pubsub import PubSub
 from node.replies import Status
-from node.functions import Functions
 from node.scripting import Scripting
 from node.table import Command, all_commands
 from node.tracking import Tracking
