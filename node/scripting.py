@@ -52,9 +52,9 @@ NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 # Shebang flags (`#!lua flags=...`), Redis's scripts_flags_def.
 NO_WRITES, ALLOW_OOM, ALLOW_STALE, NO_CLUSTER, ALLOW_CROSS_SLOT = 1, 2, 4, 8, 16
 COMPAT = 32  # no shebang: an EVAL script of before 7.0
-_SHEBANG_FLAGS = {b"no-writes": NO_WRITES, b"allow-oom": ALLOW_OOM,
-                  b"allow-stale": ALLOW_STALE, b"no-cluster": NO_CLUSTER,
-                  b"allow-cross-slot-keys": ALLOW_CROSS_SLOT}
+SCRIPT_FLAGS = {b"no-writes": NO_WRITES, b"allow-oom": ALLOW_OOM,
+                b"allow-stale": ALLOW_STALE, b"no-cluster": NO_CLUSTER,
+                b"allow-cross-slot-keys": ALLOW_CROSS_SLOT}
 
 # redis.set_repl flags
 REPL_NONE, REPL_AOF, REPL_REPLICA, REPL_ALL = 0, 1, 2, 3
@@ -278,21 +278,22 @@ def shebang_flags(body: bytes) -> tuple[int, int]:
     if not parts:
         raise CommandError("ERR Invalid engine in script shebang")
     if parts[0] != b"#!lua":
-        raise CommandError("ERR Unexpected engine in script shebang: " + _text(parts[0]))
+        raise CommandError("ERR Unexpected engine in script shebang: " + lua_text(parts[0]))
     flags = 0
     for part in parts[1:]:
         if not part.startswith(b"flags="):
-            raise CommandError("ERR Unknown lua shebang option: " + _text(part))
+            raise CommandError("ERR Unknown lua shebang option: " + lua_text(part))
         names = part[6:]
         for name in names.split(b",") if names else ():
-            flag = _SHEBANG_FLAGS.get(name)
+            flag = SCRIPT_FLAGS.get(name)
             if flag is None:
-                raise CommandError("ERR Unexpected flag in script shebang: " + _text(name))
+                raise CommandError("ERR Unexpected flag in script shebang: " + lua_text(name))
             flags |= flag
     return flags, end
 
 
-def _text(b: bytes) -> str:
+def lua_text(b: bytes) -> str:
+    """Bytes as a str for Lua error messages, every byte kept."""
     return b.decode("utf-8", "surrogateescape")
 
 
@@ -345,7 +346,7 @@ class Scripting:
             function, error = self._compile(body[skip:])
             if function is None:
                 raise CommandError("ERR Error compiling script (new function): "
-                                   + _text(error))
+                                   + lua_text(error))
             script = self.scripts[sha] = Script(body, function, flags)
             self.scripts_memory += 128 + len(body)
         return sha, script
@@ -428,11 +429,11 @@ class Scripting:
     def _script_error(self, sha: bytes, err: Any) -> CommandError:
         if lua51.lua_type(err) != "table":
             return CommandError("ERR Error running script " + sha.decode() + ", "
-                                + _text(bytes(str(err), "utf-8"))[:100])
+                                + lua_text(bytes(str(err), "utf-8"))[:100])
         message, source, line, counted = self._error_info(err)
-        text = _text(message) if isinstance(message, bytes) else "ERR unknown error"
+        text = lua_text(message) if isinstance(message, bytes) else "ERR unknown error"
         if line and source:
-            text += f" script: {sha.decode()}, on {_text(source)}:{int(line)}."
+            text += f" script: {sha.decode()}, on {lua_text(source)}:{int(line)}."
         return _counted(text, counted)
 
     # -- redis.call --------------------------------------------------------------------------
@@ -467,7 +468,7 @@ class Scripting:
         client = self.client
         if cmd.name in ("xread", "xreadgroup") and _blocks(argv):  # type: ignore[union-attr]
             # As xreadCommand when its client is a script's (and before it runs anything).
-            error = CommandError(f"ERR {_text(argv[0])} command is not allowed with BLOCK "
+            error = CommandError(f"ERR {lua_text(argv[0])} command is not allowed with BLOCK "
                                  "option from scripts")
             cmd.calls += 1  # type: ignore[union-attr]
             cmd.failed_calls += 1  # type: ignore[union-attr]
@@ -575,7 +576,7 @@ class Scripting:
     def _sha1hex(self, *args: Any) -> bytes:
         if len(args) != 1:
             raise LuaRaise(self._make_error(b"wrong number of arguments"))
-        return sha1hex(_lua_string(args[0]))
+        return sha1hex(lua_string(args[0]))
 
     def _log(self, *args: Any) -> None:
         if len(args) < 2:
@@ -585,8 +586,8 @@ class Scripting:
             raise LuaRaise(self._make_error(b"First argument must be a number (log level)."))
         if not 0 <= level <= 3:
             raise LuaRaise(self._make_error(b"Invalid debug level."))
-        message = b" ".join(_lua_string(a) for a in args[1:] if a.__class__ in (bytes, int, float))
-        self.server.log(("debug", "verbose", "notice", "warning")[int(level)], _text(message))
+        message = b" ".join(lua_string(a) for a in args[1:] if a.__class__ in (bytes, int, float))
+        self.server.log(("debug", "verbose", "notice", "warning")[int(level)], lua_text(message))
 
     def _setresp(self, *args: Any) -> None:
         if len(args) != 1:
@@ -713,7 +714,7 @@ class Scripting:
             return Status(v.replace(b"\r", b" ").replace(b"\n", b" "))
         if kind == b"err":
             message, _, _, counted = self._error_info(value)
-            return _counted(_text(message), counted)
+            return _counted(lua_text(message), counted)
         if kind == b"double":
             if v != v:
                 return DoubleText(b"-nan" if math.copysign(1.0, v) < 0 else b"nan")
@@ -772,7 +773,7 @@ def _blocks(argv: list[bytes]) -> bool:
     return False
 
 
-def _lua_string(value: Any) -> bytes:
+def lua_string(value: Any) -> bytes:
     """lua_tolstring: numbers as Lua prints them (%.14g)."""
     if value.__class__ is bytes:
         return value

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from node import rdb
 from node.commands.client import subcommand_syntax_error
 from node.commands.command import help_reply
-from node.commands.scripting import _FLAGS, _spec, settle
+from node.commands.scripting import SCRIPT_CALL_FLAGS, script_key_specs, settle
 from node.errors import CommandError
 from node.glob import glob_match
 from node.numbers import parse_int
-from node.rdb_reader import function_codes
 from node.replies import OK, SetReply, Status
-from node.scripting import _SHEBANG_FLAGS
+from node.scripting import SCRIPT_FLAGS
 from node.table import command, numkeys_keys
 
 HELP = [
@@ -96,14 +94,14 @@ def _fcall(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
     return settle(argv, reply)
 
 
-@command("fcall", -3, _FLAGS, key_specs=_spec(False, True), keys_fallback=numkeys_keys(2),
+@command("fcall", -3, SCRIPT_CALL_FLAGS, key_specs=script_key_specs(False, True), keys_fallback=numkeys_keys(2),
          group="scripting", since="7.0.0", complexity=_CALL_COMPLEXITY,
          summary="Invoke a function")
 def fcall(ctx: Any, argv: list[bytes]) -> Any:
     return _fcall(ctx, argv, False)
 
 
-@command("fcall_ro", -3, "readonly " + _FLAGS, key_specs=_spec(True, True),
+@command("fcall_ro", -3, "readonly " + SCRIPT_CALL_FLAGS, key_specs=script_key_specs(True, True),
          keys_fallback=numkeys_keys(2), group="scripting", since="7.0.0",
          complexity=_CALL_COMPLEXITY, summary="Invoke a read-only function")
 def fcall_ro(ctx: Any, argv: list[bytes]) -> Any:
@@ -195,13 +193,15 @@ def function_list(ctx: Any, argv: list[bytes]) -> Any:
 
 
 def _flag_names(flags: int) -> SetReply:
-    return SetReply(Status(name) for name, flag in _SHEBANG_FLAGS.items() if flags & flag)
+    return SetReply(Status(name) for name, flag in SCRIPT_FLAGS.items() if flags & flag)
 
 
 @command("function|dump", 2, "noscript", group="scripting", since="7.0.0",
          complexity="O(N) where N is the number of functions",
          summary="Dump all functions into a serialized binary payload")
 def function_dump(ctx: Any, argv: list[bytes]) -> Any:
+    from node import rdb  # here: node.rdb imports the command modules (value types)
+
     server = ctx.server
     return rdb.dump_functions(server.functions.codes(), server.config["rdbcompression"])
 
@@ -216,8 +216,10 @@ def function_restore(ctx: Any, argv: list[bytes]) -> Any:
     if policy not in (b"flush", b"append", b"replace"):
         raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, "
                            "APPEND or REPLACE.")
+    from node import rdb, rdb_reader  # (see function_dump)
+
     try:
-        codes = function_codes(argv[2])
+        codes = rdb_reader.function_codes(argv[2])
     except rdb.PayloadError as e:
         raise CommandError(f"ERR {e}") from None
     ctx.server.functions.restore(codes, policy)

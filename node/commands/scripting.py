@@ -37,11 +37,11 @@ HELP = [
     "    Prints this help.",
 ]
 
-_FLAGS = "noscript stale skip_monitor may_replicate no_mandatory_keys movablekeys"
+SCRIPT_CALL_FLAGS = "noscript stale skip_monitor may_replicate no_mandatory_keys movablekeys"
 _COMPLEXITY = "Depends on the script that is executed."
 
 
-def _spec(ro: bool, notes: bool) -> tuple[KeySpec, ...]:
+def script_key_specs(ro: bool, notes: bool) -> tuple[KeySpec, ...]:
     # Redis's key spec: numkeys at argv[2], the keys right after it (EVAL's and EVAL_RO's
     # carry a note, the EVALSHAs' none).
     flags, note = ((("RO", "access"), "RO and ACCESS") if ro
@@ -86,28 +86,28 @@ def settle(argv: list[bytes], reply: Any) -> Any:
     return reply
 
 
-@command("eval", -3, _FLAGS, key_specs=_spec(False, True), keys_fallback=numkeys_keys(2),
+@command("eval", -3, SCRIPT_CALL_FLAGS, key_specs=script_key_specs(False, True), keys_fallback=numkeys_keys(2),
          group="scripting", since="2.6.0", complexity=_COMPLEXITY,
          summary="Execute a Lua script server side")
 def eval_(ctx: Any, argv: list[bytes]) -> Any:
     return _eval(ctx, argv, False, False)
 
 
-@command("evalsha", -3, _FLAGS, key_specs=_spec(False, False), keys_fallback=numkeys_keys(2),
+@command("evalsha", -3, SCRIPT_CALL_FLAGS, key_specs=script_key_specs(False, False), keys_fallback=numkeys_keys(2),
          group="scripting", since="2.6.0", complexity=_COMPLEXITY,
          summary="Execute a Lua script server side")
 def evalsha(ctx: Any, argv: list[bytes]) -> Any:
     return _eval(ctx, argv, True, False)
 
 
-@command("eval_ro", -3, "readonly " + _FLAGS, key_specs=_spec(True, True),
+@command("eval_ro", -3, "readonly " + SCRIPT_CALL_FLAGS, key_specs=script_key_specs(True, True),
          keys_fallback=numkeys_keys(2), group="scripting", since="7.0.0",
          complexity=_COMPLEXITY, summary="Execute a read-only Lua script server side")
 def eval_ro(ctx: Any, argv: list[bytes]) -> Any:
     return _eval(ctx, argv, False, True)
 
 
-@command("evalsha_ro", -3, "readonly " + _FLAGS, key_specs=_spec(True, False),
+@command("evalsha_ro", -3, "readonly " + SCRIPT_CALL_FLAGS, key_specs=script_key_specs(True, False),
          keys_fallback=numkeys_keys(2), group="scripting", since="7.0.0",
          complexity=_COMPLEXITY, summary="Execute a read-only Lua script server side")
 def evalsha_ro(ctx: Any, argv: list[bytes]) -> Any:
