@@ -7,7 +7,7 @@ commands are a set of `Command`s where Redis keeps a bitmap of command ids, so t
 `ACL LIST` prints are derived from that set by Redis's own best-fit over the categories.
 
 Unrestricted users (the default one: +@all ~* &*) never reach `check`: a client of a
-restricted user takes the checks path, where `Client.execute` asks `Acl.check`.
+restricted user takes the checks path, where `Client.execute` asks `Acl.refusal`.
 """
 
 from __future__ import annotations
