@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import time
 from typing import TYPE_CHECKING, Any, Iterable
 
+from node.atomicfile import write_atomically
 from node.errors import CommandError
 from node.glob import glob_match
 from node.table import CATEGORY_ORDER, COMMANDS, Command, all_commands
@@ -355,7 +355,7 @@ class Selector:
     def channels_text(self) -> str:
         if self.allchannels:
             return "&*"
-        return " ".join("&" + _text(c) for c in self.channels)
+        return " ".join("&" + as_text(c) for c in self.channels)
 
     def describe(self) -> str:
         parts = [self.keys_text()] if self.allkeys or self.patterns else []
@@ -363,18 +363,19 @@ class Selector:
             parts.append("&*")
         else:
             parts.append("resetchannels")
-            parts.extend("&" + _text(c) for c in self.channels)
+            parts.extend("&" + as_text(c) for c in self.channels)
         parts.append(self.describe_commands())
         return " ".join(parts)
 
 
-def _text(b: bytes) -> str:
+def as_text(b: bytes) -> str:
+    """A name or rule as text for messages and ACL LIST, every byte kept."""
     return b.decode("utf-8", "surrogateescape")
 
 
 def _pattern_text(flags: int, pattern: bytes) -> str:
     prefix = {READ | WRITE: "~", READ: "%R~", WRITE: "%W~"}[flags]
-    return prefix + _text(pattern)
+    return prefix + as_text(pattern)
 
 
 def channel_allowed(patterns: list[bytes], channel: bytes, literal: bool) -> bool:
@@ -608,7 +609,7 @@ class Acl:
             try:
                 user.apply(op, self.pubsub_default)
             except RuleError as e:
-                raise RuleError(f"Error in ACL SETUSER modifier '{_text(op)}': {e}") from None
+                raise RuleError(f"Error in ACL SETUSER modifier '{as_text(op)}': {e}") from None
         user.refresh()
 
     def _load_configured(self, words: list[str]) -> None:
@@ -625,7 +626,7 @@ class Acl:
             try:
                 user.apply(op, self.pubsub_default)
             except RuleError as e:
-                raise AclError(f"Error loading ACL rule '{_text(op)}' for the user named "
+                raise AclError(f"Error loading ACL rule '{as_text(op)}' for the user named "
                                f"'{words[0]}': {e}\nCritical error while loading ACLs. "
                                "Exiting.") from None
         user.refresh()
@@ -783,11 +784,11 @@ class Acl:
                 continue
             name = argv[1]
             if has_spaces(name):
-                errors += (f"'{filename}:{linenum}: username '{_text(name)}' contains invalid "
+                errors += (f"'{filename}:{linenum}: username '{as_text(name)}' contains invalid "
                            "characters. ")
                 continue
             if name in users:
-                errors += f"WARNING: Duplicate user '{_text(name)}' found on line {linenum}. "
+                errors += f"WARNING: Duplicate user '{as_text(name)}' found on line {linenum}. "
                 continue
             user = users[name] = self.new_user(name)
             merged = merge_selectors(argv[2:])
@@ -814,25 +815,19 @@ class Acl:
         return None
 
     def save_file(self) -> bool:
-        """ACLSaveToFile: every user as a `user` line, written to a temporary file first."""
-        filename = self.server.config["aclfile"]
-        tmp = f"{filename}.tmp-{os.getpid()}-{int(time.time() * 1000)}"
+        """ACLSaveToFile: every user as a `user` line, the file replaced atomically."""
         try:
-            with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-                f.write("".join(line + "\n" for line in self.config_lines()))
-            os.replace(tmp, filename)
+            write_atomically(self.server.config["aclfile"],
+                             "".join(line + "\n" for line in self.config_lines())
+                             .encode("utf-8", "surrogateescape"))
         except OSError as e:
             self.server.log("warning", f"Writing ACL file for ACL SAVE: {e.strerror}")
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
             return False
         return True
 
     def config_lines(self) -> list[str]:
         """`user <name> <rules>` for every user, by name (ACL LIST, ACL SAVE, CONFIG REWRITE)."""
-        return [f"user {_text(name)} {self.users[name].describe()}" for name in sorted(self.users)]
+        return [f"user {as_text(name)} {self.users[name].describe()}" for name in sorted(self.users)]
 
 
 def validate_user_line(words: list[str]) -> str | None:

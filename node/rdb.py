@@ -277,7 +277,8 @@ def _sealed(body: bytes) -> bytes:
 
 def functions_record(codes: list[bytes], compression: bool = True) -> bytes:
     """rdbSaveFunctions: each library as the FUNCTION2 opcode and its code."""
-    return b"".join(b"\xf5" + encode_string(code, compression) for code in codes)
+    opcode = bytes((OP_FUNCTION2,))
+    return b"".join(opcode + encode_string(code, compression) for code in codes)
 
 
 def dump_functions(codes: list[bytes], compression: bool = True) -> bytes:

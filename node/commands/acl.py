@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from node import acl
+from node import acl, errors
 from node.commands.client import subcommand_syntax_error
 from node.commands.command import help_reply
 from node.errors import CommandError
@@ -55,10 +55,6 @@ command("acl", -2, "", group="server", since="6.0.0", complexity="Depends on sub
         summary="A container for Access List Control commands")(None)
 
 
-def _text(b: bytes) -> str:
-    return b.decode("utf-8", "surrogateescape")
-
-
 @command("acl|setuser", -3, _ADMIN, group="server", since="6.0.0",
          complexity="O(N). Where N is the number of rules provided.",
          summary="Modify or create the rules for a specific ACL user")
@@ -72,7 +68,7 @@ def acl_setuser(ctx: Any, argv: list[bytes]) -> Any:
     merged = acl.merge_selectors(ops)
     if isinstance(merged, int):
         raise CommandError("ERR Unmatched parenthesis in acl selector starting at "
-                           f"'{_text(ops[merged])}'.")
+                           f"'{acl.as_text(ops[merged])}'.")
     registry = ctx.server.acl
     existing = registry.users.get(name)
     # Staged on a copy: one refused rule leaves the user as it was.
@@ -161,9 +157,9 @@ def acl_cat(ctx: Any, argv: list[bytes]) -> list:
         raise subcommand_syntax_error(argv)
     if len(argv) == 2:
         return [c.encode() for c in CATEGORY_ORDER]
-    cat = _text(argv[2]).lower()
+    cat = acl.as_text(argv[2]).lower()
     if cat not in CATEGORY_ORDER:
-        raise CommandError(f"ERR Unknown category '{_text(argv[2])[:128]}'")
+        raise CommandError(f"ERR Unknown category '{acl.as_text(argv[2])[:128]}'")
     return [c.name.encode() for c in acl.catalog().members[cat]]
 
 
@@ -203,13 +199,13 @@ def acl_log(ctx: Any, argv: list[bytes]) -> Any:
 def acl_dryrun(ctx: Any, argv: list[bytes]) -> Any:
     user = ctx.server.acl.users.get(argv[2])
     if user is None:
-        raise CommandError(f"ERR User '{_text(argv[2])}' not found")
+        raise CommandError(f"ERR User '{acl.as_text(argv[2])}' not found")
     target = argv[3:]
     cmd = lookup(target)
     if cmd is None:
-        raise CommandError(f"ERR Command '{_text(argv[3])}' not found")
+        raise CommandError(f"ERR Command '{acl.as_text(argv[3])}' not found")
     if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
-        raise CommandError(f"ERR wrong number of arguments for '{cmd.name}' command")
+        raise errors.wrong_arity(cmd.name)
     result, pos = user.check(cmd, target)
     if result == acl.DENIED_CMD:
         return f"This user has no permissions to run the '{cmd.name}' command".encode()

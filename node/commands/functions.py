@@ -94,8 +94,8 @@ def _fcall(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
     return settle(argv, reply)
 
 
-@command("fcall", -3, SCRIPT_CALL_FLAGS, key_specs=script_key_specs(False, True), keys_fallback=numkeys_keys(2),
-         group="scripting", since="7.0.0", complexity=_CALL_COMPLEXITY,
+@command("fcall", -3, SCRIPT_CALL_FLAGS, key_specs=script_key_specs(False, True),
+         keys_fallback=numkeys_keys(2), group="scripting", since="7.0.0", complexity=_CALL_COMPLEXITY,
          summary="Invoke a function")
 def fcall(ctx: Any, argv: list[bytes]) -> Any:
     return _fcall(ctx, argv, False)
@@ -235,9 +235,7 @@ def function_stats(ctx: Any, argv: list[bytes]) -> Any:
     functions = ctx.server.functions
     return {b"running_script": None,
             b"engines": {b"LUA": {b"libraries_count": len(functions.libraries),
-                                  b"functions_count": sum(
-                                      len(lib.functions)
-                                      for lib in functions.libraries.values())}}}
+                                  b"functions_count": len(functions.functions)}}}
 
 
 @command("function|help", 2, "loading stale", group="scripting", since="7.0.0",

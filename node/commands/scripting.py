@@ -86,15 +86,15 @@ def settle(argv: list[bytes], reply: Any) -> Any:
     return reply
 
 
-@command("eval", -3, SCRIPT_CALL_FLAGS, key_specs=script_key_specs(False, True), keys_fallback=numkeys_keys(2),
-         group="scripting", since="2.6.0", complexity=_COMPLEXITY,
+@command("eval", -3, SCRIPT_CALL_FLAGS, key_specs=script_key_specs(False, True),
+         keys_fallback=numkeys_keys(2), group="scripting", since="2.6.0", complexity=_COMPLEXITY,
          summary="Execute a Lua script server side")
 def eval_(ctx: Any, argv: list[bytes]) -> Any:
     return _eval(ctx, argv, False, False)
 
 
-@command("evalsha", -3, SCRIPT_CALL_FLAGS, key_specs=script_key_specs(False, False), keys_fallback=numkeys_keys(2),
-         group="scripting", since="2.6.0", complexity=_COMPLEXITY,
+@command("evalsha", -3, SCRIPT_CALL_FLAGS, key_specs=script_key_specs(False, False),
+         keys_fallback=numkeys_keys(2), group="scripting", since="2.6.0", complexity=_COMPLEXITY,
          summary="Execute a Lua script server side")
 def evalsha(ctx: Any, argv: list[bytes]) -> Any:
     return _eval(ctx, argv, True, False)
