@@ -58,6 +58,7 @@ class CoordinatorLink:
         self.connected_since = 0  # unix ms the current session opened; 0 when down
         self._task: asyncio.Task | None = None
         self._call: Any = None
+        self._hello: asyncio.Future | None = None  # the session's Hello while it is written
         self._sent: dict[int, float] = {}  # heartbeat seq -> monotonic send time
         self._last_heard = 0.0
         self._warned = False
@@ -80,6 +81,10 @@ class CoordinatorLink:
 
     def reannounce(self) -> None:
         """Open a new session (a new Hello), e.g. after the node's address or id changed."""
+        if self._hello is not None:
+            # A write pending on a call cancelled under it never returns (grpc.aio): the
+            # session would wait on it for good, with no heartbeat task yet to notice.
+            self._hello.cancel()
         if self._call is not None:
             self._call.cancel()
 
@@ -113,10 +118,14 @@ class CoordinatorLink:
         call = self.stub.Session()
         self._call = call
         a = cluster.announcement()
-        await call.write(pb.NodeMessage(hello=pb.NodeHello(
+        self._hello = asyncio.ensure_future(call.write(pb.NodeMessage(hello=pb.NodeHello(
             id=cluster.myid, host=a["host"], port=a["port"], bus_port=a["bus_port"],
             hostname=a["hostname"], epoch=cluster.topology.epoch,
-            node_timeout_ms=cluster.node_timeout)))
+            node_timeout_ms=cluster.node_timeout))))
+        try:
+            await self._hello  # cancelled by reannounce: CancelledError, and _run starts over
+        finally:
+            self._hello = None
         self._last_heard = time.monotonic()
         self._outbox = outbox = asyncio.Queue()
         writer = asyncio.ensure_future(self._writer(call, outbox))
