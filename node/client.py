@@ -258,6 +258,7 @@ class Client(asyncio.Protocol):
         # Consecutive calls of one command are timed together, one clock read per run
         # (see _charge): `run` is that command and `calls` its calls so far.
         run: Command = _SLOW
+        run_name = None  # the spelling of `run`'s name that was last looked up
         calls: list[list[bytes]] = []
         try:
             while not (self.blocked or self.closing or self.throttled):
@@ -310,25 +311,41 @@ class Client(asyncio.Protocol):
                             raise _Rejected from None
                         served += 1
                         last = argv
-                        # An unknown name, a command that must take the checks path and a
-                        # wrong argument count all land here: _SLOW's `nargs` is empty.
-                        cmd = table.get(argv[0], _SLOW)
-                        if len(argv) not in cmd.nargs:
-                            if fast is not None and cmd is _SLOW and argv[0] not in fast:
-                                cmd = _fast_command(argv[0], fast)
+                        name = argv[0]
+                        if name == run_name and len(argv) in run.nargs:
+                            # The run goes on: the name as last looked up, so the same
+                            # command, found with no table lookup (which hashes each request's
+                            # new name object). While `run` is _SLOW, its empty `nargs` sends
+                            # every request on to the lookup.
+                            cmd = run
+                        else:
+                            # An unknown name, a command that must take the checks path and a
+                            # wrong argument count all land here: _SLOW's `nargs` is empty.
+                            cmd = table.get(name, _SLOW)
                             if len(argv) not in cmd.nargs:
-                                if calls:  # `call` times this one itself
-                                    self._charge(run, calls, clock() - t_prev)
+                                if fast is not None and cmd is _SLOW and name not in fast:
+                                    cmd = _fast_command(name, fast)
+                                if len(argv) not in cmd.nargs:
+                                    if calls:  # `call` times this one itself
+                                        self._charge(run, calls, clock() - t_prev)
+                                        calls = []
+                                    self.execute(argv)
+                                    run = _SLOW  # execute set last_command
+                                    if self.blocked or self.closing:
+                                        break
+                                    fast = self._fast_table()
+                                    table = _NOTHING if fast is None else fast
+                                    prop = self.propagates and propagation.active
+                                    t_prev = clock()
+                                    continue
+                            if cmd is not run:
+                                if calls:
+                                    now = clock()
+                                    self._charge(run, calls, now - t_prev)
+                                    t_prev = now
                                     calls = []
-                                self.execute(argv)
-                                run = _SLOW  # execute set last_command
-                                if self.blocked or self.closing:
-                                    break
-                                fast = self._fast_table()
-                                table = _NOTHING if fast is None else fast
-                                prop = self.propagates and propagation.active
-                                t_prev = clock()
-                                continue
+                                run = cmd
+                            run_name = name
                         # Cluster mode: a key of a slot not served here is answered with
                         # MOVED/ASK/... instead (one CRC for a one-key command).
                         if cluster is not None and cluster.redirect(self, cmd, argv):
@@ -339,13 +356,6 @@ class Client(asyncio.Protocol):
                             run = _SLOW
                             self.last_command = cmd  # as Redis's lookup sets it before redirecting
                             continue
-                        if cmd is not run:
-                            if calls:
-                                now = clock()
-                                self._charge(run, calls, now - t_prev)
-                                t_prev = now
-                                calls = []
-                            run = cmd
                         calls.append(argv)
                         dirty = ks.dirty if prop else 0
                         try:

@@ -161,6 +161,30 @@ def test_commandstats_count_every_call_of_a_long_pipeline(node: Any, oracle: Any
         client.close()
 
 
+def test_commandstats_of_pipelined_runs_spelt_and_sized_differently(
+        r: redis.Redis, o: redis.Redis, both: Any) -> None:
+    # Within a run the node skips the table lookup while the name is spelt as last looked up
+    # and the argument count fits: a new spelling, a wrong count or another command must each
+    # still be looked up, counted and rejected as Redis does.
+    cmds = [("INCR", "c"), ("INCR", "c"), ("incr", "c"), ("InCr", "c"), ("INCR", "c", "x"),
+            ("INCR", "c"), ("INCR",), ("INCR", "c"), ("MSET", "a", "1", "b", "2"),
+            ("MSET", "a", "1", "b"), ("MSET", "a", "1"), ("mset", "a", "2"), ("GET", "a"),
+            ("NOSUCH", "a"), ("GET", "a"), ("GET", "a", "b"), ("GET", "a")]
+    replies = []
+    for c in (r, o):
+        c.config_resetstat()
+        pipe = c.pipeline(transaction=False)
+        for cmd in cmds:
+            pipe.execute_command(*cmd)
+        replies.append([str(x) for x in pipe.execute(raise_on_error=False)])
+    assert replies[0] == replies[1]
+    assert replies[0][:8] == ["1", "2", "3", "4", replies[0][4], "5", replies[0][6], "6"]
+    mine = _stats(r)
+    assert mine == _stats(o)
+    assert (mine["cmdstat_incr"], mine["cmdstat_mset"], mine["cmdstat_get"]) == (
+        (6, 2, 0), (4, 0, 1), (3, 1, 0))
+
+
 def test_errorstats_and_error_counters(r: redis.Redis, o: redis.Redis, both: Any) -> None:
     both("CONFIG", "RESETSTAT")
     both("NOSUCHCOMMAND")
