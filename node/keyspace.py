@@ -243,9 +243,11 @@ class Database:
         self.modified(key)
         return True
 
-    def set_deadline(self, key: bytes, when_ms: int) -> None:
-        """Give an existing key an absolute deadline in ms (a past one deletes it)."""
-        if when_ms <= self.keyspace.now and not self.keyspace.replica:
+    def set_deadline(self, key: bytes, when_ms: int, past_deletes: bool = True) -> None:
+        """Give an existing key an absolute deadline in ms. A past one deletes it, as EXPIRE
+        does; without `past_deletes` (SET's EX/PX/EXAT/PXAT) the key stays until it is
+        expired like any other."""
+        if past_deletes and when_ms <= self.keyspace.now and not self.keyspace.replica:
             self.delete(key)
             return
         self.expires[key] = when_ms

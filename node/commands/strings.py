@@ -131,19 +131,19 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     db.set(key, argv[2], keep_ttl=b"KEEPTTL" in opts, looked_up=True)
     db.notify(STRING, b"set", key)
     if when is not None:
-        db.set_deadline(key, when)
+        # A deadline already past (EXAT 1) is kept as given: Redis 7.0's SET stores the key
+        # and it expires on its next access or active expiry, counted and announced then.
+        db.set_deadline(key, when, past_deletes=False)
         db.notify(GENERIC, b"expire", key)
-        _propagate_deadline(ctx, key, argv[2], when, b"PXAT" in opts)
+        if b"PXAT" not in opts:
+            _propagate_deadline(ctx, key, argv[2], when)
     return got if b"GET" in opts else OK
 
 
-def _propagate_deadline(ctx: Any, key: bytes, value: bytes, when: int, as_given: bool) -> None:
-    """SET with a TTL replays as `SET key value PXAT <ms>` (a relative TTL would restart at
-    replay time), or as DEL when the deadline had already passed and the key is gone."""
-    if key not in ctx.db.data:
-        ctx.propagate_as([b"DEL", key])
-    elif not as_given:
-        ctx.propagate_as([b"SET", key, value, b"PXAT", b"%d" % when])
+def _propagate_deadline(ctx: Any, key: bytes, value: bytes, when: int) -> None:
+    """SET with a TTL replays as `SET key value PXAT <ms>`: a relative TTL would restart at
+    replay time."""
+    ctx.propagate_as([b"SET", key, value, b"PXAT", b"%d" % when])
 
 
 @command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
@@ -163,7 +163,7 @@ def _set_with_ttl(ctx: Any, argv: list[bytes], name: str, option: bytes) -> Any:
     db.notify(STRING, b"set", argv[1])
     db.set_deadline(argv[1], when)
     db.notify(GENERIC, b"expire", argv[1])
-    _propagate_deadline(ctx, argv[1], argv[3], when, False)
+    _propagate_deadline(ctx, argv[1], argv[3], when)
     return OK
 
 
