@@ -97,12 +97,23 @@ def _deadline(ctx: Any, name: str, opts: dict[bytes, Any]) -> int | None:
 @command("get", 2, "readonly fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key")
 def get(ctx: Any, argv: list[bytes]) -> Any:
-    value = ctx.db.get(argv[1])
-    if value is None or value.__class__ is bytes or value.__class__ is bytearray:
-        return value
-    if value.__class__ is int:
-        return b"%d" % value
-    raise CommandError(WRONGTYPE)
+    db = ctx.db
+    key = argv[1]
+    value = db.data.get(key)
+    if value.__class__ is bytes:
+        # A live string (a cache's read): Keyspace.get inlined, its call being 3% of a
+        # pipelined GET's instructions (callgrind). An expired key, or LFU counting, takes
+        # the call.
+        ks = db.keyspace
+        if not ks.lfu:
+            if db.expires:
+                when = db.expires.get(key)
+                if when is not None and when < ks.now:
+                    return get_string(db, key)
+            ks.hits += 1
+            db.access[key] = ks.lru_clock
+            return value
+    return get_string(db, key)
 
 
 def _set_key_flags(argv: list[bytes]) -> str:
