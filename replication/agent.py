@@ -204,9 +204,13 @@ class CoordinatorLink:
                 seq=seq, repl_offset=cluster.repl_offset(), epoch=cluster.topology.epoch,
                 node_timeout_ms=cluster.node_timeout)))
             cluster.heartbeats_sent += 1
-            try:  # the next beat, or at once when a new topology was installed
-                await asyncio.wait_for(self._beat_now.wait(), min(max(timeout / 10, 0.01), 1.0))
-            except asyncio.TimeoutError:
+            # The next beat, or at once when a new topology was installed. (Not wait_for: on
+            # Python 3.11 it can swallow the session's cancel when the event is set at the
+            # same moment, leaving this loop beating for a session that is gone.)
+            try:
+                async with asyncio.timeout(min(max(timeout / 10, 0.01), 1.0)):
+                    await self._beat_now.wait()
+            except TimeoutError:
                 pass
             self._beat_now.clear()
 
