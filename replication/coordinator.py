@@ -249,10 +249,10 @@ class Coordinator(pb_grpc.CoordinatorServicer):
         def applied() -> bool:
             return all(self.node_epochs.get(n, -1) >= epoch for n in self.sessions if n != sender)
 
-        try:
-            async with self._applied:
-                await asyncio.wait_for(self._applied.wait_for(applied), APPLY_WAIT)
-        except asyncio.TimeoutError:
+        try:  # asyncio.timeout, not wait_for: see _heartbeats in replication/agent.py
+            async with self._applied, asyncio.timeout(APPLY_WAIT):
+                await self._applied.wait_for(applied)
+        except TimeoutError:
             lagging = [n for n in self.sessions
                        if n != sender and self.node_epochs.get(n, -1) < epoch]
             log("warning", f"Epoch {epoch}: not confirmed by {len(lagging)} node(s) within "
@@ -287,8 +287,9 @@ class Coordinator(pb_grpc.CoordinatorServicer):
             id=self._pause_ids, timeout_ms=int(MANUAL_FAILOVER_TIMEOUT * 2000))))
         try:
             try:
-                offset = await asyncio.wait_for(future, MANUAL_FAILOVER_TIMEOUT)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(MANUAL_FAILOVER_TIMEOUT):
+                    offset = await future
+            except TimeoutError:
                 raise TopologyError("ERR Manual failover timed out") from None
             while self.offsets.get(replica, -1) < offset:
                 if time.monotonic() > deadline:
