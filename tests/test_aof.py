@@ -375,6 +375,10 @@ def test_write_error_refuses_writes(tmp_path) -> None:
                        "'always'. Exiting..." in text
                 assert sum(1 for rep in replies if rep == b"OK") < 300
             else:
+                # The failing write(2) may come up to 2 s after the SETs' replies: under
+                # everysec it is postponed while a background fsync is still running.
+                _wait(lambda: b"aof_last_write_status:err" in pipeline(
+                    port, [["INFO", "persistence"]])[0])
                 err = pipeline(port, [["SET", "more", "x"]])[0]
                 assert "MISCONF Errors writing to the AOF file" in str(err)
                 assert pipeline(port, [["GET", "k1"]])[0] == b"x" * 1000  # reads still work
