@@ -471,7 +471,11 @@ class Server:
         return err
 
     def count_error(self, err: CommandError) -> None:
-        prefix = str(err).split(" ", 1)[0]
+        # As Redis's afterErrorReply: the code is what precedes a space in the reply's first
+        # 32 bytes (its leading '-' included); an error with none there counts as ERR.
+        text = str(err)
+        space = text.find(" ", 0, 31)
+        prefix = text[:space] if space >= 0 else "ERR"
         self.stats.errors[prefix] = self.stats.errors.get(prefix, 0) + 1
 
     def _set_slowlog_threshold(self, value: int) -> None:

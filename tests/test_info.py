@@ -192,11 +192,19 @@ def test_errorstats_and_error_counters(r: redis.Redis, o: redis.Redis, both: Any
     both("INCR", "s")
     both("GET")
     both("SELECT", "99")
+    # Error replies a script makes up: a code is only what precedes a space in the first 32
+    # bytes of the reply; anything else is counted as ERR.
+    both("EVAL", "return {err='boom'}", "0")
+    both("EVAL", "return {err='MYCODE it failed'}", "0")
+    both("EVAL", "return {err='A_CODE_THAT_IS_THIRTY_CHARS_XX x'}", "0")
+    both("EVAL", "return {err='A_CODE_THAT_IS_THIRTY_ONE_CHARS x'}", "0")
     mine, theirs = raw_info(r, "errorstats"), raw_info(o, "errorstats")
     assert mine == theirs
+    assert "errorstat_MYCODE:count=1" in mine and "THIRTY_CHARS" in mine
+    assert "boom" not in mine and "THIRTY_ONE" not in mine
     for c in (r, o):
         info = c.info("stats")
-        assert info["total_error_replies"] == 4
+        assert info["total_error_replies"] == 8
 
 
 def test_stats_counters(r: redis.Redis, o: redis.Redis, both: Any) -> None:
