@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any, Iterable
 
 from node.atomicfile import write_atomically
-from node.errors import CommandError
+from node.errors import CommandError, as_text
 from node.glob import glob_match
 from node.table import CATEGORY_ORDER, COMMANDS, Command, all_commands
 
@@ -366,11 +366,6 @@ class Selector:
             parts.extend("&" + as_text(c) for c in self.channels)
         parts.append(self.describe_commands())
         return " ".join(parts)
-
-
-def as_text(b: bytes) -> str:
-    """A name or rule as text for messages and ACL LIST, every byte kept."""
-    return b.decode("utf-8", "surrogateescape")
 
 
 def _pattern_text(flags: int, pattern: bytes) -> str:

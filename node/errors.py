@@ -62,6 +62,11 @@ def _clip(arg: bytes, limit: int = 128) -> bytes:
     return arg[:limit].split(b"\0", 1)[0]
 
 
+def as_text(b: bytes) -> str:
+    """Client bytes as a str for a message (an error, ACL LIST), every byte kept: they travel
+    through str with surrogateescape, and the encoder restores them."""
+    return b.decode("utf-8", "surrogateescape")
+
+
 def _raw_error(message: bytes) -> CommandError:
-    # The client's bytes travel through str with surrogateescape; the encoder restores them.
-    return CommandError(message.decode("utf-8", "surrogateescape"))
+    return CommandError(as_text(message))

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import lupa.lua51 as lua51
 
-from node.errors import CommandError
-from node.scripting import SCRIPT_FLAGS, LuaRaise, lua_string, lua_text
+from node.errors import CommandError, as_text
+from node.scripting import SCRIPT_FLAGS, LuaRaise, lua_string
 
 if TYPE_CHECKING:
     from node.scripting import Scripting
@@ -112,7 +112,7 @@ class Registry:
         for library in libraries:
             for name in library.functions:
                 if name.lower() in self.functions:
-                    raise _error(f"Function {lua_text(name)} already exists")
+                    raise _error(f"Function {as_text(name)} already exists")
 
     def link(self, library: Library) -> None:
         for name, function in library.functions.items():
@@ -148,7 +148,7 @@ class Functions(Registry):
         name, body = _metadata(code)
         old = self.libraries.get(name)
         if old is not None and not replace:
-            raise _error(f"Library '{lua_text(name)}' already exists")
+            raise _error(f"Library '{as_text(name)}' already exists")
         library = self.compile(name, code, body, limited)
         if old is not None:
             self.unlink(old)
@@ -171,7 +171,7 @@ class Functions(Registry):
         finally:
             self._loading = None
         if not compiled:
-            raise _error("Error compiling function: " + lua_text(err))
+            raise _error("Error compiling function: " + as_text(err))
         if not ok:
             raise _error("Error registering functions: " + self._message(err))
         if not library.functions:
@@ -182,8 +182,8 @@ class Functions(Registry):
         # luaExtractErrorInformation: an error table's `err`, or "ERR " and a message.
         if lua51.lua_type(err) == "table":
             message = self.scripting._error_info(err)[0]
-            return lua_text(message) if message.__class__ is bytes else "ERR unknown error"
-        return "ERR " + lua_text(lua_string(err))
+            return as_text(message) if message.__class__ is bytes else "ERR unknown error"
+        return "ERR " + as_text(lua_string(err))
 
     def _expired(self, *args: Any) -> bool:
         return time.monotonic() > self._deadline
@@ -294,7 +294,7 @@ class Functions(Registry):
         for code in codes:
             name, body = _metadata(code)
             if name in staged:
-                raise _error(f"Library '{lua_text(name)}' already exists")
+                raise _error(f"Library '{as_text(name)}' already exists")
             library = self.compile(name, code, body, False)
             staging.check_collisions([library])
             staging.link(library)
@@ -303,7 +303,7 @@ class Functions(Registry):
             return
         replaced = [self.libraries[n] for n in staged if n in self.libraries]
         if replaced and policy != b"replace":
-            raise _error(f"Library {lua_text(replaced[0].name)} already exists")
+            raise _error(f"Library {as_text(replaced[0].name)} already exists")
         for library in replaced:
             self.unlink(library)
         try:
@@ -351,13 +351,13 @@ def _metadata(code: bytes) -> tuple[bytes, bytes]:
                 raise _error("Invalid metadata value, name argument was given multiple times")
             name = part[5:]
             continue
-        raise _error("Invalid metadata value given: " + lua_text(part))
+        raise _error("Invalid metadata value given: " + as_text(part))
     if name is None:
         raise _error("Library name was not given")
     if not _valid_name(name):
         raise _error(_NAME_ERROR)
     if engine.upper() != ENGINE:
-        raise _error(f"Engine '{lua_text(engine)}' not found")
+        raise _error(f"Engine '{as_text(engine)}' not found")
     return name, code[end:]
 
 

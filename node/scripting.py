@@ -38,7 +38,7 @@ import lupa.lua51 as lua51
 from node.client import Client
 from node.cluster import DOWN, DOWN_READONLY
 from node.slots import key_slot
-from node.errors import CommandError
+from node.errors import CommandError, as_text
 from node.replies import (
     NO_REPLY, NULL_ARRAY, DoubleText, SetReply, Status, Verbatim, format_double,
 )
@@ -278,23 +278,18 @@ def shebang_flags(body: bytes) -> tuple[int, int]:
     if not parts:
         raise CommandError("ERR Invalid engine in script shebang")
     if parts[0] != b"#!lua":
-        raise CommandError("ERR Unexpected engine in script shebang: " + lua_text(parts[0]))
+        raise CommandError("ERR Unexpected engine in script shebang: " + as_text(parts[0]))
     flags = 0
     for part in parts[1:]:
         if not part.startswith(b"flags="):
-            raise CommandError("ERR Unknown lua shebang option: " + lua_text(part))
+            raise CommandError("ERR Unknown lua shebang option: " + as_text(part))
         names = part[6:]
         for name in names.split(b",") if names else ():
             flag = SCRIPT_FLAGS.get(name)
             if flag is None:
-                raise CommandError("ERR Unexpected flag in script shebang: " + lua_text(name))
+                raise CommandError("ERR Unexpected flag in script shebang: " + as_text(name))
             flags |= flag
     return flags, end
-
-
-def lua_text(b: bytes) -> str:
-    """Bytes as a str for Lua error messages, every byte kept."""
-    return b.decode("utf-8", "surrogateescape")
 
 
 class Scripting:
@@ -346,7 +341,7 @@ class Scripting:
             function, error = self._compile(body[skip:])
             if function is None:
                 raise CommandError("ERR Error compiling script (new function): "
-                                   + lua_text(error))
+                                   + as_text(error))
             script = self.scripts[sha] = Script(body, function, flags)
             self.scripts_memory += 128 + len(body)
         return sha, script
@@ -429,11 +424,11 @@ class Scripting:
     def _script_error(self, sha: bytes, err: Any) -> CommandError:
         if lua51.lua_type(err) != "table":
             return CommandError("ERR Error running script " + sha.decode() + ", "
-                                + lua_text(bytes(str(err), "utf-8"))[:100])
+                                + as_text(bytes(str(err), "utf-8"))[:100])
         message, source, line, counted = self._error_info(err)
-        text = lua_text(message) if isinstance(message, bytes) else "ERR unknown error"
+        text = as_text(message) if isinstance(message, bytes) else "ERR unknown error"
         if line and source:
-            text += f" script: {sha.decode()}, on {lua_text(source)}:{int(line)}."
+            text += f" script: {sha.decode()}, on {as_text(source)}:{int(line)}."
         return _counted(text, counted)
 
     # -- redis.call --------------------------------------------------------------------------
@@ -468,7 +463,7 @@ class Scripting:
         client = self.client
         if cmd.name in ("xread", "xreadgroup") and _blocks(argv):  # type: ignore[union-attr]
             # As xreadCommand when its client is a script's (and before it runs anything).
-            error = CommandError(f"ERR {lua_text(argv[0])} command is not allowed with BLOCK "
+            error = CommandError(f"ERR {as_text(argv[0])} command is not allowed with BLOCK "
                                  "option from scripts")
             cmd.calls += 1  # type: ignore[union-attr]
             cmd.failed_calls += 1  # type: ignore[union-attr]
@@ -587,7 +582,7 @@ class Scripting:
         if not 0 <= level <= 3:
             raise LuaRaise(self._make_error(b"Invalid debug level."))
         message = b" ".join(lua_string(a) for a in args[1:] if a.__class__ in (bytes, int, float))
-        self.server.log(("debug", "verbose", "notice", "warning")[int(level)], lua_text(message))
+        self.server.log(("debug", "verbose", "notice", "warning")[int(level)], as_text(message))
 
     def _setresp(self, *args: Any) -> None:
         if len(args) != 1:
@@ -714,7 +709,7 @@ class Scripting:
             return Status(v.replace(b"\r", b" ").replace(b"\n", b" "))
         if kind == b"err":
             message, _, _, counted = self._error_info(value)
-            return _counted(lua_text(message), counted)
+            return _counted(as_text(message), counted)
         if kind == b"double":
             if v != v:
                 return DoubleText(b"-nan" if math.copysign(1.0, v) < 0 else b"nan")

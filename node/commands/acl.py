@@ -9,7 +9,7 @@ from typing import Any
 from node import acl, errors
 from node.commands.client import subcommand_syntax_error
 from node.commands.command import help_reply
-from node.errors import CommandError
+from node.errors import CommandError, as_text
 from node.numbers import parse_int
 from node.replies import OK, SetReply
 from node.table import CATEGORY_ORDER, command, lookup
@@ -68,7 +68,7 @@ def acl_setuser(ctx: Any, argv: list[bytes]) -> Any:
     merged = acl.merge_selectors(ops)
     if isinstance(merged, int):
         raise CommandError("ERR Unmatched parenthesis in acl selector starting at "
-                           f"'{acl.as_text(ops[merged])}'.")
+                           f"'{as_text(ops[merged])}'.")
     registry = ctx.server.acl
     existing = registry.users.get(name)
     # Staged on a copy: one refused rule leaves the user as it was.
@@ -157,9 +157,9 @@ def acl_cat(ctx: Any, argv: list[bytes]) -> list:
         raise subcommand_syntax_error(argv)
     if len(argv) == 2:
         return [c.encode() for c in CATEGORY_ORDER]
-    cat = acl.as_text(argv[2]).lower()
+    cat = as_text(argv[2]).lower()
     if cat not in CATEGORY_ORDER:
-        raise CommandError(f"ERR Unknown category '{acl.as_text(argv[2])[:128]}'")
+        raise CommandError(f"ERR Unknown category '{as_text(argv[2])[:128]}'")
     return [c.name.encode() for c in acl.catalog().members[cat]]
 
 
@@ -199,11 +199,11 @@ def acl_log(ctx: Any, argv: list[bytes]) -> Any:
 def acl_dryrun(ctx: Any, argv: list[bytes]) -> Any:
     user = ctx.server.acl.users.get(argv[2])
     if user is None:
-        raise CommandError(f"ERR User '{acl.as_text(argv[2])}' not found")
+        raise CommandError(f"ERR User '{as_text(argv[2])}' not found")
     target = argv[3:]
     cmd = lookup(target)
     if cmd is None:
-        raise CommandError(f"ERR Command '{acl.as_text(argv[3])}' not found")
+        raise CommandError(f"ERR Command '{as_text(argv[3])}' not found")
     if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
         raise errors.wrong_arity(cmd.name)
     result, pos = user.check(cmd, target)
