@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 OK, DENIED_CMD, DENIED_KEY, DENIED_AUTH, DENIED_CHANNEL = 0, 1, 2, 3, 4
 READ, WRITE = 1, 2
 _WRITE_KEY_FLAGS = ("insert", "delete", "update")
-_CHANNEL_COMMANDS = {"publish": 1, "spublish": 1, "subscribe": 0, "ssubscribe": 0,
-                     "psubscribe": 0}
 LOG_REASONS = {DENIED_CMD: b"command", DENIED_KEY: b"key", DENIED_CHANNEL: b"channel",
                DENIED_AUTH: b"auth"}
 _LOG_GROUPING_MS = 60000
@@ -278,9 +276,9 @@ class Selector:
             for i, flags in keys[0]:
                 if not self.key_allowed(argv[i], flags):
                     return DENIED_KEY, i
-        if not self.allchannels and cmd.name in _CHANNEL_COMMANDS:
-            last = 2 if _CHANNEL_COMMANDS[cmd.name] else len(argv)
-            literal = cmd.name == "psubscribe"
+        if not self.allchannels and cmd.channels:
+            last = 2 if cmd.channels == "publish" else len(argv)
+            literal = cmd.channels == "pattern"
             for i in range(1, last):
                 if not channel_allowed(self.channels, argv[i], literal):
                     return DENIED_CHANNEL, i

@@ -106,6 +106,9 @@ class Command:
     # For key specs flagged `variable_flags`: argv -> the flags this call really has.
     key_flags_fn: Callable[[list], str] | None = None
     key_specs: tuple[KeySpec, ...] = ()
+    # Which arguments are pub/sub channels, for the ACL's channel rules (Redis's
+    # commands_with_channels): "publish" the first, "subscribe" all, "pattern" all as patterns.
+    channels: str = ""
     categories: tuple[str, ...] = ()
     group: str = "generic"
     since: str = "1.0.0"
@@ -310,6 +313,7 @@ def command(
     key_flags: str | None = None,
     key_notes: str | None = None,
     key_flags_fn: Callable[[list], str] | None = None,
+    channels: str = "",
     categories: str = "",
     group: str = "generic",
     since: str = "1.0.0",
@@ -324,6 +328,7 @@ def command(
     is derived from it, flagged `key_flags` (default: `RO access` for read-only commands,
     `RW update` otherwise), with `key_notes` as its notes. A spec flagged `variable_flags`
     needs `key_flags_fn`, which gives the flags of one call (COMMAND GETKEYSANDFLAGS).
+    `channels` says which arguments are pub/sub channels (see Command.channels).
     A container is registered with `command(name, arity)(None)`.
     """
     flag_set = frozenset(flags.split())
@@ -345,7 +350,7 @@ def command(
             name=name, handler=handler, arity=arity, flags=flag_set, first_key=first,
             last_key=last, key_step=step, keys_fn=keys_fn, keys_fallback=keys_fallback,
             key_flags_fn=key_flags_fn,
-            key_specs=key_specs,
+            key_specs=key_specs, channels=channels,
             categories=cats, group=group, since=since, summary=summary,
             complexity=complexity, tips=tuple(tips.split()),
             nargs=frozenset((arity,) if arity > 0 else range(-arity, FAST_MAX_ARGS + 1)),

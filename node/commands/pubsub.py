@@ -51,7 +51,7 @@ HELP = [
 ]
 
 
-@command("subscribe", -2, _FLAGS, group="pubsub", since="2.0.0",
+@command("subscribe", -2, _FLAGS, channels="subscribe", group="pubsub", since="2.0.0",
          complexity="O(N) where N is the number of channels to subscribe to.",
          summary="Listen for messages published to the given channels")
 def subscribe(ctx: Any, argv: list[bytes]) -> Any:
@@ -67,7 +67,7 @@ def unsubscribe(ctx: Any, argv: list[bytes]) -> Any:
     return _confirmed(ctx)
 
 
-@command("psubscribe", -2, _FLAGS, group="pubsub", since="2.0.0",
+@command("psubscribe", -2, _FLAGS, channels="pattern", group="pubsub", since="2.0.0",
          complexity="O(N) where N is the number of patterns the client is already subscribed "
                     "to.",
          summary="Listen for messages published to channels matching the given patterns")
@@ -87,6 +87,7 @@ def punsubscribe(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("ssubscribe", -2, _FLAGS, keys=(1, -1, 1), key_specs=_SHARD_CHANNELS,
+         channels="subscribe",
          group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of shard channels to subscribe to.",
          summary="Listen for messages published to the given shard channels")
@@ -105,7 +106,8 @@ def sunsubscribe(ctx: Any, argv: list[bytes]) -> Any:
     return _confirmed(ctx)
 
 
-@command("publish", 3, "pubsub loading stale fast may_replicate", group="pubsub",
+@command("publish", 3, "pubsub loading stale fast may_replicate", channels="publish",
+         group="pubsub",
          since="2.0.0",
          complexity="O(N+M) where N is the number of clients subscribed to the receiving "
                     "channel and M is the total number of subscribed patterns (by any client).",
@@ -131,6 +133,7 @@ def _publish(ctx: Any, argv: list[bytes], shard: bool) -> int:
 
 
 @command("spublish", 3, "pubsub loading stale fast may_replicate", keys=(1, 1, 1),
+         channels="publish",
          key_specs=(KeySpec(("not_key",), 1),), group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of clients subscribed to the receiving shard "
                     "channel.",
