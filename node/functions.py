@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import lupa.lua51 as lua51
 
 from node.errors import CommandError, as_text
-from node.scripting import SCRIPT_FLAGS, LuaRaise, lua_string
+from node.lualibs import LuaRaise, lua_string
+from node.scripting import SCRIPT_FLAGS
 
 if TYPE_CHECKING:
     from node.scripting import Scripting

@@ -11,8 +11,8 @@ marks its tables read-only inside its patched Lua; plain Lua has no such mark, s
 global table and the library tables are empty proxies whose `__newindex` refuses, with
 `rawset`, `rawget`, `next`, `pairs` and `setmetatable` seeing through them (see _BOOT).
 Reading an undeclared global fails as in Redis. `math.random` is Redis's rand48, so a seeded
-sequence is Redis's. Of the libraries Redis bundles, `bit` is here (in Python); cjson,
-cmsgpack and struct are not.
+sequence is Redis's. The libraries Redis bundles (bit, cjson, cmsgpack, struct) are written in
+Python, in node/lualibs.
 
 `redis.call` runs a command through the command table, on the pseudo-client, with Redis's
 checks (unknown command, arity, `noscript`, writes from read-only scripts, cluster slots) and
@@ -24,14 +24,14 @@ is no SCRIPT KILL (nor Redis's BUSY replies past lua-time-limit).
 
 redis.* and math.random are Python functions, which Lua calls as it calls C functions, so a
 script's `return redis.call(...)` keeps the script's frame for the error's line number; what
-they raise is a `LuaRaise`, turned back into Redis's error value by `_unwrap`.
+they raise is a `LuaRaise`, turned back into Redis's error value by `unwrap` (node/lualibs).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import lupa.lua51 as lua51
 
@@ -39,6 +39,8 @@ from node.client import Client
 from node.cluster import DOWN, DOWN_READONLY
 from node.slots import key_slot
 from node.errors import CommandError, as_text
+from node.lualibs import LuaRaise, check_int, lua_string, to_number, unwrap
+from node.lualibs import bit
 from node.replies import (
     NO_REPLY, NULL_ARRAY, DoubleText, SetReply, Status, Verbatim, format_double,
 )
@@ -46,6 +48,9 @@ from node.table import COMMANDS, Command, lookup
 
 if TYPE_CHECKING:
     from node.server import Server
+
+# The libraries scripts find as globals, by name.
+LIBRARIES = {b"bit": bit}
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 
@@ -146,7 +151,7 @@ redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REP
   0, 1, 2, 2, 3
 redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = py.version, py.version_num
 G.redis = redis
-G.bit = py.bit
+for _, name in ipairs(py.libraries) do G[name] = py[name] end
 
 -- Redis's error handler: an error becomes a table {err=..., source=..., line=...} naming
 -- the script's line (C functions and the sandbox's own Lua are not the script's).
@@ -176,7 +181,7 @@ local function missing(t, n)
   return nil
 end
 raw_setmetatable(G, {__index = missing})
-for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit'}) do
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', unpack(py.libraries)}) do
   G[name] = protect(G[name])
 end
 local proxy = protect(G)
@@ -312,10 +317,12 @@ class Scripting:
             b"set_repl": self._set_repl, b"replicate_commands": lambda *args: True,
             b"breakpoint": lambda *args: False, b"debug": lambda *args: None,
             b"acl_check_cmd": self._acl_check_cmd, b"random": self._random,
-            b"randomseed": self._randomseed, b"unwrap": _unwrap,
+            b"randomseed": self._randomseed, b"unwrap": unwrap,
             b"version": b"7.0.15", b"version_num": 0x07000F,
-            b"bit": self._table(_bit_library()),
         })
+        for name, module in LIBRARIES.items():
+            py[name] = self._table(module.library(lua))
+        py[b"libraries"] = self._table(list(LIBRARIES))
         boot, error = lua.eval("function(code, name) local f, e = loadstring(code, name) "
                                "return f, e end")(_BOOT.encode(), _INTERNAL.encode())
         assert boot is not None, error
@@ -587,7 +594,7 @@ class Scripting:
     def _setresp(self, *args: Any) -> None:
         if len(args) != 1:
             raise LuaRaise(self._make_error(b"redis.setresp() requires one argument."))
-        version = _lua_number(args[0])
+        version = to_number(args[0])
         if version not in (2, 3):
             raise LuaRaise(self._make_error(b"RESP version must be 2 or 3."))
         self.resp = int(version)
@@ -595,7 +602,7 @@ class Scripting:
     def _set_repl(self, *args: Any) -> None:
         if len(args) != 1:
             raise LuaRaise(self._make_error(b"redis.set_repl() requires two arguments."))
-        flags = _lua_number(args[0])
+        flags = to_number(args[0])
         if flags is None or flags not in (REPL_NONE, REPL_AOF, REPL_REPLICA, REPL_ALL):
             raise LuaRaise(self._make_error(b"Invalid replication flags. Use REPL_AOF, "
                                             b"REPL_REPLICA, REPL_ALL or REPL_NONE."))
@@ -624,19 +631,19 @@ class Scripting:
         if not args:
             return r
         if len(args) == 1:
-            upper = _check_int(args, 1, "random")
+            upper = check_int(args, 1, "random")
             if upper < 1:
                 raise LuaRaise(b"bad argument #1 to 'random' (interval is empty)")
             return math.floor(r * upper) + 1
         if len(args) == 2:
-            lower, upper = _check_int(args, 1, "random"), _check_int(args, 2, "random")
+            lower, upper = check_int(args, 1, "random"), check_int(args, 2, "random")
             if lower > upper:
                 raise LuaRaise(b"bad argument #2 to 'random' (interval is empty)")
             return math.floor(r * (upper - lower + 1)) + lower
         raise LuaRaise(b"wrong number of arguments")
 
     def _randomseed(self, *args: Any) -> None:
-        seed = _check_int(args, 1, "randomseed")
+        seed = check_int(args, 1, "randomseed")
         self._rand48 = ((seed & 0xFFFFFFFF) << 16) | 0x330E
 
     # -- conversions -------------------------------------------------------------------------
@@ -727,27 +734,6 @@ class Scripting:
         return None
 
 
-class LuaRaise(Exception):
-    """Raised by a Python function called from a script: a Lua error whose value is an error
-    table (Redis's luaError after luaPushError), or a message that gets the script's position
-    in front (luaL_error)."""
-
-    def __init__(self, value: Any) -> None:
-        super().__init__()
-        self.value = value
-
-
-def _unwrap(error: Any, where: bytes | None = None, line: int | None = None) -> Any:
-    """The Lua error value a Python exception stands for (`where`:`line`, the script's
-    position, goes in front of a message)."""
-    if isinstance(error, LuaRaise):
-        value = error.value
-        if value.__class__ is bytes and where is not None and line is not None and line > 0:
-            return b"%b:%d: %b" % (where, line, value)
-        return value
-    return ("internal error: " + type(error).__name__).encode()
-
-
 def _blocks(argv: list[bytes]) -> bool:
     """XREAD/XREADGROUP's options, up to STREAMS, include BLOCK (with an argument after it)."""
     i, n = 1, len(argv)
@@ -766,97 +752,6 @@ def _blocks(argv: list[bytes]) -> bool:
             return False
         i += 1
     return False
-
-
-def lua_string(value: Any) -> bytes:
-    """lua_tolstring: numbers as Lua prints them (%.14g)."""
-    if value.__class__ is bytes:
-        return value
-    if value.__class__ in (int, float):
-        return b"%.14g" % value
-    return b""
-
-
-def _lua_number(value: Any) -> float | None:
-    """lua_tonumber: numbers, and strings that read as one; None otherwise."""
-    if value.__class__ in (int, float):
-        return value
-    if value.__class__ is bytes:
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _check_number(args: tuple, n: int, fname: str) -> float:
-    """luaL_checknumber of argument `n` (1-based), with its error."""
-    value = _lua_number(args[n - 1]) if n <= len(args) else None
-    if value is None:
-        got = "no value" if n > len(args) else _lua_type_name(args[n - 1])
-        raise LuaRaise(f"bad argument #{n} to '{fname}' (number expected, got {got})".encode())
-    return value
-
-
-def _check_int(args: tuple, n: int, fname: str) -> int:
-    return int(_check_number(args, n, fname))
-
-
-def _bit_library() -> dict[bytes, Any]:
-    """LuaBitOp (the `bit` library Redis bundles): 32-bit operations on Lua numbers, which
-    are first rounded to an integer (half to even) and wrapped to 32 bits."""
-    def arg(args: tuple, n: int, fname: str) -> int:
-        return round(_check_number(args, n, fname)) & 0xFFFFFFFF
-
-    def signed(x: int) -> int:
-        x &= 0xFFFFFFFF
-        return x - (1 << 32) if x & 0x80000000 else x
-
-    def fold(fname: str, op: Callable[[int, int], int]) -> Callable[..., int]:
-        def f(*args: Any) -> int:
-            x = arg(args, 1, fname)
-            for i in range(2, len(args) + 1):
-                x = op(x, arg(args, i, fname))
-            return signed(x)
-        return f
-
-    def shift(fname: str, op: Callable[[int, int], int]) -> Callable[..., int]:
-        def f(*args: Any) -> int:
-            return signed(op(arg(args, 1, fname), arg(args, 2, fname) & 31))
-        return f
-
-    def tohex(*args: Any) -> bytes:
-        x = arg(args, 1, "tohex")
-        n = round(_check_number(args, 2, "tohex")) if len(args) > 1 and args[1] is not None \
-            else 8
-        digits = "0123456789ABCDEF" if n < 0 else "0123456789abcdef"
-        n = min(abs(n), 8)
-        return "".join(digits[(x >> (4 * i)) & 15] for i in reversed(range(n))).encode()
-
-    return {
-        b"tobit": lambda *a: signed(arg(a, 1, "tobit")),
-        b"bnot": lambda *a: signed(~arg(a, 1, "bnot")),
-        b"band": fold("band", lambda x, y: x & y), b"bor": fold("bor", lambda x, y: x | y),
-        b"bxor": fold("bxor", lambda x, y: x ^ y),
-        b"lshift": shift("lshift", lambda x, n: x << n),
-        b"rshift": shift("rshift", lambda x, n: x >> n),
-        b"arshift": shift("arshift", lambda x, n: signed(x) >> n),
-        b"rol": shift("rol", lambda x, n: (x << n) | (x >> (32 - n)) if n else x),
-        b"ror": shift("ror", lambda x, n: (x >> n) | (x << (32 - n)) if n else x),
-        b"bswap": lambda *a: signed(int.from_bytes(
-            arg(a, 1, "bswap").to_bytes(4, "little"), "big")),
-        b"tohex": tohex,
-    }
-
-
-def _lua_type_name(value: Any) -> str:
-    if value is None:
-        return "nil"
-    if value.__class__ is bool:
-        return "boolean"
-    if value.__class__ is bytes:
-        return "string"
-    return lua51.lua_type(value) or "userdata"
 
 
 def _counted(text: str, already_counted: Any) -> CommandError:
