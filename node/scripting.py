@@ -22,9 +22,17 @@ propagated one by one, wrapped in MULTI/EXEC when there are several (`begin_exec
 in node/propagate.py); EVAL itself never is. A running script holds the event loop, so there
 is no SCRIPT KILL (nor Redis's BUSY replies past lua-time-limit).
 
-redis.* and math.random are Python functions, which Lua calls as it calls C functions, so a
-script's `return redis.call(...)` keeps the script's frame for the error's line number; what
-they raise is a `LuaRaise`, turned back into Redis's error value by `unwrap` (node/lualibs).
+redis.*, math.random and the bundled libraries are Python functions, which Lua calls as it
+calls C functions, so a script's `return redis.call(...)` keeps the script's frame for the
+error's line number. What they raise is a `LuaRaise`, turned back into Redis's error value by
+`unwrap`; a message gets its caller's position while the caller is still on the stack
+(node/lualibs's `error_positions`). To Lua they are userdata, so the sandbox's `type` and
+`tostring` show them as the functions Redis's are.
+
+Where lupa's stock Lua 5.1.5 differs from Redis's patched one, scripts can tell: Redis's Lua
+hashes every byte of a string (stock Lua samples strings of 32 bytes and more), so `pairs`
+may visit a table with such keys in another order; and -0 reaching a Python function becomes
+0 (lupa hands integral numbers over as Python ints).
 """
 
 from __future__ import annotations
@@ -39,7 +47,9 @@ from node.client import Client
 from node.cluster import DOWN, DOWN_READONLY
 from node.slots import key_slot
 from node.errors import CommandError, as_text
-from node.lualibs import LuaRaise, check_int, lua_string, to_number, unwrap
+from node.lualibs import (
+    INTERNAL, LuaRaise, check_int, error_positions, lua_string, to_number, unwrap,
+)
 from node.lualibs import bit
 from node.replies import (
     NO_REPLY, NULL_ARRAY, DoubleText, SetReply, Status, Verbatim, format_double,
@@ -50,7 +60,9 @@ if TYPE_CHECKING:
     from node.server import Server
 
 # The libraries scripts find as globals, by name.
-LIBRARIES = {b"bit": bit}
+LIBRARIES = {
+    b"bit": bit,
+}
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 
@@ -66,7 +78,6 @@ REPL_NONE, REPL_AOF, REPL_REPLICA, REPL_ALL = 0, 1, 2, 3
 
 _LLONG_MIN = -(1 << 63)
 _RAND48_MAX = 2147483647  # Redis's REDIS_LRAND48_MAX
-_INTERNAL = "=[redis]"  # the chunk name of the sandbox's own Lua code
 
 # Lua run once per server, with the full standard environment: it builds the sandbox and
 # returns the functions Python drives it with. `py` holds the Python callbacks.
@@ -108,10 +119,10 @@ G.setmetatable = function(t, mt)
   return raw_setmetatable(t, mt)
 end
 
--- Functions written in Python (math.random, redis.*) are called as C functions are: a
--- script's `return redis.call(...)` keeps its own frame, which error messages name. What
--- they raise reaches Lua as a Python exception (userdata): `unwrap` turns it back into
--- Redis's error value, for the error handler and for pcall/xpcall/coroutine.resume.
+-- Functions written in Python (math.random, redis.*, the libraries) are called as C
+-- functions are: a script's `return redis.call(...)` keeps its own frame, which error
+-- messages name. What they raise reaches Lua as a Python exception (userdata): `unwrap` turns
+-- it back into Redis's error value, for the error handler and for pcall/xpcall/resume.
 local unwrap = py.unwrap
 local raw_pcall, raw_xpcall, raw_resume = pcall, xpcall, coroutine.resume
 local function caught(ok, ...)
@@ -140,6 +151,22 @@ end
 coroutine.resume = function(...) return caught(raw_resume(...)) end
 math.random, math.randomseed = py.random, py.randomseed
 
+-- Python functions are userdata to Lua, where Redis's are C functions: `type` and `tostring`
+-- show them as functions.
+local function_text = py.function_text
+local function python_function(v) return type(v) == 'userdata' and function_text(v) end
+G.type = function(...)
+  if select('#', ...) == 0 then error("bad argument #1 to 'type' (value expected)", 2) end
+  local v = ...
+  if python_function(v) then return 'function' end
+  return type(v)
+end
+G.tostring = function(...)
+  if select('#', ...) == 0 then error("bad argument #1 to 'tostring' (value expected)", 2) end
+  local v = ...
+  return python_function(v) or tostring(v)
+end
+
 local redis = {}
 for _, name in ipairs({'call', 'pcall', 'error_reply', 'status_reply', 'sha1hex', 'log',
                        'setresp', 'set_repl', 'replicate_commands', 'breakpoint', 'debug',
@@ -162,7 +189,7 @@ local function errh(err)
     level = level + 1
     i = getinfo(level, 'nSl')
   end
-  if type(err) == 'userdata' then err = unwrap(err, i and i.short_src, i and i.currentline) end
+  if type(err) == 'userdata' then err = unwrap(err) end
   if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
   if i then
     err.source = i.source
@@ -310,21 +337,22 @@ class Scripting:
         self._rand48 = 0x1234ABCD330E  # rand.c's initial state
         lua = self.lua
         self._table = lua.table_from
-        py = self._table({
-            b"call": self._redis_call, b"pcall": self._redis_pcall,
+        positioned = error_positions(lua)
+        # (redis.call and pcall raise error tables, which take no position.)
+        py = self._table({b"call": self._redis_call, b"pcall": self._redis_pcall} | positioned({
             b"error_reply": self._error_reply, b"status_reply": self._status_reply,
             b"sha1hex": self._sha1hex, b"log": self._log, b"setresp": self._setresp,
             b"set_repl": self._set_repl, b"replicate_commands": lambda *args: True,
             b"breakpoint": lambda *args: False, b"debug": lambda *args: None,
             b"acl_check_cmd": self._acl_check_cmd, b"random": self._random,
-            b"randomseed": self._randomseed, b"unwrap": unwrap,
+            b"randomseed": self._randomseed, b"unwrap": unwrap, b"function_text": _function_text,
             b"version": b"7.0.15", b"version_num": 0x07000F,
-        })
+        }))
         for name, module in LIBRARIES.items():
-            py[name] = self._table(module.library(lua))
+            py[name] = self._table(positioned(module.library(lua)))
         py[b"libraries"] = self._table(list(LIBRARIES))
         boot, error = lua.eval("function(code, name) local f, e = loadstring(code, name) "
-                               "return f, e end")(_BOOT.encode(), _INTERNAL.encode())
+                               "return f, e end")(_BOOT.encode(), INTERNAL.encode())
         assert boot is not None, error
         (self._compile, self._run, self._shape, self._error_info, self._memory,
          self._call_function, self.internals) = boot(py)
@@ -452,7 +480,8 @@ class Scripting:
             if c is bytes:
                 argv.append(a)
             elif c is int or c is float:
-                argv.append(b"%.17g" % a)
+                # (printf writes a NaN's sign, and Lua's 0/0 has it set; Python writes none.)
+                argv.append(b"%.17g" % a if a == a else lua_string(a))
             else:
                 return self._make_error(
                     b"Lua redis lib command arguments must be strings or integers"), True
@@ -732,6 +761,14 @@ class Scripting:
         if kind == b"set":
             return SetReply(self._to_reply(k) for k in v.keys())
         return None
+
+
+def _function_text(value: Any) -> bytes | None:
+    """What tostring shows of a Python function scripts hold (as of a C function); None for
+    other userdata."""
+    if lua51.lua_type(value) is None and callable(value):
+        return b"function: 0x%x" % id(value)
+    return None
 
 
 def _blocks(argv: list[bytes]) -> bool:

@@ -119,6 +119,16 @@ SCRIPTS = [
     "return bit.band('x')", "return bit.band('12', 7)", "return bit.tobit()",
     "return bit.band(1.7, 3)", "bit.x = 1",
     "local t={} for k,v in pairs(bit) do t[#t+1]=k end table.sort(t) return t",
+    # functions written in Python are functions to scripts
+    "return {type(redis.call), type(math.random), type(bit.band), type(nil), type({}), "
+    "type(type)}",
+    "return string.sub(tostring(redis.call), 1, 12)",
+    "return tostring(setmetatable({}, {__tostring = function() return 'x' end}))",
+    "return tostring(1.5) .. tostring(nil) .. tostring(true)", "local x = type() return x",
+    # a Python function's error names the line that called it, even once pcall has caught it
+    "return {pcall(function() return bit.band('x') end)}",
+    "local function f()\n  return math.random(3, 1)\nend\nreturn {pcall(f)}",
+    "return redis.call('echo', 0/0)",
     # script errors
     "error('boom')", "error('boom', 0)", "error({err='tbl'})", "error({err='tbl', x=1})",
     "error(5)", "error()", "local x = nil; return x.y", "return string.rep()",

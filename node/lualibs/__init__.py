@@ -10,31 +10,78 @@ booleans, None for nil, and tables, functions and userdata as lupa objects.
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any
+from typing import Any, Callable
 
 import lupa.lua51 as lua51
+
+MAX_C_STACK = 8000  # Lua 5.1's LUAI_MAXCSTACK: the stack slots a C function may fill
 
 
 class LuaRaise(Exception):
     """Raised by a Python function called from a script: a Lua error whose value is an error
-    table (Redis's luaError after luaPushError), or a message that gets the script's position
-    in front (luaL_error)."""
+    table (Redis's luaError after luaPushError), or a message that gets its caller's position
+    in front (luaL_error: see `error_positions`), or, not `positioned`, one that does not (a
+    runtime error raised inside a C function, as lua_settable's "table index is nil")."""
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, positioned: bool = True) -> None:
         super().__init__()
         self.value = value
+        self.positioned = positioned
 
 
-def unwrap(error: Any, where: bytes | None = None, line: int | None = None) -> Any:
-    """The Lua error value a Python exception stands for (`where`:`line`, the script's
-    position, goes in front of a message)."""
+def unwrap(error: Any) -> Any:
+    """The Lua error value a Python exception stands for."""
     if isinstance(error, LuaRaise):
-        value = error.value
-        if value.__class__ is bytes and where is not None and line is not None and line > 0:
-            return b"%b:%d: %b" % (where, line, value)
-        return value
+        return error.value
     return ("internal error: " + type(error).__name__).encode()
+
+
+INTERNAL = "=[redis]"  # the chunk name of the sandbox's own Lua code, which positions skip
+
+_WHERE = b"""
+local getinfo, INTERNAL = debug.getinfo, ...
+-- luaL_where(L, 1) for a Python function that is raising an error: the frame that called it
+-- (level 3, past this function and lupa's C function that called Python), skipping the
+-- sandbox's own Lua, which Redis does not have.
+return function()
+  local level = 3
+  local i = getinfo(level, 'Sl')
+  while i and i.source == INTERNAL do
+    level = level + 1
+    i = getinfo(level, 'Sl')
+  end
+  if i and i.what ~= 'C' and i.currentline > 0 then return i.short_src, i.currentline end
+end
+"""
+
+
+def error_positions(lua: Any) -> Callable[[dict[bytes, Any]], dict[bytes, Any]]:
+    """A function that wraps the Python functions among a table's fields so that the
+    messages they raise get the position of the Lua code that called them, as luaL_error
+    writes it. The position is read while that code's frame is still on the stack: once a
+    pcall has caught the error, it is gone. Made before the sandbox closes (it reads
+    `debug`)."""
+    where = lua.execute(_WHERE, INTERNAL.encode())
+
+    def wrap(function: Callable) -> Callable:
+        def call(*args: Any) -> Any:
+            try:
+                return function(*args)
+            except LuaRaise as error:
+                if error.positioned and error.value.__class__ is bytes:
+                    place = where()
+                    if place:
+                        error.value = b"%b:%d: %b" % (place[0], place[1], error.value)
+                    error.positioned = False
+                raise
+        return call
+
+    def positioned(fields: dict[bytes, Any]) -> dict[bytes, Any]:
+        return {name: wrap(value) if lua51.lua_type(value) is None and callable(value)
+                else value for name, value in fields.items()}
+    return positioned
 
 
 def lua_string(value: Any) -> bytes:
@@ -42,6 +89,8 @@ def lua_string(value: Any) -> bytes:
     if value.__class__ is bytes:
         return value
     if value.__class__ in (int, float):
+        if value != value:  # printf writes a NaN's sign (0/0 is -nan on x86); Python does not
+            return b"-nan" if math.copysign(1.0, value) < 0 else b"nan"
         return b"%.14g" % value
     return b""
 
@@ -77,6 +126,29 @@ def check_number(args: tuple, n: int, fname: str) -> float:
     return value
 
 
+def check_integer(args: tuple, n: int, fname: str) -> int:
+    """luaL_checkinteger: the number cast to a 64-bit lua_Integer as x86-64 casts it,
+    truncated toward zero, NaN and what is out of range becoming -2**63."""
+    value = check_number(args, n, fname)
+    if value != value or not -(1 << 63) <= value < 1 << 63:
+        return -(1 << 63)
+    return int(value)
+
+
+def opt_integer(args: tuple, n: int, fname: str, default: int) -> int:
+    """luaL_optinteger: `default` for an argument absent or nil."""
+    return default if n > len(args) or args[n - 1] is None else check_integer(args, n, fname)
+
+
+def check_string(args: tuple, n: int, fname: str) -> bytes:
+    """luaL_checklstring: strings, and numbers as lua_tolstring writes them."""
+    value = args[n - 1] if n <= len(args) else None
+    if value.__class__ not in (bytes, int, float):
+        got = "no value" if n > len(args) else type_name(value)
+        raise LuaRaise(f"bad argument #{n} to '{fname}' (string expected, got {got})".encode())
+    return lua_string(value)
+
+
 def check_int(args: tuple, n: int, fname: str) -> int:
     """luaL_checkint: the number truncated toward zero."""
     return int(check_number(args, n, fname))
@@ -90,6 +162,17 @@ def type_name(value: Any) -> str:
         return "boolean"
     if value.__class__ is bytes:
         return "string"
-    return lua51.lua_type(value) or "userdata"
+    if value.__class__ is int or value.__class__ is float:
+        return "number"
+    if value.__class__.__name__ in _THREADS:
+        return "thread"
+    kind = lua51.lua_type(value)
+    if kind is None:  # a Python object: what scripts hold of Python is functions
+        return "function" if callable(value) else "userdata"
+    return kind
+
+
+# lupa's classes for a Lua coroutine (one never resumed passes for a function).
+_THREADS = ("_LuaThread", "_LuaCoroutineFunction")
 
 
