@@ -51,6 +51,7 @@ from node.lualibs import (
     INTERNAL, LuaRaise, check_int, error_positions, lua_string, to_number, unwrap,
 )
 from node.lualibs import bit
+from node.lualibs import cjson
 from node.replies import (
     NO_REPLY, NULL_ARRAY, DoubleText, SetReply, Status, Verbatim, format_double,
 )
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
 # The libraries scripts find as globals, by name.
 LIBRARIES = {
     b"bit": bit,
+    b"cjson": cjson,
 }
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."

@@ -120,9 +120,9 @@ SCRIPTS = [
     "return bit.band(1.7, 3)", "bit.x = 1",
     "local t={} for k,v in pairs(bit) do t[#t+1]=k end table.sort(t) return t",
     # functions written in Python are functions to scripts
-    "return {type(redis.call), type(math.random), type(bit.band), type(nil), type({}), "
-    "type(type)}",
-    "return string.sub(tostring(redis.call), 1, 12)",
+    "return {type(redis.call), type(math.random), type(bit.band), type(cjson.encode), "
+    "type(cjson.new), type(cjson.null), type(nil), type({}), type(type)}",
+    "return string.sub(tostring(redis.call), 1, 12)", "return tostring(cjson.null)",
     "return tostring(setmetatable({}, {__tostring = function() return 'x' end}))",
     "return tostring(1.5) .. tostring(nil) .. tostring(true)", "local x = type() return x",
     # a Python function's error names the line that called it, even once pcall has caught it
