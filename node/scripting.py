@@ -52,6 +52,7 @@ from node.lualibs import (
 )
 from node.lualibs import bit
 from node.lualibs import cjson
+from node.lualibs import cmsgpack
 from node.replies import (
     NO_REPLY, NULL_ARRAY, DoubleText, SetReply, Status, Verbatim, format_double,
 )
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
 LIBRARIES = {
     b"bit": bit,
     b"cjson": cjson,
+    b"cmsgpack": cmsgpack,
 }
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
