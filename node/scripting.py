@@ -50,9 +50,7 @@ from node.errors import CommandError, as_text
 from node.lualibs import (
     INTERNAL, LuaRaise, check_int, error_positions, lua_string, to_number, unwrap,
 )
-from node.lualibs import bit
-from node.lualibs import cjson
-from node.lualibs import cmsgpack
+from node.lualibs import bit, cjson, cmsgpack, struct
 from node.replies import (
     NO_REPLY, NULL_ARRAY, DoubleText, SetReply, Status, Verbatim, format_double,
 )
@@ -66,6 +64,7 @@ LIBRARIES = {
     b"bit": bit,
     b"cjson": cjson,
     b"cmsgpack": cmsgpack,
+    b"struct": struct,
 }
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
