@@ -73,11 +73,13 @@ def server_fast_table(server: Server) -> dict[bytes, Command] | None:
     """The inline-path table the server's state allows (Server.fast_table); None if none.
 
     While anyone is blocked, every command takes `execute`, which serves the blocked clients
-    a command may have woken before the next command runs. MONITOR, CLIENT PAUSE, -MISCONF
-    and -MASTERDOWN are `execute`'s too; writes refused (READONLY, NOREPLICAS) leave reads.
+    a command may have woken before the next command runs. MONITOR, CLIENT PAUSE, -MISCONF,
+    -MASTERDOWN and -BUSY are `execute`'s too; writes refused (READONLY, NOREPLICAS) leave
+    reads.
     """
     if (server.monitors or server.pause_end or server.blocking.clients
-            or server.write_denied is not None or server.stale_denied is not None):
+            or server.write_denied is not None or server.stale_denied is not None
+            or server.busy is not None):
         return None
     return _FAST if server.deny_writes is None else _FAST_READ
 
@@ -169,7 +171,10 @@ class Client(asyncio.Protocol):
     # -- asyncio.Protocol --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        adopted = self.transport is not None  # accepted while a script was busy (node/busy.py)
         self.transport = transport  # type: ignore[assignment]
+        if adopted:
+            return
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
         sock = transport.get_extra_info("socket")
@@ -208,7 +213,9 @@ class Client(asyncio.Protocol):
         stats.reads += 1
         parser = self.parser
         propagation = server.propagation
-        if propagation.active and not (self.blocked or self.throttled) and (
+        # (Not while a script is busy, node/busy.py: its writes are being propagated.)
+        if propagation.active and server.busy is None and not (
+                self.blocked or self.throttled) and (
                 self._boundary if self._boundary is not None else parser.at_boundary()) and (
                 propagation.open_batch(self, self.db.index)):
             # Writes of this chunk may go on as the bytes themselves (node/propagate.py).
@@ -520,6 +527,9 @@ class Client(asyncio.Protocol):
         if server.stale_denied is not None and not self.must_obey and self._denied_stale(cmd):
             self.reply_error(server.stale_denied, cmd)  # -MASTERDOWN: the primary is unreachable
             return
+        if server.busy is not None and "allow_busy" not in cmd.flags:
+            self.reply_error(server.busy, cmd)  # -BUSY: a script runs past its time (node/busy.py)
+            return
         if self.multi is not None and cmd.name not in _NOT_QUEUED:
             if "no_multi" in cmd.flags:
                 self.reply_error(CommandError("ERR Command not allowed inside a transaction"), cmd)
@@ -533,7 +543,7 @@ class Client(asyncio.Protocol):
             server.paused_clients.append(self)
             return
         self.call(cmd, argv)
-        if server.blocking.ready:
+        if server.blocking.ready and server.busy is None:  # (a busy script's keys: once it ends)
             server.blocking.serve_ready()
 
     def _denied_write(self, cmd: Command) -> bool:

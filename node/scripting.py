@@ -19,8 +19,9 @@ checks (unknown command, arity, `noscript`, writes from read-only scripts, clust
 converts its reply to Lua (RESP2 or RESP3 rules per `redis.setresp`); the script's result is
 converted back to a reply value for the caller's protocol. The commands' writes are
 propagated one by one, wrapped in MULTI/EXEC when there are several (`begin_exec`/`end_exec`
-in node/propagate.py); EVAL itself never is. A running script holds the event loop, so there
-is no SCRIPT KILL (nor Redis's BUSY replies past lua-time-limit).
+in node/propagate.py); EVAL itself never is. A running script holds the event loop; past
+busy-reply-threshold its Lua hook serves the other clients (-BUSY, SCRIPT KILL, FUNCTION KILL,
+SHUTDOWN NOSAVE: node/busy.py).
 
 redis.*, math.random and the bundled libraries are Python functions, which Lua calls as it
 calls C functions, so a script's `return redis.call(...)` keeps the script's frame for the
@@ -39,14 +40,17 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 import lupa.lua51 as lua51
 
+from node.busy import BUSY_EVAL, BUSY_FUNCTION, BusyPeriod
 from node.client import Client
 from node.cluster import DOWN, DOWN_READONLY
 from node.slots import key_slot
 from node.errors import CommandError, as_text
+from node.log import log
 from node.lualibs import (
     INTERNAL, LuaRaise, check_int, error_positions, lua_string, to_number, unwrap,
 )
@@ -151,7 +155,7 @@ G.xpcall = function(f, h)
     return h(e)
   end))
 end
-coroutine.resume = function(...) return caught(raw_resume(...)) end
+local coroutine_lib = coroutine
 math.random, math.randomseed = py.random, py.randomseed
 
 -- Python functions are userdata to Lua, where Redis's are C functions: `type` and `tostring`
@@ -222,10 +226,57 @@ local function compile(body)
   local f, e = loadstring(body, '@user_script')
   return f, e  -- (two values, `e` nil or not: lupa hands back a tuple)
 end
+-- Every 100000 instructions a running script lets Python serve the other clients once it
+-- runs past busy-reply-threshold (node/busy.py), and learns whether it was killed; a killed
+-- script then fails on every line it reaches, so pcall cannot keep it going.
+-- (Only the script's own code stops: not the sandbox's, nor errh, nor the code after the
+-- run, which must still clear the hook.)
+local busy_tick = py.busy_tick
+local stopping = false
+local function stop()
+  error({err = 'ERR Script killed by user with SCRIPT KILL...'})
+end
+local function in_script()  -- whether the function the hook interrupted is the script's
+  local i = getinfo(3, 'S')
+  return i and i.source ~= INTERNAL
+end
+local function on_line()
+  if stopping and in_script() then stop() end
+end
+local function tick()
+  if busy_tick() then
+    stopping = true
+    sethook(on_line, 'l')
+    if in_script() then stop() end
+  end
+end
+local function timed(ok, r)
+  sethook()
+  stopping = false
+  return ok, r
+end
+-- A Lua hook belongs to one coroutine (a new one inherits debug.sethook's C hook, but not
+-- the Lua function it calls), so a coroutine gets the hook as it is resumed, and a wrapped
+-- one as its body starts: a loop inside one is served and killed too, as with Redis's C hook.
+local wrap = coroutine_lib.wrap
+coroutine_lib.resume = function(co, ...)
+  if type(co) ~= 'thread' then error("bad argument #1 to 'resume' (coroutine expected)", 2) end
+  sethook(co, tick, '', 100000)
+  return caught(raw_resume(co, ...))
+end
+coroutine_lib.wrap = function(f)
+  if type(f) ~= 'function' or getinfo(f, 'S').what == 'C' then
+    error("bad argument #1 to 'wrap' (Lua function expected)", 2)
+  end
+  return wrap(function(...)
+    sethook(tick, '', 100000)
+    return f(...)
+  end)
+end
 local function run(f, keys, argv)
   G.KEYS, G.ARGV = keys, argv
-  local ok, r = xpcall(f, errh)
-  return ok, r
+  sethook(tick, '', 100000)
+  return timed(xpcall(f, errh))
 end
 -- What a result table stands for: its first string field among err, ok, ...
 local function shape(t)
@@ -258,8 +309,8 @@ local function memory() return collectgarbage('count') * 1024 end
 -- A function of a library (FCALL): keys and arguments are its parameters, not globals.
 local function call(f, keys, argv)
   G.KEYS, G.ARGV = nil, nil  -- (an EVAL's; a function has none)
-  local ok, r = xpcall(function() return f(keys, argv) end, errh)
-  return ok, r
+  sethook(tick, '', 100000)
+  return timed(xpcall(function() return f(keys, argv) end, errh))
 end
 -- What node/functions.py builds the library loader from.
 local internals = {protect = protect, refuse = refuse, missing = missing, globals = proxy,
@@ -349,7 +400,7 @@ class Scripting:
             b"breakpoint": lambda *args: False, b"debug": lambda *args: None,
             b"acl_check_cmd": self._acl_check_cmd, b"random": self._random,
             b"randomseed": self._randomseed, b"unwrap": unwrap, b"function_text": _function_text,
-            b"version": b"7.0.15", b"version_num": 0x07000F,
+            b"version": b"7.0.15", b"version_num": 0x07000F, b"busy_tick": self._busy_tick,
         }))
         for name, module in LIBRARIES.items():
             py[name] = self._table(positioned(module.library(lua)))
@@ -361,11 +412,18 @@ class Scripting:
          self._call_function, self.internals) = boot(py)
         # The current run (only one at a time: a script holds the loop).
         self.caller: Client | None = None
+        self.name = b""  # its SHA1, or its function's name
         self.resp = 2
         self.readonly = False
         self.cross_slot = True
         self.slot = -1
         self.wrote = False
+        # Past busy-reply-threshold (node/busy.py), and SCRIPT KILL / FUNCTION KILL.
+        self.started = 0.0  # time.monotonic() at the start of the run
+        self.fcall: list[bytes] | None = None  # the FCALL running a function (FUNCTION STATS)
+        self.write_called = False  # a write command ran: the script can no longer be killed
+        self.killed = False
+        self.busy: BusyPeriod | None = None
 
     # -- the cache ---------------------------------------------------------------------------
 
@@ -396,11 +454,11 @@ class Scripting:
     # -- running -----------------------------------------------------------------------------
 
     def run(self, caller: Client, name: bytes, script: Any, keys: list[bytes],
-            args: list[bytes], readonly: bool, fcall: bool = False) -> Any:
-        """Run a cached script (or, `fcall`, a library's function: node/functions.py) for
-        `caller`; `name` (its SHA1, or the function's name) is what errors name. Its reply
-        value, or a CommandError to raise (a CommandError *returned* is an error Redis already
-        counted in its error stats)."""
+            args: list[bytes], readonly: bool, fcall: list[bytes] | None = None) -> Any:
+        """Run a cached script (or a library's function, node/functions.py, for the FCALL
+        `fcall`) for `caller`; `name` (its SHA1, or the function's name) is what errors name.
+        Its reply value, or a CommandError to raise (a CommandError *returned* is an error
+        Redis already counted in its error stats)."""
         server = self.server
         flags = script.flags
         if not flags & COMPAT:
@@ -411,7 +469,7 @@ class Scripting:
         client.propagates = True
         client.asking, client.readonly = caller.asking, caller.readonly
         self.caller = caller
-        self.resp = 2
+        self.resp = client.protocol = 2
         self.readonly = readonly or bool(flags & NO_WRITES)
         self.cross_slot = bool(flags & (COMPAT | ALLOW_CROSS_SLOT))
         self.slot = -1
@@ -423,13 +481,18 @@ class Scripting:
         if unit:
             propagation.begin_exec()
         table = self._table
+        self.name, self.fcall = name, fcall
+        self.write_called = self.killed = False
+        self.started = time.monotonic()
         try:
-            runner = self._call_function if fcall else self._run
+            runner = self._run if fcall is None else self._call_function
             ok, result = runner(script.function, table(keys), table(args))
         finally:
             if unit:
                 propagation.end_exec()
             self.caller = None
+            if self.busy is not None:
+                self._end_busy()
         if self.wrote:
             # EVAL itself is not propagated (an empty rewrite), and WAIT waits for its writes.
             caller.propagate_as()
@@ -468,6 +531,69 @@ class Scripting:
         if line and source:
             text += f" script: {sha.decode()}, on {as_text(source)}:{int(line)}."
         return _counted(text, counted)
+
+    # -- past busy-reply-threshold ------------------------------------------------------------
+
+    def _busy_tick(self, *args: Any) -> bool:
+        """Every 100000 Lua instructions of a run: past busy-reply-threshold, serve the other
+        clients (node/busy.py); whether the script is to stop (killed, or a SHUTDOWN NOSAVE
+        waits for it)."""
+        server = self.server
+        busy = self.busy
+        if self.caller is None:  # (a coroutine left from an earlier run, resumed at load)
+            return False
+        if busy is None:
+            elapsed = int((time.monotonic() - self.started) * 1000)
+            if elapsed < server.config["busy-reply-threshold"]:
+                return False
+            log("warning", f"Slow script detected: still in execution after {elapsed} "
+                "milliseconds. You can try killing the script using the "
+                f"{'SCRIPT' if self.fcall is None else 'FUNCTION'} KILL command. Script name "
+                f"is: {as_text(self.name)}.")
+            self.busy = busy = BusyPeriod(server, self.caller, self.fcall is not None)
+            server.busy = busy.error
+            server.checks_changed()
+        busy.serve()
+        shutdown = server.shutdown_requested
+        if not self.killed and shutdown is not None and shutdown.done():
+            self.killed = True
+        return self.killed
+
+    def _end_busy(self) -> None:
+        busy, self.busy = self.busy, None
+        server = self.server
+        server.busy = None
+        server.checks_changed()
+        busy.end()  # type: ignore[union-attr]
+
+    def kill(self, function: bool) -> None:
+        """SCRIPT KILL (or, `function`, FUNCTION KILL) of the running script, as Redis's
+        scriptKill checks it; raises its refusal."""
+        if self.caller is None:
+            raise CommandError("NOTBUSY No scripts in execution right now.")
+        if self.caller.must_obey:
+            raise CommandError("UNKILLABLE The busy script was sent by a master instance in the "
+                               "context of replication and cannot be killed.")
+        if self.write_called:
+            raise CommandError("UNKILLABLE Sorry the script already executed write commands "
+                               "against the dataset. You can either wait the script termination "
+                               "or kill the server in a hard way using the SHUTDOWN NOSAVE "
+                               "command.")
+        if function != (self.fcall is not None):
+            raise CommandError(BUSY_EVAL if self.fcall is None else BUSY_FUNCTION)
+        if not self.killed:
+            log("warning", "Lua script killed by user with SCRIPT KILL.")
+        self.killed = True
+
+    def running(self) -> dict[bytes, Any] | None:
+        """FUNCTION STATS's running_script: the function running past the threshold, if any
+        (a busy EVAL script is refused, as in Redis)."""
+        if self.busy is None:
+            return None
+        if self.fcall is None:
+            raise CommandError(BUSY_EVAL)
+        return {b"name": self.name, b"command": self.fcall,
+                b"duration_ms": int((time.monotonic() - self.started) * 1000)}
 
     # -- redis.call --------------------------------------------------------------------------
 
@@ -508,6 +634,8 @@ class Scripting:
             cmd.failed_calls += 1  # type: ignore[union-attr]
             server.count_error(error)
             return self._make_error(b"-" + str(error).encode(), True), True
+        if "write" in cmd.flags:  # type: ignore[union-attr]
+            self.write_called = True
         ks = server.keyspace
         dirty = ks.dirty
         out = client.out
@@ -629,7 +757,8 @@ class Scripting:
         version = to_number(args[0])
         if version not in (2, 3):
             raise LuaRaise(self._make_error(b"RESP version must be 2 or 3."))
-        self.resp = int(version)
+        # (Commands shape their replies by their client's protocol: WITHSCORES pairs, ...)
+        self.resp = self.client.protocol = int(version)
 
     def _set_repl(self, *args: Any) -> None:
         if len(args) != 1:

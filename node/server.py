@@ -196,6 +196,9 @@ class Server:
         # The inline path's table for clients that need no checks of their own; every change
         # of a state it depends on (see server_fast_table) calls checks_changed().
         self.fast_table: dict[bytes, Command] | None = None
+        # While a script runs past busy-reply-threshold: the -BUSY error every command but the
+        # `allow_busy` ones gets (node/busy.py, served from the script's hook).
+        self.busy: CommandError | None = None
         self.checks_changed()
         # Lua scripting (node/scripting.py): made at start, as Redis's scriptingInit makes
         # its lua client then.
@@ -258,6 +261,9 @@ class Server:
         if self.cluster is not None:
             await self.cluster.start()
         log("notice", f"Ready to accept connections tcp (port {self.ports[0] if self.ports else port})")
+
+    def listeners(self) -> list[asyncio.AbstractServer]:
+        return self._servers
 
     def flush_clients(self) -> None:
         """Write the replies of every client served in the last loop iteration."""

@@ -70,6 +70,12 @@ SCRIPTS = [
     "redis.setresp(3); return {redis.call('exists','h')}", "redis.setresp(3); return true",
     "redis.setresp(3); return false", "redis.setresp(3); return nil",
     "redis.setresp(3); return redis.call('mget','nokey','x')",
+    "redis.call('zadd','z','1','a','2.5','b'); redis.setresp(3); "
+    "return redis.call('zrange','z','0','-1','WITHSCORES')",
+    "redis.call('zadd','z','1','a','2.5','b'); redis.setresp(3); "
+    "return redis.call('zpopmin','z','2')",
+    "redis.call('hset','h','a','1'); redis.setresp(3); "
+    "return redis.call('hrandfield','h','1','WITHVALUES')",
     # redis.call: errors
     "return redis.call('nosuch')", "return redis.call('get')", "return redis.call('GET')",
     "return redis.call()", "return redis.call({})", "return redis.call('set','a',{})",

@@ -2,9 +2,8 @@
 functions.c).
 
 The registry and the loading of libraries are node/functions.py; running a function is the
-EVAL engine's (node/scripting.py). FUNCTION KILL is not registered, as SCRIPT KILL is not: a
-running function holds the single event loop, so nothing could serve the KILL meanwhile (and
-FUNCTION STATS never sees one running).
+EVAL engine's (node/scripting.py), which serves FUNCTION KILL and FUNCTION STATS while a
+function runs past busy-reply-threshold (node/busy.py).
 """
 
 from __future__ import annotations
@@ -90,7 +89,7 @@ def _fcall(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
     if numkeys < 0:
         raise CommandError("ERR Number of keys can't be negative")
     reply = server.scripting.run(ctx, function.name, function, argv[3:3 + numkeys],
-                                 argv[3 + numkeys:], readonly, fcall=True)
+                                 argv[3 + numkeys:], readonly, fcall=argv)
     return settle(argv, reply)
 
 
@@ -233,9 +232,17 @@ def function_restore(ctx: Any, argv: list[bytes]) -> Any:
                  "description, duration)")
 def function_stats(ctx: Any, argv: list[bytes]) -> Any:
     functions = ctx.server.functions
-    return {b"running_script": None,
+    return {b"running_script": ctx.server.scripting.running(),
             b"engines": {b"LUA": {b"libraries_count": len(functions.libraries),
                                   b"functions_count": len(functions.functions)}}}
+
+
+@command("function|kill", 2, "noscript allow_busy", group="scripting", since="7.0.0",
+         complexity="O(1)", tips="request_policy:all_shards response_policy:one_succeeded",
+         summary="Kill the function currently in execution.")
+def function_kill(ctx: Any, argv: list[bytes]) -> Any:
+    ctx.server.scripting.kill(function=True)
+    return OK
 
 
 @command("function|help", 2, "loading stale", group="scripting", since="7.0.0",

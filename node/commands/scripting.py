@@ -1,9 +1,9 @@
 """EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/HELP (Redis 7.0's eval.c).
 
 The engine (Lua state, script cache, redis.call) is node/scripting.py; this module parses the
-commands and hands over. Not registered: SCRIPT KILL (a running script holds the single event
-loop, so nothing could serve the KILL meanwhile) and SCRIPT DEBUG (no debugger). FUNCTION and
-FCALL are node/commands/functions.py.
+commands and hands over. SCRIPT KILL is served while a script runs past busy-reply-threshold
+(node/busy.py). Not registered: SCRIPT DEBUG (no debugger). FUNCTION and FCALL are
+node/commands/functions.py.
 """
 
 from __future__ import annotations
@@ -145,6 +145,14 @@ def script_flush(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
         raise CommandError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
     ctx.server.scripting.flush()  # (ASYNC too: the cache is freed at once either way)
+    return OK
+
+
+@command("script|kill", 2, "noscript allow_busy", group="scripting", since="2.6.0",
+         complexity="O(1)", tips="request_policy:all_shards response_policy:one_succeeded",
+         summary="Kill the script currently in execution.")
+def script_kill(ctx: Any, argv: list[bytes]) -> Any:
+    ctx.server.scripting.kill(function=False)
     return OK
 
 

@@ -101,6 +101,8 @@ def shutdown(ctx: Any, argv: list[bytes]) -> Any:
     if abort:
         raise CommandError("ERR No shutdown in progress.")
     server = ctx.server
+    if server.busy is not None and not nosave:
+        raise server.busy  # a busy script stops for SHUTDOWN NOSAVE only (node/busy.py)
     if not server.finish_shutdown(False if nosave else save, force):
         raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
     server.request_shutdown()
