@@ -243,6 +243,15 @@ class Database:
         self.modified(key)
         return True
 
+    def delete_stored(self, key: bytes) -> bool:
+        """Remove `key` if it is stored, past its deadline or not (Redis's dbDelete, which
+        never looks at the deadline); True if it was."""
+        if key not in self.data:
+            return False
+        self._remove(key)
+        self.modified(key)
+        return True
+
     def set_deadline(self, key: bytes, when_ms: int, past_deletes: bool = True) -> None:
         """Give an existing key an absolute deadline in ms. A past one deletes it, as EXPIRE
         does; without `past_deletes` (SET's EX/PX/EXAT/PXAT) the key stays until it is

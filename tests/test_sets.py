@@ -4,6 +4,7 @@ shapes and a random mix of operations."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -168,6 +169,31 @@ def test_events_of_stores(both):
         ("SINTERSTORE", "d", "none", "w"), ("SUNIONSTORE", "d", "a", "w"),
         ("SDIFFSTORE", "d", "w", "a"),
         classes="KEAnm")
+
+
+@pytest.mark.parametrize("store", [
+    ("SINTERSTORE", "d", "a", "b"), ("SUNIONSTORE", "d", "a", "b"), ("SDIFFSTORE", "d", "a", "b"),
+    ("SINTERSTORE", "d", "a", "none"), ("SUNIONSTORE", "d", "none"),
+    ("SDIFFSTORE", "d", "a", "a"), ("SINTERSTORE", "a", "a", "b"),
+], ids=lambda c: " ".join(c))
+def test_stores_into_a_key_past_its_deadline(both, store):
+    """A destination past its TTL but still stored (active expiry off): a result replaces it
+    after an `expired` (setKey looks it up), an empty result deletes it as a live key with
+    `del` and a change (dbDelete does not look at the deadline), as Redis."""
+    both.run(("DEBUG", "SET-ACTIVE-EXPIRE", "0"))
+    try:
+        both.run(("SADD", "a", "1", "2", "3"), ("SADD", "b", "2", "3", "4"),
+                 ("SADD", "d", "x"), ("PEXPIRE", "d", "1"))
+        time.sleep(0.01)
+        both.same_events(store, classes="KEAnm")
+        both("DBSIZE")
+        both.run(("SADD", "d", "x"), ("PEXPIRE", "d", "1"))
+        time.sleep(0.01)
+        both.run(("DEL", "a"), ("SADD", "a", "1", "2", "3"))  # (a store may have replaced it)
+        both.same_changes(store)
+        both.run(("EXISTS", "d"), ("TTL", "d"), ("SMEMBERS", "d"))
+    finally:
+        both.run(("DEBUG", "SET-ACTIVE-EXPIRE", "1"))
 
 
 def test_writes_keep_ttl(both, r, o):

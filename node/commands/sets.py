@@ -104,12 +104,17 @@ def _sets(db: Any, keys: list[bytes]) -> list[SetValue | None]:
 
 def _store(ctx: Any, dst: bytes, result: SetValue, event: bytes) -> int:
     """The *STORE commands' ending: the result replaces `dst` (any type, TTL cleared) and
-    `event` is sent, or an empty result deletes it (`del`, if there was one)."""
+    `event` is sent, or an empty result deletes it (`del`, if there was one).
+
+    A `dst` past its deadline but still stored: setKey looks it up for writing first, so it
+    expires (`expired`) before the result is added; dbDelete never looks at the deadline,
+    so an empty result deletes it as a live key (`del`, and a change)."""
     db = ctx.db
     if result:
-        db.set(dst, result)
+        db.lookup_write(dst)
+        db.set(dst, result, looked_up=True)
         db.notify(SET, event, dst)
-    elif db.delete(dst):
+    elif db.delete_stored(dst):
         db.notify(GENERIC, b"del", dst)
     return len(result)
 
