@@ -201,6 +201,56 @@ def test_events(both):
         classes="KEAnm")
 
 
+
+def test_junk_score_reads_every_by_key_first(both):
+    """A BY value that is not a number fails SORT only after every BY key was read: each
+    missing one is a keymiss, as sort.c loads all scores before it reports the error."""
+    assert both.same_events(
+        ("RPUSH", "l", "3", "1", "2", "10"), ("SET", "w_1", "x"), ("SORT", "l", "BY", "w_*"),
+        ("SORT", "l", "BY", "w_*", "STORE", "d"), ("EXISTS", "d"), ("SET", "w_3", "nan"),
+        ("SORT", "l", "BY", "w_*", "DESC", "LIMIT", "0", "1"),
+        classes="KEAnm")
+
+
+def test_store_counts_every_element_as_a_change(both):
+    """SORT ... STORE moves rdb_changes_since_last_save by the number of elements stored (one
+    for a deleted destination, none when nothing was there), as sort.c's dirty += outputlen."""
+    both.same_changes(
+        ("RPUSH", "l", "3", "1", "2", "10"), ("SORT", "l", "STORE", "d"),
+        ("SORT", "l", "LIMIT", "1", "2", "STORE", "d"),
+        ("SORT", "l", "GET", "#", "GET", "x_*", "STORE", "d"),
+        ("SADD", "s", "b", "a", "c"), ("SORT", "s", "BY", "nosort", "STORE", "d"),
+        ("ZADD", "z", "1", "a", "2", "b"), ("SORT", "z", "ALPHA", "DESC", "STORE", "d"),
+        ("SORT", "l", "LIMIT", "9", "1", "STORE", "d"),
+        ("SORT", "l", "LIMIT", "9", "1", "STORE", "d"), ("SORT", "missing", "STORE", "d"),
+    )
+
+
+SCRIPT_SORTS = [
+    ("BY", "nosort"), ("BY", "nosort", "DESC"), ("BY", "nosort", "LIMIT", "1", "2"),
+    ("BY", "nosort", "ALPHA"), ("BY", "nosort", "GET", "#"),
+    ("BY", "const", "DESC", "LIMIT", "0", "3"),
+]
+
+
+@pytest.mark.parametrize("extra", SCRIPT_SORTS)
+def test_unsorted_set_is_sorted_for_scripts(both, extra):
+    """A set SORTed BY a constant from a script (EVAL or FCALL, SORT or SORT_RO) comes out
+    sorted ALPHA, as when stored, so that it does not depend on the set's own order; lists
+    and sorted sets keep theirs."""
+    both("SADD", "is", "10", "9", "100", "-3", "7")
+    both("RPUSH", "l", "10", "9", "100")
+    both("ZADD", "z", "1", "x", "2", "b", "3", "a")
+    both("FUNCTION", "LOAD", "REPLACE", "#!lua name=sortlib\n"
+         "redis.register_function('sorter', function(keys, args) "
+         "return redis.call('sort', keys[1], unpack(args)) end)")
+    for key in ("is", "l", "z"):
+        for name in ("sort", "sort_ro"):
+            both("EVAL", f"return redis.call('{name}', KEYS[1], unpack(ARGV))", "1", key, *extra)
+        both("FCALL", "sorter", "1", key, *extra)
+    both("FUNCTION", "DELETE", "sortlib")
+
+
 def test_sorted_set_becomes_skiplist(r, o):
     for c in (r, o):
         c.zadd("z", {"a": 1, "b": 2})

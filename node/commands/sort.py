@@ -4,8 +4,8 @@ by other keys, with values fetched from other keys, returned or stored (Redis's 
 A pattern names another key by replacing its first `*` with the element, optionally followed
 by `->field` to read a hash field instead of a string; `#` is the element itself. A BY
 pattern without `*` means "do not sort": lists and sorted sets keep their own order (ASC/DESC
-and LIMIT applied to it), sets their iteration order (sorted alphabetically when STORE must
-make the result deterministic).
+and LIMIT applied to it), sets their iteration order (sorted alphabetically when STORE, or
+a script as the caller, must make the result deterministic).
 
 Orders follow Redis exactly: numbers compare as doubles with ties broken by the elements'
 bytes, ALPHA compares bytes (strcoll under the C.UTF-8 locale redis-server runs with, which
@@ -14,7 +14,9 @@ or, when a LIMIT window leaves out some of them, the order Redis's partial quick
 leaves them in.
 
 STORE sends the keyspace event sortstore, or `del` when an empty result deletes the
-destination; the sorted key and the BY/GET keys are read lookups (keymiss), as in sort.c.
+destination, and counts each element stored as a change (server.dirty); the sorted key and
+the BY/GET keys are read lookups (keymiss), every BY key read even when a score turns out not
+to be a number, as in sort.c.
 """
 
 from __future__ import annotations
@@ -164,8 +166,10 @@ def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
         value.listpack = False  # Redis converts a sorted set to a skiplist to sort it
     elif cls is not ListValue and cls is not SetValue:
         raise CommandError(WRONGTYPE)
-    if dontsort and cls is SetValue and store is not None:
-        # A set's own order is arbitrary: what is stored must not depend on it.
+    if dontsort and cls is SetValue and (store is not None
+                                         or ctx is ctx.server.scripting.client):
+        # A set's own order is arbitrary: what is stored, or what a script (EVAL, FCALL)
+        # sees, must not depend on it (CLIENT_SCRIPT in sort.c).
         dontsort, alpha, sortby = False, True, None
 
     size = len(value)
@@ -211,6 +215,7 @@ def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
         return out
     if out:
         db.set(store, ListValue(b"" if v is None else v for v in out))
+        db.keyspace.dirty += len(out) - 1  # Redis counts every element stored as a change
         db.notify(LIST, b"sortstore", store)
     elif db.delete(store):
         db.notify(GENERIC, b"del", store)
@@ -239,6 +244,7 @@ def _sorted(ctx: Any, elements: list[bytes], sortby: bytes | None, alpha: bool, 
             pqsort(keyed, lambda x, y: sign * ((x[0] > y[0]) - (x[0] < y[0])), *window)
         return [e for _, e in keyed]
     scores = []
+    junk = False
     for e in elements:
         if sortby is not None:
             by = lookup_by_pattern(db, sortby, e)
@@ -249,8 +255,13 @@ def _sorted(ctx: Any, elements: list[bytes], sortby: bytes | None, alpha: bool, 
             by = e
         d = _double(by)
         if d is None:
-            raise CommandError(NOT_DOUBLE)
+            # As sort.c, which reads every BY key (each missing one a keymiss event) before
+            # it reports the error.
+            junk = True
+            d = 0.0
         scores.append((d, e))
+    if junk:
+        raise CommandError(NOT_DOUBLE)
     scores.sort(reverse=desc)  # equal scores compare the elements' bytes
     return [e for _, e in scores]
 
