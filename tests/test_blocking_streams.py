@@ -186,6 +186,58 @@ def test_xread_keeps_waiting_when_its_key_goes(node, oracle):
 
 _GROUPS = [("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
            ("XGROUP", "CREATE", "t", "g", "$", "MKSTREAM")]
+_XREADGROUP_S = ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+
+
+@pytest.mark.parametrize("setup,blocked_cmd,writes", [
+    # An entry trimmed or deleted as soon as added still wakes the reader, with no entries:
+    # Redis 7.0 compares the stream's last generated ID, not its last live entry.
+    ([("XADD", "s", "1-1", "f", "v")], ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+     [("XADD", "s", "MAXLEN", "0", "2-1", "f", "v")]),
+    (_GROUPS, _XREADGROUP_S, [("XADD", "s", "MAXLEN", "0", "2-1", "f", "v")]),
+    ([("XADD", "s", "1-1", "f", "v")], ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+     [("MULTI",), ("XADD", "s", "2-1", "f", "v"), ("XDEL", "s", "2-1"), ("EXEC",)]),
+    (_GROUPS, _XREADGROUP_S,
+     [("MULTI",), ("XADD", "s", "2-1", "f", "v"), ("XDEL", "s", "2-1"), ("EXEC",)]),
+    # XSETID moves the last ID but signals nobody: the reader waits for the next XADD.
+    ([("XADD", "s", "1-1", "f", "v")], ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+     [("XSETID", "s", "5-0"), ("XADD", "s", "6-1", "f", "v")]),
+    # A transaction feeding several of the streams: only the first one made ready is served.
+    ([("XADD", "s", "1-1", "f", "v"), ("XADD", "t", "1-1", "f", "v")],
+     ("XREAD", "BLOCK", "0", "STREAMS", "s", "t", "$", "$"),
+     [("MULTI",), ("XADD", "t", "2-1", "f", "v"), ("XADD", "s", "2-1", "f", "v"), ("EXEC",)]),
+    (_GROUPS, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", "t", ">", ">"),
+     [("MULTI",), ("XADD", "s", "2-1", "f", "v"), ("XADD", "t", "2-1", "f", "v"), ("EXEC",)]),
+    # Only the ready key is looked at: the other's missing group or stale ID do not matter.
+    (_GROUPS, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", "t", ">", ">"),
+     [("MULTI",), ("XADD", "s", "2-1", "f", "v"), ("XGROUP", "DESTROY", "t", "g"), ("EXEC",)]),
+    ([("XADD", "s", "1-1", "f", "v"), ("XADD", "s", "2-1", "f", "v"), ("XDEL", "s", "2-1"),
+      ("XADD", "t", "1-1", "f", "v")],
+     ("XREAD", "BLOCK", "0", "STREAMS", "s", "t", "1-1", "$"), [("XADD", "t", "3-1", "f", "v")]),
+    # A key named twice waits under the first ID given for it.
+    ([("XADD", "s", "1-1", "f", "v"), ("XADD", "s", "2-1", "f", "v"), ("XDEL", "s", "2-1")],
+     ("XREAD", "BLOCK", "0", "STREAMS", "s", "s", "2-1", "1-1"), [("XADD", "s", "3-1", "f", "v")]),
+], ids=["xread-maxlen-0", "xreadgroup-maxlen-0", "xread-add-del", "xreadgroup-add-del",
+        "xsetid", "xread-two-ready", "xreadgroup-two-ready", "other-group-destroyed",
+        "other-key-stale", "key-named-twice"])
+def test_woken_reader_is_served_from_its_ready_key_as_redis_7_0(node, oracle, setup,
+                                                               blocked_cmd, writes):
+    def scenario(server, conns):
+        waiter, writer = conns
+        for cmd in setup:
+            writer.call(*cmd)
+        waiter.send(*blocked_cmd)
+        wait_blocked(server, 1)
+        out = [writer.call(*cmd) for cmd in writes]
+        out.append(waiter.read())
+        if "g" in blocked_cmd:
+            out += [writer.call("XINFO", "GROUPS", "s"), writer.call("XPENDING", "s", "g"),
+                    len(writer.call("XINFO", "CONSUMERS", "s", "g"))]
+        return out
+
+    on_both(node, oracle, scenario)
+
+
 
 
 @pytest.mark.parametrize("setup,blocked_cmd,writes", [

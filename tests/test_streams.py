@@ -784,6 +784,56 @@ def test_group_writes_propagate_as_redis(aof_pair):
     assert mine == theirs
 
 
+def test_trims_propagate_as_redis(aof_pair):
+    """XADD and XTRIM go out as sent but for their rewritten arguments, in place (Redis's
+    rewriteClientCommandArgument): the ID XADD picked, and a `~` trim's `~` and threshold,
+    made `=` and where it stopped (for MINID, the first listpack's first ID, deleted entries
+    included); the option order and case, NOMKSTREAM and LIMIT stay as they came."""
+    def node_entries(n: int) -> list[tuple]:
+        return [("XADD", "x", f"{i}-0", "f", "v") for i in range(1, n + 1)]
+
+    mine, theirs = aof_logged(aof_pair, [
+        ("CONFIG", "SET", "stream-node-max-entries", "3"), *node_entries(19),
+        ("XDEL", "x", "1-0"), ("XADD", "x", "MINID", "~", "2", "20-0", "f", "v"),
+        ("XADD", "x", "MINID", "~", "5", "21-0", "f", "v"),
+        ("XDEL", "x", "7-0", "8-0", "9-0"), ("XADD", "x", "MINID", "~", "11", "22-0", "f", "v"),
+        ("XADD", "x", "MINID", "=", "11", "23-0", "f", "v"),
+        ("XADD", "x", "minid", "~", "12", "NOMKSTREAM", "24-0", "f", "v"),
+        ("XADD", "x", "NOMKSTREAM", "maxlen", "~", "5", "LIMIT", "1", "25-0", "f", "v"),
+        ("XADD", "x", "LIMIT", "2", "MAXLEN", "~", "2", "99-*", "f", "v"),
+        ("XADD", "x", "MAXLEN", "3", "99-*", "f", "v"),
+        ("XTRIM", "x", "MAXLEN", "~", "2", "LIMIT", "3"),
+        ("XTRIM", "x", "minid", "~", "99", "limit", "0"),
+        ("XTRIM", "x", "MAXLEN", "=", "0"), ("XADD", "x", "MINID", "~", "0", "100-0", "f", "v"),
+        ("XDEL", "x", "100-0"), ("XADD", "y", "MINID", "~", "5", "1-0", "f", "v"),
+        ("XTRIM", "y", "MAXLEN", "0"), ("XADD", "y", "MINID", "~", "5", "2-0", "f", "v"),
+        ("CONFIG", "SET", "stream-node-max-entries", "100"),
+    ])
+    assert mine == theirs
+
+
+def test_replayed_trims_ignore_limit(start_node, start_oracle):
+    # LIMIT stays in a `~` trim that went out as an exact one: replaying it must not fail.
+    args = ("--appendonly", "yes", "--enable-debug-command", "yes")
+    commands = [*[("XADD", "x", f"{i}-0", "f", "v") for i in range(1, 300)],
+                ("XADD", "x", "MAXLEN", "~", "5", "LIMIT", "100", "300-0", "f", "v"),
+                ("XTRIM", "x", "MAXLEN", "~", "5", "LIMIT", "100"),
+                ("XTRIM", "x", "MINID", "~", "280", "LIMIT", "100")]
+    states = []
+    for proc in (start_node(*args), start_oracle(*args)):
+        with proc.client() as client:
+            for cmd in commands:
+                reply_of(client, *cmd)
+            before = reply_of(client, "XINFO", "STREAM", "x")
+            assert reply_of(client, "DEBUG", "LOADAOF") == b"OK"
+            assert reply_of(client, "XINFO", "STREAM", "x") == before
+            # Only replayed commands may carry LIMIT without `~`.
+            assert reply_of(client, "XTRIM", "x", "MAXLEN", "=", "1", "LIMIT", "1") == (
+                "error", "syntax error, LIMIT cannot be used without the special ~ option")
+        states.append(before)
+    assert states[0] == states[1]
+
+
 def test_xsetid(both):
     run(both, """
         SET str x
@@ -1047,6 +1097,52 @@ def test_keyspace_events(both, commands):
     XAUTOCLAIM when they deliver or claim), keymiss on read lookups (XREAD looks twice), and
     nothing else, as Redis 7.0."""
     both.same_events(*commands, classes="KEAnm")
+
+
+STREAM_CHANGES = {
+    **STREAM_EVENTS,
+    "consumers made": [
+        ("XADD", "s", "1-1", "f", "v"), ("XADD", "s", "2-1", "f", "v"),
+        ("XGROUP", "CREATE", "s", "g", "0"),
+        ("XGROUP", "CREATE", "m", "g", "$", "MKSTREAM"),  # one change, the key and the group
+        ("XGROUP", "CREATE", "m", "g", "$", "MKSTREAM"),
+        ("XGROUP", "CREATECONSUMER", "s", "g", "c0"),
+        ("XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", "0"),
+        ("XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", "m", "0", "0"),
+        ("XREADGROUP", "GROUP", "g", "c4", "NOACK", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "c5", "STREAMS", "s", ">"),
+        ("XGROUP", "SETID", "s", "g", "0"),
+        ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"),
+        ("XCLAIM", "s", "g", "c6", "0", "1-1", "FORCE"),
+        ("XCLAIM", "s", "g", "c7", "0", "1-1", "JUSTID"),
+        ("XCLAIM", "s", "g", "c8", "999999999", "1-1"),
+        ("XAUTOCLAIM", "s", "g", "c9", "0", "0", "COUNT", "1"),
+        ("XAUTOCLAIM", "s", "g", "c10", "999999999", "0"),
+    ],
+    "xclaim lastid": [
+        ("XADD", "s", "1-1", "f", "v"), ("XADD", "s", "2-1", "f", "v"),
+        ("XGROUP", "CREATE", "s", "g", "0"),
+        ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"),
+        # A moved last ID is a change of its own only when no entry is claimed or dropped.
+        ("XCLAIM", "s", "g", "c1", "0", "1-1", "LASTID", "5-0"),
+        ("XCLAIM", "s", "g", "c1", "999999999", "1-1", "LASTID", "6-0"),
+        ("XCLAIM", "s", "g", "c1", "0", "1-1", "LASTID", "6-0"),
+        ("XCLAIM", "s", "g", "c1", "0", "1-1", "2-1", "LASTID", "7-0"),
+        ("XDEL", "s", "2-1"),
+        ("XCLAIM", "s", "g", "c1", "999999999", "2-1", "LASTID", "8-0"),
+        ("XCLAIM", "s", "g", "c2", "0", "9-9", "LASTID", "9-0"),
+        ("XCLAIM", "s", "g", "c2", "0", "9-9", "FORCE", "LASTID", "10-0"),
+    ],
+}
+
+
+@pytest.mark.parametrize("commands", STREAM_CHANGES.values(), ids=STREAM_CHANGES.keys())
+def test_dirty_counts_as_redis(both, commands):
+    """rdb_changes_since_last_save moves as Redis 7.0's server.dirty: a new consumer counts one
+    (streamCreateConsumer), XGROUP CREATE MKSTREAM one in all, and XCLAIM's LASTID one only
+    when no entry was claimed or dropped."""
+    both.same_changes(*commands)
 
 
 def test_automatic_ids_send_the_same_events(both):

@@ -13,8 +13,9 @@ without a COUNT, `COUNT 1000` is added. The handler is re-run when a key changes
 XREADGROUP is also re-run when its key is deleted, overwritten or its group destroyed
 (XGROUP DESTROY signals the key), and then gets Redis 7.0's UNBLOCKED / NOGROUP errors; a
 re-run XREAD treats a key that no longer holds a stream as absent, as 7.0 keeps it waiting.
-One difference remains: when one transaction feeds several of the streams a reader waits on,
-the re-run replies with all of them (as Redis 7.2 does); 7.0 replies with the first one only.
+As 7.0's serveClientsBlockedOnStreamKey, a re-run looks at the key made ready alone (when one
+transaction feeds several of the streams a reader waits on, the reply has the first one only),
+and serves it once its last generated ID passed the reader's, live entries after it or not.
 
 Keyspace events are 7.0's: xadd (then xtrim if its trimming removed entries), xtrim, xdel,
 xsetid, xgroup-create/-setid/-destroy/-delconsumer, and xgroup-createconsumer wherever a
@@ -96,10 +97,12 @@ def _group(s: Stream | None, name: bytes) -> Group | None:
 
 
 def _consumer(db: Database, key: bytes, group: Group, name: bytes, now: int) -> Consumer:
-    """The group's consumer `name`, seen now; a new one announces xgroup-createconsumer, as
-    Redis's streamCreateConsumer."""
-    if name not in group.consumers and db.keyspace.notify_flags:
-        db.notify(STREAM, b"xgroup-createconsumer", key)
+    """The group's consumer `name`, seen now; a new one counts as a change (dirty) and
+    announces xgroup-createconsumer, as Redis's streamCreateConsumer (SCC_DEFAULT)."""
+    if name not in group.consumers:
+        db.keyspace.dirty += 1
+        if db.keyspace.notify_flags:
+            db.notify(STREAM, b"xgroup-createconsumer", key)
     return group.consumer(name, now)
 
 
@@ -128,15 +131,16 @@ Trim = tuple
 
 
 def _parse_add_trim(ctx: Any, argv: list[bytes],
-                    xadd: bool) -> tuple[int, Trim | None, bool, int, bool]:
-    """streamParseAddOrTrimArgsOrReply: (ID position, trim, NOMKSTREAM, ID or -1 for `*`,
-    whether the ID's sequence was given)."""
+                    xadd: bool) -> tuple[int, Trim | None, int, bool, int, bool]:
+    """streamParseAddOrTrimArgsOrReply: (ID position, trim, position of the trim's threshold,
+    NOMKSTREAM, ID or -1 for `*`, whether the ID's sequence was given)."""
     maxlen: int | None = None
     minid = 0
     strategy = False
     approx = False
     limit = 0
     limit_given = False
+    trim_at = 0
     nomk = False
     sid, seq_given = -1, True
     n = len(argv)
@@ -158,6 +162,7 @@ def _parse_add_trim(ctx: Any, argv: list[bytes],
                 i += 1
             elif more >= 2 and after == b"=":
                 i += 1
+            trim_at = i + 1
             if opt == b"maxlen":
                 maxlen = parse_int(argv[i + 1])
                 if maxlen < 0:
@@ -185,7 +190,11 @@ def _parse_add_trim(ctx: Any, argv: list[bytes],
                            "trimming strategy")
     if not xadd and not strategy:
         raise CommandError("ERR syntax error, XTRIM must be called with a trimming strategy")
-    if limit_given:
+    if ctx.must_obey:
+        # Replayed (AOF, a primary's stream): no LIMIT is enforced, for a `~` trim went out
+        # as exact trimming to where it stopped, LIMIT left in (see `_rewrite_approx`).
+        limit = 0
+    elif limit_given:
         if not approx:
             raise CommandError("ERR syntax error, LIMIT cannot be used without the special ~ "
                                "option")
@@ -196,7 +205,8 @@ def _parse_add_trim(ctx: Any, argv: list[bytes],
             limit = 10000
         elif limit > 1000000:
             limit = 1000000
-    return i, ((maxlen, minid, approx, limit) if strategy else None), nomk, sid, seq_given
+    trim = (maxlen, minid, approx, limit) if strategy else None
+    return i, trim, trim_at, nomk, sid, seq_given
 
 
 @command("xadd", -5, "write denyoom fast", keys=(1, 1, 1), key_flags="RW update",
@@ -240,9 +250,9 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
                 ctx.propagate_as([b"XADD", key, reply, field, value])
             return reply
     if argv[2] == b"*":  # no options, an automatic ID
-        idpos, trim, nomk, sid, seq_given = 2, None, False, -1, True
+        idpos, trim, trim_at, nomk, sid, seq_given = 2, None, 0, False, -1, True
     else:
-        idpos, trim, nomk, sid, seq_given = _parse_add_trim(ctx, argv, True)
+        idpos, trim, trim_at, nomk, sid, seq_given = _parse_add_trim(ctx, argv, True)
     values = len(argv) - idpos - 1
     if values < 2 or values & 1:
         raise wrong_arity("xadd")
@@ -297,27 +307,32 @@ def xadd(ctx: Any, argv: list[bytes]) -> Any:
         if trimmed:
             db.notify(STREAM, b"xtrim", key)
     reply = id_text(ms, seq)
-    if (auto or (trim is not None and trim[2])) and ctx.server.propagation.active:
-        # Replayed with the ID it got and the trim that really happened (as Redis's
-        # streamRewriteApproxSpecifier / streamRewriteTrimArgument).
-        out = [b"XADD", key]
-        if nomk:
-            out.append(b"NOMKSTREAM")
-        if trim is not None:
-            out += _exact_trim(s, trim)
-        ctx.propagate_as([*out, reply, *flat])
+    approx = trim is not None and trim[2]
+    if (auto or approx) and ctx.server.propagation.active:
+        # Replayed with the ID it got and the trim that really happened: the arguments as
+        # sent, with those two rewritten in place (as Redis's rewriteClientCommandArgument).
+        out = list(argv)
+        if auto:
+            out[idpos] = reply
+        if approx:
+            _rewrite_approx(out, trim_at, s, trim)  # type: ignore[arg-type]
+        ctx.propagate_as(out)
     return reply
 
 
-def _exact_trim(s: Stream, trim: Trim) -> list[bytes]:
-    """The trim arguments that replay what `trim` did: `~` (approximate, LIMIT-bounded)
-    trimming becomes exact trimming to where it stopped."""
-    maxlen, minid, approx, _ = trim
-    if maxlen is not None:
-        return [b"MAXLEN", b"=", b"%d" % (s.length if approx else maxlen)]
-    if approx:
-        minid = s.first_valid() if s.length else MAX_ID
-    return [b"MINID", b"=", format_id(minid)]
+def _rewrite_approx(argv: list[bytes], at: int, s: Stream, trim: Trim) -> None:
+    """streamRewriteApproxSpecifier / streamRewriteTrimArgument: `~` trimming (approximate,
+    LIMIT-bounded) replays as exact trimming to where it stopped, `at` being its threshold's
+    position. The rest stays as sent, LIMIT included (a replayed command ignores it).
+
+    MINID's threshold is the first ID of the first listpack, an entry flagged deleted or not
+    (streamGetEdgeID without skipping tombstones): its master ID, as nothing is removed from
+    a listpack but whole."""
+    argv[at - 1] = b"="
+    if trim[0] is not None:
+        argv[at] = b"%d" % s.length
+    else:
+        argv[at] = format_id(s.nodes[0].key if s.nodes else MAX_ID)
 
 
 @command("xtrim", -4, "write", keys=(1, 1, 1), key_flags="RW delete",
@@ -327,7 +342,7 @@ def _exact_trim(s: Stream, trim: Trim) -> list[bytes]:
          "that can be released with a single deallocation.",
          summary="Trims the stream to (approximately if '~' is passed) a certain size")
 def xtrim(ctx: Any, argv: list[bytes]) -> int:
-    trim = _parse_add_trim(ctx, argv, False)[1]
+    _, trim, trim_at, *_ = _parse_add_trim(ctx, argv, False)
     db = ctx.db
     s = _write(db, argv[1])
     if s is None:
@@ -338,7 +353,9 @@ def xtrim(ctx: Any, argv: list[bytes]) -> int:
         db.keyspace.dirty += deleted - 1
         db.notify(STREAM, b"xtrim", argv[1])
         if trim[2]:  # type: ignore[index]
-            ctx.propagate_as([b"XTRIM", argv[1], *_exact_trim(s, trim)])  # type: ignore[arg-type]
+            out = list(argv)
+            _rewrite_approx(out, trim_at, s, trim)  # type: ignore[arg-type]
+            ctx.propagate_as(out)
     return deleted
 
 
@@ -490,16 +507,25 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
         raise CommandError("ERR Missing GROUP option for XREADGROUP")
     nkeys = (n - streams_at) // 2
     keys = argv[streams_at:streams_at + nkeys]
+    id_args = argv[streams_at + nkeys:]
 
     db = ctx.db
-    rerun = ctx in ctx.server.blocking.clients  # woken from a block: see the module doc
+    blocking = ctx.server.blocking
+    rerun = ctx in blocking.clients  # woken from a block: see the module doc
+    if rerun:
+        # Redis 7.0 serves a woken reader from the key made ready alone, under the ID it
+        # gave first for it (serveClientsBlockedOnStreamKey).
+        ready = blocking.served_key(ctx)
+        if ready in keys:
+            k = keys.index(ready)
+            keys, id_args = [keys[k]], [id_args[k]]
     # Serving a woken reader looks its keys up without statistics or keymiss events, as
     # Redis's handleClientsBlockedOnKeys (LOOKUP_NONOTIFY | LOOKUP_NOSTATS).
     lookup = db.peek if rerun else db.get
     ids: list[int] = []
     groups: list[Group] = []
     dollar = False
-    for key, arg in zip(keys, argv[streams_at + nkeys:]):
+    for key, arg in zip(keys, id_args):
         s = lookup(key)
         if s is not None and s.__class__ is not Stream:
             if not rerun:
@@ -546,7 +572,7 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
             if gt != MAX_ID:
                 consumer = _consumer(db, key, group, consumer_name, now)
                 entries = s.read_history(consumer, gt + 1, count, now)
-            elif s.length and s.last_valid() > group.last_id:
+            elif _has_new(s, group.last_id, rerun):
                 consumer = _consumer(db, key, group, consumer_name, now)
                 entries = s.read_group(group, consumer, group.last_id + 1, count, noack, now)
             else:
@@ -561,7 +587,7 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
                     _propagate_delivery(ctx, key, group_name, group, consumer, entries, fresh,
                                         noack and (last_id, entries_read) != (
                                             group.last_id, group.entries_read))
-        elif s.length and s.last_valid() > gt:
+        elif _has_new(s, gt, rerun):
             entries = s.range(gt + 1, MAX_ID, count)
         else:
             continue
@@ -584,6 +610,16 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
         rewritten += [format_id(ids[k]) if arg == b"$" else arg
                       for k, arg in enumerate(argv[streams_at + nkeys:])]
     return block(ctx, keys, timeout, NULL_ARRAY, _always if grouped else _is_stream, rewritten)
+
+
+def _has_new(s: Stream, after: int, rerun: bool) -> bool:
+    """Whether a read of the entries after `after` is served now. A first run needs a live
+    entry there; a woken reader only a last generated ID past it, as Redis 7.0's
+    serveClientsBlockedOnStreamKey, so an entry trimmed or deleted as soon as added (XADD
+    MAXLEN 0, XADD then XDEL in a transaction) wakes it with an empty list."""
+    if rerun:
+        return s.last_id > after
+    return s.length > 0 and s.last_valid() > after
 
 
 def _propagate_delivery(ctx: Any, key: bytes, name: bytes, group: Group, consumer: Consumer,
@@ -814,7 +850,7 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
     moved = last_id > group.last_id
     if moved:
         group.last_id = last_id
-        ks.dirty += 1
+    dirty = ks.dirty
     prop: list | None = [] if ctx.server.propagation.active else None
     # A bogus time (say, a client clock ahead of ours) is not worth an error: it means now.
     if delivery < 0 or delivery > now:
@@ -856,8 +892,12 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
         if prop is not None:
             prop.append(_xclaim_argv(argv[1], argv[2], format_id(sid), nack,
                                      format_id(group.last_id)))
-    if prop is not None and moved and not prop:
-        prop.append(_setid_argv(argv[1], argv[2], group))
+    # A moved last ID counts as a change of its own only when no entry did (Redis's
+    # propagate_last_id: an XCLAIM per entry carries it, else one XGROUP SETID).
+    if moved and ks.dirty == dirty:
+        ks.dirty += 1
+        if prop is not None:
+            prop.append(_setid_argv(argv[1], argv[2], group))
     if prop:  # (empty exactly when nothing changed)
         ctx.propagate_as(*prop)
     return out
@@ -1063,13 +1103,15 @@ def xgroup_create(ctx: Any, argv: list[bytes]) -> Any:
     db = ctx.db
     if s is None:  # MKSTREAM, now that nothing can fail
         s = Stream()
+        # Counted as the one change (dirty) the command makes: Redis's dbAdd counts none.
         db.set(argv[2], s)
-    if group is not None:
+    elif group is not None:
         raise CommandError("BUSYGROUP Consumer Group name already exists")
+    else:
+        db.keyspace.dirty += 1
     if s.groups is None:
         s.groups = {}
     s.groups[argv[3]] = Group(sid, entries_read)
-    db.keyspace.dirty += 1
     db.notify(STREAM, b"xgroup-create", argv[2])
     return OK
 
@@ -1113,8 +1155,7 @@ def xgroup_createconsumer(ctx: Any, argv: list[bytes]) -> int:
     assert group is not None
     if argv[4] in group.consumers:
         return 0
-    _consumer(ctx.db, argv[2], group, argv[4], ctx.server.keyspace.now)
-    ctx.db.keyspace.dirty += 1
+    _consumer(ctx.db, argv[2], group, argv[4], ctx.server.keyspace.now)  # (counts as dirty)
     return 1
 
 
