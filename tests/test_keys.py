@@ -153,6 +153,16 @@ def test_rename(both):
     )
 
 
+def test_rename_copy_move_flush_count_changes_as_redis(both):
+    # One change per RENAME, COPY or MOVE whatever it replaced or carried over (a deadline,
+    # an overwritten key); one per key a FLUSHDB / FLUSHALL removed.
+    both.run(("SET", "a", "1"), ("SET", "b", "2"), ("EXPIRE", "a", "100"))
+    both.same_changes(("RENAME", "a", "b"), ("RENAMENX", "b", "c"), ("SET", "d", "x"),
+                      ("RENAMENX", "c", "d"), ("COPY", "c", "d", "REPLACE"), ("COPY", "c", "e"),
+                      ("MOVE", "e", "1"), ("RENAME", "c", "c"), ("MSET", "x", "1", "y", "2"),
+                      ("FLUSHDB",), ("MSET", "x", "1", "y", "2", "z", "3"), ("FLUSHALL",))
+
+
 def test_rename_keeps_exact_deadline(r):
     r.set("a", "v")
     r.pexpireat("a", 4102444800123)

@@ -300,6 +300,7 @@ def _rename(ctx: Any, argv: list[bytes], nx: bool) -> Any:
     if src == dst:
         return 0 if nx else OK
     deadline = db.deadline(src)
+    dirty = db.keyspace.dirty
     if db.lookup_write(dst) is not None:
         if nx:
             return 0
@@ -309,6 +310,7 @@ def _rename(ctx: Any, argv: list[bytes], nx: bool) -> Any:
     if deadline is not None:
         db.set_deadline(dst, deadline)
     db.delete(src)
+    db.keyspace.dirty = dirty + 1  # (the steps above count apart: Redis counts one change)
     db.notify(GENERIC, b"rename_from", src)
     db.notify(GENERIC, b"rename_to", dst)
     return 1 if nx else OK
@@ -361,6 +363,7 @@ def copy_(ctx: Any, argv: list[bytes]) -> int:
     if value is None:
         return 0
     deadline = src.deadline(key)
+    dirty = dst.keyspace.dirty
     if dst.lookup_write(newkey) is not None:
         if not replace:
             return 0
@@ -368,6 +371,7 @@ def copy_(ctx: Any, argv: list[bytes]) -> int:
     dst.set(newkey, copy_value(value))
     if deadline is not None:
         dst.set_deadline(newkey, deadline)
+    dst.keyspace.dirty = dirty + 1  # (one change, as in Redis, the deadline included)
     dst.notify(GENERIC, b"copy_to", newkey)
     return 1
 
@@ -388,11 +392,13 @@ def move(ctx: Any, argv: list[bytes]) -> int:
     deadline = src.deadline(key)
     if dst.lookup_write(key) is not None:
         return 0
+    dirty = src.keyspace.dirty
     dst.set(key, value)
     _carry_over(src, key, dst, key)
     if deadline is not None:
         dst.set_deadline(key, deadline)
     src.delete(key)
+    src.keyspace.dirty = dirty + 1  # (one change, as in Redis)
     src.notify(GENERIC, b"move_from", key)
     dst.notify(GENERIC, b"move_to", key)
     return 1

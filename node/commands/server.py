@@ -32,8 +32,9 @@ def _flush_mode(argv: list[bytes]) -> None:
          summary="Remove all keys from the current database")
 def flushdb(ctx: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
-    ctx.db.flush()
-    ctx.server.keyspace.dirty += 1
+    # A change per key, as emptyData counts; an empty flush counts one (Redis counts none but
+    # forces its propagation, and here what changes nothing is not propagated).
+    ctx.server.keyspace.dirty += ctx.db.flush() or 1
     ctx.server.tracking.flushed()
     return OK
 
@@ -44,8 +45,7 @@ def flushdb(ctx: Any, argv: list[bytes]) -> Any:
          summary="Remove all keys from all databases")
 def flushall(ctx: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
-    ctx.server.keyspace.flush_all()
-    ctx.server.keyspace.dirty += 1
+    ctx.server.keyspace.dirty += ctx.server.keyspace.flush_all() or 1  # (as FLUSHDB)
     ctx.server.tracking.flushed()
     ctx.server.rdb.flushed_all()  # with save points, the empty dataset is saved now
     return OK
