@@ -267,8 +267,9 @@ class Blocking:
         except Exception as e:
             reply = server.internal_error(cmd, e)
         # What the served command wrote leaves the node like any other write (its handler
-        # gave the non-blocking form with propagate_as).
-        wrote = ks.dirty != dirty
+        # gave the non-blocking form with propagate_as, which also marks a write that counted
+        # no change, as a served XREADGROUP's).
+        wrote = ks.dirty != dirty or client.rewrite is not None
         if wrote and cmd.name in _UNCOUNTED_WHEN_SERVED:
             ks.dirty = dirty
         if wrote and server.propagation.active:

@@ -238,6 +238,28 @@ def test_woken_reader_is_served_from_its_ready_key_as_redis_7_0(node, oracle, se
     on_both(node, oracle, scenario)
 
 
+@pytest.mark.parametrize("consumer", ["c", "new"])
+def test_served_xreadgroup_counts_changes_as_redis_7_0(node, oracle, consumer):
+    # Served late, a group read counts no change of its own, only a consumer it creates.
+    def scenario(server, conns):
+        waiter, writer = conns
+        for cmd in _GROUPS + [("XGROUP", "CREATECONSUMER", "s", "g", "c")]:
+            writer.call(*cmd)
+        before = writer.call("INFO", "persistence")
+        waiter.send("XREADGROUP", "GROUP", "g", consumer, "BLOCK", "0", "STREAMS", "s", ">")
+        wait_blocked(server, 1)
+        writer.call("XADD", "s", "1-1", "f", "v")
+        waiter.read()
+        after = writer.call("INFO", "persistence")
+        return _changes(after) - _changes(before)
+
+    on_both(node, oracle, scenario)
+
+
+def _changes(info: bytes) -> int:
+    return int(info.split(b"rdb_changes_since_last_save:")[1].split(b"\r\n")[0])
+
+
 
 
 @pytest.mark.parametrize("setup,blocked_cmd,writes", [

@@ -577,7 +577,8 @@ def _xread(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
                 entries = s.read_group(group, consumer, group.last_id + 1, count, noack, now)
             else:
                 continue
-            ks.dirty += 1
+            if not rerun:  # (served late, 7.0 counts only a consumer it creates)
+                ks.dirty += 1
             if propagating:
                 if gt != MAX_ID:
                     # Redis 7.0 propagates nothing of a history read (its new delivery
