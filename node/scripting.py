@@ -52,7 +52,8 @@ from node.slots import key_slot
 from node.errors import CommandError, as_text
 from node.log import log
 from node.lualibs import (
-    INTERNAL, LuaRaise, check_int, error_positions, lua_string, to_number, unwrap,
+    INTERNAL, LuaRaise, check_int, error_positions, is_python_function, lua_string, to_number,
+    unwrap,
 )
 from node.lualibs import bit, cjson, cmsgpack, struct
 from node.replies import (
@@ -898,7 +899,7 @@ class Scripting:
 def _function_text(value: Any) -> bytes | None:
     """What tostring shows of a Python function scripts hold (as of a C function); None for
     other userdata."""
-    if lua51.lua_type(value) is None and callable(value):
+    if is_python_function(value):
         return b"function: 0x%x" % id(value)
     return None
 

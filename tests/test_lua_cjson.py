@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from conftest import Differential
 
 ENCODE = [
+    'return cjson.encode(redis)', 'return cjson.encode({a = string})',
     'return cjson.encode({1,2,3})',
     'return cjson.encode({})',
     'return cjson.encode({a=1})',

@@ -114,6 +114,7 @@ SCRIPTS = [
     "return tostring(1e15) .. ' ' .. tostring(0.1)",
     "math.randomseed(42) return {math.random(1000), math.random(), math.random(3,7)}",
     "return math.random(0)", "return math.random(3,1)", "return math.random(1,2,3)",
+    "return math.random(0/0)", "return math.random(2^32 + 3)",
     # bit (LuaBitOp)
     "return bit.tobit(0xffffffff)", "return bit.tobit(2^32+5.5)", "return bit.tobit(2.5)",
     "return bit.tobit(3.5)", "return bit.tohex(255)", "return bit.tohex(-1, -4)",

@@ -79,8 +79,8 @@ def error_positions(lua: Any) -> Callable[[dict[bytes, Any]], dict[bytes, Any]]:
         return call
 
     def positioned(fields: dict[bytes, Any]) -> dict[bytes, Any]:
-        return {name: wrap(value) if lua51.lua_type(value) is None and callable(value)
-                else value for name, value in fields.items()}
+        return {name: wrap(value) if is_python_function(value) else value
+                for name, value in fields.items()}
     return positioned
 
 
@@ -150,8 +150,20 @@ def check_string(args: tuple, n: int, fname: str) -> bytes:
 
 
 def check_int(args: tuple, n: int, fname: str) -> int:
-    """luaL_checkint: the number truncated toward zero."""
-    return int(check_number(args, n, fname))
+    """luaL_checkint: luaL_checkinteger stored in a C int."""
+    return c_int(check_integer(args, n, fname))
+
+
+def c_int(n: int) -> int:
+    """An integer stored in a 32-bit C int: its low 32 bits, signed."""
+    n &= 0xFFFFFFFF
+    return n - (1 << 32) if n & 0x80000000 else n
+
+
+def is_python_function(value: Any) -> bool:
+    """Whether a value lupa hands over is a Python function scripts hold (as Lua userdata,
+    where Redis's are C functions)."""
+    return lua51.lua_type(value) is None and callable(value)
 
 
 def type_name(value: Any) -> str:
@@ -166,10 +178,9 @@ def type_name(value: Any) -> str:
         return "number"
     if value.__class__.__name__ in _THREADS:
         return "thread"
-    kind = lua51.lua_type(value)
-    if kind is None:  # a Python object: what scripts hold of Python is functions
-        return "function" if callable(value) else "userdata"
-    return kind
+    if is_python_function(value):
+        return "function"
+    return lua51.lua_type(value) or "userdata"
 
 
 # lupa's classes for a Lua coroutine (one never resumed passes for a function).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from node.lualibs import check_number
+from node.lualibs import c_int, check_number
 
 
 def library(lua: Any) -> dict[bytes, Any]:
@@ -13,21 +13,17 @@ def library(lua: Any) -> dict[bytes, Any]:
     def arg(args: tuple, n: int, fname: str) -> int:
         return round(check_number(args, n, fname)) & 0xFFFFFFFF
 
-    def signed(x: int) -> int:
-        x &= 0xFFFFFFFF
-        return x - (1 << 32) if x & 0x80000000 else x
-
     def fold(fname: str, op: Callable[[int, int], int]) -> Callable[..., int]:
         def f(*args: Any) -> int:
             x = arg(args, 1, fname)
             for i in range(2, len(args) + 1):
                 x = op(x, arg(args, i, fname))
-            return signed(x)
+            return c_int(x)
         return f
 
     def shift(fname: str, op: Callable[[int, int], int]) -> Callable[..., int]:
         def f(*args: Any) -> int:
-            return signed(op(arg(args, 1, fname), arg(args, 2, fname) & 31))
+            return c_int(op(arg(args, 1, fname), arg(args, 2, fname) & 31))
         return f
 
     def tohex(*args: Any) -> bytes:
@@ -39,16 +35,16 @@ def library(lua: Any) -> dict[bytes, Any]:
         return "".join(digits[(x >> (4 * i)) & 15] for i in reversed(range(n))).encode()
 
     return {
-        b"tobit": lambda *a: signed(arg(a, 1, "tobit")),
-        b"bnot": lambda *a: signed(~arg(a, 1, "bnot")),
+        b"tobit": lambda *a: c_int(arg(a, 1, "tobit")),
+        b"bnot": lambda *a: c_int(~arg(a, 1, "bnot")),
         b"band": fold("band", lambda x, y: x & y), b"bor": fold("bor", lambda x, y: x | y),
         b"bxor": fold("bxor", lambda x, y: x ^ y),
         b"lshift": shift("lshift", lambda x, n: x << n),
         b"rshift": shift("rshift", lambda x, n: x >> n),
-        b"arshift": shift("arshift", lambda x, n: signed(x) >> n),
+        b"arshift": shift("arshift", lambda x, n: c_int(x) >> n),
         b"rol": shift("rol", lambda x, n: (x << n) | (x >> (32 - n)) if n else x),
         b"ror": shift("ror", lambda x, n: (x >> n) | (x << (32 - n)) if n else x),
-        b"bswap": lambda *a: signed(int.from_bytes(
+        b"bswap": lambda *a: c_int(int.from_bytes(
             arg(a, 1, "bswap").to_bytes(4, "little"), "big")),
         b"tohex": tohex,
     }

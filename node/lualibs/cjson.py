@@ -21,10 +21,9 @@ import json
 import re
 from typing import Any, Callable
 
-import lupa.lua51 as lua51
-
 from node.lualibs import (
-    MAX_C_STACK, LuaRaise, error_positions, lua_string, to_number, type_name,
+    MAX_C_STACK, LuaRaise, check_int, check_string, error_positions, is_python_function,
+    type_name,
 )
 
 _INT_MAX = 2**31 - 1
@@ -69,7 +68,9 @@ class _Settings:
 # builder of decoded values, and cjson.null. Errors come back as values, for Python to raise
 # where the script called.
 _LUA = r"""
-local type, next, rawget, rawequal, pcall, error = type, next, rawget, rawequal, pcall, error
+local type, rawget, rawequal, pcall, error = type, rawget, rawequal, pcall, error
+-- (`next` is looked up when called: the sandbox's, which sees through its read-only proxies
+-- of library tables as Redis's C sees the tables themselves.)
 local floor, huge, format, find, gsub, concat, byte = math.floor, math.huge, string.format,
   string.find, string.gsub, table.concat, string.byte
 local MAX_C_STACK = ...
@@ -276,7 +277,7 @@ class _Library:
             raise LuaRaise(b"bad argument #1 to 'encode' (expected 1 argument)")
         if type_name(args[0]) == "thread":  # (lupa would hand a new coroutine back as a function)
             raise LuaRaise(b"Cannot serialise thread: type not supported")
-        ok, result = self._encode(args[0], _is_function, s.precision, s.encode_max_depth,
+        ok, result = self._encode(args[0], is_python_function, s.precision, s.encode_max_depth,
                                   s.encode_invalid_numbers, s.sparse_ratio, s.sparse_safe,
                                   s.sparse_convert)
         if not ok:
@@ -288,12 +289,7 @@ class _Library:
     def decode(self, s: _Settings, args: tuple) -> Any:
         if len(args) != 1:
             raise LuaRaise(b"bad argument #1 to 'decode' (expected 1 argument)")
-        text = args[0]
-        if text.__class__ is not bytes:
-            if text.__class__ is not int and text.__class__ is not float:
-                raise LuaRaise(b"bad argument #1 to 'decode' (string expected, got %b)"
-                               % type_name(text).encode())
-            text = lua_string(text)
+        text = check_string(args, 1, "decode")
         if len(text) >= 2 and (not text[0] or not text[1]):
             raise LuaRaise(b"JSON parser does not support UTF-16 or UTF-32")
         text = text.split(b"\0", 1)[0]
@@ -549,17 +545,6 @@ def _invalid_number(data: bytes, pos: int) -> bool:
     return data[pos:pos + 3].lower() in (b"inf", b"nan")
 
 
-def _is_function(value: Any) -> bool:
-    """Whether a userdata the encoder met is a Python function (which scripts hold as
-    functions, so the error names it one)."""
-    return lua51.lua_type(value) is None and callable(value)
-
-
-def _wrap32(n: int) -> int:
-    n &= 0xFFFFFFFF
-    return n - (1 << 32) if n & 0x80000000 else n
-
-
 def _arg_count(args: tuple, most: int, fname: str) -> None:
     """json_arg_init: at most `most` arguments."""
     if len(args) > most:
@@ -570,14 +555,8 @@ def _arg_count(args: tuple, most: int, fname: str) -> None:
 def _integer_option(s: _Settings, field: str, args: tuple, narg: int, fname: str, low: int,
                     high: int) -> int:
     """json_integer_option: set from argument `narg` unless it is nil; the setting."""
-    arg = args[narg - 1] if len(args) >= narg else None
-    if arg is not None:
-        n = to_number(arg) if arg.__class__ is not bool else None
-        if n is None:
-            raise LuaRaise(b"bad argument #%d to '%b' (number expected, got %b)"
-                           % (narg, fname.encode(), type_name(arg).encode()))
-        # luaL_checkinteger's (ptrdiff_t) cast, then the C int it is stored in.
-        value = _wrap32(int(n) if -2**63 <= n < 2**63 else -2**63)
+    if len(args) >= narg and args[narg - 1] is not None:
+        value = check_int(args, narg, fname)  # (luaL_checkinteger, kept in a C int)
         if not low <= value <= high:
             # (The C names argument #1 whichever argument it was.)
             raise LuaRaise(b"bad argument #1 to '%b' (expected integer between %d and %d)"
@@ -595,10 +574,7 @@ def _enum_option(s: _Settings, field: str, args: tuple, fname: str,
         if arg.__class__ is bool:
             setting = int(arg)
         else:
-            if arg.__class__ not in (bytes, int, float):
-                raise LuaRaise(b"bad argument #1 to '%b' (string expected, got %b)"
-                               % (fname.encode(), type_name(arg).encode()))
-            name = lua_string(arg)
+            name = check_string(args, 1, fname)
             if name not in options:
                 raise LuaRaise(b"bad argument #1 to '%b' (invalid option '%b')"
                                % (fname.encode(), name))
