@@ -359,6 +359,40 @@ class Differential:
             for client in (self.r, self.o):
                 client.config_set("notify-keyspace-events", "")
 
+    def same_effects(self, *commands: tuple, classes: str = "KEA") -> None:
+        """Run each command once on both servers and check every effect of it at once: the
+        reply and keyspace events (as `same_events`), and how far it moved expired_keys and
+        rdb_changes_since_last_save (server.dirty, which decides what is propagated)."""
+        def counters(client: redis.Redis) -> tuple[int, int]:
+            return (client.info("stats")["expired_keys"],
+                    client.info("persistence")["rdb_changes_since_last_save"])
+
+        for cmd in commands:
+            before = counters(self.r), counters(self.o)
+            self.same_events(cmd, classes=classes)
+            mine, theirs = ([a - b for a, b in zip(counters(c), was)]
+                            for c, was in zip((self.r, self.o), before))
+            assert mine == theirs, f"{cmd}: [expired, changes] slotkv {mine}, redis {theirs}"
+
+    def store_past_deadline(self, setup: tuple[tuple, ...], store: tuple, key: str = "d",
+                            classes: str = "KEA") -> None:
+        """`store` (a STORE command) writes `key`, which `setup` created, once `key` is past its
+        deadline but still stored: the same effects (`same_effects`) and the same dataset after.
+        The active expiry is stopped meanwhile (DEBUG: `debug_servers`), so only the command's
+        own lookups can expire `key`."""
+        self.run(("DEBUG", "SET-ACTIVE-EXPIRE", "0"))
+        try:
+            # (20 ms, not 1: under load redis-server can be preempted for over 1 ms between its
+            # two clock reads in PEXPIRE, and then deletes the key as already expired.)
+            self.run(*setup)
+            assert self("PEXPIRE", key, "20") == 1
+            time.sleep(0.05)
+            self.same_effects(store, classes=classes)
+            self.run(("EXISTS", key), ("TYPE", key), ("PTTL", key), ("DBSIZE",),
+                     ("DEBUG", "DIGEST"))
+        finally:
+            self.run(("DEBUG", "SET-ACTIVE-EXPIRE", "1"))
+
 
 @pytest.fixture
 def both(r: redis.Redis, o: redis.Redis) -> Differential:

@@ -8,13 +8,15 @@ from types import SimpleNamespace
 
 import pytest
 import redis
-from conftest import make_non_string, reply_of, start_redis
+from conftest import debug_servers, make_non_string, reply_of, start_redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.commands import bitmaps
 from node.errors import WRONGTYPE, CommandError
 from node.keyspace import TYPE_NAMES, Keyspace
+
+node, oracle = debug_servers()  # DEBUG SET-ACTIVE-EXPIRE
 
 BITMAP_COMMANDS = ("setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro")
 
@@ -488,3 +490,17 @@ def test_random_operation_mix(both, commands):
         both(*cmd)
     for key in ("a", "b", "c"):
         both("GET", key)
+
+
+@pytest.mark.parametrize("store", [
+    ("BITOP", "OR", "d", "a", "b"),
+    ("BITOP", "AND", "d", "a", "missing"),
+    ("BITOP", "XOR", "d", "missing"),  # an empty result
+    ("BITOP", "NOT", "d", "d"),  # the destination is the source
+])
+def test_bitop_into_a_key_past_its_deadline(both, store):
+    """A destination past its TTL but still stored: a result replaces it after an `expired`,
+    an empty one deletes it as a live key (`del`, a change), as bitopCommand's setKey and
+    dbDelete."""
+    both.store_past_deadline((("SET", "a", "ab"), ("SET", "b", "x"), ("SET", "d", "old")),
+                             store)

@@ -366,6 +366,32 @@ def test_keyspace_events(both):
         ("GEOADD", "g2", "1", "1", "a", "2", "2", "b"), ("ZREM", "g2", "a", "b"),
         classes="KEAnm")
 
+@pytest.mark.parametrize("store", [
+    ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"),
+    ("GEOSEARCHSTORE", "d", "g", "FROMMEMBER", "Palermo", "BYBOX", "400", "400", "km",
+     "COUNT", "1", "STOREDIST"),
+    ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"),
+    ("GEOSEARCHSTORE", "d", "none", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"),
+    ("GEOSEARCHSTORE", "g", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"),
+    ("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "d"),
+    ("GEORADIUS", "g", "15", "37", "200", "km", "ASC", "COUNT", "1", "STOREDIST", "d"),
+    ("GEORADIUS", "g", "0", "0", "1", "km", "STORE", "d"),
+    ("GEORADIUS", "none", "0", "0", "1", "km", "STOREDIST", "d"),
+    ("GEORADIUSBYMEMBER", "g", "Palermo", "200", "km", "STORE", "d"),
+    ("GEORADIUSBYMEMBER", "none", "x", "1", "km", "STOREDIST", "d"),
+    ("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "g"),
+], ids=lambda c: " ".join(c))
+def test_store_into_a_key_past_its_deadline(both, store):
+    """A destination past its TTL but still stored (active expiry off): a result replaces it
+    after an `expired` (setKey looks it up for writing), an empty result deletes it as a live
+    key with `del` and a change (dbDelete does not look at the deadline); a source that is
+    also the destination expires when it is read, as geo.c."""
+    both.store_past_deadline(
+        (("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669",
+          "Catania"), ("SET", "d", "old")),
+        store, key=store[1] if store[0] == "GEOSEARCHSTORE" else store[-1])
+
+
 @pytest.mark.parametrize("size", ["inf", "1e308"])
 def test_infinite_search_sizes(both, size):
     # A size of infinite metres makes the bounding box NaN (C's cos(inf)), so one search of

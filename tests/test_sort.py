@@ -226,6 +226,21 @@ def test_store_counts_every_element_as_a_change(both):
     )
 
 
+@pytest.mark.parametrize("store", [
+    ("SORT", "l", "STORE", "d"), ("SORT", "l", "GET", "#", "GET", "w_*", "STORE", "d"),
+    ("SORT", "l", "LIMIT", "5", "1", "STORE", "d"), ("SORT", "none", "STORE", "d"),
+    ("SORT", "l", "STORE", "l"), ("SORT", "d", "STORE", "d"),
+], ids=lambda c: " ".join(c))
+def test_store_into_a_key_past_its_deadline(both, store):
+    """A destination past its TTL but still stored (active expiry off): a result replaces it
+    after an `expired` (setKey looks it up for writing), an empty result deletes it as a live
+    key with `del` and a change (dbDelete does not look at the deadline); a sorted key that is
+    also the destination expires when it is read, as sort.c."""
+    both.store_past_deadline(
+        (("RPUSH", "l", "3", "1", "2"), ("SET", "w_1", "x"), ("SET", "d", "old")),
+        store, key=store[-1])
+
+
 SCRIPT_SORTS = [
     ("BY", "nosort"), ("BY", "nosort", "DESC"), ("BY", "nosort", "LIMIT", "1", "2"),
     ("BY", "nosort", "ALPHA"), ("BY", "nosort", "GET", "#"),

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from node.commands.keys import store_result
 from node.cstring import option_word
 from node.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
 from node.keyspace import string_bytes
-from node.notify import GENERIC, STRING
+from node.notify import STRING
 from node.numbers import parse_int
 from node.table import KeySpec, command
 
@@ -281,8 +282,7 @@ def bitop(ctx: Any, argv: list[bytes]) -> int:
     maxlen = max(len(v) if v is not None else 0 for v in values)
     dest = argv[2]
     if not maxlen:
-        if db.delete(dest):
-            db.notify(GENERIC, b"del", dest)
+        store_result(db, dest, None, STRING, b"set")
         return 0
     if op == b"not":
         result = bytearray(values[0].translate(_NOT_TABLE))  # type: ignore[union-attr]
@@ -300,8 +300,7 @@ def bitop(ctx: Any, argv: list[bytes]) -> int:
             for x in nums[1:]:
                 acc ^= x
         result = bytearray(acc.to_bytes(maxlen, "big"))
-    db.set(dest, result)
-    db.notify(STRING, b"set", dest)
+    store_result(db, dest, result, STRING, b"set")
     return maxlen
 
 

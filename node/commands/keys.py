@@ -10,6 +10,9 @@ Two registries here are extended by the data type modules:
   depends on its history (Redis never converts back to listpack) records it in the value.
   A class without an entry reports `unknown`, as Redis's strEncoding does.
 
+`store_result` is the shared ending of the data type modules' STORE commands (SINTERSTORE,
+ZUNIONSTORE, SORT ... STORE, GEOSEARCHSTORE, ...): setKey for a result, dbDelete for none.
+
 Lookups follow Redis's flags: TYPE, EXISTS, TTL and OBJECT read without touching the key's
 access time but count keyspace hits and misses; writes (EXPIRE, PERSIST, RENAME, MOVE)
 touch the key without counting; TOUCH and COPY's source are full reads.
@@ -74,6 +77,23 @@ def lookup_notouch(db: Database, key: bytes, notify: bool = True) -> Any:
     else:
         ks.hits += 1
     return value
+
+
+def store_result(db: Database, dst: bytes, value: Any, kind: int, event: bytes) -> None:
+    """How the commands that store a computed result end (SINTERSTORE, ZUNIONSTORE,
+    ZRANGESTORE, SORT ... STORE, GEOSEARCHSTORE, ...): a non-empty `value` replaces `dst`
+    (any type, TTL cleared; one change) and sends `event` of class `kind`; an empty one
+    deletes `dst`, sending `del` and counting a change only if there was one.
+
+    A `dst` past its deadline but still stored: setKey looks it up for writing first, so it
+    expires (`expired`, propagated as a DEL) before the result is added; dbDelete never
+    looks at the deadline, so an empty result deletes it as a live key (`del`, a change)."""
+    if value:
+        db.lookup_write(dst)
+        db.set(dst, value, looked_up=True)
+        db.notify(kind, event, dst)
+    elif db.delete_stored(dst):
+        db.notify(GENERIC, b"del", dst)
 
 
 def _target_db(ctx: Any, arg: bytes) -> Database:

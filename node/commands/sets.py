@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from node import digest, listpack
 from node.commands.debug import SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
 from node.commands.hashes import parse_random_count, random_item
-from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
+from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS, store_result
 from node.cursor import CURSORS, parse_cursor, scan_options
 from node.errors import SYNTAX, WRONGTYPE, CommandError
 from node.keyspace import TYPE_NAMES
@@ -103,19 +103,9 @@ def _sets(db: Any, keys: list[bytes]) -> list[SetValue | None]:
 
 
 def _store(ctx: Any, dst: bytes, result: SetValue, event: bytes) -> int:
-    """The *STORE commands' ending: the result replaces `dst` (any type, TTL cleared) and
-    `event` is sent, or an empty result deletes it (`del`, if there was one).
-
-    A `dst` past its deadline but still stored: setKey looks it up for writing first, so it
-    expires (`expired`) before the result is added; dbDelete never looks at the deadline,
-    so an empty result deletes it as a live key (`del`, and a change)."""
-    db = ctx.db
-    if result:
-        db.lookup_write(dst)
-        db.set(dst, result, looked_up=True)
-        db.notify(SET, event, dst)
-    elif db.delete_stored(dst):
-        db.notify(GENERIC, b"del", dst)
+    """The *STORE commands' ending (keys.store_result): the result replaces `dst`, or an
+    empty one deletes it."""
+    store_result(ctx.db, dst, result, SET, event)
     return len(result)
 
 

@@ -14,9 +14,11 @@ or, when a LIMIT window leaves out some of them, the order Redis's partial quick
 leaves them in.
 
 STORE sends the keyspace event sortstore, or `del` when an empty result deletes the
-destination, and counts each element stored as a change (server.dirty); the sorted key and
-the BY/GET keys are read lookups (keymiss), every BY key read even when a score turns out not
-to be a number, as in sort.c.
+destination (keys.store_result, as the other STORE commands: a destination past its deadline
+is expired first when a result replaces it, deleted as a live key when none does), and counts
+each element stored as a change (server.dirty); the sorted key and the BY/GET keys are read
+lookups (keymiss), every BY key read even when a score turns out not to be a number, as in
+sort.c.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from itertools import islice
 from typing import Any
 
 from node.commands.hashes import HashValue
+from node.commands.keys import store_result
 from node.commands.lists import ListValue
 from node.commands.sets import SetValue, ordered
 from node.errors import SYNTAX, WRONGTYPE, CommandError
-from node.notify import GENERIC, LIST
+from node.notify import LIST
 from node.numbers import parse_int
 from node.pqsort import pqsort
 from node.table import KeySpec, command, lookup
@@ -213,12 +216,9 @@ def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> Any:
         out = chosen
     if store is None:
         return out
+    store_result(db, store, ListValue(b"" if v is None else v for v in out), LIST, b"sortstore")
     if out:
-        db.set(store, ListValue(b"" if v is None else v for v in out))
         db.keyspace.dirty += len(out) - 1  # Redis counts every element stored as a change
-        db.notify(LIST, b"sortstore", store)
-    elif db.delete(store):
-        db.notify(GENERIC, b"del", store)
     return len(out)
 
 

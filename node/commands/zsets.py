@@ -15,7 +15,9 @@ Redis details kept here:
   (a stable sort, as glibc's qsort) before aggregating, so float sums round as in Redis.
 - Keyspace events are t_zset.c's: one per command that changed the set, named after it
   (zadd or zincr, zrem, zremrangebyscore, zpopmin, zunionstore, ...), then `del` if the key
-  emptied; a STORE form with an empty result sends only `del`, if it deleted something.
+  emptied; a STORE form with an empty result sends only `del`, if it deleted something
+  (keys.store_result: a destination past its deadline counts as something there, and is
+  expired first, `expired`, when a result replaces it).
 """
 
 from __future__ import annotations
@@ -308,16 +310,10 @@ def build_zset(ctx: Any, entries: Iterable[tuple], one_by_one: bool = False) -> 
 
 
 def store_zset(ctx: Any, dst: bytes, zs: ZSet, event: bytes) -> int:
-    """Store a computed result at `dst` and announce `event`; an empty one deletes `dst`
-    (announced as `del` if it existed), as Redis's STORE forms do."""
-    db = ctx.db
-    if zs:
-        db.set(dst, zs)
-        db.notify(ZSET, event, dst)
-        return len(zs)
-    if db.delete(dst):
-        db.notify(GENERIC, b"del", dst)
-    return 0
+    """Store a computed result at `dst` and announce `event`, or delete `dst` for an empty
+    one, as Redis's STORE forms do (keys.store_result); the result's size."""
+    keys.store_result(ctx.db, dst, zs, ZSET, event)
+    return len(zs)
 
 
 def _removed(db: Database, key: bytes, zs: ZSet, count: int, event: bytes) -> None:
