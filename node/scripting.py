@@ -9,10 +9,18 @@ what reaches outside (no io, os, package, debug, dofile, loadfile, print, getfen
 the `redis` table, `KEYS`/`ARGV`, and a global table scripts may read but not change. Redis
 marks its tables read-only inside its patched Lua; plain Lua has no such mark, so here the
 global table and the library tables are empty proxies whose `__newindex` refuses, with
-`rawset`, `rawget`, `next`, `pairs` and `setmetatable` seeing through them (see _BOOT).
-Reading an undeclared global fails as in Redis. `math.random` is Redis's rand48, so a seeded
-sequence is Redis's. The libraries Redis bundles (bit, cjson, cmsgpack, struct) are written in
-Python, in node/lualibs.
+`rawset`, `rawget`, `next`, `pairs`, `getmetatable` and `setmetatable` seeing through them, and
+the metatables of the globals and of strings showing as read-only copies (see _BOOT). Reading
+an undeclared global fails as in Redis. `math.random` is Redis's rand48, so a seeded sequence
+is Redis's. The libraries Redis bundles (bit, cjson, cmsgpack, struct) are written in Python,
+in node/lualibs.
+
+The library functions the sandbox writes in Lua (those, and unpack, loadstring, load, pcall,
+xpcall, coroutine.resume and coroutine.wrap) check their arguments as the C ones do, with their
+messages; where positions are named (the error handler's source and line), a run of the
+sandbox's own frames counts as the one C function it stands for. `unpack` refuses a range
+whose count overflows a C int, on which the stock Lua here crashes; loadstring, load and EVAL
+read a precompiled chunk as text, as Redis's Lua does, so bytecode never runs.
 
 `redis.call` runs a command through the command table, on the pseudo-client, with Redis's
 checks (unknown command, arity, `noscript`, writes from read-only scripts, cluster slots) and
@@ -23,17 +31,22 @@ in node/propagate.py); EVAL itself never is. A running script holds the event lo
 busy-reply-threshold its Lua hook serves the other clients (-BUSY, SCRIPT KILL, FUNCTION KILL,
 SHUTDOWN NOSAVE: node/busy.py).
 
-redis.*, math.random and the bundled libraries are Python functions, which Lua calls as it
-calls C functions, so a script's `return redis.call(...)` keeps the script's frame for the
-error's line number. What they raise is a `LuaRaise`, turned back into Redis's error value by
-`unwrap`; a message gets its caller's position while the caller is still on the stack
-(node/lualibs's `error_positions`). To Lua they are userdata, so the sandbox's `type` and
-`tostring` show them as the functions Redis's are.
+redis.*, math.random and the bundled libraries are Python functions made C functions of Lua
+(node/lualibs's `script_functions`), so scripts see them as Redis's C functions (to `type`,
+`tostring`, `string.dump`, gsub, table.sort, coroutines), and a script's
+`return redis.call(...)` keeps the script's frame for the error's line number.
+What they raise is a `LuaRaise`, turned back into Redis's error value by `unwrap`; a message
+gets its caller's position while the caller is still on the stack. No Python object's
+attributes can be reached from Lua (the runtime's attribute filter refuses them all).
 
 Where lupa's stock Lua 5.1.5 differs from Redis's patched one, scripts can tell: Redis's Lua
 hashes every byte of a string (stock Lua samples strings of 32 bytes and more), so `pairs`
 may visit a table with such keys in another order; and -0 reaching a Python function becomes
-0 (lupa hands integral numbers over as Python ints).
+0 (lupa hands integral numbers over as Python ints). The sandbox's own Lua shows too: a
+function of it called in tail position (`return rawget()`) loses the script's line from its
+argument error, `error`'s levels count its frames (`pcall(error, 'm', 2)` names a line of the
+sandbox, not the script's), and the `redis.log` of FUNCTION LOAD's library API stays userdata
+(see load_api).
 """
 
 from __future__ import annotations
@@ -52,8 +65,8 @@ from node.slots import key_slot
 from node.errors import CommandError, as_text
 from node.log import log
 from node.lualibs import (
-    INTERNAL, LuaRaise, check_int, error_positions, is_python_function, lua_string, to_number,
-    unwrap,
+    INTERNAL, LuaRaise, c_int, check_int, lua_string, number_to_int, script_functions,
+    table_pairs, to_number, unwrap,
 )
 from node.lualibs import bit, cjson, cmsgpack, struct
 from node.replies import (
@@ -95,14 +108,37 @@ local G = _G
 local INTERNAL = '=[redis]'
 local type, error, tostring, select, floor = type, error, tostring, select, math.floor
 local raw_rawget, raw_rawset, raw_next = rawget, rawset, next
-local raw_setmetatable, loadstring, xpcall = setmetatable, loadstring, xpcall
-local ipairs = ipairs
+local raw_setmetatable, raw_getmetatable, loadstring, xpcall = setmetatable, getmetatable,
+  loadstring, xpcall
+local ipairs, tonumber, byte, gsub = ipairs, tonumber, string.byte, string.gsub
 local getinfo, setfenv, sethook = debug.getinfo, setfenv, debug.sethook
+local metatable_of = debug.getmetatable
 
 -- What Redis 7.0's sandbox leaves out.
 for _, name in ipairs({'dofile', 'loadfile', 'print', 'require', 'module', 'getfenv',
                        'setfenv', 'newproxy', 'python', 'io', 'os', 'package', 'debug'}) do
   G[name] = nil
+end
+
+-- The sandbox's own versions of library functions check their arguments as the C ones do,
+-- for the message to name the script's line (level 3: past the function that checks).
+local function argerror(n, fname, message)
+  error("bad argument #" .. n .. " to '" .. fname .. "' (" .. message .. ')', 3)
+end
+local function got(count, n, v)  -- (luaL_typerror's "got ...", of argument n of count)
+  if count < n then return 'no value' end
+  return type(v)
+end
+-- luaL_checkint's value: a number (or a string read as one) cast to a 64-bit integer, then to
+-- a C int (NaN and what is out of range become LLONG_MIN, whose low 32 bits are 0); nil for
+-- what is not a number.
+local function toint(v)
+  local x = tonumber(v)
+  if x == nil then return nil end
+  if x ~= x or x >= 2^63 or x < -2^63 then return 0 end
+  x = (x >= 0 and floor(x) or -floor(-x)) % 4294967296
+  if x >= 2147483648 then x = x - 4294967296 end
+  return x
 end
 
 -- Read-only tables: empty proxies onto the real ones (see the module docstring).
@@ -114,43 +150,156 @@ local function protect(t)
   real_of[proxy] = t
   return proxy
 end
-G.rawget = function(t, k) return raw_rawget(real_of[t] or t, k) end
-G.rawset = function(t, k, v)
+G.rawget = function(...)
+  local t, k = ...
+  if type(t) ~= 'table' then
+    argerror(1, 'rawget', 'table expected, got ' .. got(select('#', ...), 1, t))
+  end
+  if select('#', ...) < 2 then argerror(2, 'rawget', 'value expected') end
+  return raw_rawget(real_of[t] or t, k)
+end
+G.rawset = function(...)
+  local t, k, v = ...
+  local count = select('#', ...)
+  if type(t) ~= 'table' then argerror(1, 'rawset', 'table expected, got ' .. got(count, 1, t)) end
+  if count < 3 then argerror(count + 1, 'rawset', 'value expected') end
   if real_of[t] then error(READONLY, 0) end
   return raw_rawset(t, k, v)
 end
-local function next(t, k) return raw_next(real_of[t] or t, k) end
-G.next = next
-G.pairs = function(t) return next, t, nil end
-G.setmetatable = function(t, mt)
+local function iterate(t, k) return raw_next(real_of[t] or t, k) end
+G.next = function(...)
+  local t, k = ...
+  if type(t) ~= 'table' then
+    argerror(1, 'next', 'table expected, got ' .. got(select('#', ...), 1, t))
+  end
+  return raw_next(real_of[t] or t, k)
+end
+-- (Its iterator is `next` without the checks, which pairs has made: not `next` itself.)
+G.pairs = function(...)
+  local t = ...
+  if type(t) ~= 'table' then
+    argerror(1, 'pairs', 'table expected, got ' .. got(select('#', ...), 1, t))
+  end
+  return iterate, t, nil
+end
+G.setmetatable = function(...)
+  local t, mt = ...
+  local count = select('#', ...)
+  if type(t) ~= 'table' then
+    argerror(1, 'setmetatable', 'table expected, got ' .. got(count, 1, t))
+  end
+  if count < 2 or mt ~= nil and type(mt) ~= 'table' then
+    argerror(2, 'setmetatable', 'nil or table expected')
+  end
   if real_of[t] then error(READONLY, 0) end
+  local old = metatable_of(t)
+  if old and raw_rawget(old, '__metatable') ~= nil then
+    error('cannot change a protected metatable', 2)
+  end
   return raw_setmetatable(t, mt)
 end
+-- A proxy's metatable is the real table's (none for a library's); the globals' and the
+-- strings' metatables show as read-only copies (their `__metatable`, set below).
+G.getmetatable = function(...)
+  if select('#', ...) == 0 then argerror(1, 'getmetatable', 'value expected') end
+  local v = ...
+  return raw_getmetatable(real_of[v] or v)
+end
+-- luaB_unpack, whose count of results overflows a C int for a range of 2^31 or more (where
+-- the stock Lua here crashes): "too many results" then, as when the results and the
+-- arguments would pass the 8000 slots of LUAI_MAXCSTACK.
+local raw_unpack = unpack
+G.unpack = function(...)
+  local t, i, e = ...
+  local count = select('#', ...)
+  if type(t) ~= 'table' then argerror(1, 'unpack', 'table expected, got ' .. got(count, 1, t)) end
+  if i == nil then i = 1
+  else i = toint(i) or argerror(2, 'unpack', 'number expected, got ' .. type(i)) end
+  if e == nil then e = #t
+  else e = toint(e) or argerror(3, 'unpack', 'number expected, got ' .. type(e)) end
+  if i <= e and (e - i + 1 >= 2147483648 or e - i + 1 + count > 8000) then
+    error('too many results to unpack', 2)
+  end
+  return raw_unpack(...)
+end
+-- Redis's Lua reads a precompiled chunk as text, which fails on its first byte (ESC): the
+-- same text with another control character there fails as that, at the same place.
+local function as_text(e) return (gsub(e, "char%(26%)'$", "char(27)'")) end
+local function load_text(s, name)
+  if byte(s) == 27 then return nil, as_text(select(2, loadstring('\26', name or s))) end
+  return loadstring(s, name)
+end
+G.loadstring = function(...)
+  local s, name = ...
+  local count = select('#', ...)
+  local ts, tn = type(s), type(name)
+  if ts ~= 'string' and ts ~= 'number' then
+    argerror(1, 'loadstring', 'string expected, got ' .. got(count, 1, s))
+  end
+  if name ~= nil and tn ~= 'string' and tn ~= 'number' then
+    argerror(2, 'loadstring', 'string expected, got ' .. tn)
+  end
+  return load_text(s, name)
+end
 
--- Functions written in Python (math.random, redis.*, the libraries) are called as C
--- functions are: a script's `return redis.call(...)` keeps its own frame, which error
--- messages name. What they raise reaches Lua as a Python exception (userdata): `unwrap` turns
--- it back into Redis's error value, for the error handler and for pcall/xpcall/resume.
+-- Functions written in Python (math.random, redis.*, the libraries) are C functions to Lua
+-- (node/lualibs's script_functions): a script's `return redis.call(...)` keeps its own frame,
+-- which error messages name. What they raise reaches Lua as a Python exception (userdata):
+-- `unwrap` turns it back into Redis's error value, for the error handler and for
+-- pcall/xpcall/resume/load.
 local unwrap = py.unwrap
-local raw_pcall, raw_xpcall, raw_resume = pcall, xpcall, coroutine.resume
+local raw_pcall, raw_xpcall, raw_resume, raw_load = pcall, xpcall, coroutine.resume, load
 local function caught(ok, ...)
   if ok then return ok, ... end
   local e = ...
   if type(e) == 'userdata' then e = unwrap(e) end
   return ok, e
 end
--- Redis's pcall (luaRedisPcall) gives an error table's message, not the table.
+G.load = function(...)
+  local f, name = ...
+  if type(f) ~= 'function' then
+    argerror(1, 'load', 'function expected, got ' .. got(select('#', ...), 1, f))
+  end
+  local first, binary = true, false
+  local chunk, e = raw_load(function()
+    local piece = f()
+    local tp = type(piece)
+    if tp ~= 'string' and tp ~= 'number' and tp ~= 'nil' then
+      error('reader function must return a string', 4)  -- (named: load's caller)
+    end
+    if first and piece ~= '' then
+      first = false
+      if tp == 'string' and byte(piece) == 27 then
+        binary = true
+        piece = '\26' .. piece:sub(2)
+      end
+    end
+    return piece
+  end, name)
+  if chunk then return chunk end
+  if type(e) == 'userdata' then e = unwrap(e) end
+  return nil, binary and as_text(e) or e
+end
+-- Redis's pcall (luaRedisPcall) gives an error table's message, not the table; with no
+-- argument at all, it calls its own placeholder.
 local function pcall_caught(ok, ...)
   if ok then return ok, ... end
   local e = ...
   if type(e) == 'userdata' then e = unwrap(e) end
-  if type(e) == 'table' and type(raw_rawget(e, 'err')) == 'string' then
-    e = raw_rawget(e, 'err')
+  if type(e) == 'table' then
+    local message = raw_rawget(e, 'err')
+    local t = type(message)
+    if t == 'string' or t == 'number' then e = message end
   end
   return ok, e
 end
-G.pcall = function(...) return pcall_caught(raw_pcall(...)) end
-G.xpcall = function(f, h)
+G.pcall = function(...)
+  if select('#', ...) == 0 then return false, 'attempt to call a boolean value' end
+  return pcall_caught(raw_pcall(...))
+end
+G.xpcall = function(...)
+  local f, h = ...
+  if select('#', ...) < 2 then argerror(2, 'xpcall', 'value expected') end
   return caught(raw_xpcall(f, function(e)
     if type(e) == 'userdata' then e = unwrap(e) end
     return h(e)
@@ -158,22 +307,6 @@ G.xpcall = function(f, h)
 end
 local coroutine_lib = coroutine
 math.random, math.randomseed = py.random, py.randomseed
-
--- Python functions are userdata to Lua, where Redis's are C functions: `type` and `tostring`
--- show them as functions.
-local function_text = py.function_text
-local function python_function(v) return type(v) == 'userdata' and function_text(v) end
-G.type = function(...)
-  if select('#', ...) == 0 then error("bad argument #1 to 'type' (value expected)", 2) end
-  local v = ...
-  if python_function(v) then return 'function' end
-  return type(v)
-end
-G.tostring = function(...)
-  if select('#', ...) == 0 then error("bad argument #1 to 'tostring' (value expected)", 2) end
-  local v = ...
-  return python_function(v) or tostring(v)
-end
 
 local redis = {}
 for _, name in ipairs({'call', 'pcall', 'error_reply', 'status_reply', 'sha1hex', 'log',
@@ -188,15 +321,34 @@ redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = py.version, py.version_num
 G.redis = redis
 for _, name in ipairs(py.libraries) do G[name] = py[name] end
 
--- Redis's error handler: an error becomes a table {err=..., source=..., line=...} naming
--- the script's line (C functions and the sandbox's own Lua are not the script's).
-local function errh(err)
-  local level = 2
-  local i = getinfo(level, 'nSl')
-  while i and (i.what == 'C' or i.source == INTERNAL) do
+-- The first two frames from `level` (of the caller's stack) as Redis's stack has them: the
+-- sandbox's own Lua stands for Redis's C functions, so a run of its frames, with the C
+-- function it called, is one C function.
+local C_FRAME = {what = 'C', source = '=[C]', currentline = -1}
+local function redis_frames(level)
+  level = level + 1
+  local frames = {}
+  local i = getinfo(level, 'Sl')
+  while i and #frames < 2 do
+    local up = getinfo(level + 1, 'S')
+    if i.source == INTERNAL or i.what == 'C' and up and up.source == INTERNAL then
+      while up and up.source == INTERNAL do
+        level = level + 1
+        up = getinfo(level + 1, 'S')
+      end
+      i = C_FRAME
+    end
+    frames[#frames + 1] = i
     level = level + 1
-    i = getinfo(level, 'nSl')
+    i = getinfo(level, 'Sl')
   end
+  return frames[1], frames[2]
+end
+-- Redis's error handler: an error becomes a table {err=..., source=..., line=...} naming
+-- the frame at level 2, or at level 3 when that one is a C function (as `error` is).
+local function errh(err)
+  local i, caller = redis_frames(2)
+  if i and i.what == 'C' then i = caller end
   if type(err) == 'userdata' then err = unwrap(err) end
   if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
   if i then
@@ -215,16 +367,17 @@ local function missing(t, n)
   end
   return nil
 end
-raw_setmetatable(G, {__index = missing})
+raw_setmetatable(G, {__index = missing, __metatable = protect({__index = missing})})
 for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', unpack(py.libraries)}) do
   G[name] = protect(G[name])
 end
+metatable_of('').__metatable = protect({__index = G.string})
 local proxy = protect(G)
 raw_rawset(G, '_G', proxy)
 setfenv(0, proxy)  -- chunks loaded from now on (scripts, loadstring) see the proxy
 
 local function compile(body)
-  local f, e = loadstring(body, '@user_script')
+  local f, e = load_text(body, '@user_script')
   return f, e  -- (two values, `e` nil or not: lupa hands back a tuple)
 end
 -- Every 100000 instructions a running script lets Python serve the other clients once it
@@ -313,11 +466,19 @@ local function call(f, keys, argv)
   sethook(tick, '', 100000)
   return timed(xpcall(function() return f(keys, argv) end, errh))
 end
+-- The library API of FUNCTION LOAD takes its log and constants from `load_api`, where log is
+-- the Python function as lupa hands it over (userdata): node/functions.py reads the tables
+-- given to register_function through lupa's own iteration, which a C function made by
+-- python.as_function would derail.
+local load_api = {log = py.load_log}
+for k, v in raw_next, redis do
+  if type(v) ~= 'function' then load_api[k] = v end
+end
 -- What node/functions.py builds the library loader from.
 local internals = {protect = protect, refuse = refuse, missing = missing, globals = proxy,
                    setmetatable = raw_setmetatable, setfenv = setfenv, sethook = sethook,
-                   loadstring = loadstring, pcall = raw_pcall, unwrap = unwrap, type = type,
-                   error = error, ipairs = ipairs, redis = redis}
+                   loadstring = load_text, pcall = raw_pcall, unwrap = unwrap, type = type,
+                   error = error, ipairs = ipairs, redis = load_api}
 return compile, run, shape, error_info, memory, call, internals
 """
 
@@ -388,24 +549,28 @@ class Scripting:
         self.scripts_memory = 0
         self.client = ScriptClient(server)
         self.lua = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True,
-                                    register_eval=False, register_builtins=False)
+                                    register_eval=False, register_builtins=False,
+                                    attribute_filter=_no_attributes)
         self._rand48 = 0x1234ABCD330E  # rand.c's initial state
         lua = self.lua
         self._table = lua.table_from
-        positioned = error_positions(lua)
+        functions = script_functions(lua)
         # (redis.call and pcall raise error tables, which take no position.)
-        py = self._table({b"call": self._redis_call, b"pcall": self._redis_pcall} | positioned({
+        py = functions({
+            b"call": self._redis_call, b"pcall": self._redis_pcall,
             b"error_reply": self._error_reply, b"status_reply": self._status_reply,
             b"sha1hex": self._sha1hex, b"log": self._log, b"setresp": self._setresp,
             b"set_repl": self._set_repl, b"replicate_commands": lambda *args: True,
-            b"breakpoint": lambda *args: False, b"debug": lambda *args: None,
+            b"breakpoint": lambda *args: False, b"debug": lambda *args: (),
             b"acl_check_cmd": self._acl_check_cmd, b"random": self._random,
-            b"randomseed": self._randomseed, b"unwrap": unwrap, b"function_text": _function_text,
+            b"randomseed": self._randomseed, b"unwrap": unwrap,
             b"version": b"7.0.15", b"version_num": 0x07000F, b"busy_tick": self._busy_tick,
-        }))
+        }, unpositioned=(b"call", b"pcall"))
         for name, module in LIBRARIES.items():
-            py[name] = self._table(positioned(module.library(lua)))
+            py[name] = functions(module.library(lua))
         py[b"libraries"] = self._table(list(LIBRARIES))
+        py[b"load_log"] = self._log  # (stays userdata: see load_api in _BOOT)
+        self._pairs = table_pairs(lua)
         boot, error = lua.eval("function(code, name) local f, e = loadstring(code, name) "
                                "return f, e end")(_BOOT.encode(), INTERNAL.encode())
         assert boot is not None, error
@@ -527,10 +692,13 @@ class Scripting:
         if lua51.lua_type(err) != "table":
             return CommandError("ERR Error running script " + sha.decode() + ", "
                                 + as_text(bytes(str(err), "utf-8"))[:100])
-        message, source, line, counted = self._error_info(err)
-        text = as_text(message) if isinstance(message, bytes) else "ERR unknown error"
-        if line and source:
-            text += f" script: {sha.decode()}, on {as_text(source)}:{int(line)}."
+        # (luaExtractErrorInformation reads each field that lua_isstring: numbers too)
+        *fields, counted = self._error_info(err)
+        message, source, line = (as_text(lua_string(v)) if v.__class__ in (bytes, int, float)
+                                 else None for v in fields)
+        text = message if message is not None else "ERR unknown error"
+        if line is not None and source is not None:
+            text += f" script: {sha.decode()}, on {source}:{line}."
         return _counted(text, counted)
 
     # -- past busy-reply-threshold ------------------------------------------------------------
@@ -741,36 +909,44 @@ class Scripting:
             raise LuaRaise(self._make_error(b"wrong number of arguments"))
         return sha1hex(lua_string(args[0]))
 
-    def _log(self, *args: Any) -> None:
+    # The functions that return nothing return an empty tuple: no value at all, as the C's
+    # `return 0` (None would be one value, nil, which select('#', ...) counts).
+
+    def _log(self, *args: Any) -> tuple:
         if len(args) < 2:
             raise LuaRaise(self._make_error(b"redis.log() requires two arguments or more."))
-        level = args[0]
-        if level.__class__ not in (int, float):
+        if to_number(args[0]) is None:
             raise LuaRaise(self._make_error(b"First argument must be a number (log level)."))
+        level = number_to_int(args[0])
         if not 0 <= level <= 3:
             raise LuaRaise(self._make_error(b"Invalid debug level."))
-        message = b" ".join(lua_string(a) for a in args[1:] if a.__class__ in (bytes, int, float))
-        self.server.log(("debug", "verbose", "notice", "warning")[int(level)], as_text(message))
+        # (A space goes before every argument but the first, written or not.)
+        message = b" ".join(lua_string(a) if a.__class__ in (bytes, int, float) else b""
+                            for a in args[1:])
+        self.server.log(("debug", "verbose", "notice", "warning")[level], as_text(message))
+        return ()
 
-    def _setresp(self, *args: Any) -> None:
+    def _setresp(self, *args: Any) -> tuple:
         if len(args) != 1:
             raise LuaRaise(self._make_error(b"redis.setresp() requires one argument."))
-        version = to_number(args[0])
+        version = number_to_int(args[0])
         if version not in (2, 3):
             raise LuaRaise(self._make_error(b"RESP version must be 2 or 3."))
         # (Commands shape their replies by their client's protocol: WITHSCORES pairs, ...)
-        self.resp = self.client.protocol = int(version)
+        self.resp = self.client.protocol = version
+        return ()
 
-    def _set_repl(self, *args: Any) -> None:
+    def _set_repl(self, *args: Any) -> tuple:
         if len(args) != 1:
             raise LuaRaise(self._make_error(b"redis.set_repl() requires two arguments."))
-        flags = to_number(args[0])
-        if flags is None or flags not in (REPL_NONE, REPL_AOF, REPL_REPLICA, REPL_ALL):
+        flags = number_to_int(args[0])
+        if flags & ~REPL_ALL:
             raise LuaRaise(self._make_error(b"Invalid replication flags. Use REPL_AOF, "
                                             b"REPL_REPLICA, REPL_ALL or REPL_NONE."))
         # All or nothing: the stream has no path for writes to the AOF alone or to the
         # replicas alone, so REPL_AOF and REPL_REPLICA propagate as REPL_ALL.
         self.client.propagates = flags != REPL_NONE
+        return ()
 
     def _acl_check_cmd(self, *args: Any) -> bool:
         if not args:
@@ -778,12 +954,12 @@ class Scripting:
                 b"Please specify at least one argument for this redis lib call"))
         argv = [a if a.__class__ is bytes else b"%.17g" % a if a.__class__ in (int, float)
                 else None for a in args]
-        cmd = lookup(argv) if argv[0] is not None else None
-        if cmd is None:
-            raise LuaRaise(self._make_error(b"Invalid command passed to redis.acl_check_cmd()"))
         if None in argv:
             raise LuaRaise(self._make_error(
                 b"Lua redis lib command arguments must be strings or integers"))
+        cmd = lookup(argv)
+        if cmd is None:
+            raise LuaRaise(self._make_error(b"Invalid command passed to redis.acl_check_cmd()"))
         return self.caller.user.may_run(cmd, argv)  # type: ignore[union-attr]
 
     def _random(self, *args: Any) -> float:
@@ -801,12 +977,13 @@ class Scripting:
             lower, upper = check_int(args, 1, "random"), check_int(args, 2, "random")
             if lower > upper:
                 raise LuaRaise(b"bad argument #2 to 'random' (interval is empty)")
-            return math.floor(r * (upper - lower + 1)) + lower
+            return math.floor(r * c_int(upper - lower + 1)) + lower  # (a C int's sum)
         raise LuaRaise(b"wrong number of arguments")
 
-    def _randomseed(self, *args: Any) -> None:
+    def _randomseed(self, *args: Any) -> tuple:
         seed = check_int(args, 1, "randomseed")
         self._rand48 = ((seed & 0xFFFFFFFF) << 16) | 0x330E
+        return ()
 
     # -- conversions -------------------------------------------------------------------------
 
@@ -889,19 +1066,17 @@ class Scripting:
         if kind == b"verbatim":
             return Verbatim(v)  # (the encoder writes every verbatim string as txt)
         if kind == b"map":
-            return _Pairs([(self._to_reply(k), self._to_reply(x))
-                           for k, x in v.items()])
+            return _Pairs([(self._to_reply(k), self._to_reply(x)) for k, x in self._pairs(v)])
         if kind == b"set":
-            return SetReply(self._to_reply(k) for k in v.keys())
+            return SetReply(self._to_reply(k) for k, _ in self._pairs(v))
         return None
 
 
-def _function_text(value: Any) -> bytes | None:
-    """What tostring shows of a Python function scripts hold (as of a C function); None for
-    other userdata."""
-    if is_python_function(value):
-        return b"function: 0x%x" % id(value)
-    return None
+def _no_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
+    """lupa's attribute filter: a Python object that reaches a script (an exception, a
+    function of node/functions.py's library API) shows none of its attributes, which would
+    lead to the server's objects and Python's builtins."""
+    raise AttributeError(name)
 
 
 def _blocks(argv: list[bytes]) -> bool:

@@ -125,6 +125,18 @@ SCRIPTS = [
     "return bit.ror(1, 1)", "return bit.bswap(0x12345678)", "return bit.band()",
     "return bit.band('x')", "return bit.band('12', 7)", "return bit.tobit()",
     "return bit.band(1.7, 3)", "bit.x = 1",
+    # (LuaBitOp's double trick: NaN and infinities are 0, huge numbers their mantissa's bits)
+    "return bit.tobit(0/0)", "return bit.tobit(1/0)", "return bit.tobit(-1/0)",
+    "return bit.tohex(0/0)", "return bit.tohex(1/0)", "return bit.band(0/0, 1)",
+    "return bit.bor(1/0, 1)", "return bit.lshift(1, 0/0)", "return bit.lshift(1, 1/0)",
+    "return bit.tobit('nan')", "return bit.tobit('inf')", "return bit.tobit(2^60)",
+    "return bit.tobit(-2^63)", "return bit.tobit(2^63)", "return bit.tobit(1e300)",
+    "return bit.tobit(-1e300)", "return bit.tobit(2^53+2)", "return bit.tobit(2^52+1.5)",
+    "return bit.tobit(-2^51-0.5)", "return bit.tobit(2^64+2^33)", "return bit.tobit(-2^52-1)",
+    "return bit.tohex(2^60)", "return bit.tohex(1, 0/0)", "return bit.tohex(1, -1/0)",
+    "return bit.tohex(1, 2^32+3)", "return bit.tohex(1, -2^31)", "return bit.tohex(255, -2^31)",
+    "return bit.tohex(1, nil)", "return bit.tohex(1, '')", "return bit.band(1, 'a')",
+    "return bit.band(1, '0x0')", "return bit.tobit(nil)", "return bit.tobit({})",
     "local t={} for k,v in pairs(bit) do t[#t+1]=k end table.sort(t) return t",
     # functions written in Python are functions to scripts
     "return {type(redis.call), type(math.random), type(bit.band), type(cjson.encode), "

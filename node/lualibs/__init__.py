@@ -3,9 +3,11 @@ and what their functions share: Lua's argument checks and conversions (lauxlib's
 luaL_check*, lua_tonumber, lua_tolstring) and `LuaRaise`, the exception that reaches the
 script as a Lua error.
 
-A Python function stored in a Lua table is called by scripts as a C function is, with the
-Lua values converted by lupa: strings as bytes, numbers as int when integral else float,
-booleans, None for nil, and tables, functions and userdata as lupa objects.
+A Python function scripts call is a C function to Lua (`script_functions`), with the Lua
+values converted by lupa: strings as bytes, numbers as int when integral else float,
+booleans, None for nil, and tables, functions and userdata as lupa objects; but one of those C
+functions comes back to Python as the Python function itself, and lupa's own iteration of a
+table holding one goes wrong, so tables are read with `table_pairs`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ MAX_C_STACK = 8000  # Lua 5.1's LUAI_MAXCSTACK: the stack slots a C function may
 class LuaRaise(Exception):
     """Raised by a Python function called from a script: a Lua error whose value is an error
     table (Redis's luaError after luaPushError), or a message that gets its caller's position
-    in front (luaL_error: see `error_positions`), or, not `positioned`, one that does not (a
+    in front (luaL_error: see `script_functions`), or, not `positioned`, one that does not (a
     runtime error raised inside a C function, as lua_settable's "table index is nil")."""
 
     def __init__(self, value: Any, positioned: bool = True) -> None:
@@ -57,13 +59,32 @@ end
 """
 
 
-def error_positions(lua: Any) -> Callable[[dict[bytes, Any]], dict[bytes, Any]]:
-    """A function that wraps the Python functions among a table's fields so that the
-    messages they raise get the position of the Lua code that called them, as luaL_error
-    writes it. The position is read while that code's frame is still on the stack: once a
-    pcall has caught the error, it is gone. Made before the sandbox closes (it reads
-    `debug`)."""
+# Makes the fields named in a table C functions (what lupa's python.as_function returns: a C
+# closure calling the Python function). Done in Lua: such a closure reaching Python is
+# unwrapped back to the Python function, which would reach Lua again as userdata.
+_AS_FUNCTIONS = b"""
+local as_function = python.as_function
+return function(t, names)
+  for i = 1, #names do
+    local name = names[i]
+    t[name] = as_function(t[name])
+  end
+  return t
+end
+"""
+
+
+def script_functions(lua: Any) -> Callable[..., Any]:
+    """A function that makes a Lua table of fields whose Python functions are the functions
+    scripts call: C functions to Lua, as Redis's are, so that `type`, `tostring`, argument
+    errors and `string.dump` show them as functions, gsub, table.sort, pcall and coroutines
+    take them where they take any function, and they cannot be indexed. The messages they
+    raise get the position of the Lua code that called them, as luaL_error writes it (but
+    for the fields named `unpositioned`); the position is read while that code's frame is
+    still on the stack: once a pcall has caught the error, it is gone. Made before the
+    sandbox closes (it reads `debug` and `python`)."""
     where = lua.execute(_WHERE, INTERNAL.encode())
+    as_functions = lua.execute(_AS_FUNCTIONS)
 
     def wrap(function: Callable) -> Callable:
         def call(*args: Any) -> Any:
@@ -78,10 +99,35 @@ def error_positions(lua: Any) -> Callable[[dict[bytes, Any]], dict[bytes, Any]]:
                 raise
         return call
 
-    def positioned(fields: dict[bytes, Any]) -> dict[bytes, Any]:
-        return {name: wrap(value) if is_python_function(value) else value
-                for name, value in fields.items()}
-    return positioned
+    def functions(fields: dict[bytes, Any], unpositioned: tuple[bytes, ...] = ()) -> Any:
+        names = [name for name, value in fields.items() if is_python_function(value)]
+        table = lua.table_from({name: wrap(value) if name in names and name not in unpositioned
+                                else value for name, value in fields.items()})
+        return as_functions(table, lua.table_from(names))
+    return functions
+
+
+# A table's pairs, in the order of the sandbox's `next` (looked up when called: it sees
+# through the read-only proxies of library tables as Redis's C sees the tables themselves),
+# gathered in Lua: lupa's own iteration loses its place at a key or value that is
+# one of the C functions `script_functions` makes (it unwraps them leaving a slot behind).
+_PAIRS = b"""
+return function(t)
+  local keys, values, n = {}, {}, 0
+  for k, v in next, t do n = n + 1; keys[n] = k; values[n] = v end
+  return n, keys, values
+end
+"""
+
+
+def table_pairs(lua: Any) -> Callable[[Any], list[tuple[Any, Any]]]:
+    """A function that lists a Lua table's (key, value) pairs (see _PAIRS)."""
+    gather = lua.execute(_PAIRS)
+
+    def pairs(table: Any) -> list[tuple[Any, Any]]:
+        n, keys, values = gather(table)
+        return [(keys[i], values[i]) for i in range(1, n + 1)]
+    return pairs
 
 
 def lua_string(value: Any) -> bytes:
@@ -154,6 +200,15 @@ def check_int(args: tuple, n: int, fname: str) -> int:
     return c_int(check_integer(args, n, fname))
 
 
+def number_to_int(value: Any) -> int:
+    """`int i = lua_tonumber(...)`: 0 for what is not a number, else truncated toward zero,
+    NaN and what is out of range becoming INT_MIN (x86's conversion)."""
+    n = to_number(value) or 0
+    if n != n or not -2147483649 < n < 2147483648:
+        return -(1 << 31)
+    return int(n)
+
+
 def c_int(n: int) -> int:
     """An integer stored in a 32-bit C int: its low 32 bits, signed."""
     n &= 0xFFFFFFFF
@@ -161,8 +216,8 @@ def c_int(n: int) -> int:
 
 
 def is_python_function(value: Any) -> bool:
-    """Whether a value lupa hands over is a Python function scripts hold (as Lua userdata,
-    where Redis's are C functions)."""
+    """Whether a value lupa hands over is a Python function (which a Lua table holds as
+    userdata, until `script_functions` makes it a C function)."""
     return lua51.lua_type(value) is None and callable(value)
 
 

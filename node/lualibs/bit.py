@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Callable
 
-from node.lualibs import c_int, check_number
+from node.lualibs import LuaRaise, c_int, to_number, type_name
+
+_ROUNDER = 6755399441055744.0  # 2**52 + 2**51
 
 
 def library(lua: Any) -> dict[bytes, Any]:
-    """LuaBitOp (the `bit` library Redis bundles): 32-bit operations on Lua numbers, which
-    are first rounded to an integer (half to even) and wrapped to 32 bits."""
+    """LuaBitOp (the `bit` library Redis bundles): 32-bit operations on Lua numbers."""
     def arg(args: tuple, n: int, fname: str) -> int:
-        return round(check_number(args, n, fname)) & 0xFFFFFFFF
+        """barg: the low 32 bits of the double `x + 2**52 + 2**51`, which are x rounded half
+        to even and wrapped for |x| < 2**51, 0 for NaN and infinities, and whatever the
+        mantissa holds past that (-2013235812 for 1e300): the trick, not modular arithmetic,
+        is what scripts see. A non-number reads as 0, an error only if its bits are 0 too."""
+        value = to_number(args[n - 1]) if n <= len(args) else None
+        bits = struct.unpack("<Q", struct.pack("<d", (value or 0) + _ROUNDER))[0] & 0xFFFFFFFF
+        if bits == 0 and value is None:
+            got = "no value" if n > len(args) else type_name(args[n - 1])
+            raise LuaRaise(f"bad argument #{n} to '{fname}' (number expected, got {got})"
+                           .encode())
+        return bits
 
     def fold(fname: str, op: Callable[[int, int], int]) -> Callable[..., int]:
         def f(*args: Any) -> int:
@@ -28,10 +40,10 @@ def library(lua: Any) -> dict[bytes, Any]:
 
     def tohex(*args: Any) -> bytes:
         x = arg(args, 1, "tohex")
-        n = round(check_number(args, 2, "tohex")) if len(args) > 1 and args[1] is not None \
-            else 8
+        # (Only an absent count is 8: a nil one is an argument error.)
+        n = c_int(arg(args, 2, "tohex")) if len(args) > 1 else 8
         digits = "0123456789ABCDEF" if n < 0 else "0123456789abcdef"
-        n = min(abs(n), 8)
+        n = min(abs(n), 8)  # (-2**31 included, which LuaBitOp turns into -2**31 + 1)
         return "".join(digits[(x >> (4 * i)) & 15] for i in reversed(range(n))).encode()
 
     return {
@@ -48,5 +60,3 @@ def library(lua: Any) -> dict[bytes, Any]:
             arg(a, 1, "bswap").to_bytes(4, "little"), "big")),
         b"tohex": tohex,
     }
-
-

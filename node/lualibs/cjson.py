@@ -22,7 +22,7 @@ import re
 from typing import Any, Callable
 
 from node.lualibs import (
-    MAX_C_STACK, LuaRaise, check_int, check_string, error_positions, is_python_function,
+    MAX_C_STACK, LuaRaise, check_int, check_string, is_python_function, script_functions,
     type_name,
 )
 
@@ -87,6 +87,8 @@ ESCAPES['\b'], ESCAPES['\t'], ESCAPES['\n'], ESCAPES['\f'], ESCAPES['\r'] =
   '\\b', '\\t', '\\n', '\\f', '\\r'
 local NEEDS_ESCAPE = '[%z\1-\31"\\/\127]'
 
+-- (`is_function`: a function of a script that went through Python, such as encode's
+-- argument, comes back as userdata.)
 local function encode(value, is_function, precision, max_depth, bad_numbers, ratio, safe,
                       convert)
   local out, n = {}, 0
@@ -212,16 +214,16 @@ return null, encode, build
 def library(lua: Any) -> dict[bytes, Any]:
     """The global `cjson` table's contents."""
     null, encode, build = lua.execute(_LUA, MAX_C_STACK)
-    return _Library(lua, null, encode, build, error_positions(lua)).table(_Settings())
+    return _Library(lua, null, encode, build, script_functions(lua)).table(_Settings())
 
 
 class _Library:
     """What every cjson table shares: the Lua state and `cjson.null`."""
 
     def __init__(self, lua: Any, null: Any, encode: Any, build: Any,
-                 positioned: Callable[[dict], dict]) -> None:
+                 functions: Callable[[dict], Any]) -> None:
         self.lua = lua
-        self.positioned = positioned  # (for the tables `new` makes)
+        self.functions = functions  # (for the tables `new` makes)
         self.null = null
         self._encode = encode
         self._build = build
@@ -229,10 +231,7 @@ class _Library:
     def table(self, s: _Settings) -> dict[bytes, Any]:
         """lua_cjson_new's fields, in its order, with settings `s`."""
         def new(*args: Any) -> Any:
-            t = self.lua.table()
-            for name, value in self.positioned(self.table(_Settings())).items():
-                t[name] = value
-            return t
+            return self.functions(self.table(_Settings()))
 
         def integer(field: str, fname: str, high: int) -> Callable[..., int]:
             def option(*args: Any) -> int:

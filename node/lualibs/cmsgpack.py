@@ -24,7 +24,9 @@ from typing import Any
 
 import lupa.lua51 as lua51
 
-from node.lualibs import MAX_C_STACK, LuaRaise, check_integer, check_string, opt_integer
+from node.lualibs import (
+    MAX_C_STACK, LuaRaise, check_integer, check_string, opt_integer, table_pairs,
+)
 
 NESTING = 16  # LUACMSGPACK_MAX_NESTING
 
@@ -47,17 +49,6 @@ _LITERALS = {0xc0: None, 0xc2: False, 0xc3: True}
 # str8/16/32, array16/32, map16/32: the size of their length field.
 _SIZED = {0xd9: _U8, 0xda: _U16, 0xdb: _U32, 0xdc: _U16, 0xdd: _U32, 0xde: _U16, 0xdf: _U32}
 
-# Iterates with the sandbox's `next` (looked up when called), which sees through the
-# sandbox's read-only proxies of library tables as Redis's C sees the tables themselves.
-_NEXT_PAIRS = """
-function(t)
-  local keys, values, n = {}, {}, 0
-  for k, v in next, t do n = n + 1; keys[n] = k; values[n] = v end
-  return n, keys, values
-end
-"""
-
-
 class Depth:
     """The C function's Lua stack: how many slots are in use, and luaL_checkstack."""
 
@@ -73,15 +64,8 @@ class Depth:
 
 def library(lua: Any) -> dict[bytes, Any]:
     """The `cmsgpack` table, in the order luaopen_cmsgpack fills it (its `pairs` order)."""
-    next_pairs = lua.eval(_NEXT_PAIRS)
+    pairs = table_pairs(lua)
     new_table = lua.table
-
-    def pairs(table: Any) -> list[tuple[Any, Any]]:
-        items = list(table.items())
-        if not items:  # empty, or a read-only proxy: ask the sandbox's next
-            n, keys, values = next_pairs(table)
-            items = [(keys[i], values[i]) for i in range(1, n + 1)]
-        return items
 
     def pack(*args: Any) -> bytes:
         nargs = len(args)
