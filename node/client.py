@@ -74,12 +74,13 @@ def server_fast_table(server: Server) -> dict[bytes, Command] | None:
 
     While anyone is blocked, every command takes `execute`, which serves the blocked clients
     a command may have woken before the next command runs. MONITOR, CLIENT PAUSE, -MISCONF,
-    -MASTERDOWN and -BUSY are `execute`'s too; writes refused (READONLY, NOREPLICAS) leave
-    reads.
+    -MASTERDOWN, -BUSY and memory over maxmemory are `execute`'s too (the keyspace's memory
+    account reports crossing the limit, node/evict.py); writes refused (READONLY,
+    NOREPLICAS) leave reads.
     """
     if (server.monitors or server.pause_end or server.blocking.clients
             or server.write_denied is not None or server.stale_denied is not None
-            or server.busy is not None):
+            or server.busy is not None or server.evictor.over):
         return None
     return _FAST if server.deny_writes is None else _FAST_READ
 
@@ -281,7 +282,7 @@ class Client(asyncio.Protocol):
                 reader = parser.reader
                 fast = (server.fast_table if self._authenticated and self.reply_mode == REPLY_ON
                         and self.multi is None and not self.checks_path else None)
-                if fast is _FAST_READ and self.must_obey:
+                if self.must_obey and fast is not None:  # (replaying: nothing refused)
                     fast = _FAST
                 table = _NOTHING if fast is None else fast
                 # Attaching an AOF or a replica's backlog takes a command of the checks path
@@ -319,7 +320,7 @@ class Client(asyncio.Protocol):
                         served += 1
                         last = argv
                         name = argv[0]
-                        if name == run_name and len(argv) in run.nargs:
+                        if name == run_name and len(argv) in run.nargs and not ks.over_limit:
                             # The run goes on: the name as last looked up, so the same
                             # command, found with no table lookup (which hashes each request's
                             # new name object). While `run` is _SLOW, its empty `nargs` sends
@@ -327,10 +328,13 @@ class Client(asyncio.Protocol):
                             cmd = run
                         else:
                             # An unknown name, a command that must take the checks path and a
-                            # wrong argument count all land here: _SLOW's `nargs` is empty.
-                            cmd = table.get(name, _SLOW)
+                            # wrong argument count all land here: _SLOW's `nargs` is empty. So
+                            # does every command once a write of this batch took memory over
+                            # maxmemory: the checks path evicts first.
+                            cmd = table.get(name, _SLOW) if not ks.over_limit else _SLOW
                             if len(argv) not in cmd.nargs:
-                                if fast is not None and cmd is _SLOW and name not in fast:
+                                if (fast is not None and cmd is _SLOW and name not in fast
+                                        and not ks.over_limit):
                                     cmd = _fast_command(name, fast)
                                 if len(argv) not in cmd.nargs:
                                     if calls:  # `call` times this one itself
@@ -437,7 +441,7 @@ class Client(asyncio.Protocol):
         if (self._authenticated and self.reply_mode == REPLY_ON and self.multi is None
                 and not self.checks_path):
             fast = self.server.fast_table
-            return _FAST if fast is _FAST_READ and self.must_obey else fast
+            return _FAST if self.must_obey and fast is not None else fast
         return None
 
     def _charge(self, cmd: Command, calls: list[list[bytes]], nsec: int) -> None:
@@ -511,6 +515,10 @@ class Client(asyncio.Protocol):
         cluster = server.cluster
         if cluster is not None and not self.must_obey and cluster.redirect(self, cmd, argv):
             return  # cluster mode: not served here (MOVED, ASK, CROSSSLOT, ...)
+        evictor = server.evictor
+        if evictor.limit and server.busy is None and evictor.refuses(self, cmd):
+            self.reply_error(CommandError(errors.OOM), cmd)
+            return
         if server.write_denied is not None and not self.must_obey and self._denied_write(cmd):
             self.reply_error(server.write_denied, cmd)  # -MISCONF: persistence is failing
             return

@@ -7,7 +7,7 @@ Redis's error wording. Directives are grouped by what slotkv does with them:
 - `live`: read by the server; changing one at runtime takes effect (listeners).
 - `tuning`: Redis internals slotkv has no counterpart for (encodings thresholds, I/O threads,
   jemalloc, defrag). Accepted and stored so a user's redis.conf loads; they change no reply.
-- `fixed`: features this version does not have yet (eviction, TLS). Only the
+- `fixed`: features this version does not have yet (TLS, active defrag). Only the
   default value is accepted; anything else is refused with a clear error rather than silently
   ignored.
 
@@ -434,6 +434,7 @@ _TABLE: list[tuple] = [
     ("shutdown-timeout", "int", 10, "live", dict(hi=2**31 - 1)),
     ("shutdown-on-sigint", "enum", "default", "live", {}),
     ("shutdown-on-sigterm", "enum", "default", "live", {}),
+    ("maxmemory", "memory", 0, "live", dict(hi=2**64 - 1)),
     ("maxmemory-policy", "enum", "noeviction", "live", {}),
     ("lfu-log-factor", "int", 10, "live", dict(hi=2**31 - 1)),
     ("lfu-decay-time", "int", 1, "live", dict(hi=2**31 - 1)),
@@ -485,7 +486,7 @@ _TABLE: list[tuple] = [
     ("active-defrag-cycle-min", "int", 1, "tuning", dict(lo=1, hi=99)),
     ("active-defrag-cycle-max", "int", 25, "tuning", dict(lo=1, hi=99)),
     ("active-defrag-max-scan-fields", "int", 1000, "tuning", dict(lo=1, hi=G)),
-    ("lazyfree-lazy-eviction", "bool", False, "tuning", {}),
+    ("lazyfree-lazy-eviction", "bool", False, "live", {}),
     ("lazyfree-lazy-expire", "bool", False, "tuning", {}),
     ("lazyfree-lazy-server-del", "bool", False, "tuning", {}),
     ("lazyfree-lazy-user-del", "bool", False, "tuning", {}),
@@ -504,8 +505,8 @@ _TABLE: list[tuple] = [
     ("acllog-max-len", "int", 128, "live", dict(hi=G)),
     ("acl-pubsub-default", "enum", "resetchannels", "live", {}),
     ("aclfile", "string", "", "live", dict(immutable=True)),
-    ("maxmemory-samples", "int", 5, "tuning", dict(lo=1, hi=2**31 - 1)),
-    ("maxmemory-eviction-tenacity", "int", 10, "tuning", dict(hi=100)),
+    ("maxmemory-samples", "int", 5, "live", dict(lo=1, hi=2**31 - 1)),
+    ("maxmemory-eviction-tenacity", "int", 10, "live", dict(hi=100)),
     ("maxmemory-clients", "mempct", 0, "tuning", dict(lo=-100, hi=G)),
     ("socket-mark-id", "int", 0, "tuning", dict(hi=U32, immutable=True)),
     ("bind-source-addr", "string", "", "tuning", {}),
@@ -535,7 +536,7 @@ _TABLE: list[tuple] = [
     ("replica-announced", "bool", True, "live", {}),
     ("replica-announce-ip", "string", "", "live", dict(aliases=("slave-announce-ip",))),
     ("replica-announce-port", "int", 0, "live", dict(hi=65535, aliases=("slave-announce-port",))),
-    ("replica-ignore-maxmemory", "bool", True, "tuning", dict(aliases=("slave-ignore-maxmemory",))),
+    ("replica-ignore-maxmemory", "bool", True, "live", dict(aliases=("slave-ignore-maxmemory",))),
     ("replica-ignore-disk-write-errors", "bool", False, "tuning", {}),
     ("propagation-error-behavior", "enum", "ignore", "tuning", {}),
     ("cluster-announce-tls-port", "int", 0, "tuning", dict(hi=65535)),
@@ -579,7 +580,6 @@ _TABLE: list[tuple] = [
     ("replication-port", "int", 0, "live", dict(hi=65535, immutable=True, slotkv_only=True)),
     ("master-replication-port", "int", 0, "live", dict(hi=65535, slotkv_only=True)),
     # features that land in later versions: only their defaults are accepted
-    ("maxmemory", "memory", 0, "fixed", dict(hi=2**64 - 1)),
     ("tls-port", "int", 0, "fixed", dict(hi=65535)),
     ("tls-cluster", "bool", False, "fixed", {}),
 ]

@@ -33,6 +33,7 @@ OVERFLOW = "ERR increment or decrement would overflow"
 STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 DB_OUT_OF_RANGE = "ERR DB index is out of range"
 NOAUTH = "NOAUTH Authentication required."
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
 

@@ -11,6 +11,10 @@ counter hang off these methods rather than off each command. A cluster node bein
 also has its keys indexed by hash slot (`slots`, node/slots.py; see Cluster.keys_in_slot),
 updated where keys are created and removed; the rest of the time that costs `set` one
 attribute test.
+
+While `maxmemory` is set the keyspace also keeps a running account of the memory its keys
+take (`Keyspace.used`, costed by node/sizes.py) for eviction (node/evict.py); off, that too
+costs the write paths one attribute test.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from node.notify import EXPIRED, KEY_MISS, NEW
+from node.notify import EVICTED, EXPIRED, KEY_MISS, NEW
+from node.sizes import is_fixed, key_cost
 
 if TYPE_CHECKING:
     from node.slots import SlotIndex
@@ -51,7 +56,8 @@ def string_bytes(value: Any) -> Any:
 
 
 class Database:
-    __slots__ = ("index", "keyspace", "data", "expires", "access", "freq", "_heap", "slots")
+    __slots__ = ("index", "keyspace", "data", "expires", "access", "freq", "_heap", "slots",
+                 "used", "msizes")
 
     def __init__(self, index: int, keyspace: "Keyspace") -> None:
         self.index = index
@@ -66,6 +72,10 @@ class Database:
         self._heap: list[tuple[int, bytes]] = []
         # The per-slot key index while a cluster node needs one (node/cluster.py), else None.
         self.slots: SlotIndex | None = None
+        # While the keyspace keeps its memory account: this database's share, and the cost
+        # recorded for each key whose value changes in place (node/sizes.py).
+        self.used = 0
+        self.msizes: dict[bytes, int] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -165,6 +175,8 @@ class Database:
         # (A truth test first: `&` is a generic call in CPython 3.11, a tenth of a SET's cost.)
         if ks.notify_flags and ks.notify_flags & NEW and key not in self.data:
             ks.notifier(b"new", key, self.index)
+        if ks.accounting:
+            self._account_store(key, value)
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
@@ -197,6 +209,10 @@ class Database:
         data = self.data
         access = self.access
         clock = ks.lru_clock
+        if ks.accounting:  # (before each store: a repeated key replaces its first value)
+            for key, value in zip(keys, flat[start + 1 :: 2]):
+                self._account_store(key, value)
+                data[key] = value
         for key, value in zip(keys, flat[start + 1 :: 2]):
             data[key] = value
             access[key] = clock
@@ -222,6 +238,9 @@ class Database:
         if self.slots is not None:
             for key in data:
                 self.slots.add(key)
+        if ks.accounting:
+            for key, value in data.items():
+                self._account_store(key, value)
         self.data.update(data)
         self.access.update(dict.fromkeys(data, ks.lru_clock))
         if access:
@@ -242,6 +261,25 @@ class Database:
         self._remove(key)
         self.modified(key)
         return True
+
+    def replace(self, key: bytes, value: Any) -> None:
+        """Swap the value at `key` for an equal one of another class (dbUnshareStringValue:
+        a string made changeable in place): no change is counted, no hook runs."""
+        if self.keyspace.accounting:
+            self._account_store(key, value)
+        self.data[key] = value
+
+    def evict(self, key: bytes) -> None:
+        """Remove `key` to free memory (maxmemory, node/evict.py): watchers hear of it and
+        an `evicted` event goes out, but it is not a change of the dataset (`dirty`), as in
+        Redis; the evictor propagates the deletion."""
+        ks = self.keyspace
+        self._remove(key)
+        ks.evicted_keys += 1
+        if ks.notify_flags & EVICTED:
+            ks.notifier(b"evicted", key, self.index)
+        for hook in ks.on_modified:
+            hook(self, key)
 
     def delete_stored(self, key: bytes) -> bool:
         """Remove `key` if it is stored, past its deadline or not (Redis's dbDelete, which
@@ -280,6 +318,8 @@ class Database:
         """Record a change to `key` (in-place mutators call this themselves)."""
         ks = self.keyspace
         ks.dirty += 1
+        if ks.accounting:
+            self._account_change(key)
         if ks.on_modified:  # (no iterator for the usual empty list: every write comes here)
             for hook in ks.on_modified:
                 hook(self, key)
@@ -290,6 +330,9 @@ class Database:
             hook(self)
         if self.slots is not None:
             self.slots.clear()
+        self.keyspace.used -= self.used
+        self.used = 0
+        self.msizes = {}
         self.data = {}
         self.expires = {}
         self.access = {}
@@ -299,7 +342,7 @@ class Database:
 
     def swap_contents(self, other: "Database") -> None:
         """SWAPDB: the two databases trade their keys; clients stay on their index."""
-        for attr in ("data", "expires", "access", "freq", "_heap"):
+        for attr in ("data", "expires", "access", "freq", "_heap", "used", "msizes"):
             mine = getattr(self, attr)
             setattr(self, attr, getattr(other, attr))
             setattr(other, attr, mine)
@@ -309,6 +352,12 @@ class Database:
     # -- expiry ------------------------------------------------------------------------------
 
     def _remove(self, key: bytes) -> None:
+        if self.keyspace.accounting:
+            cost = self.msizes.pop(key, None)
+            if cost is None:
+                cost = key_cost(key, self.data[key])
+            self.used -= cost
+            self.keyspace.used -= cost
         del self.data[key]
         if self.slots is not None:
             self.slots.remove(key)
@@ -317,6 +366,52 @@ class Database:
             self.freq.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
+
+    # -- the memory account (while maxmemory is set) ------------------------------------------
+
+    def _account_store(self, key: bytes, value: Any) -> None:
+        # Before `value` is stored at `key`: take back the old value's cost, add the new one's.
+        cost = key_cost(key, value)
+        old = self.data.get(key)
+        delta = cost
+        if old is not None:
+            was = self.msizes.pop(key, None)
+            delta -= key_cost(key, old) if was is None else was
+        if not is_fixed(value):
+            self.msizes[key] = cost
+        self.used += delta
+        ks = self.keyspace
+        ks.used += delta
+        if ks.used > ks.check_at:
+            ks.on_grown()
+
+    def _account_change(self, key: bytes) -> None:
+        # After a change in place: cost the value again. (A string or counter costs what its
+        # length says whatever happened, so only changeable values are looked at.)
+        was = self.msizes.get(key)
+        if was is None:
+            return
+        value = self.data.get(key)
+        if value is None:
+            return
+        cost = key_cost(key, value)
+        self.msizes[key] = cost
+        self.used += cost - was
+        ks = self.keyspace
+        ks.used += cost - was
+        if ks.used > ks.check_at:
+            ks.on_grown()
+
+    def account_all(self) -> None:
+        """Cost every key afresh (the account starts, or its costing changed)."""
+        self.msizes = msizes = {}
+        total = 0
+        for key, value in self.data.items():
+            cost = key_cost(key, value)
+            if not is_fixed(value):
+                msizes[key] = cost
+            total += cost
+        self.used = total
 
     def _expire(self, key: bytes) -> bool:
         """A key past its deadline was looked up: whether it is gone for the caller.
@@ -367,10 +462,20 @@ class Keyspace:
         self.lru_next = (self.lru_clock + 1) * 1000  # `now` at which lru_clock moves on
         self.dirty = 0
         self.expired_keys = 0
+        self.evicted_keys = 0
         self.hits = 0
         self.misses = 0
         self.replica = False  # keys expire only by the primary's DELs (see Database._expire)
         self.from_master = False  # a replica is applying its primary's stream
+        # The memory account (maxmemory set): Database.used summed, see set_accounting. Past
+        # `check_at` a write calls `on_grown` (the evictor's), which measures again and, over
+        # the limit, sets `over_limit` until keys are evicted: the next command then evicts
+        # first (never the one running).
+        self.accounting = False
+        self.used = 0
+        self.check_at = 1 << 63
+        self.on_grown: Callable[[], None] = lambda: None
+        self.over_limit = False
         # LFU tracking (maxmemory-policy *-lfu): off costs Database.get/set one test.
         self.lfu = False
         self.lfu_log_factor = 10
@@ -395,6 +500,18 @@ class Keyspace:
             # makes OBJECT IDLETIME read 0 meanwhile.)
             self.lru_clock = lru = now // 1000
             self.lru_next = (lru + 1) * 1000
+
+    def set_accounting(self, on: bool) -> None:
+        """Start (costing every key, O(keys)) or stop keeping the memory account."""
+        self.accounting = on
+        self.used = 0
+        for db in self.dbs:
+            if on:
+                db.account_all()
+                self.used += db.used
+            else:
+                db.used = 0
+                db.msizes = {}
 
     # -- LFU (Redis's evict.c: a logarithmic 8-bit counter that decays per idle period) ----
 

@@ -62,7 +62,7 @@ from node.busy import BUSY_EVAL, BUSY_FUNCTION, BusyPeriod
 from node.client import Client
 from node.cluster import DOWN, DOWN_READONLY
 from node.slots import key_slot
-from node.errors import CommandError, as_text
+from node.errors import OOM, CommandError, as_text
 from node.log import log
 from node.lualibs import (
     INTERNAL, LuaRaise, c_int, check_int, lua_string, number_to_int, script_functions,
@@ -581,6 +581,7 @@ class Scripting:
         self.name = b""  # its SHA1, or its function's name
         self.resp = 2
         self.readonly = False
+        self.allow_oom = False  # its flags say allow-oom: writes even over maxmemory
         self.cross_slot = True
         self.slot = -1
         self.wrote = False
@@ -637,6 +638,7 @@ class Scripting:
         self.caller = caller
         self.resp = client.protocol = 2
         self.readonly = readonly or bool(flags & NO_WRITES)
+        self.allow_oom = bool(flags & ALLOW_OOM)
         self.cross_slot = bool(flags & (COMPAT | ALLOW_CROSS_SLOT))
         self.slot = -1
         if server.cluster is not None and keys:
@@ -675,6 +677,8 @@ class Scripting:
         server = self.server
         writes = not flags & NO_WRITES and not caller.must_obey
         if writes:
+            if not flags & ALLOW_OOM and server.evictor.limit and server.evictor.pre_command_oom:
+                raise CommandError(OOM)  # (the command was denyoom: over maxmemory, refused)
             if server.write_denied is not None:
                 raise server.write_denied
             if server.deny_writes is not None:  # READONLY on a replica, else NOREPLICAS
@@ -846,6 +850,12 @@ class Scripting:
                 return "-" + str(server.write_denied)
             if denied is not None:
                 return "-" + str(denied)
+        if ("denyoom" in flags and not self.write_called and not self.allow_oom
+                and not caller.must_obey and server.evictor.limit  # type: ignore[union-attr]
+                and server.evictor.pre_command_oom):
+            # scriptVerifyOOM: the script's first write while the command met an OOM (later
+            # ones cannot be refused: the script already changed something).
+            return "-" + OOM
         cluster = server.cluster
         if cluster is not None and not caller.must_obey:  # type: ignore[union-attr]
             error = cluster.check(self.client, cmd, argv)

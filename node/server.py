@@ -26,6 +26,7 @@ from node.client import Client, server_fast_table
 from node.cluster import Cluster, ClusterStartError
 from node.config import Config, ConfigError, KeyspaceEvents
 from node.errors import CommandError
+from node.evict import Evictor
 from node.functions import Functions
 from node.blocking import Blocking
 from node.keyspace import Keyspace
@@ -199,11 +200,12 @@ class Server:
         # While a script runs past busy-reply-threshold: the -BUSY error every command but the
         # `allow_busy` ones gets (node/busy.py, served from the script's hook).
         self.busy: CommandError | None = None
-        self.checks_changed()
         # Lua scripting (node/scripting.py): made at start, as Redis's scriptingInit makes
         # its lua client then.
         self.scripting = Scripting(self)
         self.functions = Functions(self.scripting)  # FUNCTION's libraries, on the same Lua
+        self.evictor = Evictor(self)  # maxmemory and eviction (node/evict.py)
+        self.checks_changed()
 
     def load_data(self) -> None:
         """loadDataFromDisk: the dataset at start, before any client is accepted: the AOF
@@ -255,6 +257,7 @@ class Server:
             self.ports.extend(sock.getsockname()[1] for sock in srv.sockets)
         self.shutdown_requested = loop.create_future()
         log("notice", "Server initialized")
+        self.evictor.measure_startup()  # the baseline of used_memory: all but the dataset
         # The port is bound but nothing is accepted until the dataset is in memory.
         self.load_data()
         self._schedule_cron()
@@ -498,6 +501,10 @@ class Server:
         for cmd in all_commands():
             cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0
+        self.keyspace.evicted_keys = 0
+        self.evictor.exceeded_total = 0
+        if self.evictor.exceeded_since:
+            self.evictor.exceeded_since = time.monotonic_ns()
         self.keyspace.hits = self.keyspace.misses = 0
         self.children.forks = 0
         self.latency.reset_histograms()
@@ -517,6 +524,9 @@ class Server:
                 ks.active_expire_cycle(budget=2000 * self.config["active-expire-effort"])
             if self.blocking.ready:  # an expired key fails its blocked XREADGROUPs
                 self.blocking.serve_ready()
+            if self.evictor.limit:
+                self.evictor.refresh()
+                self.evictor.perform()  # also when only reads come (they do not check)
             self.children.poll()
             if self.cluster is not None:
                 self.cluster.cron()

@@ -115,7 +115,7 @@ def setbit(ctx: Any, argv: list[bytes]) -> int:
     elif not stored:
         # Redis unshares the value (it becomes raw) even when no bit changes, but that is no
         # change of content: no dirty count, no WATCH invalidation, no keyspace event.
-        db.data[key] = buf
+        db.replace(key, buf)
     return old
 
 

@@ -86,7 +86,7 @@ def _unshare(db: Any, key: bytes, value: bytes | bytearray) -> bytearray:
     if value.__class__ is bytearray:
         return value
     buf = bytearray(value)
-    db.data[key] = buf
+    db.replace(key, buf)
     return buf
 
 

@@ -176,7 +176,7 @@ def _memory(server: Any) -> Fields:
         ("rss_overhead_bytes", rss - resident),
         ("mem_fragmentation_ratio", _ratio(rss, used)),
         ("mem_fragmentation_bytes", rss - used),
-        ("mem_not_counted_for_evict", 0),
+        ("mem_not_counted_for_evict", server.aof.buf_len if maxmemory else 0),
         ("mem_replication_backlog", backlog.histlen if backlog is not None else 0),
         ("mem_total_replication_buffers", 0),
         ("mem_clients_slaves", 0),
@@ -218,6 +218,7 @@ def _stats(server: Any) -> Fields:
     stats = server.stats
     ks = server.keyspace
     ops, kin, kout = _rates(server)
+    exceeded = server.evictor.exceeded_ms()
     return [
         ("total_connections_received", stats.connections_received),
         ("total_commands_processed", server.total_commands()),
@@ -238,10 +239,10 @@ def _stats(server: Any) -> Fields:
         ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0),
         ("expire_cycle_cpu_milliseconds", 0),
-        ("evicted_keys", 0),
+        ("evicted_keys", ks.evicted_keys),
         ("evicted_clients", 0),
-        ("total_eviction_exceeded_time", 0),
-        ("current_eviction_exceeded_time", 0),
+        ("total_eviction_exceeded_time", exceeded[0]),
+        ("current_eviction_exceeded_time", exceeded[1]),
         ("keyspace_hits", ks.hits),
         ("keyspace_misses", ks.misses),
         ("pubsub_channels", len(server.pubsub.channels)),

@@ -1,15 +1,15 @@
 """MEMORY: how much memory a key and the whole server use (Redis's object.c).
 
-slotkv's values are Python objects, so MEMORY USAGE is an estimate built from
-`sys.getsizeof`: the key, the value (aggregates sampled as Redis samples them) and the share
-of the database dicts each key costs. Data type modules whose values are not plain
-containers register a sizer in `SIZERS`.
+slotkv's values are Python objects, so MEMORY USAGE is an estimate (node/sizes.py): the
+key, the value (aggregates sampled as Redis samples them) and the share of the database
+dicts each key costs.
 
 MEMORY STATS keeps Redis 7.0's field names and order and fills them with measurements:
 
 - `total.allocated`, `startup.allocated`, `peak.allocated` are the process's resident set
   size (now, when the commands were loaded, and its high-water mark), the numbers INFO's
-  `used_memory*` fields report.
+  `used_memory*` fields report. While `maxmemory` is set they are instead the figure the
+  limit applies to, which falls when keys go (node/evict.py): now, at start, and its peak.
 - `allocator.*` come from the allocators themselves: glibc's `mallinfo2` plus pymalloc's
   arena statistics give the bytes in use and the bytes obtained from the system; both count
   the interpreter's own resident image (measured at startup), so the ratios Redis derives
@@ -29,13 +29,13 @@ import resource
 import struct
 import sys
 import tempfile
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
 from node.replies import OK, Status, Verbatim
+from node.sizes import SIZERS, size_of  # noqa: F401  (SIZERS: data types register here)
 from node.table import command
 
 HELP = [
@@ -150,7 +150,7 @@ STARTUP_RSS = rss()
 _IMAGE = _interpreter_image()
 
 
-def _client_memory(client: Any) -> int:
+def client_memory(client: Any) -> int:
     """A connection's buffers (query, unsent replies) and bookkeeping."""
     transport = client.transport
     size = sys.getsizeof(client) + sys.getsizeof(client.__dict__)
@@ -198,18 +198,25 @@ class Overhead:
 
 
 def overhead(server: Any) -> Overhead:
-    """Measure the server's memory now (getMemoryOverheadData)."""
+    """Measure the server's memory now (getMemoryOverheadData). Under maxmemory the total
+    is the figure the limit applies to (node/evict.py), else the resident set."""
     resident = rss()
     heap = heap_usage()
     if heap is not None:
         allocated, active = heap[0] + _IMAGE, heap[1] + _IMAGE
     else:
         allocated = active = resident
+    evictor = server.evictor
+    if evictor.limit:
+        evictor.refresh()
+        total, peak, startup = evictor.used_memory(), evictor.peak, evictor.startup
+    else:
+        total, peak, startup = resident, peak_rss(), STARTUP_RSS
     mh = Overhead(
-        peak_allocated=peak_rss(),
-        total_allocated=resident,
-        startup_allocated=STARTUP_RSS,
-        clients_normal=sum(_client_memory(c) for c in list(server.clients.values())),
+        peak_allocated=peak,
+        total_allocated=total,
+        startup_allocated=startup,
+        clients_normal=sum(client_memory(c) for c in list(server.clients.values())),
         allocator_allocated=allocated,
         allocator_active=active,
         allocator_resident=resident,
@@ -232,53 +239,6 @@ def _ratio(a: int, b: int) -> float:
 
 
 # -- MEMORY USAGE sizing ----------------------------------------------------------------------
-
-# value class -> function(value, samples) -> bytes. Data type modules add theirs when their
-# values are not plain containers of bytes.
-SIZERS: dict[type, Callable[[Any, int], int]] = {
-    bytes: lambda v, samples: sys.getsizeof(v),
-    bytearray: lambda v, samples: sys.getsizeof(v),
-    int: lambda v, samples: sys.getsizeof(v),
-}
-
-_SEQUENCES = (list, tuple, set, frozenset, deque)
-
-
-def size_of(value: Any, samples: int, depth: int = 0) -> int:
-    """An estimate of the bytes `value` holds: its own size plus its elements', averaged
-    over the first `samples` of them and scaled to all, as Redis's objectComputeSize."""
-    sizer = SIZERS.get(value.__class__)
-    if sizer is not None:
-        return sizer(value, samples)
-    size = sys.getsizeof(value)
-    if depth > 4:
-        return size
-    if isinstance(value, dict):
-        n = len(value)
-        seen = total = 0
-        for k, v in value.items():
-            if seen >= samples:
-                break
-            total += size_of(k, samples, depth + 1) + size_of(v, samples, depth + 1)
-            seen += 1
-        return size + (total * n // seen if seen else 0)
-    if isinstance(value, _SEQUENCES):
-        n = len(value)
-        seen = total = 0
-        for item in value:
-            if seen >= samples:
-                break
-            total += size_of(item, samples, depth + 1)
-            seen += 1
-        return size + (total * n // seen if seen else 0)
-    attrs = getattr(value, "__dict__", None)
-    if attrs is not None:
-        size += sum(size_of(v, samples, depth + 1) for v in attrs.values())
-    for name in getattr(value.__class__, "__slots__", ()):
-        attr = getattr(value, name, None)
-        if attr is not None:
-            size += size_of(attr, samples, depth + 1)
-    return size
 
 
 def _entry_cost(d: dict) -> int:
