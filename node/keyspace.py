@@ -167,9 +167,18 @@ class Database:
 
         Overwriting counts as an access, for Redis's setKey looks the key up for writing;
         a caller that did that itself with `lookup_write` says `looked_up`, so the LFU
-        counter is bumped once, not twice.
+        counter is bumped once, not twice. That lookup also expires a key past its deadline
+        first (an `expired` event, counted and propagated), which this does when the caller
+        did not.
         """
         ks = self.keyspace
+        if self.expires:
+            when = self.expires.get(key)
+            if when is not None:
+                if when < ks.now and not looked_up:
+                    self._expire(key)  # (a replica keeps it until its primary's DEL)
+                if not keep_ttl:
+                    self.expires.pop(key, None)
         if self.slots is not None and key not in self.data:
             self.slots.add(key)
         # (A truth test first: `&` is a generic call in CPython 3.11, a tenth of a SET's cost.)
@@ -178,8 +187,6 @@ class Database:
         if ks.accounting:
             self._account_store(key, value)
         self.data[key] = value
-        if not keep_ttl and self.expires:
-            self.expires.pop(key, None)
         self.access[key] = ks.lru_clock
         if ks.lfu:  # an overwrite keeps the counter, as Redis's dbOverwrite
             freq = self.freq
@@ -198,6 +205,14 @@ class Database:
         `set`, as Redis."""
         ks = self.keyspace
         keys = flat[start::2]
+        if self.expires:  # as in `set`: past their deadline, expired first
+            expires = self.expires
+            for key in keys:
+                when = expires.get(key)
+                if when is not None:
+                    if when < ks.now:
+                        self._expire(key)
+                    expires.pop(key, None)
         if self.slots is not None:
             data = self.data
             for key in keys:
@@ -216,9 +231,6 @@ class Database:
         for key, value in zip(keys, flat[start + 1 :: 2]):
             data[key] = value
             access[key] = clock
-        if self.expires:
-            for key in keys:
-                self.expires.pop(key, None)
         if ks.lfu:  # as in `set`
             for key in keys:
                 self.freq[key] = ks.lfu_bump(self.freq[key]) if key in self.freq else ks.lfu_init()

@@ -308,3 +308,21 @@ def test_lfu_increment_is_capped_and_probabilistic():
     ks.lfu_log_factor = 1_000_000
     word = ks.lfu_bump((ks.now // 60000 & 65535) << 8 | 100)
     assert word & 255 in (100, 101)
+
+
+@pytest.mark.parametrize("store", [
+    ("SET", "d", "new"),
+    ("MSET", "x", "1", "d", "new"),
+    ("SET", "d", "new", "KEEPTTL"),
+    ("GETSET", "d", "new"),
+    ("SETRANGE", "d", "1", "xy"),
+    ("APPEND", "d", "xy"),
+    ("INCR", "n"),
+])
+def test_writes_over_a_key_past_its_deadline(both, store):
+    """A write meeting a key past its deadline but still stored (active expiry off) expires
+    it first, as setKey's write lookup: an `expired` event, counted and propagated, before the
+    write's own; SET and MSET too, which slotkv stores without a lookup of their own."""
+    key = "n" if store == ("INCR", "n") else "d"
+    setup = (("SET", "n", "5"),) if key == "n" else (("SET", "d", "old"),)
+    both.store_past_deadline(setup, store, key=key)
