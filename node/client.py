@@ -377,14 +377,18 @@ class Client(asyncio.Protocol):
                             server.count_error(e)
                         except Exception as e:
                             reply = server.internal_error(cmd, e)
-                        if prop and ks.dirty != dirty:
-                            # _propagate's commonest case without its call: a write of a chunk
-                            # that may go on as its raw bytes is only counted into the batch.
-                            if (propagation.batch_owner is self and self.rewrite is None
-                                    and self.db.index == propagation.batch_db):
-                                propagation.batch.append(argv)
-                            else:
-                                self._propagate(cmd, argv)
+                        if prop:
+                            if ks.dirty != dirty:
+                                # _propagate's commonest case without its call: a write of a
+                                # chunk that may go on as its raw bytes is only counted into
+                                # the batch (never open once a lazy deletion opened a unit).
+                                if (propagation.batch_owner is self and self.rewrite is None
+                                        and self.db.index == propagation.batch_db):
+                                    propagation.batch.append(argv)
+                                else:
+                                    self._propagate(cmd, argv)
+                            elif propagation.command_unit:  # an expired key's DEL, alone
+                                propagation.end_command_unit()
                         if reply is OK:
                             out.append(b"+OK\r\n")
                             continue
@@ -590,10 +594,13 @@ class Client(asyncio.Protocol):
             server.count_error(e)
         except Exception as e:
             reply = server.internal_error(cmd, e)
-        if ks.dirty != dirty and server.propagation.active:
+        propagation = server.propagation
+        if ks.dirty != dirty and propagation.active:
             self._propagate(cmd, argv)
         elif self.rewrite is not None:
             self.rewrite = None  # a rewrite with no change behind it (the write failed)
+        if propagation.command_unit:  # a lazy deletion's, which _propagate did not close
+            propagation.end_command_unit()
         if self.blocked and self.pending is None:
             self.pending = argv  # blocked on keys: re-run as it came, unless block() rewrote it
         self._charge(cmd, [argv], time.perf_counter_ns() - start)
@@ -650,6 +657,8 @@ class Client(asyncio.Protocol):
             return
         elif cmd.name != "exec":  # EXEC's commands went out one by one, inside MULTI/EXEC
             propagation.command(self.db.index, argv)
+        if propagation.command_unit:  # a lazy deletion went first: the command ends the unit
+            propagation.end_command_unit()
         self.woff = propagation.offset + propagation.queued  # what WAIT waits for
 
     def reply_error(self, err: CommandError, cmd: Command | None) -> None:

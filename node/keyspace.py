@@ -474,6 +474,7 @@ class Keyspace:
         self.lru_next = (self.lru_clock + 1) * 1000  # `now` at which lru_clock moves on
         self.dirty = 0
         self.expired_keys = 0
+        self.active_expiring = False  # the active expiry cycle runs: no command looked keys up
         self.evicted_keys = 0
         self.hits = 0
         self.misses = 0
@@ -565,11 +566,15 @@ class Keyspace:
     def active_expire_cycle(self, budget: int = 2000) -> None:
         if self.replica:
             return  # the primary's DELs do it; the heaps stay whole for a promotion
-        for db in self.dbs:
-            if db.expires:
-                budget -= db.active_expire(budget)
-                if budget <= 0:
-                    return
+        self.active_expiring = True
+        try:
+            for db in self.dbs:
+                if db.expires:
+                    budget -= db.active_expire(budget)
+                    if budget <= 0:
+                        return
+        finally:
+            self.active_expiring = False
 
     def flush_all(self) -> int:
         return sum(db.flush() for db in self.dbs)

@@ -13,7 +13,12 @@ with a count rewritten as one `SREM` per member, an `XREADGROUP` as its `XCLAIM`
 replica or an AOF load applies it all or nothing; a single write goes out bare, even from an
 `EXEC`. The first write of a unit is therefore held back until a second one shows it needs the
 wrapping, or the unit ends (`begin_exec`/`end_exec`). A unit opened inside another one (the
-rewrite of a command an `EXEC` runs) joins it: Redis does not nest them.
+rewrite of a command an `EXEC` runs) joins it: Redis does not nest them. The `DEL` of a key
+a command's lookup found past its deadline belongs to that command's unit too (`lazy_deletion`):
+`SET k v` on such a key goes out as `MULTI`, `DEL k`, `SET k v`, `EXEC`, and a command that
+then writes nothing (a `GET`, a `SET ... XX`) leaves the `DEL` alone. The command's caller
+closes that unit (`end_command_unit`); the active expiry's and the evictions' deletions, made
+outside any command, go out bare.
 
 Propagated commands are RESP-encoded (`encode`) into one buffer per event-loop tick; at the end of the tick the buffer goes to every sink at once (the AOF writer,
 the replication backlog), in one call each. `offset` counts every byte ever propagated: it is
@@ -88,6 +93,7 @@ class Propagation:
         self._multi_pending = False  # inside a unit, before its second write
         self._held: bytes | None = None  # a unit's first write, until it is known to be alone
         self._in_multi = False  # inside a unit, MULTI already emitted
+        self.command_unit = False  # a unit a lazy deletion opened, until its command ends
         self._scheduled = False
         self.batch_owner: object | None = None  # the client whose verbatim batch is open
         self.batch: list[Sequence[bytes]] = []
@@ -204,6 +210,19 @@ class Propagation:
         for argv in argvs:
             self.command(db, argv)
 
+    def lazy_deletion(self, db: int, argv: Sequence[bytes]) -> None:
+        """A deletion the running command's lookup made (an expired key's DEL): the first
+        write of the command's unit, unless a unit (EXEC, a script) is open already."""
+        if not self.in_exec:
+            self.begin_exec()
+            self.command_unit = True
+        self.command(db, argv)
+
+    def end_command_unit(self) -> None:
+        """The command that made a lazy deletion is done (see `lazy_deletion`)."""
+        self.command_unit = False
+        self.end_exec()
+
     def begin_exec(self) -> None:
         """A unit starts (EXEC, or a command rewritten as several writes): its writes go out
         wrapped in MULTI ... EXEC if there are more than one."""
@@ -305,6 +324,8 @@ class Propagation:
 
     def flush(self) -> None:
         """Hand this tick's propagated bytes to every sink (runs once per tick, at its end)."""
+        if self.command_unit:  # a lookup outside any command opened it (a waiter's key
+            self.end_command_unit()  # checked before the re-run): it must not span ticks
         if self.batch_owner is not None:
             self.spill()
         self._scheduled = False  # (EXEC runs within one callback: never split here)

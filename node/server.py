@@ -450,9 +450,15 @@ class Server:
                 client.resume()
 
     def _propagate_expired(self, db: Any, key: bytes) -> None:
-        # Replicas and the AOF never expire keys on their own clock: they get this DEL.
-        if self.propagation.active:
-            self.propagation.command(db.index, (b"DEL", key))
+        # Replicas and the AOF never expire keys on their own clock: they get this DEL. One a
+        # command's lookup made goes out in one unit with that command's writes, as Redis 7.0's
+        # also_propagate; the active expiry's belong to no command.
+        propagation = self.propagation
+        if propagation.active:
+            if self.keyspace.active_expiring:
+                propagation.command(db.index, (b"DEL", key))
+            else:
+                propagation.lazy_deletion(db.index, (b"DEL", key))
 
     # -- monitors, errors, slow log ----------------------------------------------------------
 

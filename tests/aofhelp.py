@@ -163,9 +163,12 @@ def incr_aof(proc: ServerProcess) -> str:
 
 
 def aof_logged(pair: tuple[ServerProcess, ServerProcess],
-               commands: list[tuple]) -> list[list[list[bytes]]]:
+               commands: list[tuple | float]) -> list[list[list[bytes]]]:
     """What running `commands` appends to each server's AOF (SELECT left out), for the
-    `aof_pair` fixture's slotkv node and redis-server."""
+    `aof_pair` fixture's slotkv node and redis-server. A number among `commands` is a pause,
+    in seconds (for a TTL to pass)."""
+    import time
+
     out = []
     for proc in pair:
         path = incr_aof(proc)
@@ -173,7 +176,10 @@ def aof_logged(pair: tuple[ServerProcess, ServerProcess],
         client = proc.client()
         client.flushall()
         for cmd in commands:
-            reply_of(client, *cmd)
+            if isinstance(cmd, (int, float)):
+                time.sleep(cmd)
+            else:
+                reply_of(client, *cmd)
         client.set("aof-marker", "1")  # the last write: all before it is in the file too
         client.close()
 

@@ -17,12 +17,13 @@ from typing import Any, Iterator
 import pytest
 
 from aofhelp import aof_logged, incr_aof, pipeline, single, snapshot, without_entries_read
-from conftest import ServerProcess, start_slotkv
+from conftest import ServerProcess, server_pair, start_slotkv
 import node.commands  # noqa: F401  (the data types node/rdb.py serializes)
 from node import rdb
 from node.aof_reader import CommandReader
 
 PAST = 1_000_000
+FUTURE = 4_000_000_000_000  # (ms: the year 2096)
 _PAYLOAD = rdb.dump(b"hello")  # a DUMP payload of the string "hello"
 
 
@@ -205,6 +206,17 @@ def test_set_with_a_past_deadline_is_logged_as_redis(
                         [b"DEL", b"k"], [b"SET", b"j", b"v", b"PXAT", b"1000"], [b"DEL", b"j"]]
 
 
+def test_set_get_is_logged_without_get(aof_pair: tuple[ServerProcess, ServerProcess]) -> None:
+    """SET ... GET replays as the SET alone; with EX/PX it is SET ... PXAT as ever."""
+    commands = [("SET", "k", "v", "GET"), ("SET", "k", "w", "GET", "KEEPTTL"),
+                ("SET", "k", "GET", "NX", "GET"), ("SET", "k", "GET", "XX", "GET"),
+                ("SET", "k", "x", "GET", "PXAT", str(FUTURE)), ("SET", "n", "1", "get", "xx")]
+    mine, theirs = aof_logged(aof_pair, commands)
+    assert mine == theirs
+    assert mine[1:4] == [[b"SET", b"k", b"v"], [b"SET", b"k", b"w", b"KEEPTTL"],
+                         [b"SET", b"k", b"GET", b"XX"]]
+
+
 def test_lazy_expiry_is_logged_as_del(aof_node: ServerProcess) -> None:
     conn = single(aof_node)
     conn.execute_command("FLUSHALL")
@@ -213,6 +225,127 @@ def test_lazy_expiry_is_logged_as_del(aof_node: ServerProcess) -> None:
     got = logged(aof_node, [["GET", "k"]])  # lazily expired now, or by the cron before
     assert got in ([[b"DEL", b"k"]], [])
     conn.close()
+
+
+@pytest.fixture(scope="module")
+def aof_debug_pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """`aof_pair` with DEBUG allowed (to stop the active expiry)."""
+    yield from server_pair("--appendonly", "yes", "--appendfsync", "always",
+                           "--enable-debug-command", "yes")
+
+
+def past_deadline(setup: list[tuple], command: list[tuple], key: str = "k") -> list[tuple | float]:
+    """`setup`, then `command` once `key` is past its deadline but still stored (the active
+    expiry stopped): only the command's own lookups can expire it. (20 ms, not 1: redis-server
+    can be preempted between its clock reads in PEXPIRE and delete the key at once.)"""
+    return [("DEBUG", "SET-ACTIVE-EXPIRE", "0"), *setup, ("PEXPIRE", key, "20"), 0.05, *command]
+
+
+DEL_K = [b"DEL", b"k"]
+# (name, commands, what redis-server logs once the setup's writes are left out; None: not
+# checked here beyond being what redis-server logs)
+LAZY_EXPIRY = [
+    ("set", past_deadline([("SET", "k", "old")], [("SET", "k", "v")]),
+     [b"MULTI", DEL_K, [b"SET", b"k", b"v"], b"EXEC"]),
+    ("sadd", past_deadline([("SADD", "k", "a")], [("SADD", "k", "x")]), None),
+    ("incr", past_deadline([("SET", "k", "5")], [("INCR", "k")]), None),
+    ("lpush", past_deadline([("LPUSH", "k", "a")], [("LPUSH", "k", "x")]), None),
+    ("zadd", past_deadline([("ZADD", "k", "1", "a")], [("ZADD", "k", "2", "b")]), None),
+    ("hset", past_deadline([("HSET", "k", "f", "v")], [("HSET", "k", "g", "w")]), None),
+    ("append", past_deadline([("SET", "k", "a")], [("APPEND", "k", "b")]), None),
+    ("setrange", past_deadline([("SET", "k", "a")], [("SETRANGE", "k", "0", "b")]), None),
+    ("mset", past_deadline([("SET", "k", "a")], [("MSET", "k", "1", "z", "2")]), None),
+    ("set-nx", past_deadline([("SET", "k", "a")], [("SET", "k", "v", "NX")]), None),
+    # rewritten as SET ... PXAT: the rewrite joins the unit
+    ("set-ex", past_deadline([("SET", "k", "a")], [("SET", "k", "v", "EX", "100")]), None),
+    ("another-type", past_deadline([("SET", "k", "a")], [("SADD", "k", "x")]), None),
+    ("sinterstore", past_deadline([("SET", "k", "x"), ("SADD", "a", "1", "2"), ("SADD", "b", "2")],
+                                  [("SINTERSTORE", "k", "a", "b")]), None),
+    # an empty result deletes the destination without looking it up: no expiry, no DEL
+    ("sinterstore-empty", past_deadline([("SET", "k", "x"), ("SADD", "a", "1")],
+                                        [("SINTERSTORE", "k", "a", "b")]), [[b"SINTERSTORE", b"k", b"a", b"b"]]),
+    ("sunionstore-source", past_deadline([("SADD", "k", "1"), ("SADD", "b", "2")],
+                                         [("SUNIONSTORE", "d", "k", "b")]), None),
+    ("smove-destination", past_deadline([("SADD", "k", "a"), ("SADD", "s", "a")],
+                                        [("SMOVE", "s", "k", "a")]), None),
+    ("rename-destination", past_deadline([("SET", "k", "a"), ("SET", "n", "b")],
+                                         [("RENAME", "n", "k")]), None),
+    ("copy-destination", past_deadline([("SET", "k", "a"), ("SET", "n", "b")],
+                                       [("COPY", "n", "k")]), None),
+    ("two-keys", [("DEBUG", "SET-ACTIVE-EXPIRE", "0"), ("SET", "k", "a"), ("SET", "j", "b"),
+                  ("PEXPIRE", "k", "20"), ("PEXPIRE", "j", "20"), 0.05, ("MSET", "k", "1", "j", "2")],
+     [b"MULTI", DEL_K, [b"DEL", b"j"], [b"MSET", b"k", b"1", b"j", b"2"], b"EXEC"]),
+    # the write fails after the lookup, or writes nothing: the DEL goes out alone
+    ("incrby-overflow", past_deadline([("SET", "k", "1")], [("INCRBY", "k", str(2**63 - 1)),
+                                                             ("INCRBY", "k", "1")]), None),
+    ("get", past_deadline([("SET", "k", "a")], [("GET", "k")]), [DEL_K]),
+    ("set-xx", past_deadline([("SET", "k", "a")], [("SET", "k", "v", "XX")]), [DEL_K]),
+    ("lpop", past_deadline([("LPUSH", "k", "a")], [("LPOP", "k")]), [DEL_K]),
+    ("spop-count", past_deadline([("SADD", "k", "a", "b", "c")], [("SPOP", "k", "2")]), [DEL_K]),
+    ("expire", past_deadline([("SET", "k", "a")], [("EXPIRE", "k", "100")]), [DEL_K]),
+    ("rename-source", past_deadline([("SET", "k", "a")], [("RENAME", "k", "n")]), [DEL_K]),
+    ("getdel", past_deadline([("SET", "k", "a")], [("GETDEL", "k")]), [DEL_K]),
+    ("getex", past_deadline([("SET", "k", "a")], [("GETEX", "k", "EX", "100")]), [DEL_K]),
+    ("copy-source", past_deadline([("SET", "k", "a")], [("COPY", "k", "n")]), [DEL_K]),
+    ("del", past_deadline([("SET", "k", "a")], [("DEL", "k")]), [DEL_K]),
+    ("wrongtype-after", past_deadline([("SET", "w", "s"), ("SADD", "k", "1")],
+                                      [("SINTERSTORE", "d", "k", "w")]), [DEL_K]),
+    ("lmove-wrongtype", past_deadline([("SET", "w", "s"), ("LPUSH", "k", "a")],
+                                      [("LMOVE", "k", "w", "LEFT", "LEFT")]), [DEL_K]),
+    # the transaction or the script is the unit already
+    ("exec", past_deadline([("SET", "k", "a")], [("MULTI",), ("SET", "k", "v"), ("EXEC",)]),
+     [b"MULTI", DEL_K, [b"SET", b"k", b"v"], b"EXEC"]),
+    ("exec-two", past_deadline([("SET", "k", "a")], [("MULTI",), ("SET", "k", "v"),
+                                                     ("SET", "z", "1"), ("EXEC",)]), None),
+    ("exec-read", past_deadline([("SET", "k", "a")], [("MULTI",), ("GET", "k"), ("EXEC",)]),
+     [DEL_K]),
+    ("exec-read-write", past_deadline([("SET", "k", "a")], [("MULTI",), ("GET", "k"),
+                                                            ("SET", "z", "1"), ("EXEC",)]), None),
+    ("eval", past_deadline([("SET", "k", "a")], [
+        ("EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "k")]), None),
+    ("eval-read", past_deadline([("SET", "k", "a")], [
+        ("EVAL", "redis.call('get', KEYS[1]); return redis.call('get', KEYS[1])", "1", "k")]),
+     [DEL_K]),
+    # the active expiry's DELs belong to no command
+    ("active-expiry", [("DEBUG", "SET-ACTIVE-EXPIRE", "0"), ("SET", "k", "a", "PX", "20"), 0.05,
+                       ("DEBUG", "SET-ACTIVE-EXPIRE", "1"), 0.3, ("SET", "z", "1")], None),
+]
+
+
+@pytest.mark.parametrize("commands,expected", [case[1:] for case in LAZY_EXPIRY],
+                         ids=[case[0] for case in LAZY_EXPIRY])
+def test_lazy_expiry_goes_out_with_the_command(
+        aof_debug_pair: tuple[ServerProcess, ServerProcess], commands: list,
+        expected: list | None) -> None:
+    """As Redis 7.0's also_propagate: the DEL of a key a command found past its deadline and
+    what the command then wrote go out as one unit, wrapped in MULTI/EXEC (the DEL alone when
+    the command wrote nothing); inside EXEC or a script the transaction is that unit."""
+    mine, theirs = (untimed(argvs) for argvs in aof_logged(aof_debug_pair, commands))
+    assert mine == theirs
+    if expected is not None:
+        last = max(i for i, argv in enumerate(theirs) if argv[0] == b"PEXPIREAT")
+        assert [a[0] if a[0] in (b"MULTI", b"EXEC") else a for a in theirs[last + 1:]] == expected
+
+
+def untimed(argvs: list[list[bytes]]) -> list[list[bytes]]:
+    """`argvs` without the absolute deadlines, which the two servers compute at other times."""
+    return [a[:2] if a[0] == b"PEXPIREAT" else a[:-1] if a[-2:-1] == [b"PXAT"] else a
+            for a in argvs]
+
+
+def test_an_eviction_goes_out_alone(aof_pair: tuple[ServerProcess, ServerProcess]) -> None:
+    """An eviction before a command is no part of it: a bare DEL, as Redis's performEvictions."""
+    try:
+        mine, theirs = aof_logged(aof_pair, [
+            ("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"), ("SET", "a", "1"),
+            ("CONFIG", "SET", "maxmemory", "1"), ("SET", "b", "2"),
+            ("CONFIG", "SET", "maxmemory", "0")])
+    finally:
+        for proc in aof_pair:
+            client = proc.client()
+            client.config_set("maxmemory-policy", "noeviction")
+            client.close()
+    assert mine == theirs == [[b"FLUSHALL"], [b"SET", b"a", b"1"], [b"DEL", b"a"]]
 
 
 READS = [

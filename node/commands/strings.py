@@ -148,7 +148,12 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
         db.notify(GENERIC, b"expire", key)
         if b"PXAT" not in opts:
             _propagate_deadline(ctx, key, argv[2], when)
-    return got if b"GET" in opts else OK
+            return got if b"GET" in opts else OK
+    if b"GET" in opts:
+        # Replayed without GET, whose reply is the only thing it adds (setGenericCommand).
+        ctx.propagate_as(argv[:3] + [a for a in argv[3:] if a.upper() != b"GET"])
+        return got
+    return OK
 
 
 def _propagate_deadline(ctx: Any, key: bytes, value: bytes, when: int) -> None:
