@@ -285,13 +285,8 @@ class Database:
         """Remove `key` to free memory (maxmemory, node/evict.py): watchers hear of it and
         an `evicted` event goes out, but it is not a change of the dataset (`dirty`), as in
         Redis; the evictor propagates the deletion."""
-        ks = self.keyspace
-        self._remove(key)
-        ks.evicted_keys += 1
-        if ks.notify_flags & EVICTED:
-            ks.notifier(b"evicted", key, self.index)
-        for hook in ks.on_modified:
-            hook(self, key)
+        self.keyspace.evicted_keys += 1
+        self._drop(key, EVICTED, b"evicted")
 
     def delete_stored(self, key: bytes) -> bool:
         """Remove `key` if it is stored, past its deadline or not (Redis's dbDelete, which
@@ -425,6 +420,15 @@ class Database:
             total += cost
         self.used = total
 
+    def _drop(self, key: bytes, kind: int, event: bytes) -> None:
+        # Expiry and eviction: the key goes with its event, and watchers hear of it.
+        ks = self.keyspace
+        self._remove(key)
+        if ks.notify_flags & kind:
+            ks.notifier(event, key, self.index)
+        for hook in ks.on_modified:
+            hook(self, key)
+
     def _expire(self, key: bytes) -> bool:
         """A key past its deadline was looked up: whether it is gone for the caller.
 
@@ -435,14 +439,10 @@ class Database:
         ks = self.keyspace
         if ks.replica:
             return not ks.from_master
-        self._remove(key)
         ks.expired_keys += 1
-        if ks.notify_flags & EXPIRED:
-            ks.notifier(b"expired", key, self.index)
-        # Watchers hear of it, but it is not a change of the dataset (`dirty`), as in Redis:
-        # the primary propagates the deletion itself (on_expired), not the command that saw it.
-        for hook in ks.on_modified:
-            hook(self, key)
+        # Not a change of the dataset (`dirty`), as in Redis: the primary propagates the
+        # deletion itself (on_expired), not the command that saw it.
+        self._drop(key, EXPIRED, b"expired")
         for hook in ks.on_expired:
             hook(self, key)
         return True
