@@ -1,6 +1,6 @@
 """`slotkv up`: the whole local cluster in one command.
 
-    slotkv up [--shards 3] [--replicas 1] [--port 7000] [--dir ./slotkv-data]
+    slotkv up [--shards 3] [--replicas 1] [--port 7000] [--dir ./slotkv-data] [-- DIRECTIVES]
 
 Starts a coordinator (on `--port` + 10000) and `shards` x (1 + `replicas`) nodes on the ports
 after `--port`: the primaries first (7001, 7002, 7003), then the replicas (7004, ...), as
@@ -9,6 +9,10 @@ its slots spread evenly and its replicas assigned (`slotkv cluster create`); the
 process says its role and address. Everything lives under `--dir` (the layout in `up.json`,
 the coordinator's topology, one directory per node with its AOF), so running `slotkv up --dir
 D` again brings the same cluster back, data included. Ctrl-C (or SIGTERM) stops every process by its PID, nodes first.
+
+Node directives after `--` go to every node as they are, e.g. a cache of 100 MB per shard:
+`slotkv up -- --maxmemory 100mb --maxmemory-policy allkeys-lru`. They are kept with the
+layout, so a restart reuses them unless new ones are given.
 """
 
 from __future__ import annotations
@@ -27,13 +31,14 @@ from ops.cluster import ClusterError, connect, create, nodes_of, wait_ok
 from ops.launch import Launched, python_argv, stop_all
 
 LAYOUT_FILE = "up.json"
-DEFAULTS = {"shards": 3, "replicas": 1, "port": 7000, "bind": "127.0.0.1", "node_timeout": 2000}
+DEFAULTS = {"shards": 3, "replicas": 1, "port": 7000, "bind": "127.0.0.1", "node_timeout": 2000,
+            "node_args": []}
 
 
 def layout(opts: argparse.Namespace, directory: str) -> dict[str, Any]:
     """The cluster's shape: from the directory if it holds one, else from the flags."""
     path = os.path.join(directory, LAYOUT_FILE)
-    given = {k: getattr(opts, k) for k in DEFAULTS if getattr(opts, k) is not None}
+    given = {k: getattr(opts, k) for k in DEFAULTS if getattr(opts, k) not in (None, [])}
     if os.path.exists(path):
         with open(path) as f:
             saved = json.load(f)
@@ -94,7 +99,8 @@ class Up:
                             # Every write logged (fsynced each second): a node killed outright
                             # comes back with its data, as with redis's create-cluster script.
                             "--appendonly", "yes",
-                            "--logfile", os.path.join(ndir, "node.log")),
+                            "--logfile", os.path.join(ndir, "node.log"),
+                            *self.shape["node_args"]),
                 port, ndir, os.path.join(ndir, "stdout.log"), own_session=True).start())
         for node in self.nodes:
             node.wait_ready()
@@ -168,6 +174,9 @@ def main(args: list[str]) -> int:
     parser.add_argument("--bind", help="address the nodes listen on (default 127.0.0.1)")
     parser.add_argument("--node-timeout", type=int, dest="node_timeout",
                         help="cluster-node-timeout in ms: failover after this long (default 2000)")
+    parser.add_argument("node_args", nargs="*", metavar="-- DIRECTIVES",
+                        help="node directives for every node, after --, e.g. "
+                        "-- --maxmemory 100mb --maxmemory-policy allkeys-lru")
     opts = parser.parse_args(args)
     directory = os.path.abspath(opts.dir)
     try:

@@ -173,3 +173,27 @@ def test_a_second_coordinator_on_a_port_is_refused(tmp_path) -> None:
         assert "Could not listen on" in out.stderr and "Traceback" not in out.stderr
     finally:
         cluster.stop()
+
+
+def test_node_directives_after_the_double_dash(up_dir: str) -> None:
+    """`slotkv up -- DIRECTIVES` gives every node the same directives (here a cache's memory
+    limit), and a restart of the same directory keeps them."""
+    base = free_ports(3)
+    up = Up(up_dir, "--shards", "2", "--replicas", "0", "--port", str(base), "--",
+            "--maxmemory", "200mb", "--maxmemory-policy", "allkeys-lru")
+    try:
+        up.read_lines(3)
+        for port in (base + 1, base + 2):
+            assert raw(port, "CONFIG", "GET", "maxmemory") == [b"maxmemory", b"209715200"]
+            assert raw(port, "CONFIG", "GET", "maxmemory-policy") == [b"maxmemory-policy",
+                                                                      b"allkeys-lru"]
+        assert up.interrupt() == 0
+    finally:
+        up.kill()
+    up = Up(up_dir)
+    try:
+        up.read_lines(3)
+        assert raw(base + 2, "CONFIG", "GET", "maxmemory") == [b"maxmemory", b"209715200"]
+        assert up.interrupt() == 0
+    finally:
+        up.kill()
