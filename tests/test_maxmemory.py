@@ -19,6 +19,7 @@ import redis
 from aofhelp import aof_logged
 from conftest import Differential, ServerProcess, reply_of, server_pair, wait_until
 from notifyhelp import EventLog
+from wirescript import READ, same_script
 
 # (redis-py reads an -OOM error as OutOfMemoryError, the code left out of its text)
 OOM = "command not allowed when used memory > 'maxmemory'."
@@ -175,6 +176,17 @@ def test_an_evicted_key_fails_its_watchers(pair: tuple[ServerProcess, ServerProc
     both.run(("MULTI",), ("SET", "k", "2"), ("EXEC",), ("EXISTS", "k"))
     for c in others:
         c.close()
+
+
+def test_an_evicted_key_is_invalidated_for_its_readers(
+        pair: tuple[ServerProcess, ServerProcess], both: Differential) -> None:
+    same_script(*pair, [
+        ("a", ("HELLO", "3")), ("a", ("CLIENT", "TRACKING", "ON")),
+        ("b", ("SET", "k", "1")), ("a", ("GET", "k")),
+        ("b", ("CONFIG", "SET", "maxmemory-policy", "allkeys-random")),
+        ("b", ("CONFIG", "SET", "maxmemory", "1")), ("b", ("CONFIG", "SET", "maxmemory", "0")),
+        ("a", READ), ("a", ("EXISTS", "k")),
+    ])
 
 
 def test_config_and_info_fields(both: Differential) -> None:
