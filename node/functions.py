@@ -10,6 +10,12 @@ share), because their environment is one table whose fallback is switched from t
 API to the sandbox's globals once loading ends, as function_lua.c switches its globals'
 `__index`.
 
+The library API's redis.log is the C function scripts have (node/lualibs's
+`script_functions`), so register_function may be given it, as a callback or anywhere in its
+table of named arguments: those tables are read with node/lualibs's `table_pairs`, and such a
+callback reaches Python as the Python function, which FCALL then calls. Its errors name the
+position "=[C]:-1" (the sandbox's frames around the call), where Redis's name none.
+
 Function names are looked up ignoring case, library names not, as Redis's dictionaries do.
 Libraries are saved as their code: in RDB files (the FUNCTION2 opcode, node/rdb.py), FUNCTION
 DUMP payloads, and AOF bases written as commands (one FUNCTION LOAD each). The commands are
@@ -24,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import lupa.lua51 as lua51
 
 from node.errors import CommandError, as_text
-from node.lualibs import LuaRaise, lua_string
+from node.lualibs import LuaRaise, lua_string, type_name
 from node.scripting import SCRIPT_FLAGS
 
 if TYPE_CHECKING:
@@ -203,7 +209,7 @@ class Functions(Registry):
             if name is None:
                 raise self._raise("first argument to redis.register_function must be a string")
             callback, flags, description = args[1], 0, None
-            if lua51.lua_type(callback) != "function":
+            if type_name(callback) != "function":
                 raise self._raise("second argument to redis.register_function must be a "
                                   "function")
         else:
@@ -220,7 +226,7 @@ class Functions(Registry):
                               "applicable to Lua table (representing named arguments).")
         name = callback = description = None
         flags = 0
-        for key, value in table.items():
+        for key, value in self.scripting._pairs(table):
             key = _string(key)
             if key is None:
                 raise self._raise("named argument key given to redis.register_function is not "
@@ -237,7 +243,7 @@ class Functions(Registry):
                     raise self._raise("description argument given to "
                                       "redis.register_function must be a string")
             elif key == b"callback":
-                if lua51.lua_type(value) != "function":
+                if type_name(value) != "function":
                     raise self._raise("callback argument given to redis.register_function "
                                       "must be a function")
                 callback = value

@@ -45,8 +45,7 @@ may visit a table with such keys in another order; and -0 reaching a Python func
 0 (lupa hands integral numbers over as Python ints). The sandbox's own Lua shows too: a
 function of it called in tail position (`return rawget()`) loses the script's line from its
 argument error, `error`'s levels count its frames (`pcall(error, 'm', 2)` names a line of the
-sandbox, not the script's), and the `redis.log` of FUNCTION LOAD's library API stays userdata
-(see load_api).
+sandbox, not the script's).
 """
 
 from __future__ import annotations
@@ -466,19 +465,11 @@ local function call(f, keys, argv)
   sethook(tick, '', 100000)
   return timed(xpcall(function() return f(keys, argv) end, errh))
 end
--- The library API of FUNCTION LOAD takes its log and constants from `load_api`, where log is
--- the Python function as lupa hands it over (userdata): node/functions.py reads the tables
--- given to register_function through lupa's own iteration, which a C function made by
--- python.as_function would derail.
-local load_api = {log = py.load_log}
-for k, v in raw_next, redis do
-  if type(v) ~= 'function' then load_api[k] = v end
-end
 -- What node/functions.py builds the library loader from.
 local internals = {protect = protect, refuse = refuse, missing = missing, globals = proxy,
                    setmetatable = raw_setmetatable, setfenv = setfenv, sethook = sethook,
                    loadstring = load_text, pcall = raw_pcall, unwrap = unwrap, type = type,
-                   error = error, ipairs = ipairs, redis = load_api}
+                   error = error, ipairs = ipairs, redis = redis}
 return compile, run, shape, error_info, memory, call, internals
 """
 
@@ -569,7 +560,6 @@ class Scripting:
         for name, module in LIBRARIES.items():
             py[name] = functions(module.library(lua))
         py[b"libraries"] = self._table(list(LIBRARIES))
-        py[b"load_log"] = self._log  # (stays userdata: see load_api in _BOOT)
         self._pairs = table_pairs(lua)
         boot, error = lua.eval("function(code, name) local f, e = loadstring(code, name) "
                                "return f, e end")(_BOOT.encode(), INTERNAL.encode())

@@ -2,13 +2,15 @@
 gets -BUSY but for the `allow_busy` commands, on connections open before and opened during
 the script; SCRIPT KILL and FUNCTION KILL with their refusals (NOTBUSY, UNKILLABLE after a
 write, the other kind's BUSY); FUNCTION STATS's running_script; a kill that pcall cannot
-catch and one inside a coroutine; SHUTDOWN refused, and SHUTDOWN NOSAVE ending the server.
+catch and one inside a coroutine; SHUTDOWN refused, and SHUTDOWN NOSAVE ending the server; SIGTERM, which waits for the script.
 
 Each script runs in a thread on its own connection while the test talks to the server.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -16,7 +18,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import redis
 
-from conftest import ServerProcess, reply_of, server_pair, start_slotkv
+from conftest import ServerProcess, reply_of, server_pair, start_slotkv, wait_until
 
 THRESHOLD = "100"  # ms
 SPIN = "local i = 0 while true do i = i + 1 end"
@@ -47,7 +49,10 @@ class Busy:
         watcher.close()
 
     def _run(self, *command: Any) -> None:
-        self.reply = reply_of(self.client, *command)
+        try:
+            self.reply = reply_of(self.client, *command)
+        except redis.ConnectionError:  # the server shut down before replying
+            self.reply = "closed"
 
     def result(self) -> Any:
         self.thread.join(10)
@@ -166,3 +171,30 @@ def test_shutdown_nosave_ends_a_busy_script() -> None:
         server.proc.wait(10)
     finally:
         server.stop()
+
+
+def test_sigterm_waits_for_a_busy_script(start_node: Callable[..., ServerProcess],
+                                         start_oracle: Callable[..., ServerProcess]) -> None:
+    """Redis 7.0 only schedules the shutdown on SIGTERM (serverCron acts on it): the script
+    goes on, the other clients still get -BUSY, and once the script is killed the server shuts
+    down as SHUTDOWN does, saving on its save points, with exit code 0."""
+    def scenario(start: Callable[..., ServerProcess]) -> Any:
+        server = start("--busy-reply-threshold", THRESHOLD, "--save", "3600 1")
+        client = server.client()
+        client.set("k", "v")
+        busy = Busy(server, "EVAL", SPIN, 0)
+        os.kill(server.pid, signal.SIGTERM)  # (a process this test started)
+        time.sleep(0.5)
+        seen: list[Any] = [server.alive(), reply_of(client, "PING"),
+                           reply_of(client, "SCRIPT", "KILL")]
+        wait_until(lambda: not server.alive(), timeout=5, what="the server to exit")
+        busy.thread.join(5)
+        log = server.log()
+        seen += [server.proc.returncode, "Received SIGTERM scheduling shutdown..." in log,
+                 "Lua script killed by user with SCRIPT KILL." in log, "DB saved on disk" in log]
+        client.close()
+        return seen
+
+    mine, theirs = scenario(start_node), scenario(start_oracle)
+    assert mine == theirs
+    assert mine[0] is True and mine[-4:] == [0, True, True, True]
