@@ -64,6 +64,8 @@ class BusyPeriod:
     def serve(self) -> None:
         """Serve whatever is ready, without waiting."""
         server = self.server
+        if server.signals:  # announced now, acted on once the script ends, as in Redis
+            server.log_signals()
         keyspace = server.keyspace
         now = keyspace.now  # (the script's clock: requests served meanwhile must not move it)
         try:

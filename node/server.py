@@ -163,6 +163,12 @@ class Server:
         self._servers: list[asyncio.AbstractServer] = []
         self._cron_handle: asyncio.TimerHandle | None = None
         self.shutdown_requested: asyncio.Future | None = None
+        # SIGTERM/SIGINT received and not yet announced, and whether one was (a SIGINT then
+        # exits at once); see _on_signal.
+        self.signals: list[int] = []
+        self.signalled = False
+        self.shutdown_signal: int | None = None  # announced, not yet acted on
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.ports: list[int] = []
         self.log = log
         # Commands at least this slow go to Client._record_slow (set by the latency monitor).
@@ -280,21 +286,46 @@ class Server:
 
     async def serve_forever(self) -> None:
         await self.start()
-        loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._signal_shutdown, sig)
+            signal.signal(sig, self._on_signal)
         assert self.shutdown_requested is not None
         await self.shutdown_requested
         await self.stop()
 
-    def _signal_shutdown(self, sig: int) -> None:
-        name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
-        log("warning", f"Received {name} scheduling shutdown...")
+    def _on_signal(self, sig: int, _frame: Any) -> None:
+        # A Python handler rather than the loop's: it also runs while a busy script holds the
+        # loop (its Lua hook calls into Python), where Redis's handler acts at once. It only
+        # records the signal, as a handler interrupting a log write must not write itself;
+        # but a SIGINT after a signal already taken means: exit now (sigShutdownHandler).
+        if self.signalled and sig == signal.SIGINT:
+            log("warning", "You insist... exiting now.")
+            os._exit(1)
+        self.signalled = True
+        self.signals.append(sig)
+        self._loop.call_soon_threadsafe(self._signal_shutdown)
+
+    def log_signals(self) -> None:
+        """Announce the signals received since last asked (the loop asks, and a busy script's
+        tick: node/busy.py); the last one is what the shutdown follows."""
+        while self.signals:
+            self.shutdown_signal = sig = self.signals.pop(0)
+            name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
+            log("warning", f"Received {name} scheduling shutdown...")
+
+    def _signal_shutdown(self) -> None:
+        # In the loop, so after a busy script ended (Redis's shutdown_asap, seen by its cron).
+        self.log_signals()
+        sig, self.shutdown_signal = self.shutdown_signal, None
+        if sig is None:
+            return  # (two signals, one call each: the first took both)
         words = self.config["shutdown-on-sigterm" if sig == signal.SIGTERM
                             else "shutdown-on-sigint"].split()
         save = True if "save" in words else False if "nosave" in words else None
         if self.finish_shutdown(save, force="force" in words):
             self.request_shutdown()
+        else:
+            self.signalled = False
 
     def finish_shutdown(self, save: bool | None = None, force: bool = False) -> bool:
         """finishShutdown: what must happen before the process may exit (stop a saving child,

@@ -185,8 +185,9 @@ def test_sigterm_waits_for_a_busy_script(start_node: Callable[..., ServerProcess
         busy = Busy(server, "EVAL", SPIN, 0)
         os.kill(server.pid, signal.SIGTERM)  # (a process this test started)
         time.sleep(0.5)
-        seen: list[Any] = [server.alive(), reply_of(client, "PING"),
-                           reply_of(client, "SCRIPT", "KILL")]
+        # Announced at once, acted on once the script ends.
+        seen: list[Any] = [server.alive(), "Received SIGTERM scheduling shutdown..." in server.log(),
+                           reply_of(client, "PING"), reply_of(client, "SCRIPT", "KILL")]
         wait_until(lambda: not server.alive(), timeout=5, what="the server to exit")
         busy.thread.join(5)
         log = server.log()
@@ -197,4 +198,25 @@ def test_sigterm_waits_for_a_busy_script(start_node: Callable[..., ServerProcess
 
     mine, theirs = scenario(start_node), scenario(start_oracle)
     assert mine == theirs
-    assert mine[0] is True and mine[-4:] == [0, True, True, True]
+    assert mine[:2] == [True, True] and mine[-4:] == [0, True, True, True]
+
+
+def test_a_second_sigint_exits_at_once(start_node: Callable[..., ServerProcess],
+                                       start_oracle: Callable[..., ServerProcess]) -> None:
+    """A SIGINT after a shutdown signal that is still pending (here behind a busy script) is
+    the user insisting: exit 1 at once, without saving (sigShutdownHandler)."""
+    def scenario(start: Callable[..., ServerProcess]) -> Any:
+        server = start("--busy-reply-threshold", THRESHOLD, "--save", "3600 1")
+        server.client().set("k", "v")
+        busy = Busy(server, "EVAL", SPIN, 0)
+        os.kill(server.pid, signal.SIGTERM)  # (processes this test started)
+        time.sleep(0.3)
+        os.kill(server.pid, signal.SIGINT)
+        wait_until(lambda: not server.alive(), timeout=5, what="the server to exit")
+        busy.thread.join(5)
+        log = server.log()
+        return [server.proc.returncode, "You insist... exiting now." in log,
+                "DB saved on disk" in log]
+
+    mine, theirs = scenario(start_node), scenario(start_oracle)
+    assert mine == theirs == [1, True, False]
