@@ -487,7 +487,7 @@ _TABLE: list[tuple] = [
     ("active-defrag-cycle-max", "int", 25, "tuning", dict(lo=1, hi=99)),
     ("active-defrag-max-scan-fields", "int", 1000, "tuning", dict(lo=1, hi=G)),
     ("lazyfree-lazy-eviction", "bool", False, "live", {}),
-    ("lazyfree-lazy-expire", "bool", False, "tuning", {}),
+    ("lazyfree-lazy-expire", "bool", False, "live", {}),
     ("lazyfree-lazy-server-del", "bool", False, "tuning", {}),
     ("lazyfree-lazy-user-del", "bool", False, "tuning", {}),
     ("lazyfree-lazy-user-flush", "bool", False, "tuning", {}),

@@ -486,10 +486,11 @@ class Server:
         # also_propagate; the active expiry's belong to no command.
         propagation = self.propagation
         if propagation.active:
+            argv = (b"UNLINK" if self.config["lazyfree-lazy-expire"] else b"DEL", key)
             if self.keyspace.active_expiring:
-                propagation.command(db.index, (b"DEL", key))
+                propagation.command(db.index, argv)
             else:
-                propagation.lazy_deletion(db.index, (b"DEL", key))
+                propagation.lazy_deletion(db.index, argv)
 
     # -- monitors, errors, slow log ----------------------------------------------------------
 

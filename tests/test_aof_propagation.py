@@ -348,6 +348,30 @@ def test_an_eviction_goes_out_alone(aof_pair: tuple[ServerProcess, ServerProcess
     assert mine == theirs == [[b"FLUSHALL"], [b"SET", b"a", b"1"], [b"DEL", b"a"]]
 
 
+def test_lazyfree_deletions_go_out_as_unlink(
+        aof_pair: tuple[ServerProcess, ServerProcess]) -> None:
+    """With lazyfree-lazy-expire / lazyfree-lazy-eviction, expiries and evictions are
+    propagated as UNLINK (propagateDeletion's `lazy`)."""
+    soon = str(int(time.time() * 1000) + 150)  # (one deadline for both servers' files)
+    try:
+        mine, theirs = aof_logged(aof_pair, [
+            ("CONFIG", "SET", "lazyfree-lazy-expire", "yes"),
+            ("CONFIG", "SET", "lazyfree-lazy-eviction", "yes"),
+            ("SET", "e", "1", "PXAT", soon), 0.4, ("GET", "e"),
+            ("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"), ("SET", "a", "1"),
+            ("CONFIG", "SET", "maxmemory", "1"), ("SET", "b", "2"),
+            ("CONFIG", "SET", "maxmemory", "0")])
+    finally:
+        for proc in aof_pair:
+            client = proc.client()
+            client.config_set("maxmemory-policy", "noeviction")
+            client.config_set("lazyfree-lazy-expire", "no")
+            client.config_set("lazyfree-lazy-eviction", "no")
+            client.close()
+    assert mine == theirs == [[b"FLUSHALL"], [b"SET", b"e", b"1", b"PXAT", soon.encode()],
+                              [b"UNLINK", b"e"], [b"SET", b"a", b"1"], [b"UNLINK", b"a"]]
+
+
 READS = [
     ["GET", "s"], ["MGET", "s", "x"], ["STRLEN", "s"], ["GETRANGE", "s", "0", "1"],
     ["EXISTS", "s"], ["TYPE", "s"], ["TTL", "s"], ["PTTL", "s"], ["EXPIRETIME", "s"],
