@@ -1,4 +1,5 @@
-"""Loading a bench/ script as a module, so its tests can call its functions directly."""
+"""Loading a bench/ script as a module, so its tests can call its functions directly; and
+checking that the servers a script started are gone."""
 
 from __future__ import annotations
 
@@ -25,3 +26,13 @@ def load_bench_script(filename: str) -> ModuleType:
     finally:
         sys.path.remove(BENCH)
     return module
+
+
+def is_our_server(pid: int) -> bool:
+    """Whether pid is still a server process (a reused PID would belong to another program)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read()
+    except OSError:
+        return False
+    return b"redis-server" in cmd or b"ops.cli" in cmd

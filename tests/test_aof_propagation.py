@@ -341,11 +341,18 @@ def test_an_eviction_goes_out_alone(aof_pair: tuple[ServerProcess, ServerProcess
             ("CONFIG", "SET", "maxmemory", "1"), ("SET", "b", "2"),
             ("CONFIG", "SET", "maxmemory", "0")])
     finally:
-        for proc in aof_pair:
-            client = proc.client()
-            client.config_set("maxmemory-policy", "noeviction")
-            client.close()
+        _configure(aof_pair, {"maxmemory-policy": "noeviction"})
     assert mine == theirs == [[b"FLUSHALL"], [b"SET", b"a", b"1"], [b"DEL", b"a"]]
+
+
+def _configure(pair: tuple[ServerProcess, ServerProcess], settings: dict[str, str]) -> None:
+    """CONFIG SET on both servers (the module's servers are shared: tests put back what they
+    changed)."""
+    for proc in pair:
+        client = proc.client()
+        for name, value in settings.items():
+            client.config_set(name, value)
+        client.close()
 
 
 def test_lazyfree_deletions_go_out_as_unlink(
@@ -362,12 +369,8 @@ def test_lazyfree_deletions_go_out_as_unlink(
             ("CONFIG", "SET", "maxmemory", "1"), ("SET", "b", "2"),
             ("CONFIG", "SET", "maxmemory", "0")])
     finally:
-        for proc in aof_pair:
-            client = proc.client()
-            client.config_set("maxmemory-policy", "noeviction")
-            client.config_set("lazyfree-lazy-expire", "no")
-            client.config_set("lazyfree-lazy-eviction", "no")
-            client.close()
+        _configure(aof_pair, {"maxmemory-policy": "noeviction", "lazyfree-lazy-expire": "no",
+                              "lazyfree-lazy-eviction": "no"})
     assert mine == theirs == [[b"FLUSHALL"], [b"SET", b"e", b"1", b"PXAT", soon.encode()],
                               [b"UNLINK", b"e"], [b"SET", b"a", b"1"], [b"UNLINK", b"a"]]
 

@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 
-from benchhelp import load_bench_script
+from benchhelp import is_our_server, load_bench_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "bench", "eviction.py")
@@ -51,17 +51,7 @@ def test_tiny_run_prints_the_table_for_both_servers(tmp_path) -> None:
     pids = [int(p) for p in re.findall(r"(?:redis|slotkv) pid (\d+)", proc.stderr)]
     assert len(pids) == 2, proc.stderr
     for pid in pids:
-        assert not _is_our_server(pid), pid
-
-
-def _is_our_server(pid: int) -> bool:
-    """Whether pid is still a server process (a reused PID would belong to another program)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmd = f.read()
-    except OSError:
-        return False
-    return b"redis-server" in cmd or b"ops.cli" in cmd
+        assert not is_our_server(pid), pid
 
 
 def test_rows_are_medians_with_slowdown_and_bytes_per_key_kept() -> None:

@@ -12,7 +12,7 @@ import sys
 
 import hiredis
 import pytest
-from benchhelp import load_bench_script
+from benchhelp import is_our_server, load_bench_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "bench", "compare.py")
@@ -100,17 +100,7 @@ def test_tiny_run_writes_json_and_leaves_no_server_running(tiny_run):
     pids = [int(p) for p in re.findall(r"(?:redis|slotkv) pid (\d+)", proc.stderr)]
     assert len(pids) == 4, proc.stderr
     for pid in pids:
-        assert not _is_our_server(pid), pid
-
-
-def _is_our_server(pid: int) -> bool:
-    """Whether pid is still a server process (a reused PID would belong to another program)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmd = f.read()
-    except OSError:
-        return False
-    return b"redis-server" in cmd or b"ops.cli" in cmd
+        assert not is_our_server(pid), pid
 
 
 def test_csv_parser_skips_warnings_and_names_tests_by_their_t_option(compare):
