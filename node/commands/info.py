@@ -176,7 +176,7 @@ def _memory(server: Any) -> Fields:
         ("rss_overhead_bytes", rss - resident),
         ("mem_fragmentation_ratio", _ratio(rss, used)),
         ("mem_fragmentation_bytes", rss - used),
-        ("mem_not_counted_for_evict", server.aof.buf_len if maxmemory else 0),
+        ("mem_not_counted_for_evict", server.aof.buf_len),
         ("mem_replication_backlog", backlog.histlen if backlog is not None else 0),
         ("mem_total_replication_buffers", 0),
         ("mem_clients_slaves", 0),

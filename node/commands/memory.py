@@ -35,7 +35,7 @@ from typing import Any, Callable
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
 from node.replies import OK, Status, Verbatim
-from node.sizes import SIZERS, size_of  # noqa: F401  (SIZERS: data types register here)
+from node.sizes import size_of
 from node.table import command
 
 HELP = [

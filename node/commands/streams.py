@@ -35,12 +35,12 @@ from node.blocking import block, parse_timeout_ms
 from node.commands.client import subcommand_syntax_error
 from node.commands.debug import SERIALIZED_LENGTHS, rdb_len_size, rdb_string_size
 from node.commands.keys import COPY_FUNCS, OBJECT_ENCODINGS
-from node.commands.memory import SIZERS
 from node.errors import NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from node.keyspace import TYPE_NAMES, Database
 from node.notify import STREAM
 from node.numbers import parse_int
 from node.replies import NULL_ARRAY, OK, Status
+from node.sizes import SIZERS
 from node.stream import (
     LISTPACK_MAX, MAX_ID, NOT_READ, U64, Consumer, Group, Nack, Node, Stream, format_id, id_text,
     parse_id, parse_interval, rax_nodes,

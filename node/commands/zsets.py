@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from node import digest, listpack
 from node.blocking import block, parse_timeout
-from node.commands import debug, keys, memory
+from node.commands import debug, keys
 from node.cstring import option_word
 from node.cursor import CURSORS, parse_cursor
 from node.errors import NOT_FLOAT, SYNTAX, WRONGTYPE, CommandError
@@ -40,6 +40,7 @@ from node.keyspace import TYPE_NAMES, Database, type_name
 from node.notify import GENERIC, ZSET
 from node.numbers import INT64_MAX, parse_int
 from node.replies import NULL_ARRAY, format_double
+from node.sizes import SIZERS
 from node.table import KeySpec, command, numkeys_keys
 from node.zset import ZSet
 
@@ -1286,5 +1287,5 @@ def _memory(zs: ZSet, samples: int) -> int:
 keys.COPY_FUNCS[ZSet] = ZSet.copy
 keys.OBJECT_ENCODINGS[ZSet] = _encoding
 digest.register(ZSet, digest.OBJ_ZSET, _digest)
-memory.SIZERS[ZSet] = _memory
+SIZERS[ZSet] = _memory
 debug.SERIALIZED_LENGTHS[ZSet] = _rdb_size
