@@ -3,8 +3,8 @@
 As Redis's loadAppendOnlyFiles: the manifest names a base and incr files; each is replayed
 in order by a pseudo client (no replies, no propagation, never blocking) through
 `Client.execute`, the same path a connection's commands take. While loading, keys are not
-expired (the keyspace is in replica mode), so the log replays exactly as it was written:
-its own DELs remove what expired.
+expired, nor seen as expired (the keyspace is in replica mode, replaying as its primary's
+stream), so the log replays exactly as it was written: its own DELs remove what expired.
 
 A base that starts with `REDIS` is an RDB file (aof-use-rdb-preamble), read by node/rdb.py.
 
@@ -89,7 +89,10 @@ def load_append_only_files(server: "Server") -> str:
     if total == 0:
         return EMPTY
     ks = server.keyspace
-    was_replica, ks.replica = ks.replica, True  # no expiry while loading
+    # No expiry while loading, and nothing counts as expired either (keyIsExpired is false
+    # while loading): every command replays as it ran, when its keys were live.
+    was_replica, ks.replica = ks.replica, True
+    was_from_master, ks.from_master = ks.from_master, True
     propagation = server.propagation
     was_active, propagation.active = propagation.active, False
     result = OK
@@ -106,6 +109,7 @@ def load_append_only_files(server: "Server") -> str:
                     f"{time.monotonic() - start:.3f} seconds")
     finally:
         ks.replica = was_replica
+        ks.from_master = was_from_master
         propagation.active = was_active
         ks.tick()
     aof.current_size = total

@@ -263,6 +263,25 @@ def test_replay_is_identical(aof_node: ServerProcess) -> None:
     conn.close()
 
 
+@pytest.mark.parametrize("commands", [
+    [["SET", "k", "a", "PXAT", "1000000"], ["SETBIT", "k", "0", "1"]],
+    [["SET", "k", "a", "PXAT", "1000000"], ["DEL", "k"], ["SETBIT", "k", "0", "1"]],
+    [["SET", "k", "a", "PXAT", "1000000"], ["GETDEL", "k"], ["APPEND", "k", "x"]],
+])
+def test_a_key_kept_past_its_deadline_replays(aof_node: ServerProcess,
+                                              commands: list[list[str]]) -> None:
+    """SET ... PXAT in the past keeps the key until something expires it; the log's DEL
+    then removes it on replay too (nothing is seen as expired while loading), so a write
+    after it starts from a fresh key, not from the old value and its deadline."""
+    conn = single(aof_node)
+    conn.execute_command("FLUSHALL")
+    run(aof_node.port, commands)
+    before = snapshot(conn)
+    assert before  # the last write made a live key
+    conn.execute_command("DEBUG", "LOADAOF")
+    assert snapshot(conn) == before
+
+
 def test_restart_and_redis_load_the_same_dataset(aof_node: ServerProcess) -> None:
     """After one more mixed run with a rewrite in the middle of it, a restarted node and a
     redis-server that loads the AOF directory hold the same dataset."""
@@ -300,3 +319,4 @@ def test_restart_and_redis_load_the_same_dataset(aof_node: ServerProcess) -> Non
         theirs.close()
     finally:
         oracle.stop()
+
