@@ -46,7 +46,7 @@ class ReplayClient(Client):
 
     # A replica's AOF replays writes a read-only replica would refuse, and a cluster node's
     # writes to slots its last known map gives to others.
-    must_obey = True
+    MUST_OBEY = True
 
     # Blocking commands act as inside EXEC (they never wait): CLIENT_DENY_BLOCKING.
     in_exec = property(lambda self: True, lambda self, value: None)

@@ -101,17 +101,34 @@ def _fast_command(name: bytes, table: dict[bytes, Command]) -> Command:
 
 
 class Client(asyncio.Protocol):
+    # Slots, not a __dict__: with more than 30 attributes an instance's dict stops sharing its
+    # class's keys, and CPython 3.11 then leaves every method load and class-attribute read on
+    # a client unspecialized (the generic lookup: a type walk and a dict probe each).
+    __slots__ = (
+        '_authenticated', '_boundary', 'addr', 'asking', 'blocked', 'checks_path', 'closing',
+        'created', 'db', 'dirty_cas', 'encode', 'fd', 'id', 'in_exec', 'laddr', 'last_command',
+        'last_interaction', 'monitor', 'multi', 'multi_error', 'name', 'no_evict',
+        'null_reply', 'out', 'parser', 'pending', 'protocol', 'pubsub_context', 'readonly',
+        'reply_mode', 'rewrite', 'server', 'skip_after_exec', 'soft_limit_since',
+        'subscriptions', 'throttled', 'tracking', 'transport', 'user', 'watched', 'woff',
+        'must_obey', 'propagates',
+    )
+
     # Redis's mustObeyClient: the pseudo-clients that replay what already happened (a
     # replica's primary's stream, replication/replica.py; the AOF at load, node/aof_load.py)
     # set this. Their writes are never refused (READONLY, NOREPLICAS, MISCONF) nor paused,
-    # nor redirected in cluster mode.
-    must_obey = False
-    # Whether this client's writes go to the AOF and replicas command by command. A replica
-    # passes its primary's stream on as it came instead (replication/replica.py).
-    propagates = True
+    # nor redirected in cluster mode. (Copied to the `must_obey` slot: a class attribute read
+    # through an instance is never specialized in CPython 3.11.)
+    MUST_OBEY = False
+    # Whether this client's writes go to the AOF and replicas command by command (the
+    # `propagates` slot). A replica passes its primary's stream on as it came instead
+    # (replication/replica.py).
+    PROPAGATES = True
 
     def __init__(self, server: "Server") -> None:
         self.server = server
+        self.must_obey = self.MUST_OBEY
+        self.propagates = self.PROPAGATES
         self.id = server.next_client_id()
         self.parser = RequestParser(server.config["proto-max-bulk-len"])
         self.transport: asyncio.Transport | None = None
@@ -370,7 +387,10 @@ class Client(asyncio.Protocol):
                         calls.append(argv)
                         dirty = ks.dirty if prop else 0
                         try:
-                            reply = cmd.handler(self, argv)  # type: ignore[misc]
+                            # (Loaded, then called: a method-style call of a slot never
+                            # specializes in 3.11.)
+                            handler = cmd.handler
+                            reply = handler(self, argv)  # type: ignore[misc]
                         except CommandError as e:
                             reply = e
                             cmd.failed_calls += 1
@@ -459,7 +479,7 @@ class Client(asyncio.Protocol):
         n = len(calls)
         cmd.calls += n
         cmd.nsec += nsec
-        each = nsec // n
+        each = nsec // n if n > 1 else nsec
         cmd.hist[each.bit_length()] += n  # latency histogram (node/latency.py)
         if each >= self.server.slow_ns:
             for argv in calls:
@@ -587,7 +607,8 @@ class Client(asyncio.Protocol):
             server.tracking.current = self  # its own changes are announced after its reply
         start = time.perf_counter_ns()
         try:
-            reply = cmd.handler(self, argv)  # type: ignore[misc]
+            handler = cmd.handler  # (see process)
+            reply = handler(self, argv)  # type: ignore[misc]
         except CommandError as e:
             reply = e
             cmd.failed_calls += 1

@@ -199,38 +199,37 @@ class Database:
             for hook in ks.on_modified:
                 hook(self, key)
 
-    def set_many(self, flat: list[bytes], start: int = 0) -> None:
-        """`set` for each key, value pair in `flat[start:]` (MSET's argument layout), with
+    def set_many(self, argv: list[bytes]) -> None:
+        """`set` for each key, value pair of MSET's arguments (`argv[1:]`), with
         keyspace events off: with them on, MSET sets key by key, each key's `new` before its
         `set`, as Redis."""
         ks = self.keyspace
-        keys = flat[start::2]
+        # The pairs as one dict first, built in C: a repeated key ends with its last value, as
+        # when stored in order, and both stores below become dict merges instead of a Python
+        # loop (callgrind: redis-benchmark's MSET of 10 pairs, 2-4% fewer instructions).
+        it = iter(argv)
+        next(it)
+        pairs = dict(zip(it, it))
         if self.expires:  # as in `set`: past their deadline, expired first
             expires = self.expires
-            for key in keys:
+            for key in pairs:
                 when = expires.get(key)
                 if when is not None:
                     if when < ks.now:
                         self._expire(key)
                     expires.pop(key, None)
+        data = self.data
         if self.slots is not None:
-            data = self.data
-            for key in keys:
+            for key in pairs:
                 if key not in data:
                     self.slots.add(key)
-        # One loop for both stores: for MSET's usual handful of keys it is faster than two
-        # C-level updates (each builds pairs or a dict first). In order: a repeated key
-        # ends with its last value.
-        data = self.data
-        access = self.access
-        clock = ks.lru_clock
-        if ks.accounting:  # (before each store: a repeated key replaces its first value)
-            for key, value in zip(keys, flat[start + 1 :: 2]):
+        if ks.accounting:  # (before the store: the old value's cost is taken back)
+            for key, value in pairs.items():
                 self._account_store(key, value)
                 data[key] = value
-        for key, value in zip(keys, flat[start + 1 :: 2]):
-            data[key] = value
-            access[key] = clock
+        data.update(pairs)
+        self.access.update(dict.fromkeys(pairs, ks.lru_clock))
+        keys = argv[1::2]  # (each time given: LFU bumps and hooks, as Redis's setKey per key)
         if ks.lfu:  # as in `set`
             for key in keys:
                 self.freq[key] = ks.lfu_bump(self.freq[key]) if key in self.freq else ks.lfu_init()

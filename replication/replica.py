@@ -39,8 +39,8 @@ BACKOFF_MIN, BACKOFF_MAX = 0.1, 1.0
 class MasterClient(Client):
     """The pseudo-client a replica runs its primary's stream through."""
 
-    must_obey = True
-    propagates = False  # the stream goes on as it came (Replication.apply)
+    MUST_OBEY = True
+    PROPAGATES = False  # the stream goes on as it came (Replication.apply)
 
     def __init__(self, server: Any) -> None:
         super().__init__(server)

@@ -153,7 +153,8 @@ _IMAGE = _interpreter_image()
 def client_memory(client: Any) -> int:
     """A connection's buffers (query, unsent replies) and bookkeeping."""
     transport = client.transport
-    size = sys.getsizeof(client) + sys.getsizeof(client.__dict__)
+    # (Its slots are in getsizeof; a pseudo-client's subclass may add a __dict__.)
+    size = sys.getsizeof(client) + sys.getsizeof(getattr(client, "__dict__", {}))
     size += client.parser.pending() + sum(len(b) for b in client.out)
     if transport is not None:
         size += transport.get_write_buffer_size()

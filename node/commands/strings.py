@@ -267,7 +267,7 @@ def mset(ctx: Any, argv: list[bytes]) -> Any:
     if db.keyspace.notify_flags:
         _set_each(db, argv)
     else:
-        db.set_many(argv, 1)
+        db.set_many(argv)
     return OK
 
 
@@ -292,8 +292,13 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
     if db.keyspace.notify_flags:
         _set_each(db, argv)
     else:
-        db.set_many(argv, 1)
+        db.set_many(argv)
     return 1
+
+
+# Counters below this take INCR's inline path: CPython 3.11 specializes comparisons of
+# one-digit ints only (|n| < 2**30), so `old < INT64_MAX` was a generic compare.
+_SMALL = 2**30 - 1
 
 
 def _incr(ctx: Any, key: bytes, by: int) -> int:
@@ -324,10 +329,10 @@ def incr(ctx: Any, argv: list[bytes]) -> int:
     key = argv[1]
     old = db.data.get(key)
     ks = db.keyspace
-    if old.__class__ is int and old < INT64_MAX and not ks.lfu:
+    if old.__class__ is int and old < _SMALL and not ks.lfu:
         # A live counter (rate limiters, INCR benchmarks): _incr's peek and set(keep_ttl)
         # inlined, their two calls being a third of this path. An expired one takes _incr,
-        # which expires it first.
+        # which expires it first, and so does a counter past _SMALL (which checks overflow).
         if db.expires:
             when = db.expires.get(key)
             if when is not None and when < ks.now:
