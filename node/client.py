@@ -31,7 +31,7 @@ from node.keyspace import Database
 from node.pubsub import Subscriptions
 from node.tracking import ClientTracking
 from node.replies import NO_REPLY, OK
-from node.table import COMMANDS, Command, lookup
+from node.table import COMMANDS, Command
 
 if TYPE_CHECKING:
     from node.server import Server
@@ -767,22 +767,18 @@ class Client(asyncio.Protocol):
             transport.close()
 
     def resume(self) -> None:
-        """Carry on after a pause or block ended: run the parked command, then the rest."""
+        """Carry on after a pause ended: the parked command, then the rest.
+
+        The command goes through `execute`'s checks again, as Redis reprocesses postponed
+        clients: a pause can end in a changed node (FAILOVER made it a replica, a cluster
+        failover moved its slots), where a parked write now gets -READONLY or -MOVED.
+        """
         self.blocked = False
         argv, self.pending = self.pending, None
         if argv is not None and not self.closing:
-            cmd = lookup(argv)  # it passed execute()'s checks when it was parked
-            assert cmd is not None
-            # ...but a failover may have moved its slot while it waited (cluster mode).
-            cluster = self.server.cluster
-            if cluster is not None and cluster.redirect(self, cmd, argv):
-                self.process()
-                return
-            self.call(cmd, argv)
+            self.execute(argv)
             if self.blocked:
-                return  # the resumed command blocks on keys
-            if self.server.blocking.ready:
-                self.server.blocking.serve_ready()
+                return  # paused again, or blocked on keys
         self.process()
 
     def _check_query_buffer(self) -> None:

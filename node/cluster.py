@@ -255,7 +255,7 @@ class Cluster:
             # The manual failover that paused this primary's writes is done: the clients it
             # parked go on, and find their slots moved (Client.resume checks).
             self.paused_for_failover = False
-            self.server.unpause()
+            self.server.unpause(self.server.PAUSE_FAILOVER)
         if self.primary:
             log("notice", "Configuration change detected: this node is now a primary "
                 f"(epoch {self.topology.epoch})")

@@ -37,7 +37,7 @@ from node.propagate import Propagation
 from node.pubsub import PubSub
 from node.replies import Status
 from node.scripting import Scripting
-from node.table import Command, all_commands
+from node.table import Command, all_commands, lookup
 from node.tracking import Tracking
 from node.watches import Watches
 
@@ -119,6 +119,11 @@ class Slowlog:
 
 
 class Server:
+    # Why clients are paused (Redis's pause_purpose): each purpose's pause ends on its own.
+    PAUSE_CLIENT = "client"  # CLIENT PAUSE
+    PAUSE_SHUTDOWN = "shutdown"  # waiting for replicas before shutting down
+    PAUSE_FAILOVER = "failover"  # FAILOVER, or a cluster manual failover
+
     def __init__(self, config: Config) -> None:
         self.config = config
         self.keyspace = Keyspace(config["databases"])
@@ -151,9 +156,13 @@ class Server:
         # Clients whose replies wait for the end of the loop iteration (Client.flush_later).
         self.unflushed: dict[Client, None] = {}
         self.aof = AOF(self)
-        self.pause_end = 0.0  # monotonic deadline of CLIENT PAUSE; 0 when not paused
-        self.active_expire = True  # DEBUG SET-ACTIVE-EXPIRE 0 leaves expiry to lookups
+        # Pauses by purpose (CLIENT PAUSE, a failover, a shutdown), each (monotonic end,
+        # writes only), as Redis 7.0's client_pause_per_purpose: ending one leaves the others.
+        # `pause_end`/`pause_writes_only` are the most restrictive one's; 0 when none.
+        self.pauses: dict[str, tuple[float, bool]] = {}
+        self.pause_end = 0.0
         self.pause_writes_only = False
+        self.active_expire = True  # DEBUG SET-ACTIVE-EXPIRE 0 leaves expiry to lookups
         self.stats = Stats()
         self.slowlog = Slowlog(self)
         self.slowlog_threshold = config["slowlog-log-slower-than"]
@@ -459,26 +468,49 @@ class Server:
 
     # -- CLIENT PAUSE ------------------------------------------------------------------------
 
-    def pause(self, seconds: float, writes_only: bool) -> None:
-        # A second PAUSE may lengthen the pause or widen it to all commands, never narrow it.
-        self.pause_writes_only = writes_only and (not self.pause_end or self.pause_writes_only)
-        self.pause_end = max(self.pause_end, time.monotonic() + seconds)
+    def pause(self, seconds: float, writes_only: bool, purpose: str = PAUSE_CLIENT) -> None:
+        """Pause clients for `purpose` (pauseClients). A second pause of one purpose may
+        lengthen it or widen it to all commands, never narrow it."""
+        end = time.monotonic() + seconds
+        old = self.pauses.get(purpose)
+        if old is not None:
+            end, writes_only = max(end, old[0]), writes_only and old[1]
+        self.pauses[purpose] = (end, writes_only)
+        self._pauses_changed()
+
+    def unpause(self, purpose: str = PAUSE_CLIENT) -> None:
+        """End the pause of `purpose` (unpauseClients); the others go on."""
+        if self.pauses.pop(purpose, None) is not None or not self.pauses:
+            self._pauses_changed()
+
+    def _pauses_changed(self) -> None:
+        # updateClientPauseTypeAndEndTime: expired pauses go; the most restrictive one left
+        # rules. Parked clients are looked at again whenever the rule became less strict.
+        now = time.monotonic()
+        was_end, was_writes_only = self.pause_end, self.pause_writes_only
+        self.pauses = live = {p: v for p, v in self.pauses.items() if v[0] >= now}
+        alls = [end for end, writes_only in live.values() if not writes_only]
+        self.pause_writes_only = not alls and bool(live)
+        self.pause_end = max(alls or [end for end, _ in live.values()] or [0.0])
         self.checks_changed()
+        if was_end and (not live or (self.pause_writes_only and not was_writes_only)):
+            parked, self.paused_clients = self.paused_clients, []
+            for client in parked:
+                if client.closing:
+                    continue
+                cmd = lookup(client.pending) if client.pending is not None else None
+                if live and cmd is not None and self.pause_blocks(client, cmd):
+                    self.paused_clients.append(client)
+                else:
+                    client.resume()
 
     def pause_blocks(self, client: Client, cmd: Command) -> bool:
         """Whether `cmd` must wait for the pause to end (ALL: everything, as in Redis)."""
-        if time.monotonic() >= self.pause_end:
-            self.unpause()
-            return False
+        if time.monotonic() > self.pause_end:
+            self._pauses_changed()
+            if not self.pause_end:
+                return False
         return not self.pause_writes_only or "write" in cmd.flags or "may_replicate" in cmd.flags
-
-    def unpause(self) -> None:
-        self.pause_end = 0.0
-        self.checks_changed()
-        parked, self.paused_clients = self.paused_clients, []
-        for client in parked:
-            if not client.closing:
-                client.resume()
 
     def _propagate_expired(self, db: Any, key: bytes) -> None:
         # Replicas and the AOF never expire keys on their own clock: they get this DEL. One a
@@ -570,8 +602,8 @@ class Server:
                 self.cluster.cron()
             self.rdb.cron()
             self.aof.cron()
-            if self.pause_end and time.monotonic() >= self.pause_end:
-                self.unpause()
+            if self.pause_end and time.monotonic() > self.pause_end:
+                self._pauses_changed()
             timeout = self.config["timeout"]
             if timeout:
                 limit = self.keyspace.now - timeout * 1000

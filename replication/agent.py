@@ -219,9 +219,9 @@ class CoordinatorLink:
         if not order.timeout_ms:  # the manual failover was abandoned
             if self.cluster.paused_for_failover:
                 self.cluster.paused_for_failover = False
-                server.unpause()
+                server.unpause(server.PAUSE_FAILOVER)
             return
-        server.pause(order.timeout_ms / 1000.0, writes_only=True)
+        server.pause(order.timeout_ms / 1000.0, writes_only=True, purpose=server.PAUSE_FAILOVER)
         self.cluster.paused_for_failover = True
         await asyncio.sleep(0)  # let this tick's propagated writes reach the offset
         log("notice", "Manual failover requested: writes paused at replication offset "

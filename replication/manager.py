@@ -37,6 +37,7 @@ from node.blocking import block
 from node.errors import CommandError
 from node.log import log
 from replication.backlog import Backlog
+from replication.failover import Failover
 from replication.primary import ReplicaLink, Refused, open_snapshot, start_server
 from replication.replica import MasterClient, MasterLink
 from slotkv.v1 import replication_pb2 as pb
@@ -99,6 +100,7 @@ class Replication:
         self.no_replicas_since = time.monotonic()
         self.good_replicas = 0
         self.waiters: list[_Waiter] = []
+        self.failover = Failover(self)
         self.listener: grpc.aio.Server | None = None
         self.listen_addrs: list[str] = []
         self.replication_port = 0
@@ -169,7 +171,7 @@ class Replication:
         if self.is_replica or not timeout or all(l.ack_offset >= target for l in online):
             return
         log("notice", "Waiting for replicas before shutting down.")
-        self.server.pause(timeout, writes_only=True)
+        self.server.pause(timeout, writes_only=True, purpose=self.server.PAUSE_SHUTDOWN)
         for link in online:
             link.request_ack()
         deadline = time.monotonic() + timeout
@@ -260,6 +262,11 @@ class Replication:
 
     def attach(self, link: ReplicaLink, hello: pb.Hello) -> pb.PrimaryMessage | None:
         """A replica said hello: the Resume to send it, or None for a full sync."""
+        if hello.failover:
+            self._take_over(link, hello)
+        if self.failover.active:
+            raise Refused(grpc.StatusCode.FAILED_PRECONDITION,
+                          "NOMASTERLINK Can't SYNC while failing over")
         if self.is_replica and (self.link is None or self.link.state != "connected"):
             raise Refused(grpc.StatusCode.FAILED_PRECONDITION,
                           "NOMASTERLINK Can't SYNC while not connected with my master")
@@ -292,6 +299,19 @@ class Replication:
         self._pending_full.append(link)
         self._start_snapshot()
         return None
+
+    def _take_over(self, link: ReplicaLink, hello: pb.Hello) -> None:
+        """Our primary hands over to us (FAILOVER): become a primary, if we follow the very
+        history it names, before answering it as one (syncCommand's PSYNC FAILOVER)."""
+        log("warning", f"Failover request received for replid {hello.replid}.")
+        if not self.is_replica:
+            raise Refused(grpc.StatusCode.FAILED_PRECONDITION,
+                          "ERR PSYNC FAILOVER can't be sent to a master.")
+        if hello.replid != self.replid:
+            raise Refused(grpc.StatusCode.FAILED_PRECONDITION,
+                          "ERR PSYNC FAILOVER replid must match my replid.")
+        self.become_primary()
+        log("notice", f"MASTER MODE enabled (failover request from '{link.addr}')")
 
     def _try_partial(self, link: ReplicaLink, hello: pb.Hello) -> bool:
         wanted = hello.offset
@@ -410,6 +430,7 @@ class Replication:
     # -- acks, WAIT, min-replicas ------------------------------------------------------------
 
     def acked(self, link: ReplicaLink) -> None:
+        self.failover.update_soon()
         if self.waiters:
             self._serve_waiters()
         if self.config["min-replicas-to-write"]:
@@ -724,6 +745,7 @@ class Replication:
             log("notice", f"Replication backlog freed after {ttl} seconds without connected replicas.")
         if cfg["min-replicas-to-write"]:
             self.refresh_good_replicas()
+        self.failover.cron()
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -775,7 +797,7 @@ class Replication:
                         f"offset={l.ack_offset},lag={lag}"))
         backlog = self.backlog
         out += [
-            ("master_failover_state", "no-failover"),
+            ("master_failover_state", self.failover.state),
             ("master_replid", self.replid),
             ("master_replid2", self.replid2),
             ("master_repl_offset", self.offset),

@@ -68,6 +68,7 @@ class ReplicaLink:
         self.node_id = hello.node_id
         self.ip = hello.announce_ip or _peer_host(peer)
         self.port = hello.listening_port
+        self.repl_port = hello.replication_port  # where a FAILOVER to it connects (0: unknown)
         self.priority = hello.priority
         self.addr = f"{self.ip}:{self.port}"
         self.state = "wait_bgsave"  # wait_bgsave -> send_bulk -> online (INFO's names)

@@ -198,6 +198,9 @@ class MasterLink:
             text = ""
         else:
             text = f"MASTER aborted replication with an error: {details}"
+            # Refused, not unreachable: a handover's target said no. (Scheduled: going back
+            # to a primary stops this link, which is running this.)
+            asyncio.get_running_loop().call_soon(self.manager.failover.rejected)
         if text:
             self.last_error = text
             log("warning", text)
@@ -220,7 +223,9 @@ class MasterLink:
             password=config["masterauth"], node_id=manager.server.run_id,
             listening_port=config["replica-announce-port"] or (
                 manager.server.ports[0] if manager.server.ports else config["port"]),
-            announce_ip=config["replica-announce-ip"], priority=config["replica-priority"])))
+            announce_ip=config["replica-announce-ip"], priority=config["replica-priority"],
+            replication_port=manager.replication_port,
+            failover=manager.failover.in_progress)))
         msg = await call.read()
         if msg is grpc.aio.EOF:
             raise LinkError("MASTER closed the link before answering the sync request")
@@ -236,6 +241,7 @@ class MasterLink:
             await self._receive_snapshot(call, msg.full_sync)
         else:
             raise LinkError(f"MASTER sent '{kind}' instead of answering the sync request")
+        manager.failover.answered()  # (a handover's Hello: the target took over)
         self.state = "connected"
         self.last_error = ""
         self.read_offset = manager.offset

@@ -1,4 +1,5 @@
-"""REPLICAOF/SLAVEOF, ROLE, WAIT and WAITAOF: the replication commands (Redis's replication.c).
+"""REPLICAOF/SLAVEOF, FAILOVER, ROLE, WAIT and WAITAOF: the replication commands (Redis's
+replication.c).
 
 The work is the replication manager's (`server.replication`, replication/manager.py); these
 handlers parse, check and reply as Redis does. WAITAOF is Redis 7.2's: it is here because
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from node.blocking import parse_timeout_ms
-from node.errors import CommandError
+from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
 from node.replies import OK, Status
 from node.table import command
@@ -29,6 +30,8 @@ def _replicaof(ctx: Any, argv: list[bytes]) -> Any:
     if ctx.server.cluster is not None:  # the topology says who replicates whom
         raise CommandError("ERR REPLICAOF not allowed in cluster mode.")
     repl = ctx.server.replication
+    if repl.failover.active:
+        raise CommandError("ERR REPLICAOF not allowed while failing over.")
     host, port = argv[1], argv[2]
     if host.lower() == b"no" and port.lower() == b"one":
         if repl.is_replica:
@@ -59,6 +62,61 @@ def replicaof(ctx: Any, argv: list[bytes]) -> Any:
          summary="Make the server a replica of another instance, or promote it as master.")
 def slaveof(ctx: Any, argv: list[bytes]) -> Any:
     return _replicaof(ctx, argv)
+
+
+@command("failover", -1, "admin noscript stale", group="server", since="6.2.0",
+         complexity="O(1)",
+         summary="Start a coordinated failover between this server and one of its replicas.")
+def failover(ctx: Any, argv: list[bytes]) -> Any:
+    # failoverCommand: its checks in its order; the handover itself is
+    # replication/failover.py's.
+    if ctx.server.cluster is not None:
+        raise CommandError("ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER "
+                           "command instead.")
+    repl = ctx.server.replication
+    state = repl.failover
+    if len(argv) == 2 and argv[1].lower() == b"abort":
+        if not state.active:
+            raise CommandError("ERR No failover in progress.")
+        state.abort("Failover manually aborted")
+        return OK
+    timeout_ms, force, host, port = 0, False, None, 0
+    i = 1
+    while i < len(argv):
+        word = argv[i].lower()
+        if word == b"timeout" and i + 1 < len(argv) and not timeout_ms:
+            timeout_ms = parse_int(argv[i + 1], NOT_INTEGER)
+            if timeout_ms <= 0:
+                raise CommandError("ERR FAILOVER timeout must be greater than 0")
+            i += 2
+        elif word == b"to" and i + 2 < len(argv) and host is None:
+            port = parse_int(argv[i + 2], NOT_INTEGER)
+            host = argv[i + 1].decode("utf-8", "replace")
+            i += 3
+        elif word == b"force" and not force:
+            force = True
+            i += 1
+        else:
+            raise CommandError(SYNTAX)
+    if state.active:
+        raise CommandError("ERR FAILOVER already in progress.")
+    if repl.is_replica:
+        raise CommandError("ERR FAILOVER is not valid when server is a replica.")
+    if not repl.links:
+        raise CommandError("ERR FAILOVER requires connected replicas.")
+    if force and (not timeout_ms or host is None):
+        raise CommandError("ERR FAILOVER with force option requires both a timeout and "
+                           "target HOST and IP.")
+    target = None
+    if host is not None:
+        target = next((l for l in repl.links if l.ip.lower() == host.lower() and l.port == port),
+                      None)
+        if target is None:
+            raise CommandError("ERR FAILOVER target HOST and PORT is not a replica.")
+        if target.state != "online":
+            raise CommandError("ERR FAILOVER target replica is not online.")
+    state.start(target, timeout_ms, force)
+    return OK
 
 
 @command("role", 1, "noscript loading stale fast", group="server", categories="admin dangerous",

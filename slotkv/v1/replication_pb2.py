@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bslotkv/v1/replication.proto\x12\tslotkv.v1\"Z\n\x0eReplicaMessage\x12!\n\x05hello\x18\x01 \x01(\x0b\x32\x10.slotkv.v1.HelloH\x00\x12\x1d\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x0e.slotkv.v1.AckH\x00\x42\x06\n\x04kind\"\x97\x01\n\x05Hello\x12\x0e\n\x06replid\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x10\n\x08password\x18\x04 \x01(\t\x12\x0f\n\x07node_id\x18\x05 \x01(\t\x12\x16\n\x0elistening_port\x18\x06 \x01(\x05\x12\x13\n\x0b\x61nnounce_ip\x18\x07 \x01(\t\x12\x10\n\x08priority\x18\x08 \x01(\x05\")\n\x03\x41\x63k\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x12\n\naof_offset\x18\x02 \x01(\x03\"\x84\x02\n\x0ePrimaryMessage\x12#\n\x06resume\x18\x01 \x01(\x0b\x32\x11.slotkv.v1.ResumeH\x00\x12(\n\tfull_sync\x18\x02 \x01(\x0b\x32\x13.slotkv.v1.FullSyncH\x00\x12)\n\x05\x63hunk\x18\x03 \x01(\x0b\x32\x18.slotkv.v1.SnapshotChunkH\x00\x12.\n\x0csnapshot_end\x18\x04 \x01(\x0b\x32\x16.slotkv.v1.SnapshotEndH\x00\x12\x1f\n\x04\x64\x61ta\x18\x05 \x01(\x0b\x32\x0f.slotkv.v1.DataH\x00\x12\x1f\n\x04ping\x18\x06 \x01(\x0b\x32\x0f.slotkv.v1.PingH\x00\x42\x06\n\x04kind\"(\n\x06Resume\x12\x0e\n\x06replid\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"8\n\x08\x46ullSync\x12\x0e\n\x06replid\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0c\n\x04size\x18\x03 \x01(\x03\"\x1d\n\rSnapshotChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"\r\n\x0bSnapshotEnd\":\n\x04\x44\x61ta\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x11\n\treply_ack\x18\x03 \x01(\x08\"\x06\n\x04Ping2O\n\x0bReplication\x12@\n\x04Sync\x12\x19.slotkv.v1.ReplicaMessage\x1a\x19.slotkv.v1.PrimaryMessage(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bslotkv/v1/replication.proto\x12\tslotkv.v1\"Z\n\x0eReplicaMessage\x12!\n\x05hello\x18\x01 \x01(\x0b\x32\x10.slotkv.v1.HelloH\x00\x12\x1d\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x0e.slotkv.v1.AckH\x00\x42\x06\n\x04kind\"\xc3\x01\n\x05Hello\x12\x0e\n\x06replid\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x10\n\x08password\x18\x04 \x01(\t\x12\x0f\n\x07node_id\x18\x05 \x01(\t\x12\x16\n\x0elistening_port\x18\x06 \x01(\x05\x12\x13\n\x0b\x61nnounce_ip\x18\x07 \x01(\t\x12\x10\n\x08priority\x18\x08 \x01(\x05\x12\x10\n\x08\x66\x61ilover\x18\t \x01(\x08\x12\x18\n\x10replication_port\x18\n \x01(\x05\")\n\x03\x41\x63k\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x12\n\naof_offset\x18\x02 \x01(\x03\"\x84\x02\n\x0ePrimaryMessage\x12#\n\x06resume\x18\x01 \x01(\x0b\x32\x11.slotkv.v1.ResumeH\x00\x12(\n\tfull_sync\x18\x02 \x01(\x0b\x32\x13.slotkv.v1.FullSyncH\x00\x12)\n\x05\x63hunk\x18\x03 \x01(\x0b\x32\x18.slotkv.v1.SnapshotChunkH\x00\x12.\n\x0csnapshot_end\x18\x04 \x01(\x0b\x32\x16.slotkv.v1.SnapshotEndH\x00\x12\x1f\n\x04\x64\x61ta\x18\x05 \x01(\x0b\x32\x0f.slotkv.v1.DataH\x00\x12\x1f\n\x04ping\x18\x06 \x01(\x0b\x32\x0f.slotkv.v1.PingH\x00\x42\x06\n\x04kind\"(\n\x06Resume\x12\x0e\n\x06replid\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"8\n\x08\x46ullSync\x12\x0e\n\x06replid\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0c\n\x04size\x18\x03 \x01(\x03\"\x1d\n\rSnapshotChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"\r\n\x0bSnapshotEnd\":\n\x04\x44\x61ta\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x11\n\treply_ack\x18\x03 \x01(\x08\"\x06\n\x04Ping2O\n\x0bReplication\x12@\n\x04Sync\x12\x19.slotkv.v1.ReplicaMessage\x1a\x19.slotkv.v1.PrimaryMessage(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,23 +34,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REPLICAMESSAGE']._serialized_start=42
   _globals['_REPLICAMESSAGE']._serialized_end=132
   _globals['_HELLO']._serialized_start=135
-  _globals['_HELLO']._serialized_end=286
-  _globals['_ACK']._serialized_start=288
-  _globals['_ACK']._serialized_end=329
-  _globals['_PRIMARYMESSAGE']._serialized_start=332
-  _globals['_PRIMARYMESSAGE']._serialized_end=592
-  _globals['_RESUME']._serialized_start=594
-  _globals['_RESUME']._serialized_end=634
-  _globals['_FULLSYNC']._serialized_start=636
-  _globals['_FULLSYNC']._serialized_end=692
-  _globals['_SNAPSHOTCHUNK']._serialized_start=694
-  _globals['_SNAPSHOTCHUNK']._serialized_end=723
-  _globals['_SNAPSHOTEND']._serialized_start=725
-  _globals['_SNAPSHOTEND']._serialized_end=738
-  _globals['_DATA']._serialized_start=740
-  _globals['_DATA']._serialized_end=798
-  _globals['_PING']._serialized_start=800
-  _globals['_PING']._serialized_end=806
-  _globals['_REPLICATION']._serialized_start=808
-  _globals['_REPLICATION']._serialized_end=887
+  _globals['_HELLO']._serialized_end=330
+  _globals['_ACK']._serialized_start=332
+  _globals['_ACK']._serialized_end=373
+  _globals['_PRIMARYMESSAGE']._serialized_start=376
+  _globals['_PRIMARYMESSAGE']._serialized_end=636
+  _globals['_RESUME']._serialized_start=638
+  _globals['_RESUME']._serialized_end=678
+  _globals['_FULLSYNC']._serialized_start=680
+  _globals['_FULLSYNC']._serialized_end=736
+  _globals['_SNAPSHOTCHUNK']._serialized_start=738
+  _globals['_SNAPSHOTCHUNK']._serialized_end=767
+  _globals['_SNAPSHOTEND']._serialized_start=769
+  _globals['_SNAPSHOTEND']._serialized_end=782
+  _globals['_DATA']._serialized_start=784
+  _globals['_DATA']._serialized_end=842
+  _globals['_PING']._serialized_start=844
+  _globals['_PING']._serialized_end=850
+  _globals['_REPLICATION']._serialized_start=852
+  _globals['_REPLICATION']._serialized_end=931
 # @@protoc_insertion_point(module_scope)

@@ -14,7 +14,7 @@ class ReplicaMessage(_message.Message):
     def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("replid", "offset", "user", "password", "node_id", "listening_port", "announce_ip", "priority")
+    __slots__ = ("replid", "offset", "user", "password", "node_id", "listening_port", "announce_ip", "priority", "failover", "replication_port")
     REPLID_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,8 @@ class Hello(_message.Message):
     LISTENING_PORT_FIELD_NUMBER: _ClassVar[int]
     ANNOUNCE_IP_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    FAILOVER_FIELD_NUMBER: _ClassVar[int]
+    REPLICATION_PORT_FIELD_NUMBER: _ClassVar[int]
     replid: str
     offset: int
     user: str
@@ -31,7 +33,9 @@ class Hello(_message.Message):
     listening_port: int
     announce_ip: str
     priority: int
-    def __init__(self, replid: _Optional[str] = ..., offset: _Optional[int] = ..., user: _Optional[str] = ..., password: _Optional[str] = ..., node_id: _Optional[str] = ..., listening_port: _Optional[int] = ..., announce_ip: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
+    failover: bool
+    replication_port: int
+    def __init__(self, replid: _Optional[str] = ..., offset: _Optional[int] = ..., user: _Optional[str] = ..., password: _Optional[str] = ..., node_id: _Optional[str] = ..., listening_port: _Optional[int] = ..., announce_ip: _Optional[str] = ..., priority: _Optional[int] = ..., failover: _Optional[bool] = ..., replication_port: _Optional[int] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ("offset", "aof_offset")
