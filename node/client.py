@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import hiredis
 
 from node import errors
+from node.client_evict import client_memory
 from node.codec import (
     BULK_HEADERS, INT_REPLIES, INT_REPLY_MAX, INT_REPLY_MIN, SETTLE_AT, RequestParser, encoder_for,
 )
@@ -211,7 +212,9 @@ class Client(asyncio.Protocol):
         # a client-output-buffer-limit applies: then, as in Redis, the requests keep running
         # and the limit decides (check_output_limit). Pausing would hold the replies just
         # under a hard limit, and the client would hang instead of being disconnected.
-        if self.server.output_limit_of(self) != _NO_LIMIT:
+        # The same for a client that maxmemory-clients may evict (node/client_evict.py).
+        server = self.server
+        if server.output_limit_of(self) != _NO_LIMIT or server.client_eviction.evictable(self):
             return
         self.throttled = True
         if self.transport is not None:
@@ -763,6 +766,9 @@ class Client(asyncio.Protocol):
                 server.check_output_limit(self, transport.get_write_buffer_size())
         else:
             out.clear()
+        if server.client_eviction.limit and not self.closing:
+            # Once per batch read: its replies and the request being received changed.
+            server.client_eviction.update(self)
         if self.closing and transport is not None:
             transport.close()
 
@@ -782,6 +788,11 @@ class Client(asyncio.Protocol):
         self.process()
 
     def _check_query_buffer(self) -> None:
+        eviction = self.server.client_eviction
+        if eviction.limit:  # (also reached without a flush: a blocked or throttled client)
+            eviction.update(self)
+            if self.closing:
+                return
         pending = self.parser.pending()
         if pending <= 1024**2:
             return
@@ -892,7 +903,7 @@ class Client(asyncio.Protocol):
             f"psub={len(subs.patterns) if subs else 0} ssub={len(subs.shard) if subs else 0} "
             f"multi={multi} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={obl} oll={oll} omem={oll} "
-            f"tot-mem={qbuf + oll + 16384} events=r "
+            f"tot-mem={client_memory(self)} events=r "
             f"cmd={self.last_command.name if self.last_command else 'NULL'} "
             f"user={self.user.name.decode('utf-8', 'replace')} "
             f"redir={self.tracking.redirect if self.tracking else -1} resp={self.protocol}"

@@ -33,6 +33,7 @@ from array import array
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from node.client_evict import client_memory
 from node.log import log
 from node.sizes import table_bytes
 
@@ -185,8 +186,6 @@ class Evictor:
         if not self.limit:
             ks.check_at = 1 << 63
             return
-        from node.commands.memory import client_memory
-
         clients = sum(client_memory(c) for c in list(server.clients.values())
                       if not c.monitor)
         snapshots = 8 * sum(len(s.keys) for s in self.samplers.values())

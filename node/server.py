@@ -23,6 +23,7 @@ from node.acl import Acl, AclError
 from node.aof import AOF, AofError
 from node.child import Children
 from node.client import Client, server_fast_table
+from node.client_evict import ClientEviction
 from node.cluster import Cluster, ClusterStartError
 from node.config import Config, ConfigError, KeyspaceEvents
 from node.errors import CommandError
@@ -68,6 +69,7 @@ class Stats:
     sync_partial_err: int = 0
     repl_input_bytes: int = 0
     repl_output_bytes: int = 0
+    evicted_clients: int = 0  # disconnected by maxmemory-clients (node/client_evict.py)
     ops_samples: deque = field(default_factory=lambda: deque(maxlen=16))
 
 
@@ -220,6 +222,7 @@ class Server:
         self.scripting = Scripting(self)
         self.functions = Functions(self.scripting)  # FUNCTION's libraries, on the same Lua
         self.evictor = Evictor(self)  # maxmemory and eviction (node/evict.py)
+        self.client_eviction = ClientEviction(self)  # maxmemory-clients (node/client_evict.py)
         self.checks_changed()
 
     def load_data(self) -> None:
@@ -412,6 +415,7 @@ class Server:
 
     def client_disconnected(self, client: Client) -> None:
         self.clients.pop(client.id, None)
+        self.client_eviction.forget(client)
         if client.monitor:
             self.monitors.remove(client)
             self.checks_changed()
@@ -597,6 +601,8 @@ class Server:
             if self.evictor.limit:
                 self.evictor.refresh()
                 self.evictor.perform()  # also when only reads come (they do not check)
+            if self.client_eviction.limit:
+                self.client_eviction.cron(self.config["hz"])
             self.children.poll()
             if self.cluster is not None:
                 self.cluster.cron()

@@ -240,7 +240,7 @@ def _stats(server: Any) -> Fields:
         ("expired_time_cap_reached_count", 0),
         ("expire_cycle_cpu_milliseconds", 0),
         ("evicted_keys", ks.evicted_keys),
-        ("evicted_clients", 0),
+        ("evicted_clients", stats.evicted_clients),
         ("total_eviction_exceeded_time", exceeded[0]),
         ("current_eviction_exceeded_time", exceeded[1]),
         ("keyspace_hits", ks.hits),

@@ -32,6 +32,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from node.client_evict import client_memory
 from node.errors import SYNTAX, CommandError
 from node.numbers import parse_int
 from node.replies import OK, Status, Verbatim
@@ -148,17 +149,6 @@ def _interpreter_image() -> int:
 
 STARTUP_RSS = rss()
 _IMAGE = _interpreter_image()
-
-
-def client_memory(client: Any) -> int:
-    """A connection's buffers (query, unsent replies) and bookkeeping."""
-    transport = client.transport
-    # (Its slots are in getsizeof; a pseudo-client's subclass may add a __dict__.)
-    size = sys.getsizeof(client) + sys.getsizeof(getattr(client, "__dict__", {}))
-    size += client.parser.pending() + sum(len(b) for b in client.out)
-    if transport is not None:
-        size += transport.get_write_buffer_size()
-    return size
 
 
 def _db_overhead(db: Any) -> tuple[int, int]:
