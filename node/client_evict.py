@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 # getClientEvictionLimit's floor.
 MIN_LIMIT = 128 * 1024
+# Redis's CLIENT_MEM_USAGE_BUCKET_MIN_LOG/MAX_LOG: a client of n bytes is in bucket
+# clamp(bit_length(n)) - MIN_LOG (DEBUG CLIENT-EVICTION shows them).
+BUCKET_MIN_LOG, BUCKET_MAX_LOG = 15, 33
+BUCKETS = BUCKET_MAX_LOG - BUCKET_MIN_LOG + 1
 # clientsCron's CLIENTS_CRON_MIN_ITERATIONS: clients measured per tick at least.
 CRON_MIN_CLIENTS = 5
 # The client types whose memory counts (Redis's CLIENT_TYPE_NORMAL and CLIENT_TYPE_PUBSUB).
@@ -206,3 +210,21 @@ class ClientEviction:
                 or transport.get_write_buffer_size() <= transport.get_write_buffer_limits()[1]):
             return
         client.pause_writing()
+
+    def buckets(self) -> list[tuple[int, int | None, int, int]]:
+        """DEBUG CLIENT-EVICTION's table: Redis's client memory buckets (powers of two from
+        32 KiB to 4 GiB) as (low, high or None for the last, total memory, clients), over the
+        evictable clients' last figures, as Redis keeps only those in buckets."""
+        rows = [[0, 0] for _ in range(BUCKETS)]
+        for client, usage in self.usage.items():
+            if self.evictable(client):
+                row = rows[min(max(usage.bit_length(), BUCKET_MIN_LOG), BUCKET_MAX_LOG)
+                           - BUCKET_MIN_LOG]
+                row[0] += usage
+                row[1] += 1
+        out: list[tuple[int, int | None, int, int]] = []
+        for i, (total, count) in enumerate(rows):
+            low = 0 if i == 0 else 1 << (BUCKET_MIN_LOG - 1 + i)
+            high = None if i == BUCKETS - 1 else (1 << (BUCKET_MIN_LOG + i)) - 1
+            out.append((low, high, total, count))
+        return out

@@ -284,3 +284,62 @@ def test_config_get_shows_what_redis_shows(server: Server, value: str, shown: st
     _, control = server
     control.config_set("maxmemory-clients", value)
     assert control.config_get("maxmemory-clients") == {"maxmemory-clients": shown}
+
+
+# -- DEBUG CLIENT-EVICTION ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def debug_pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    yield from server_pair("--enable-debug-command", "yes", "--maxmemory-clients", "64mb")
+
+
+def _raw_reply(proc: ServerProcess, *args: bytes) -> bytes:
+    """The whole raw reply to one command sent first on a fresh connection."""
+    with socket.create_connection(("127.0.0.1", proc.port), timeout=5) as sock:
+        sock.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args))
+        data = b""
+        while not data.endswith(b"\n\r\n") and not (data.startswith(b"-") and data.endswith(b"\r\n")):
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed"
+            data += chunk
+        return data
+
+
+def _bucket_rows(proc: ServerProcess) -> list[tuple[int, int]]:
+    """(low end, clients) of each bucket line."""
+    text = _raw_reply(proc, b"DEBUG", b"CLIENT-EVICTION").split(b"\r\n", 1)[1].decode()
+    rows = []
+    for line in filter(None, text.splitlines()):
+        low = int(line.split()[1].rstrip("+"))
+        rows.append((low, int(line.rsplit("clients: ", 1)[1])))
+    return rows
+
+
+def test_debug_client_eviction_matches_redis(debug_pair: tuple[ServerProcess, ServerProcess]) -> None:
+    mine, theirs = debug_pair
+    # With nobody else connected, the table of empty buckets is byte for byte Redis's.
+    assert _raw_reply(mine, b"DEBUG", b"CLIENT-EVICTION") == _raw_reply(theirs, b"DEBUG", b"CLIENT-EVICTION")
+    for proc in debug_pair:
+        proc.client().set("big", "v" * 200_000)
+    # A client holding megabytes of unread replies is counted in a bucket of its size.
+    hogs = []
+    for proc in debug_pair:
+        hog = connect(proc, "hog")
+        hog.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * 40)
+        hogs.append(hog)
+    for proc in debug_pair:
+        wait_until(lambda: any(n for low, n in _bucket_rows(proc) if low >= 1 * MB), 10,
+                   "the unread replies to be counted")
+    assert [sum(n for low, n in _bucket_rows(p) if low >= 1 * MB) for p in debug_pair] == [1, 1]
+    for hog in hogs:
+        hog.close()
+    # Off: Redis's error.
+    errors = []
+    for proc in debug_pair:
+        control = proc.client()
+        control.config_set("maxmemory-clients", "0")
+        errors.append(_raw_reply(proc, b"DEBUG", b"CLIENT-EVICTION"))
+        control.config_set("maxmemory-clients", "64mb")
+        control.close()
+    assert errors[0] == errors[1] == b"-ERR maxmemory-clients is disabled.\r\n"

@@ -342,6 +342,15 @@ def debug(ctx: Any, argv: list[bytes]) -> Any:
     argc = len(argv)
     if sub == b"help" and argc == 2:
         return [Status(line.encode()) for line in HELP]
+    if sub == b"client-eviction" and argc == 2:
+        eviction = ctx.server.client_eviction
+        if not eviction.limit:
+            raise CommandError("ERR maxmemory-clients is disabled.")
+        lines = []
+        for low, high, total, count in eviction.buckets():
+            span = f"{low:10d}+" if high is None else f"{low:10d} - {high:10d}"
+            lines.append(f"bucket {span:<23}: tot-mem: {total:10d}, clients: {count}\n")
+        return "".join(lines).encode()
     if sub == b"digest" and argc == 2:
         return _hex(digest.dataset_digest(ctx.server.keyspace.dbs))
     if sub == b"digest-value":
