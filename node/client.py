@@ -388,7 +388,8 @@ class Client(asyncio.Protocol):
                             self.last_command = cmd  # as Redis's lookup sets it before redirecting
                             continue
                         calls.append(argv)
-                        dirty = ks.dirty if prop else 0
+                        if prop:
+                            dirty = ks.dirty
                         try:
                             # (Loaded, then called: a method-style call of a slot never
                             # specializes in 3.11.)
