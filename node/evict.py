@@ -1,10 +1,11 @@
 """maxmemory: the memory figure it limits, and evicting keys when over it (Redis's evict.c).
 
 With `maxmemory` set, the keyspace keeps a running account of what its keys cost
-(node/sizes.py, Keyspace.used). The figure compared with the limit, and reported as INFO's
-`used_memory`, is that account plus the heap the server held at start and what lives
-outside it: the databases' dict tables, clients' buffers, Lua. Unlike the process's resident
-size it falls when keys go, as Redis's allocator count does.
+(node/sizes.py, Keyspace.used). The figure compared with the limit is that account plus what
+lives outside it: the databases' dict tables, clients' buffers, Lua. INFO's `used_memory` is
+that figure plus the heap the server held at start (`used_memory_startup`, about 25 MB),
+which the limit leaves out, as Redis leaves out what `mem_not_counted_for_evict` reports.
+Unlike the process's resident size it falls when keys go, as Redis's allocator count does.
 
 As in Redis's processCommand, a command that finds the figure over the limit first evicts
 keys by `maxmemory-policy` until it is not, for at most the time
@@ -157,7 +158,7 @@ class Evictor:
         was, self.limit = self.limit, limit
         self.refresh()
         if limit and limit != was:
-            used = self.used_memory()
+            used = self.counted()
             if limit < used:
                 log("warning", f"WARNING: the new maxmemory value set via CONFIG SET ({limit}) "
                     f"is smaller than the current memory usage ({used}). This will result in "
@@ -198,14 +199,14 @@ class Evictor:
         # account grows by a sixteenth, and before evicting.
         ks = self.server.keyspace
         self.other = self.outside + sum(table_bytes(db) for db in ks.dbs)
-        room = self.limit - self.startup - self.other
+        room = self.limit - self.other
         ks.check_at = min(room, ks.used + max(ks.used >> 4, 1 << 16))
 
     def _grown(self) -> None:
         # A write took the key account past `check_at`: if that is over the limit, the next
         # command takes the checks path and evicts first.
         self._measure_tables()
-        if self.used_memory() > self.limit:
+        if self.counted() > self.limit:
             self._set_over(True)
 
     def _forget(self, db: Database) -> None:
@@ -214,8 +215,15 @@ class Evictor:
         self.samplers.pop((db.index, True), None)
 
     def used_memory(self) -> int:
-        """The figure maxmemory limits (INFO's used_memory while it is set)."""
+        """INFO's used_memory while maxmemory is set: `counted` and the heap held at start."""
         return self.startup + self.server.keyspace.used + self.other
+
+    def counted(self) -> int:
+        """The figure maxmemory limits: used_memory less the heap held at start (about
+        25 MB of interpreter and server objects, reported in mem_not_counted_for_evict).
+        Redis counts its own start, but that is about 1 MB: counted here, it would leave a
+        `maxmemory 10mb` no room for a single key."""
+        return self.server.keyspace.used + self.other
 
     def exceeded_ms(self) -> tuple[int, int]:
         """INFO's total_eviction_exceeded_time and current_eviction_exceeded_time (ms)."""
@@ -254,10 +262,10 @@ class Evictor:
         if not self._safe():
             self._set_over(False)
             return EVICT_OK
-        tofree = self.used_memory() - self.limit
+        tofree = self.counted() - self.limit
         if tofree > 0:  # the tables may have grown since the last tick
             self._measure_tables()
-            tofree = self.used_memory() - self.limit
+            tofree = self.counted() - self.limit
         if tofree <= 0:
             return self._result(EVICT_OK)
         if self.policy == "noeviction":

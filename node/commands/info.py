@@ -176,7 +176,10 @@ def _memory(server: Any) -> Fields:
         ("rss_overhead_bytes", rss - resident),
         ("mem_fragmentation_ratio", _ratio(rss, used)),
         ("mem_fragmentation_bytes", rss - used),
-        ("mem_not_counted_for_evict", server.aof.buf_len),
+        # The AOF buffer, as Redis; and the heap held at start, which maxmemory leaves out
+        # (node/evict.py's `counted`).
+        ("mem_not_counted_for_evict", server.aof.buf_len
+         + (server.evictor.startup if server.evictor.limit else 0)),
         ("mem_replication_backlog", backlog.histlen if backlog is not None else 0),
         ("mem_total_replication_buffers", 0),
         ("mem_clients_slaves", 0),
