@@ -3,8 +3,9 @@
 
 Starts one redis-server and one slotkv node on free loopback ports (pinned like compare.py:
 servers on CPU 0, redis-benchmark on CPU 1). For each server it reads INFO's `used_memory`
-right after start, with `maxmemory` set to 1gb first (slotkv only keeps its memory account
-while a limit is set), and takes that as the server's baseline; the limit is then that
+less `mem_not_counted_for_evict` (the figure `maxmemory` limits) right after start, with
+`maxmemory` set to 1gb first (slotkv only keeps its memory account while a limit is set),
+and takes that as the server's baseline; the limit is then that
 baseline plus `--room-mb`, so both servers get the same room for keys whatever their own
 footprint.
 
@@ -142,10 +143,12 @@ def check_alive(server: Server) -> None:
 
 
 def baseline(server: Server) -> int:
-    """used_memory of the fresh server with a limit set: what its keys' room is added to."""
+    """The figure maxmemory limits (used_memory less mem_not_counted_for_evict) of the fresh
+    server with a limit set: what its keys' room is added to."""
     # 1gb rather than any limit near the figure: nothing may be evicted while reading it.
     configure(server, maxmemory="1gb")
-    return info_field(server, "memory", "used_memory")
+    return (info_field(server, "memory", "used_memory")
+            - info_field(server, "memory", "mem_not_counted_for_evict"))
 
 
 class KeyCounter:
@@ -331,7 +334,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="maxmemory-policy at the limit (default allkeys-lru); redis-benchmark's "
                         "keys have no TTL, so volatile-* and noeviction answer OOM once full")
     p.add_argument("--room-mb", type=float, default=16.0,
-                   help="maxmemory = used_memory at start + this many MiB (default 16)")
+                   help="maxmemory = the limited figure at start + this many MiB (default 16)")
     p.add_argument("--clients", "-c", type=int, default=50,
                    help="parallel connections (default 50)")
     p.add_argument("--modes", default="pipelined,unpipelined",
@@ -422,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{config['redis_version']}")
     print(f"redis-benchmark -t set -r {opts.keyspace} -d {opts.size}; "
           + "; ".join(f"{m.name} = {m.describe()} -n {m.requests}" for m in modes))
-    print(f"maxmemory = used_memory at start + {opts.room_mb:g} MiB, policy {opts.policy}: "
+    print(f"maxmemory = limited figure at start + {opts.room_mb:g} MiB, policy {opts.policy}: "
           + ", ".join(f"{name} {config['baseline'].get(name, 0):,} + {room:,}" for name in SERVERS
                       if name in config["baseline"]))
     print(f"each run after FLUSHALL and a warm-up ({fill.describe()} -n {fill.requests}, "
