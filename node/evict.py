@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import time
 from array import array
 from operator import itemgetter
@@ -37,6 +38,12 @@ from typing import TYPE_CHECKING, Any
 from node.client_evict import client_memory
 from node.log import log
 from node.sizes import table_bytes
+
+# What a freshly built dict table costs per key (CPython 3.11, 8-byte index slots
+# included), and the most keys a database may have for its tables to be rebuilt (about
+# 10 ms of the event loop).
+TABLE_BYTES_PER_KEY = 50
+COMPACT_MAX = 256 * 1024
 
 if TYPE_CHECKING:
     from node.keyspace import Database
@@ -266,6 +273,8 @@ class Evictor:
         if tofree > 0:  # the tables may have grown since the last tick
             self._measure_tables()
             tofree = self.counted() - self.limit
+        if tofree > 0 and self._compact_tables():
+            tofree = self.counted() - self.limit  # what deletions left in the tables came first
         if tofree <= 0:
             return self._result(EVICT_OK)
         if self.policy == "noeviction":
@@ -305,6 +314,20 @@ class Evictor:
         latency.add_sample_if_needed("eviction-cycle",
                                      (time.perf_counter_ns() - start) // 1_000_000)
         return self._result(EVICT_OK if freed >= tofree else EVICT_FAIL)
+
+    def _compact_tables(self) -> bool:
+        """Rebuild the databases whose tables deletions left more than twice the size their
+        keys need (Database.compact); whether any was. Up to COMPACT_MAX keys only: a
+        rebuild holds the event loop for about 40 ns a key."""
+        compacted = False
+        for db in self.server.keyspace.dbs:
+            n = len(db.data)
+            if 0 < n <= COMPACT_MAX and sys.getsizeof(db.data) > 2 * TABLE_BYTES_PER_KEY * n + 65536:
+                db.compact()
+                compacted = True
+        if compacted:
+            self._measure_tables()
+        return compacted
 
     def _result(self, result: int) -> int:
         if result == EVICT_OK:

@@ -280,6 +280,13 @@ class Database:
             self._account_store(key, value)
         self.data[key] = value
 
+    def compact(self) -> None:
+        """Rebuild the key and access tables at the size their keys need. A CPython dict
+        never shrinks when keys are deleted (only an insertion that finds it full resizes
+        it), and maxmemory counts the tables whole (node/evict.py)."""
+        self.data = dict(self.data)
+        self.access = dict(self.access)
+
     def evict(self, key: bytes) -> None:
         """Remove `key` to free memory (maxmemory, node/evict.py): watchers hear of it and
         an `evicted` event goes out, but it is not a change of the dataset (`dirty`), as in

@@ -435,3 +435,19 @@ def _fill_until_refused(r: redis.Redis) -> None:
         for j in range(i, i + 1000):
             pipe.set(f"fill{j}", "v" * 100)
         pipe.execute()
+
+
+def test_table_slack_left_by_deletions_goes_before_keys(start_node: Any) -> None:
+    # A CPython dict keeps its size when keys are deleted; the limit counts the tables whole,
+    # so the slack they hold after a mass deletion is given back before any key is evicted.
+    r = start_node().client()
+    r.config_set("maxmemory", "1gb")
+    r.config_set("maxmemory-policy", "allkeys-random")
+    _fill(r, "gone", 150_000, size=10)
+    r.delete(*[f"gone{i}" for i in range(140_000)])
+    used = _used(r)
+    r.config_set("maxmemory", used - 4 * 1024 * 1024)  # the tables hold about 10 MB of slack
+    r.set("one-more", "x")
+    assert r.info("stats")["evicted_keys"] == 0
+    assert r.dbsize() == 10_001
+    assert _used(r) <= r.info("memory")["maxmemory"]
