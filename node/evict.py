@@ -322,7 +322,8 @@ class Evictor:
         compacted = False
         for db in self.server.keyspace.dbs:
             n = len(db.data)
-            if 0 < n <= COMPACT_MAX and sys.getsizeof(db.data) > 2 * TABLE_BYTES_PER_KEY * n + 65536:
+            need = TABLE_BYTES_PER_KEY * n + 32768
+            if 0 < n <= COMPACT_MAX and sys.getsizeof(db.data) > 2 * need:
                 db.compact()
                 compacted = True
         if compacted:
