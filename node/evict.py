@@ -223,7 +223,7 @@ class Evictor:
 
     def used_memory(self) -> int:
         """INFO's used_memory while maxmemory is set: `counted` and the heap held at start."""
-        return self.startup + self.server.keyspace.used + self.other
+        return self.startup + self.counted()
 
     def counted(self) -> int:
         """The figure maxmemory limits: used_memory less the heap held at start (about

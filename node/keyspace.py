@@ -226,7 +226,6 @@ class Database:
         if ks.accounting:  # (before the store: the old value's cost is taken back)
             for key, value in pairs.items():
                 self._account_store(key, value)
-                data[key] = value
         data.update(pairs)
         self.access.update(dict.fromkeys(pairs, ks.lru_clock))
         keys = argv[1::2]  # (each time given: LFU bumps and hooks, as Redis's setKey per key)

@@ -67,9 +67,14 @@ def connect(proc: ServerProcess, name: str) -> socket.socket:
     return sock
 
 
+def request(*args: bytes) -> bytes:
+    """One command in RESP, as a client library sends it."""
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
+
+
 def command(sock: socket.socket, *args: bytes, expect: bytes = b"+OK\r\n") -> None:
     """Send one command and read its (short) reply."""
-    sock.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args))
+    sock.sendall(request(*args))
     got = b""
     while len(got) < len(expect):
         chunk = sock.recv(len(expect) - len(got))
@@ -297,7 +302,7 @@ def debug_pair() -> Iterator[tuple[ServerProcess, ServerProcess]]:
 def _raw_reply(proc: ServerProcess, *args: bytes) -> bytes:
     """The whole raw reply to one command sent first on a fresh connection."""
     with socket.create_connection(("127.0.0.1", proc.port), timeout=5) as sock:
-        sock.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args))
+        sock.sendall(request(*args))
         data = b""
         while not data.endswith(b"\n\r\n") and not (data.startswith(b"-") and data.endswith(b"\r\n")):
             chunk = sock.recv(65536)
