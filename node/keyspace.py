@@ -470,13 +470,24 @@ class Database:
         return looked
 
 
+# The LRU clock counts seconds from here, not from 1970, so that it and every access time
+# (Database.access) stay one-digit ints (below 2**30) until 2057: CPython compares and sorts
+# those on its fast paths (the evictor sorts samples by access time).
+LRU_EPOCH = 1_700_000_000
+
+
+def lru_clock_at(now_ms: int) -> int:
+    """The LRU clock (whole seconds since LRU_EPOCH) at the unix time `now_ms`."""
+    return now_ms // 1000 - LRU_EPOCH
+
+
 class Keyspace:
     """All databases of one node, plus the clock and counters they share."""
 
     def __init__(self, databases: int = 16) -> None:
         self.now = now_ms()
-        self.lru_clock = self.now // 1000
-        self.lru_next = (self.lru_clock + 1) * 1000  # `now` at which lru_clock moves on
+        self.lru_clock = lru_clock_at(self.now)
+        self.lru_next = (self.now // 1000 + 1) * 1000  # `now` at which lru_clock moves on
         self.dirty = 0
         self.expired_keys = 0
         self.active_expiring = False  # the active expiry cycle runs: no command looked keys up
@@ -516,8 +527,8 @@ class Keyspace:
             # Once a second, not per batch: dividing a multi-digit int is CPython's slow path.
             # (A wall clock set back leaves lru_clock ahead until it catches up, which only
             # makes OBJECT IDLETIME read 0 meanwhile.)
-            self.lru_clock = lru = now // 1000
-            self.lru_next = (lru + 1) * 1000
+            self.lru_clock = lru_clock_at(now)
+            self.lru_next = (now // 1000 + 1) * 1000
 
     def set_accounting(self, on: bool) -> None:
         """Start (costing every key, O(keys)) or stop keeping the memory account."""

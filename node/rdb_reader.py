@@ -37,7 +37,7 @@ from node.commands.hashes import HashValue
 from node.commands.lists import ListValue, list_options, loaded_list
 from node.commands.sets import SetValue
 from node.crc64 import crc64
-from node.keyspace import Database, Keyspace
+from node.keyspace import Database, Keyspace, lru_clock_at
 from node.listpack import (
     EncodingError, as_bytes, int_entry, unpack, unpack_bytes, unpack_intset, unpack_ziplist,
     unpack_zipmap,
@@ -718,7 +718,7 @@ def _load(buf: Any, keyspace: Keyspace, limits: Limits, expire: bool, allow_dup:
     dbs = keyspace.dbs
     batch = _Batch(dbs[0])
     now = keyspace.now = int(time.time() * 1000)
-    lru_clock = now // 1000
+    lru_clock = lru_clock_at(now)
     lfu_minutes = (now // 60000) & 65535
     use_lfu = keyspace.lfu
     expire_at = -1

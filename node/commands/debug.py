@@ -33,6 +33,7 @@ from node.commands.client import subcommand_syntax_error
 from node.commands.keys import OBJECT_ENCODINGS
 from node.config import parse_memory
 from node.errors import NO_SUCH_KEY, CommandError
+from node.keyspace import LRU_EPOCH
 from node.numbers import INT64_MAX, atoi, is_int, parse_int
 from node.replies import OK, Status
 from node.table import command
@@ -261,14 +262,15 @@ def _debug_object(ctx: Any, key: bytes) -> Status:
     sizer = SERIALIZED_LENGTHS.get(cls, _generic_rdb_size)
     serialized = sizer(value, ctx.server.config["rdbcompression"])
     ks = db.keyspace
-    now = ks.lru_clock & LRU_CLOCK_MAX
+    # (Redis's 24-bit clock counts from 1970: see LRU_EPOCH.)
+    now = (ks.lru_clock + LRU_EPOCH) & LRU_CLOCK_MAX
     if refcount == SHARED_REFCOUNT:
         # One shared object, created at startup, stands for every such integer.
         lru = int(ctx.server.start_time) & LRU_CLOCK_MAX
     elif ks.lfu:
         lru = db.freq.get(key, ks.lfu_init())  # under LFU the field holds the LFU word
     else:
-        lru = db.access.get(key, ks.lru_clock) & LRU_CLOCK_MAX
+        lru = (db.access.get(key, ks.lru_clock) + LRU_EPOCH) & LRU_CLOCK_MAX
     idle = now - lru if now >= lru else now + (LRU_CLOCK_MAX - lru)
     extra = OBJECT_EXTRAS[cls](value) if cls in OBJECT_EXTRAS else ""
     return Status(
