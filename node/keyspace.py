@@ -26,7 +26,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from node.notify import EVICTED, EXPIRED, KEY_MISS, NEW
-from node.sizes import is_fixed, key_cost
+from node.sizes import STRING_BASE, is_fixed, key_cost
 
 if TYPE_CHECKING:
     from node.slots import SlotIndex
@@ -286,12 +286,30 @@ class Database:
         self.data = dict(self.data)
         self.access = dict(self.access)
 
-    def evict(self, key: bytes) -> None:
-        """Remove `key` to free memory (maxmemory, node/evict.py): watchers hear of it and
-        an `evicted` event goes out, but it is not a change of the dataset (`dirty`), as in
-        Redis; the evictor propagates the deletion."""
-        self.keyspace.evicted_keys += 1
-        self._drop(key, EVICTED, b"evicted")
+    def evict(self, keys: list[bytes], goal: int) -> list[bytes]:
+        """Remove `keys` to free memory (maxmemory, node/evict.py), in order and skipping
+        any no longer stored, until the memory account is down to `goal`; the keys removed.
+        Watchers hear of each and an `evicted` event goes out (as `_drop`, here in a loop:
+        eviction is a hot path at the limit), but it is not a change of the dataset
+        (`dirty`), as in Redis; the evictor propagates the deletions."""
+        ks = self.keyspace
+        data = self.data
+        remove = self._remove
+        notify = ks.notify_flags & EVICTED
+        hooks = ks.on_modified
+        gone = []
+        for key in keys:
+            if key in data:
+                remove(key)
+                if notify:
+                    ks.notifier(b"evicted", key, self.index)
+                for hook in hooks:
+                    hook(self, key)
+                gone.append(key)
+                if ks.used <= goal:
+                    break
+        ks.evicted_keys += len(gone)
+        return gone
 
     def delete_stored(self, key: bytes) -> bool:
         """Remove `key` if it is stored, past its deadline or not (Redis's dbDelete, which
@@ -364,13 +382,15 @@ class Database:
     # -- expiry ------------------------------------------------------------------------------
 
     def _remove(self, key: bytes) -> None:
-        if self.keyspace.accounting:
+        value = self.data.pop(key)
+        ks = self.keyspace
+        if ks.accounting:
             cost = self.msizes.pop(key, None)
-            if cost is None:
-                cost = key_cost(key, self.data[key])
+            if cost is None:  # (key_cost, inlined for strings: every eviction at the limit)
+                cost = (len(key) + len(value) + STRING_BASE if value.__class__ is bytes
+                        else key_cost(key, value))
             self.used -= cost
-            self.keyspace.used -= cost
-        del self.data[key]
+            ks.used -= cost
         if self.slots is not None:
             self.slots.remove(key)
         self.access.pop(key, None)
@@ -383,14 +403,23 @@ class Database:
 
     def _account_store(self, key: bytes, value: Any) -> None:
         # Before `value` is stored at `key`: take back the old value's cost, add the new one's.
-        cost = key_cost(key, value)
+        # (key_cost and is_fixed inlined for strings: this is every SET at the limit.)
         old = self.data.get(key)
-        delta = cost
-        if old is not None:
+        if old is None:
+            delta = 0
+        else:
             was = self.msizes.pop(key, None)
-            delta -= key_cost(key, old) if was is None else was
-        if not is_fixed(value):
-            self.msizes[key] = cost
+            if was is None:
+                was = (len(key) + len(old) + STRING_BASE if old.__class__ is bytes
+                       else key_cost(key, old))
+            delta = -was
+        if value.__class__ is bytes:
+            delta += len(key) + len(value) + STRING_BASE
+        else:
+            cost = key_cost(key, value)
+            if value.__class__ is not int:
+                self.msizes[key] = cost
+            delta += cost
         self.used += delta
         ks = self.keyspace
         ks.used += delta
@@ -429,7 +458,7 @@ class Database:
         # Expiry and eviction: the key goes with its event, and watchers hear of it.
         ks = self.keyspace
         self._remove(key)
-        if ks.notify_flags & kind:
+        if ks.notify_flags and ks.notify_flags & kind:
             ks.notifier(event, key, self.index)
         for hook in ks.on_modified:
             hook(self, key)
