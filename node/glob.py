@@ -5,6 +5,13 @@ whole keyspace runs in the `re` engine rather than in a Python loop. The transla
 stringmatchlen's quirks: `[a-z]` ranges may be reversed, `[^...]` negates, `\\` escapes inside
 and outside classes, an unterminated `[` class ends at the end of the pattern, a trailing
 backslash is a literal backslash.
+
+A plain translation (`*a*a*c` as `.*a.*a.*c`) backtracks exponentially when it fails, so one
+KEYS, SCAN MATCH or PSUBSCRIBE pattern could hold the server for minutes. Between two stars
+is a run of one-byte elements, and such a run is best matched at its first occurrence (any
+match can be moved to it), so each run after a star but the last is an atomic group,
+`(?>.*?run)`, which never backtracks once found: a match costs at most the subject's length
+times the pattern's.
 """
 
 from __future__ import annotations
@@ -32,28 +39,33 @@ def glob_matcher(pattern: bytes, nocase: bool = False) -> Callable[[bytes], bool
 
 @lru_cache(maxsize=256)
 def compile_glob(pattern: bytes, nocase: bool = False) -> re.Pattern[bytes]:
-    out: list[bytes] = []
+    """The regular expression whose `fullmatch` is stringmatchlen(pattern)."""
+    runs: list[list[bytes]] = [[]]  # the one-byte elements between stars
     i, n = 0, len(pattern)
     while i < n:
         c = pattern[i : i + 1]
         if c == b"*":
             while i + 1 < n and pattern[i + 1 : i + 2] == b"*":
                 i += 1
-            out.append(b".*")
+            runs.append([])
         elif c == b"?":
-            out.append(b".")
+            runs[-1].append(b".")
         elif c == b"[":
             i, part = _translate_class(pattern, i + 1)
-            out.append(part)
+            runs[-1].append(part)
             continue
         elif c == b"\\" and i + 1 < n:
             i += 1
-            out.append(re.escape(pattern[i : i + 1]))
+            runs[-1].append(re.escape(pattern[i : i + 1]))
         else:
-            out.append(re.escape(c))
+            runs[-1].append(re.escape(c))
         i += 1
+    parts = [b"".join(run) for run in runs]
+    regex = parts[0]
+    if len(parts) > 1:
+        regex += b"".join(b"(?>.*?" + part + b")" for part in parts[1:-1]) + b".*" + parts[-1]
     flags = re.DOTALL | (re.IGNORECASE if nocase else 0)
-    return re.compile(b"".join(out), flags)
+    return re.compile(regex, flags)
 
 
 def _translate_class(pattern: bytes, i: int) -> tuple[int, bytes]:

@@ -279,6 +279,23 @@ def test_keys_glob_patterns(both, many_names, pattern):
     both("KEYS", pattern, unordered=True)
 
 
+def test_a_backtracking_pattern_is_answered_at_once(node, both):
+    # Translated plainly into a regex (`.*a.*a...c`), this near miss backtracks exponentially:
+    # it held the server for minutes. Redis's stringmatchlen answers at once, and so must
+    # every use of the matcher: KEYS, SCAN MATCH, PSUBSCRIBE.
+    pattern = "*a" * 12 + "*c"
+    subject = "a" * 60 + "b"
+    both.run(("SET", subject, "v"), ("KEYS", pattern), ("SCAN", "0", "MATCH", pattern))
+    quick = node.client(socket_timeout=10)
+    sub = quick.pubsub()
+    sub.psubscribe(pattern)
+    assert sub.get_message(timeout=5)["type"] == "psubscribe"
+    for _ in range(20):
+        assert quick.publish(subject, "m") == 0
+    assert quick.ping()
+    sub.close()
+
+
 def test_keys_skips_expired_and_errors(both):
     both.run(("KEYS", "*"), ("SET", "a", "1"), ("SET", "gone", "1", "PX", "1"))
     time.sleep(0.02)
