@@ -320,16 +320,19 @@ class Database:
         self.modified(key)
         return True
 
-    def set_deadline(self, key: bytes, when_ms: int, past_deletes: bool = True) -> None:
+    def set_deadline(self, key: bytes, when_ms: int, past_deletes: bool = True,
+                     stored: bool = False) -> None:
         """Give an existing key an absolute deadline in ms. A past one deletes it, as EXPIRE
         does; without `past_deletes` (SET's EX/PX/EXAT/PXAT) the key stays until it is
-        expired like any other."""
+        expired like any other. `stored`: the caller has just stored the key (SET EX, SETEX,
+        RESTORE), which counted as the change; as Redis's setExpire, the deadline adds none."""
         if past_deletes and when_ms <= self.keyspace.now and not self.keyspace.replica:
             self.delete(key)
             return
         self.expires[key] = when_ms
         heapq.heappush(self._heap, (when_ms, key))
-        self.modified(key)
+        if not stored:
+            self.modified(key)
 
     def persist(self, key: bytes) -> bool:
         if self.expires.pop(key, None) is None:

@@ -102,7 +102,7 @@ def restore(ctx: Any, argv: list[bytes]) -> Any:
         return OK
     db.set(key, value)
     if ttl:
-        db.set_deadline(key, ttl)
+        db.set_deadline(key, ttl, stored=True)
         if not absttl:
             ctx.propagate_as([*argv[:2], b"%d" % ttl, *argv[3:], b"ABSTTL"])
     if ks.lfu:

@@ -144,7 +144,7 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     if when is not None:
         # A deadline already past (EXAT 1) is kept as given: Redis 7.0's SET stores the key
         # and it expires on its next access or active expiry, counted and announced then.
-        db.set_deadline(key, when, past_deletes=False)
+        db.set_deadline(key, when, past_deletes=False, stored=True)
         db.notify(GENERIC, b"expire", key)
         if b"PXAT" not in opts:
             _propagate_deadline(ctx, key, argv[2], when)
@@ -177,7 +177,7 @@ def _set_with_ttl(ctx: Any, argv: list[bytes], name: str, option: bytes) -> Any:
     db = ctx.db
     db.set(argv[1], argv[3])
     db.notify(STRING, b"set", argv[1])
-    db.set_deadline(argv[1], when)
+    db.set_deadline(argv[1], when, stored=True)
     db.notify(GENERIC, b"expire", argv[1])
     _propagate_deadline(ctx, argv[1], argv[3], when)
     return OK
