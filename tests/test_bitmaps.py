@@ -349,6 +349,27 @@ def test_bitfield_errors(both):
     )
 
 
+def test_bitfield_counts_only_what_changed(both, r, o):
+    # A write is a change when it created or grew the string or moved its field; one that
+    # stores the same value, or is refused by OVERFLOW FAIL, is not. Each change counts.
+    both.same_changes(("BITFIELD", "k", "SET", "u8", "0", "1"),
+                      ("BITFIELD", "k", "SET", "u8", "0", "1"),
+                      ("BITFIELD", "k", "INCRBY", "u8", "0", "0"),
+                      ("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300"),
+                      ("BITFIELD", "k", "SET", "u8", "0", "2", "SET", "u8", "8", "3",
+                       "INCRBY", "u8", "0", "0"),
+                      ("BITFIELD", "new", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "10"))
+    both.run(("GET", "k"), ("GET", "new"), ("EXISTS", "new"))
+    for client in (r, o):
+        with client.pipeline(transaction=True) as pipe:
+            pipe.watch("k")
+            # Another connection's no-op write leaves the WATCH standing.
+            assert reply_of(client, "BITFIELD", "k", "SET", "u8", "0", "2") == [2]
+            pipe.multi()
+            pipe.get("k")
+            assert pipe.execute() == [b"\x02\x03"]
+
+
 def test_bitfield_ro(both):
     both.run(
         ("SET", "k", "\x01\x02\x03"), ("BITFIELD_RO", "k", "GET", "u8", "0", "GET", "i16", "#1"),

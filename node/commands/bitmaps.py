@@ -410,8 +410,9 @@ def _bitfield(ctx: Any, argv: list[bytes], read_only_cmd: bool) -> list:
                 for _, signed, bits, offset, _, _ in ops]
     if read_only_cmd:
         raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
-    buf, stored, _ = _writable(db, key, (highest >> 3) + 1)
+    buf, stored, grown = _writable(db, key, (highest >> 3) + 1)
     out: list = []
+    changes = 0
     for op, signed, bits, offset, arg, ovf in ops:
         old = _get_field(buf, offset, bits, signed)
         if op == _GET:
@@ -421,9 +422,20 @@ def _bitfield(ctx: Any, argv: list[bytes], read_only_cmd: bool) -> list:
         out.append(reply)
         if new is not None:
             _set_field(buf, offset, bits, new)
-    # Redis counts every SET/INCRBY as a change, even one refused by OVERFLOW FAIL.
-    _store(db, key, buf, stored)
-    db.notify(STRING, b"setbit", key)
+            # As Redis: a SET/INCRBY is a change if the string was created or grown, or the
+            # field's value moved; one refused by OVERFLOW FAIL is not.
+            if grown or old != new:
+                changes += 1
+    if changes:
+        _store(db, key, buf, stored)
+        db.keyspace.dirty += changes - 1  # (one change each, where _store counts one)
+        db.notify(STRING, b"setbit", key)
+    elif grown:
+        # Every write refused: the string was still created or grown by the lookup
+        # (lookupStringForBitCommand), but that is no change, and nothing is announced.
+        dirty = db.keyspace.dirty
+        _store(db, key, buf, stored)
+        db.keyspace.dirty = dirty
     return out
 
 
