@@ -17,7 +17,7 @@ import hiredis
 
 from node.errors import CommandError, ProtocolError
 from node.replies import (
-    NULL_ARRAY, DoubleText, Push, SetReply, Status, Verbatim, format_double,
+    NULL_ARRAY, BigNumber, DoubleText, Push, SetReply, Status, Verbatim, format_double,
 )
 
 # Redis refuses inline lines longer than this (PROTO_INLINE_MAX_SIZE).
@@ -685,8 +685,11 @@ def _make_encoder(resp3: bool) -> Encoder:
         def enc_set(v: set | frozenset) -> bytes:
             return b"~%d\r\n%b" % (len(v), b"".join([encode(x) for x in v]))
 
-        def enc_verbatim(v: bytes) -> bytes:
-            return b"=%d\r\ntxt:%b\r\n" % (len(v) + 4, v)
+        def enc_verbatim(v: Verbatim) -> bytes:
+            return b"=%d\r\n%b:%b\r\n" % (len(v) + 4, v.format, v)
+
+        def enc_big_number(v: bytes) -> bytes:
+            return b"(%b\r\n" % v
 
         def enc_push(v: list) -> bytes:
             return b">%d\r\n%b" % (len(v), b"".join([encode(x) for x in v]))
@@ -716,6 +719,7 @@ def _make_encoder(resp3: bool) -> Encoder:
 
         enc_set = enc_list  # type: ignore[assignment]
         enc_verbatim = _bulk
+        enc_big_number = _bulk
         enc_push = enc_list  # type: ignore[assignment]
 
         def enc_null_array(v: object) -> bytes:
@@ -739,6 +743,7 @@ def _make_encoder(resp3: bool) -> Encoder:
         SetReply: enc_set,
         Status: _status,
         Verbatim: enc_verbatim,
+        BigNumber: enc_big_number,
         Push: enc_push,
         type(NULL_ARRAY): enc_null_array,
         CommandError: _error,

@@ -24,7 +24,25 @@ class Status(bytes):
 
 
 class Verbatim(bytes):
-    """A verbatim string (RESP3 `=`); RESP2 clients get a plain bulk string. Format is `txt`."""
+    """A verbatim string (RESP3 `=`) of format `txt`; RESP2 clients get a plain bulk string."""
+
+    __slots__ = ()
+    format = b"txt"
+
+
+class FormattedVerbatim(Verbatim):
+    """A verbatim string of another format (a script's `verbatim_string` table): its first
+    three bytes, padded with spaces, as Redis's addReplyVerbatim takes them."""
+
+    def __new__(cls, value: bytes, format: bytes) -> FormattedVerbatim:
+        self = super().__new__(cls, value)
+        self.format = format.split(b"\0", 1)[0][:3].ljust(3)  # (a C string: up to a NUL)
+        return self
+
+
+class BigNumber(bytes):
+    """A big number (RESP3 `(`, from a script's `big_number` table); RESP2 clients get a
+    bulk string."""
 
     __slots__ = ()
 

@@ -69,7 +69,8 @@ from node.lualibs import (
 )
 from node.lualibs import bit, cjson, cmsgpack, struct
 from node.replies import (
-    NO_REPLY, NULL_ARRAY, DoubleText, SetReply, Status, Verbatim, format_double,
+    NO_REPLY, NULL_ARRAY, BigNumber, DoubleText, FormattedVerbatim, SetReply, Status, Verbatim,
+    format_double,
 )
 from node.table import COMMANDS, Command, lookup
 
@@ -1003,11 +1004,13 @@ class Scripting:
             if resp3:
                 return self._table({b"double": float(value)})
             return format_double(value) if c is float else bytes(value)
-        if c is Verbatim:
+        if c is Verbatim or c is FormattedVerbatim:
             if resp3:
                 return self._table({b"verbatim_string": self._table(
-                    {b"format": b"txt", b"string": bytes(value)})})
+                    {b"format": value.format, b"string": bytes(value)})})
             return bytes(value)
+        if c is BigNumber:
+            return self._table({b"big_number": bytes(value)}) if resp3 else bytes(value)
         if c is dict:
             if resp3:
                 return self._table({b"map": self._table(
@@ -1061,10 +1064,9 @@ class Scripting:
                 return DoubleText(b"-nan" if math.copysign(1.0, v) < 0 else b"nan")
             return float(v)
         if kind == b"big_number":
-            # (A bulk string: the reply encoder has no RESP3 big number.)
-            return v.replace(b"\r", b" ").replace(b"\n", b" ")
+            return BigNumber(v.replace(b"\r", b" ").replace(b"\n", b" "))
         if kind == b"verbatim":
-            return Verbatim(v)  # (the encoder writes every verbatim string as txt)
+            return FormattedVerbatim(v, extra)
         if kind == b"map":
             return _Pairs([(self._to_reply(k), self._to_reply(x)) for k, x in self._pairs(v)])
         if kind == b"set":

@@ -32,6 +32,7 @@ SCRIPTS = [
     "return {map=1}", "return {set={a=true}}", "return {double='x'}",
     "return {verbatim_string={format='txt',string='hi'}}",
     "return {verbatim_string={string='hi'}}",
+    "return {big_number='123'}",
     # redis.* helpers
     "return redis.error_reply('My error')", "return redis.error_reply('-My error')",
     "return redis.error_reply('')", "return redis.error_reply('a\\r\\nb')",
@@ -203,6 +204,10 @@ WIRE = [
     "return {double=1/0}", "return {double=-2.5}", "redis.setresp(3); return true",
     "redis.setresp(3); return false", "redis.setresp(3); return nil", "return false",
     "return {set={a=true,b=false}}", "return {map={a=1,b={1,2}}}",
+    "return {verbatim_string={format='mkd',string='hi'}}",
+    "return {verbatim_string={format='toolong',string='a\\nb'}}",
+    "return {verbatim_string={format='a',string='hi'}}", "return {big_number='123'}",
+    "return {1,{big_number='-7'}}",
 ]
 
 
