@@ -263,6 +263,8 @@ def test_dump_restore_both_ways(redis_dump: ServerProcess, loaded: ServerProcess
     ("new", "0", "BADBODY"), ("k", "0", "rubbish", "FREQ", "300"),
     ("new", "0", "PAYLOAD", "REPLACE", "ABSTTL", "IDLETIME", "10"),
     ("new", "1", "PAYLOAD", "ABSTTL"), ("new", "99999999999999", "PAYLOAD", "ABSTTL"),
+    # a relative TTL that takes the deadline past int64 wraps round, as in Redis: expired
+    ("new", "9223372036854775807", "PAYLOAD"), ("k", "9223372036854775000", "PAYLOAD", "REPLACE"),
 ])
 def test_restore_errors_like_redis(r: redis.Redis, o: redis.Redis, args: tuple) -> None:
     from node.crc64 import crc64
@@ -282,6 +284,7 @@ def test_restore_errors_like_redis(r: redis.Redis, o: redis.Redis, args: tuple) 
     assert mine == theirs
     assert reply_of(r, "GET", "new") == reply_of(o, "GET", "new")
     assert (r.pttl("new") > 0) == (o.pttl("new") > 0)
+    assert r.exists("k") == o.exists("k")
 
 
 def test_restore_options_and_propagated_form(r: redis.Redis, o: redis.Redis) -> None:

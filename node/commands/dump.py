@@ -92,7 +92,9 @@ def restore(ctx: Any, argv: list[bytes]) -> Any:
     ks = db.keyspace
     deleted = db.delete(key) if replace else False
     if ttl and not absttl:
-        ttl += ks.now
+        # As Redis's int64 sum: one past INT64_MAX wraps round to the past, so the key counts
+        # as already expired (and no deadline beyond int64 reaches the AOF and replicas).
+        ttl = (ttl + ks.now + 2**63) % 2**64 - 2**63
     if ttl and ttl <= ks.now and not ks.replica:
         # Already expired: nothing is created; a replaced key is gone, and that is what
         # replicas and the AOF hear.
