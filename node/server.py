@@ -28,6 +28,7 @@ from node.cluster import Cluster, ClusterStartError
 from node.config import Config, ConfigError, KeyspaceEvents
 from node.errors import CommandError
 from node.evict import Evictor
+from node.fdlimit import fit_maxclients
 from node.functions import Functions
 from node.blocking import Blocking
 from node.keyspace import Keyspace
@@ -196,6 +197,7 @@ class Server:
         self.config.listen("slowlog-log-slower-than", self._set_slowlog_threshold)
         self.config.listen("loglevel", lambda v: log.configure(level=v))
         self.config.listen("dir", _chdir)
+        self.config.listen("maxclients", _raise_open_files)
         for name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
             self.config.listen(name, self._apply_lfu)
         self._apply_lfu(None)
@@ -669,6 +671,14 @@ def _bind_hosts(bind: tuple[str, ...]) -> list[tuple[str, bool]]:
     return out
 
 
+def _raise_open_files(maxclients: int) -> None:
+    # CONFIG SET maxclients (updateMaxclients): refused unless the open-files limit fits it.
+    fit = fit_maxclients(maxclients)
+    if fit != maxclients:
+        raise ConfigError("The operating system is not able to handle the specified number "
+                          f"of clients, try with {fit}")
+
+
 def _chdir(path: str) -> None:
     if path:
         try:
@@ -706,6 +716,11 @@ def run(config: Config) -> int:
     log("notice", "oO0OoO0OoO0Oo slotkv is starting oO0OoO0OoO0Oo")
     log("notice", f"slotkv version={__version__}, redis_version={REDIS_VERSION}, "
         f"bits=64, pid={os.getpid()}, just started")
+    # As Redis's initServer: a limit on open files that cannot be raised lowers maxclients.
+    fit = fit_maxclients(config["maxclients"])
+    if fit < 1:
+        return 1
+    config.apply("maxclients", fit)
     try:
         server = Server(config)
     except (ClusterStartError, AclError) as e:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from typing import Any
 
@@ -347,3 +348,41 @@ def test_rewrite_round_trip(start_node: Any, tmp_path: Any) -> None:
         b"latency-tracking-info-percentiles": b"",
         b"client-output-buffer-limit": b"normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 2097152 3",
     }
+
+
+def _under_open_files_limit(limit: int, argv: list[str], port: int, name: str) -> ServerProcess:
+    # prlimit execs the server itself, so the PID stopped is the server's.
+    return ServerProcess(["prlimit", f"--nofile={limit}:{limit}", "--", *argv], port,
+                         tempfile.mkdtemp(prefix="nofile-"), name)
+
+
+@pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs prlimit (util-linux)")
+def test_maxclients_fits_the_open_files_limit() -> None:
+    # maxclients needs that many descriptors and 32 more: at start a limit that cannot be
+    # raised lowers it (to 512 - 32), and CONFIG SET refuses what does not fit, as Redis.
+    servers = []
+    try:
+        for argv, name in (
+            ([sys.executable, "-m", "ops.cli", "node", "--save", ""], "slotkv.log"),
+            ([shutil.which("redis-server") or "redis-server", "--save", ""], "redis.log"),
+        ):
+            port = free_port()
+            servers.append(_under_open_files_limit(
+                512, [*argv, "--port", str(port), "--bind", "127.0.0.1",
+                      "--maxclients", "1000"], port, name))
+        replies = []
+        for server in servers:
+            c = server.client()
+            replies.append((c.config_get("maxclients"),
+                            reply_of(c, "CONFIG", "SET", "maxclients", "10000"),
+                            c.config_get("maxclients"),
+                            reply_of(c, "CONFIG", "SET", "maxclients", "100"),
+                            c.config_get("maxclients")))
+            c.close()
+        assert replies[0] == replies[1]
+        assert replies[0][0] == {"maxclients": "480"}
+        assert "try with 480" in str(replies[0][1])
+        assert "reduced to 480" in servers[0].log()
+    finally:
+        for server in servers:
+            server.stop()
