@@ -114,6 +114,13 @@ class Command:
     since: str = "1.0.0"
     summary: str = ""
     complexity: str = ""
+    # COMMAND DOCS fields Redis shows only where a command has them: its doc flags
+    # (`deprecated`, `syscmd`), the version that deprecated it and what replaces it, and its
+    # history as (version, change) pairs.
+    doc_flags: tuple[str, ...] = ()
+    deprecated_since: str = ""
+    replaced_by: str = ""
+    history: tuple[tuple[str, str], ...] = ()
     tips: tuple[str, ...] = ()
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
     # Argument counts the fast path may run directly (set at registration); a set, not a
@@ -277,6 +284,15 @@ class Command:
         }
         if self.complexity:  # Redis leaves it out where it has none (MONITOR)
             docs["complexity"] = self.complexity
+        # Redis's order (addReplyCommandDocs); the arguments would come after the history.
+        if self.doc_flags:
+            docs["doc_flags"] = SetReply(Status(f.encode()) for f in self.doc_flags)
+        if self.deprecated_since:
+            docs["deprecated_since"] = self.deprecated_since
+        if self.replaced_by:
+            docs["replaced_by"] = self.replaced_by
+        if self.history:
+            docs["history"] = SetReply([version, change] for version, change in self.history)
         if self.subcommands:
             docs["subcommands"] = {
                 sub.name: sub.docs_reply() for sub in self.subcommands.values()
@@ -319,6 +335,10 @@ def command(
     since: str = "1.0.0",
     summary: str = "",
     complexity: str = "O(1)",
+    doc_flags: str = "",
+    deprecated_since: str = "",
+    replaced_by: str = "",
+    history: tuple[tuple[str, str], ...] = (),
     tips: str = "",
     protected: str = "",
 ) -> Callable[[Handler | None], Handler | None]:
@@ -329,6 +349,8 @@ def command(
     `RW update` otherwise), with `key_notes` as its notes. A spec flagged `variable_flags`
     needs `key_flags_fn`, which gives the flags of one call (COMMAND GETKEYSANDFLAGS).
     `channels` says which arguments are pub/sub channels (see Command.channels).
+    `doc_flags` (space-separated, like `flags`), `deprecated_since`, `replaced_by` and
+    `history` ((version, change) pairs, oldest first) are Redis's docs fields, word for word.
     A container is registered with `command(name, arity)(None)`.
     """
     flag_set = frozenset(flags.split())
@@ -353,6 +375,8 @@ def command(
             key_specs=key_specs, channels=channels,
             categories=cats, group=group, since=since, summary=summary,
             complexity=complexity, tips=tuple(tips.split()),
+            doc_flags=tuple(doc_flags.split()), deprecated_since=deprecated_since,
+            replaced_by=replaced_by, history=history,
             nargs=frozenset((arity,) if arity > 0 else range(-arity, FAST_MAX_ARGS + 1)),
             protected=protected,
         )

@@ -52,12 +52,14 @@ _NO_ACLFILE = ("ERR This Redis instance is not configured to use an ACL file. Yo
                "the Redis configuration.")
 
 command("acl", -2, "", group="server", since="6.0.0", complexity="Depends on subcommand.",
-        summary="A container for Access List Control commands")(None)
+        summary="A container for Access List Control commands ")(None)  # sic: Redis's space
 
 
 @command("acl|setuser", -3, _ADMIN, group="server", since="6.0.0",
          complexity="O(N). Where N is the number of rules provided.",
-         summary="Modify or create the rules for a specific ACL user")
+         summary="Modify or create the rules for a specific ACL user",
+         history=(("6.2.0", "Added Pub/Sub channel patterns."),
+                  ("7.0.0", "Added selectors and key based permissions.")))
 def acl_setuser(ctx: Any, argv: list[bytes]) -> Any:
     # The rules (passwords among them) stay out of the slow log and MONITOR.
     ops = argv[3:]
@@ -91,7 +93,10 @@ def acl_setuser(ctx: Any, argv: list[bytes]) -> Any:
 @command("acl|getuser", 3, _ADMIN, group="server", since="6.0.0",
          complexity="O(N). Where N is the number of password, command and pattern rules that "
                     "the user has.",
-         summary="Get the rules for a specific ACL user")
+         summary="Get the rules for a specific ACL user",
+         history=(("6.2.0", "Added Pub/Sub channel patterns."),
+                  ("7.0.0", "Added selectors and changed the format of key and channel "
+                            "patterns from a list to their rule representation.")))
 def acl_getuser(ctx: Any, argv: list[bytes]) -> Any:
     user = ctx.server.acl.users.get(argv[2])
     if user is None:

@@ -168,7 +168,8 @@ def _popcount(buf: bytes | bytearray, first: int, last: int) -> int:
 
 
 @command("bitcount", -2, "readonly", keys=(1, 1, 1), group="bitmap", since="2.6.0",
-         complexity="O(N)", summary="Count set bits in a string")
+         complexity="O(N)", summary="Count set bits in a string",
+         history=(("7.0.0", "Added the `BYTE|BIT` option."),))
 def bitcount(ctx: Any, argv: list[bytes]) -> int:
     value = _lookup_read(ctx.db, argv[1])
     if value is None:
@@ -224,7 +225,8 @@ def _first_bit(buf: bytes | bytearray, start: int, end: int, bit: int) -> int:
 
 
 @command("bitpos", -3, "readonly", keys=(1, 1, 1), group="bitmap", since="2.8.7",
-         complexity="O(N)", summary="Find first bit set or clear in a string")
+         complexity="O(N)", summary="Find first bit set or clear in a string",
+         history=(("7.0.0", "Added the `BYTE|BIT` option."),))
 def bitpos(ctx: Any, argv: list[bytes]) -> int:
     bit = parse_int(argv[2])
     if bit != 0 and bit != 1:

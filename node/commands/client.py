@@ -139,7 +139,13 @@ def client_no_evict(ctx: Any, argv: list[bytes]) -> Any:
 
 @command("client|kill", -3, "admin noscript loading stale", group="connection",
          since="2.4.0", complexity="O(N) where N is the number of client connections",
-         summary="Kill the connection of a client")
+         summary="Kill the connection of a client",
+         history=(("2.8.12", "Added new filter format."),
+                  ("2.8.12", "`ID` option."),
+                  ("3.2.0", "Added `master` type in for `TYPE` option."),
+                  ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported "
+                            "for backward compatibility."),
+                  ("6.2.0", "`LADDR` option.")))
 def client_kill(ctx: Any, argv: list[bytes]) -> Any:
     addr = laddr = kind = user = None
     client_id = 0
@@ -216,7 +222,14 @@ def client_help(ctx: Any, argv: list[bytes]) -> list:
 @command("client|list", -2, "admin noscript loading stale", group="connection",
          since="2.4.0", tips="nondeterministic_output",
          complexity="O(N) where N is the number of client connections",
-         summary="Get the list of client connections")
+         summary="Get the list of client connections",
+         history=(("2.8.12", "Added unique client `id` field."),
+                  ("5.0.0", "Added optional `TYPE` filter."),
+                  ("6.0.0", "Added `user` field."),
+                  ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the "
+                            "optional `ID` filter."),
+                  ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+                  ("7.0.3", "Added `ssub` field.")))
 def client_list(ctx: Any, argv: list[bytes]) -> Verbatim:
     clients = ctx.server.clients
     if len(argv) == 4 and argv[2].lower() == b"type":
@@ -267,7 +280,8 @@ def client_unpause(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("client|pause", -3, "admin noscript loading stale", group="connection",
-         since="2.9.50", summary="Stop processing commands from clients for some time")
+         since="2.9.50", summary="Stop processing commands from clients for some time",
+         history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
 def client_pause(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) > 4:
         raise subcommand_syntax_error(argv)

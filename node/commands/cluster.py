@@ -188,7 +188,7 @@ def _offset(cluster: Cluster, node_id: str) -> int:
 # -- reading the topology -------------------------------------------------------------------------
 
 command("cluster", -2, group="cluster", since="3.0.0", complexity="Depends on subcommand.",
-        summary="A container for Redis Cluster commands")(None)
+        summary="A container for cluster commands")(None)
 
 
 @command("cluster|help", 2, "loading stale", group="cluster", since="5.0.0",
@@ -267,13 +267,19 @@ def cluster_replicas(ctx: Any, argv: list[bytes]) -> list:
 
 command("cluster|slaves", 3, "admin stale", group="cluster", since="3.0.0",
         tips="nondeterministic_output",
-        summary="List replica nodes of the specified master node")(cluster_replicas)
+        summary="List replica nodes of the specified master node",
+        doc_flags="deprecated", deprecated_since="5.0.0",
+        replaced_by="`CLUSTER REPLICAS`")(cluster_replicas)
 
 
 @command("cluster|slots", 2, "stale", group="cluster", since="3.0.0",
          tips="nondeterministic_output",
          complexity="O(N) where N is the total number of Cluster nodes",
-         summary="Get array of Cluster slot to node mappings")
+         summary="Get array of Cluster slot to node mappings",
+         doc_flags="deprecated", deprecated_since="7.0.0",
+         replaced_by="`CLUSTER SHARDS`",
+         history=(("4.0.0", "Added node IDs."),
+                  ("7.0.0", "Added additional networking metadata field.")))
 def cluster_slots(ctx: Any, argv: list[bytes]) -> list:
     cluster = _cluster(ctx)
     topology = cluster.topology

@@ -65,7 +65,9 @@ def command_count(ctx: Any, argv: list[bytes]) -> int:
 @command("command|info", -2, "loading stale", group="server", categories="connection", since="2.8.13",
          tips="nondeterministic_output_order",
          complexity="O(N) where N is the number of commands to look up",
-         summary="Get array of specific Redis command details, or all when no argument is given")
+         summary="Get array of specific Redis command details, or all when no argument is given.",
+         history=(("7.0.0", "Allowed to be called with no argument to get info on all "
+                            "commands."),))
 def command_info(ctx: Any, argv: list[bytes]) -> list:
     if len(argv) == 2:
         return [cmd.info_reply() for cmd in COMMANDS.values()]

@@ -54,7 +54,8 @@ def value_of(ctx: Any, d: Directive) -> str:
 
 @command("config|get", -3, _ADMIN, group="server", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided",
-         summary="Get the values of configuration parameters")
+         summary="Get the values of configuration parameters",
+         history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one call"),))
 def config_get(ctx: Any, argv: list[bytes]) -> dict:
     # Names already answered, case-insensitively; a plain name keeps the caller's spelling,
     # a pattern's matches are named as the table names them (aliases included).
@@ -90,7 +91,8 @@ def _protected_allowed(ctx: Any) -> bool:
 @command("config|set", -4, _ADMIN, group="server", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided",
          tips="request_policy:all_nodes response_policy:all_succeeded",
-         summary="Set configuration parameters to the given values")
+         summary="Set configuration parameters to the given values",
+         history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
 def config_set(ctx: Any, argv: list[bytes]) -> Any:
     try:
         return _config_set(ctx, argv)

@@ -52,7 +52,9 @@ def redact(argv: list[bytes], positions: range | tuple[int, ...]) -> None:
 
 
 @command("auth", -2, "noscript loading stale fast no_auth allow_busy", group="connection",
-         summary="Authenticate to the server")
+         complexity="O(N) where N is the number of passwords defined for the user",
+         summary="Authenticate to the server",
+         history=(("6.0.0", "Added ACL style (username and password)."),))
 def auth(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -73,7 +75,9 @@ def auth(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("hello", -1, "noscript loading stale fast no_auth allow_busy", group="connection",
-         since="6.0.0", summary="Handshake with Redis")
+         since="6.0.0", summary="Handshake with Redis",
+         history=(("6.2.0", "`protover` made optional; when called without arguments the "
+                            "command reports the current connection's context."),))
 def hello(ctx: Any, argv: list[bytes]) -> Any:
     version = ctx.protocol
     i = 1

@@ -48,7 +48,10 @@ RESTORE_COMPLEXITY = (
          categories="keyspace dangerous",
          complexity=RESTORE_COMPLEXITY,
          summary="Create a key using the provided serialized value, previously obtained "
-         "using DUMP.")
+         "using DUMP.",
+         history=(("3.0.0", "Added the `REPLACE` modifier."),
+                  ("5.0.0", "Added the `ABSTTL` modifier."),
+                  ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")))
 def restore(ctx: Any, argv: list[bytes]) -> Any:
     replace = absttl = False
     idle = freq = -1

@@ -102,7 +102,8 @@ def _member_position(zs: ZSet, member: bytes) -> tuple[float, float]:
          complexity="O(log(N)) for each item added, where N is the number of elements in the "
          "sorted set.",
          summary="Add one or more geospatial items in the geospatial index represented using a "
-         "sorted set", **_G)
+         "sorted set",
+         history=(("6.2.0", "Added the `CH`, `NX` and `XX` options."),), **_G)
 def geoadd(ctx: Any, argv: list[bytes]) -> Any:
     i, n = 2, len(argv)
     nx = xx = False
@@ -389,7 +390,8 @@ def radius_keys(argv: list[bytes]) -> list[int]:
 @command("geosearch", -7, "readonly", keys=(1, 1, 1), since="6.2.0",
          complexity=_SEARCH_COMPLEXITY,
          summary="Query a sorted set representing a geospatial index to fetch members inside an "
-         "area of a box or a circle.", **_G)
+         "area of a box or a circle.",
+         history=(("7.0.0", "Added support for uppercase unit names."),), **_G)
 def geosearch(ctx: Any, argv: list[bytes]) -> Any:
     return _search(ctx, argv, 1, SEARCH)
 
@@ -398,7 +400,8 @@ def geosearch(ctx: Any, argv: list[bytes]) -> Any:
          key_specs=(KeySpec(("OW", "update"), 1), KeySpec(("RO", "access"), 2)),
          complexity=_SEARCH_COMPLEXITY,
          summary="Query a sorted set representing a geospatial index to fetch members inside an "
-         "area of a box or a circle, and store the result in another key.", **_G)
+         "area of a box or a circle, and store the result in another key.",
+         history=(("7.0.0", "Added support for uppercase unit names."),), **_G)
 def geosearchstore(ctx: Any, argv: list[bytes]) -> Any:
     return _search(ctx, argv, 2, SEARCH | SEARCHSTORE)
 
@@ -407,7 +410,11 @@ def geosearchstore(ctx: Any, argv: list[bytes]) -> Any:
          key_specs=_radius_specs(6), keys_fallback=radius_keys, since="3.2.0",
          complexity=_RADIUS_COMPLEXITY,
          summary="Query a sorted set representing a geospatial index to fetch members matching a "
-         "given maximum distance from a point", **_G)
+         "given maximum distance from a point",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
+         history=(("6.2.0", "Added the `ANY` option for `COUNT`."),
+                  ("7.0.0", "Added support for uppercase unit names.")), **_G)
 def georadius(ctx: Any, argv: list[bytes]) -> Any:
     return _search(ctx, argv, 1, COORDS)
 
@@ -416,18 +423,27 @@ def georadius(ctx: Any, argv: list[bytes]) -> Any:
          key_specs=_radius_specs(5), keys_fallback=radius_keys, since="3.2.0",
          complexity=_RADIUS_COMPLEXITY,
          summary="Query a sorted set representing a geospatial index to fetch members matching a "
-         "given maximum distance from a member", **_G)
+         "given maximum distance from a member",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` "
+                     "arguments",
+         history=(("7.0.0", "Added support for uppercase unit names."),), **_G)
 def georadiusbymember(ctx: Any, argv: list[bytes]) -> Any:
     return _search(ctx, argv, 1, MEMBER)
 
 
 @command("georadius_ro", -6, "readonly", keys=(1, 1, 1), since="3.2.10",
-         complexity=_RADIUS_COMPLEXITY, summary="A read-only variant for GEORADIUS", **_G)
+         complexity=_RADIUS_COMPLEXITY, summary="A read-only variant for GEORADIUS",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`GEOSEARCH` with the `BYRADIUS` argument",
+         history=(("6.2.0", "Added the `ANY` option for `COUNT`."),), **_G)
 def georadius_ro(ctx: Any, argv: list[bytes]) -> Any:
     return _search(ctx, argv, 1, COORDS | NOSTORE)
 
 
 @command("georadiusbymember_ro", -5, "readonly", keys=(1, 1, 1), since="3.2.10",
-         complexity=_RADIUS_COMPLEXITY, summary="A read-only variant for GEORADIUSBYMEMBER", **_G)
+         complexity=_RADIUS_COMPLEXITY, summary="A read-only variant for GEORADIUSBYMEMBER",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments", **_G)
 def georadiusbymember_ro(ctx: Any, argv: list[bytes]) -> Any:
     return _search(ctx, argv, 1, MEMBER | NOSTORE)

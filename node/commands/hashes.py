@@ -137,7 +137,8 @@ def _hset(ctx: Any, argv: list[bytes], name: str) -> int:
 @command("hset", -4, "write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs "
          "when the command is called with multiple field/value pairs.",
-         summary="Set the string value of a hash field")
+         summary="Set the string value of a hash field",
+         history=(("4.0.0", "Accepts multiple `field` and `value` arguments."),))
 def hset(ctx: Any, argv: list[bytes]) -> int:
     if len(argv) == 4:  # one field into an existing hash: the hot path, kept lean
         db = ctx.db
@@ -158,7 +159,9 @@ def hset(ctx: Any, argv: list[bytes]) -> int:
 
 @command("hmset", -4, "write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
          complexity="O(N) where N is the number of fields being set.",
-         summary="Set multiple hash fields to multiple values")
+         summary="Set multiple hash fields to multiple values",
+         doc_flags="deprecated", deprecated_since="4.0.0",
+         replaced_by="`HSET` with multiple field-value pairs")
 def hmset(ctx: Any, argv: list[bytes]) -> Any:
     _hset(ctx, argv, "hmset")
     return OK
@@ -199,7 +202,8 @@ def hmget(ctx: Any, argv: list[bytes]) -> list:
 
 @command("hdel", -3, "write fast", keys=(1, 1, 1), group="hash", since="2.0.0",
          key_flags="RW delete", complexity="O(N) where N is the number of fields to be removed.",
-         summary="Delete one or more hash fields")
+         summary="Delete one or more hash fields",
+         history=(("2.4.0", "Accepts multiple `field` arguments."),))
 def hdel(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]

@@ -614,7 +614,8 @@ def pfmerge(ctx: Any, argv: list[bytes]) -> Any:
 
 @command("pfdebug", 3, "write denyoom admin", keys=(2, 2, 1), group="hyperloglog",
          key_flags="RW access", since="2.8.9", complexity="N/A",
-         summary="Internal commands for debugging HyperLogLog values")
+         summary="Internal commands for debugging HyperLogLog values",
+         doc_flags="syscmd")
 def pfdebug(ctx: Any, argv: list[bytes]) -> Any:
     db = ctx.db
     key = argv[2]

@@ -395,6 +395,7 @@ def info_text(server: Any, args: list[bytes]) -> str:
 
 @command("info", -1, "loading stale", group="server", categories="dangerous",
          tips="nondeterministic_output request_policy:all_shards response_policy:special",
-         summary="Get information and statistics about the server")
+         summary="Get information and statistics about the server",
+         history=(("7.0.0", "Added support for taking multiple section arguments."),))
 def info(ctx: Any, argv: list[bytes]) -> Verbatim:
     return Verbatim(info_text(ctx.server, argv[1:]).encode())

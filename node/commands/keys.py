@@ -152,7 +152,8 @@ def unlink(ctx: Any, argv: list[bytes]) -> int:
 @command("exists", -2, "readonly fast", keys=(1, -1, 1), key_flags="RO",
          tips="request_policy:multi_shard response_policy:agg_sum",
          complexity="O(N) where N is the number of keys to check.",
-         summary="Determine if a key exists")
+         summary="Determine if a key exists",
+         history=(("3.0.3", "Accepts multiple `key` arguments."),))
 def exists(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     return sum(1 for key in argv[1:] if lookup_notouch(db, key) is not None)
@@ -239,25 +240,29 @@ def _expire(ctx: Any, argv: list[bytes], name: str, relative: bool, unit_ms: int
 
 
 @command("expire", -3, "write fast", keys=(1, 1, 1), key_flags="RW update",
-         summary="Set a key's time to live in seconds")
+         summary="Set a key's time to live in seconds",
+         history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expire(ctx: Any, argv: list[bytes]) -> int:
     return _expire(ctx, argv, "expire", True, 1000)
 
 
 @command("pexpire", -3, "write fast", keys=(1, 1, 1), key_flags="RW update", since="2.6.0",
-         summary="Set a key's time to live in milliseconds")
+         summary="Set a key's time to live in milliseconds",
+         history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpire(ctx: Any, argv: list[bytes]) -> int:
     return _expire(ctx, argv, "pexpire", True, 1)
 
 
 @command("expireat", -3, "write fast", keys=(1, 1, 1), key_flags="RW update", since="1.2.0",
-         summary="Set the expiration for a key as a UNIX timestamp")
+         summary="Set the expiration for a key as a UNIX timestamp",
+         history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expireat(ctx: Any, argv: list[bytes]) -> int:
     return _expire(ctx, argv, "expireat", False, 1000)
 
 
 @command("pexpireat", -3, "write fast", keys=(1, 1, 1), key_flags="RW update", since="2.6.0",
-         summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds")
+         summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+         history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpireat(ctx: Any, argv: list[bytes]) -> int:
     return _expire(ctx, argv, "pexpireat", False, 1)
 
@@ -274,14 +279,16 @@ def _ttl(ctx: Any, key: bytes, absolute: bool, ms: bool) -> int:
 
 
 @command("ttl", 2, "readonly fast", keys=(1, 1, 1), key_flags="RO access",
-         tips="nondeterministic_output", summary="Get the time to live for a key in seconds")
+         tips="nondeterministic_output", summary="Get the time to live for a key in seconds",
+         history=(("2.8.0", "Added the -2 reply."),))
 def ttl(ctx: Any, argv: list[bytes]) -> int:
     return _ttl(ctx, argv[1], absolute=False, ms=False)
 
 
 @command("pttl", 2, "readonly fast", keys=(1, 1, 1), key_flags="RO access", since="2.6.0",
          tips="nondeterministic_output",
-         summary="Get the time to live for a key in milliseconds")
+         summary="Get the time to live for a key in milliseconds",
+         history=(("2.8.0", "Added the -2 reply."),))
 def pttl(ctx: Any, argv: list[bytes]) -> int:
     return _ttl(ctx, argv[1], absolute=False, ms=True)
 
@@ -350,7 +357,9 @@ def rename(ctx: Any, argv: list[bytes]) -> Any:
 
 @command("renamenx", 3, "write fast", keys=(1, 2, 1),
          key_specs=(KeySpec(("RW", "access", "delete"), 1), KeySpec(("OW", "insert"), 2)),
-         summary="Rename a key, only if the new key does not exist")
+         summary="Rename a key, only if the new key does not exist",
+         history=(("3.2.0", "The command no longer returns an error when source and "
+                            "destination names are the same."),))
 def renamenx(ctx: Any, argv: list[bytes]) -> int:
     return _rename(ctx, argv, nx=True)
 
@@ -445,7 +454,8 @@ def keys(ctx: Any, argv: list[bytes]) -> list:
          complexity="O(1) for every call. O(N) for a complete iteration, including enough "
          "command calls for the cursor to return back to 0. N is the number of elements inside "
          "the collection.",
-         summary="Incrementally iterate the keys space")
+         summary="Incrementally iterate the keys space",
+         history=(("6.0.0", "Added the `TYPE` subcommand."),))
 def scan(ctx: Any, argv: list[bytes]) -> list:
     cursor = parse_cursor(argv[1])
     count = 10

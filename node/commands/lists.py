@@ -249,7 +249,8 @@ def _push_new(ctx: Any, key: bytes, argv: list[bytes], left: bool) -> int:
 @command("lpush", -3, "write denyoom fast", keys=(1, 1, 1), key_flags="RW insert", group="list",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
                     "is called with multiple arguments.",
-         summary="Prepend one or multiple elements to a list")
+         summary="Prepend one or multiple elements to a list",
+         history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def lpush(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]
@@ -274,7 +275,8 @@ def lpush(ctx: Any, argv: list[bytes]) -> int:
 @command("rpush", -3, "write denyoom fast", keys=(1, 1, 1), key_flags="RW insert", group="list",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
                     "is called with multiple arguments.",
-         summary="Append one or multiple elements to a list")
+         summary="Append one or multiple elements to a list",
+         history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def rpush(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]
@@ -317,7 +319,8 @@ def _pushx(ctx: Any, argv: list[bytes], left: bool) -> int:
          since="2.2.0",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
                     "is called with multiple arguments.",
-         summary="Prepend an element to a list, only if the list exists")
+         summary="Prepend an element to a list, only if the list exists",
+         history=(("4.0.0", "Accepts multiple `element` arguments."),))
 def lpushx(ctx: Any, argv: list[bytes]) -> int:
     return _pushx(ctx, argv, True)
 
@@ -326,7 +329,8 @@ def lpushx(ctx: Any, argv: list[bytes]) -> int:
          since="2.2.0",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
                     "is called with multiple arguments.",
-         summary="Append an element to a list, only if the list exists")
+         summary="Append an element to a list, only if the list exists",
+         history=(("4.0.0", "Accepts multiple `element` arguments."),))
 def rpushx(ctx: Any, argv: list[bytes]) -> int:
     return _pushx(ctx, argv, False)
 
@@ -352,7 +356,8 @@ def _pop_count(ctx: Any, argv: list[bytes], left: bool) -> Any:
 
 @command("lpop", -2, "write fast", keys=(1, 1, 1), key_flags="RW access delete", group="list",
          complexity="O(N) where N is the number of elements returned",
-         summary="Remove and get the first elements in a list")
+         summary="Remove and get the first elements in a list",
+         history=(("6.2.0", "Added the `count` argument."),))
 def lpop(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) != 2:
         return _pop_count(ctx, argv, True)
@@ -377,7 +382,8 @@ def lpop(ctx: Any, argv: list[bytes]) -> Any:
 
 @command("rpop", -2, "write fast", keys=(1, 1, 1), key_flags="RW access delete", group="list",
          complexity="O(N) where N is the number of elements returned",
-         summary="Remove and get the last elements in a list")
+         summary="Remove and get the last elements in a list",
+         history=(("6.2.0", "Added the `count` argument."),))
 def rpop(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) != 2:
         return _pop_count(ctx, argv, False)
@@ -713,7 +719,9 @@ def lmove(ctx: Any, argv: list[bytes]) -> Any:
 
 @command("rpoplpush", 3, "write denyoom", keys=(1, 2, 1), key_specs=_MOVE_SPECS, group="list",
          since="1.2.0",
-         summary="Remove the last element in a list, prepend it to another list and return it")
+         summary="Remove the last element in a list, prepend it to another list and return it",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`LMOVE` with the `RIGHT` and `LEFT` arguments")
 def rpoplpush(ctx: Any, argv: list[bytes]) -> Any:
     return _move(ctx, argv[1], argv[2], False, True)
 
@@ -789,7 +797,8 @@ def _blocking_pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
 @command("blpop", -3, "write noscript blocking", keys=(1, -2, 1),
          key_flags="RW access delete", categories=_BLOCK_CATS, group="list", since="2.0.0",
          complexity="O(N) where N is the number of provided keys.",
-         summary="Remove and get the first element in a list, or block until one is available")
+         summary="Remove and get the first element in a list, or block until one is available",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def blpop(ctx: Any, argv: list[bytes]) -> Any:
     return _blocking_pop(ctx, argv, True)
 
@@ -797,7 +806,8 @@ def blpop(ctx: Any, argv: list[bytes]) -> Any:
 @command("brpop", -3, "write noscript blocking", keys=(1, -2, 1),
          key_flags="RW access delete", categories=_BLOCK_CATS, group="list", since="2.0.0",
          complexity="O(N) where N is the number of provided keys.",
-         summary="Remove and get the last element in a list, or block until one is available")
+         summary="Remove and get the last element in a list, or block until one is available",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def brpop(ctx: Any, argv: list[bytes]) -> Any:
     return _blocking_pop(ctx, argv, False)
 
@@ -838,7 +848,10 @@ def blmove(ctx: Any, argv: list[bytes]) -> Any:
 @command("brpoplpush", 4, "write denyoom noscript blocking", keys=(1, 2, 1),
          key_specs=_MOVE_SPECS, categories=_BLOCK_CATS, group="list", since="2.2.0",
          summary="Pop an element from a list, push it to another list and return it; or block "
-                 "until one is available")
+                 "until one is available",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`BLMOVE` with the `RIGHT` and `LEFT` arguments",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def brpoplpush(ctx: Any, argv: list[bytes]) -> Any:
     timeout = parse_timeout(argv[3])
     return _blocking_move(ctx, argv, False, True, timeout)

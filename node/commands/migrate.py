@@ -194,7 +194,11 @@ def migrate_keys(argv: list[bytes]) -> list[int]:
          complexity="This command actually executes a DUMP+DEL in the source instance, and a "
          "RESTORE in the target instance. See the pages of these commands for time "
          "complexity. Also an O(N) data transfer between the two instances is performed.",
-         summary="Atomically transfer a key from a Redis instance to another one.")
+         summary="Atomically transfer a key from a Redis instance to another one.",
+         history=(("3.0.0", "Added the `COPY` and `REPLACE` options."),
+                  ("3.0.6", "Added the `KEYS` option."),
+                  ("4.0.7", "Added the `AUTH` option."),
+                  ("6.0.0", "Added the `AUTH2` option.")))
 def migrate(ctx: Any, argv: list[bytes]) -> Any:
     keys, copy, replace, auth = _parse(argv)
     timeout_ms = parse_int(argv[5])
@@ -299,6 +303,10 @@ def migrate(ctx: Any, argv: list[bytes]) -> Any:
 @command("restore-asking", -4, "write denyoom asking", keys=(1, 1, 1), key_flags="OW update",
          group="server", categories="keyspace dangerous", since="3.0.0",
          complexity=RESTORE_COMPLEXITY,
-         summary="An internal command for migrating keys in a cluster")
+         summary="An internal command for migrating keys in a cluster",
+         doc_flags="syscmd",
+         history=(("3.0.0", "Added the `REPLACE` modifier."),
+                  ("5.0.0", "Added the `ABSTTL` modifier."),
+                  ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")))
 def restore_asking(ctx: Any, argv: list[bytes]) -> Any:
     return restore(ctx, argv)

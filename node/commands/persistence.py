@@ -26,7 +26,8 @@ def save(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("bgsave", -1, "admin noscript no_async_loading", group="server",
-         summary="Asynchronously save the dataset to disk")
+         summary="Asynchronously save the dataset to disk",
+         history=(("3.2.2", "Added the `SCHEDULE` option."),))
 def bgsave(ctx: Any, argv: list[bytes]) -> Any:
     schedule = False
     if len(argv) > 1:

@@ -59,7 +59,9 @@ def replicaof(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("slaveof", 3, "admin noscript stale no_async_loading", group="server",
-         summary="Make the server a replica of another instance, or promote it as master.")
+         summary="Make the server a replica of another instance, or promote it as master.",
+         doc_flags="deprecated", deprecated_since="5.0.0",
+         replaced_by="`REPLICAOF`")
 def slaveof(ctx: Any, argv: list[bytes]) -> Any:
     return _replicaof(ctx, argv)
 

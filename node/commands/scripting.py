@@ -140,7 +140,8 @@ def script_exists(ctx: Any, argv: list[bytes]) -> Any:
 @command("script|flush", -2, "noscript", group="scripting", since="2.6.0",
          complexity="O(N) with N being the number of scripts in cache",
          tips="request_policy:all_nodes response_policy:all_succeeded",
-         summary="Remove all the scripts from the script cache.")
+         summary="Remove all the scripts from the script cache.",
+         history=(("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers."),))
 def script_flush(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
         raise CommandError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")

@@ -29,7 +29,9 @@ def _flush_mode(argv: list[bytes]) -> None:
 @command("flushdb", -1, "write", group="server", categories="keyspace dangerous",
          complexity="O(N) where N is the number of keys in the selected database",
          tips="request_policy:all_shards response_policy:all_succeeded",
-         summary="Remove all keys from the current database")
+         summary="Remove all keys from the current database",
+         history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushdb(ctx: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
     # A change per key, as emptyData counts; an empty flush counts one (Redis counts none but
@@ -42,7 +44,9 @@ def flushdb(ctx: Any, argv: list[bytes]) -> Any:
 @command("flushall", -1, "write", group="server", categories="keyspace dangerous",
          complexity="O(N) where N is the total number of keys in all databases",
          tips="request_policy:all_shards response_policy:all_succeeded",
-         summary="Remove all keys from all databases")
+         summary="Remove all keys from all databases",
+         history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushall(ctx: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
     ctx.server.keyspace.dirty += ctx.server.keyspace.flush_all() or 1  # (as FLUSHDB)
@@ -77,7 +81,8 @@ def time_(ctx: Any, argv: list[bytes]) -> list:
 
 @command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", group="server",
          complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-         summary="Synchronously save the dataset to disk and then shut down the server")
+         summary="Synchronously save the dataset to disk and then shut down the server",
+         history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
 def shutdown(ctx: Any, argv: list[bytes]) -> Any:
     save: bool | None = None
     nosave = force = abort = False

@@ -126,7 +126,8 @@ def _removed(db: Any, key: bytes, s: SetValue, event: bytes) -> None:
 @command("sadd", -3, "write denyoom fast", keys=(1, 1, 1), group="set", key_flags="RW insert",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is "
          "called with multiple arguments.",
-         summary="Add one or more members to a set")
+         summary="Add one or more members to a set",
+         history=(("2.4.0", "Accepts multiple `member` arguments."),))
 def sadd(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]
@@ -159,7 +160,8 @@ def sadd(ctx: Any, argv: list[bytes]) -> int:
 
 @command("srem", -3, "write fast", keys=(1, 1, 1), group="set", key_flags="RW delete",
          complexity="O(N) where N is the number of members to be removed.",
-         summary="Remove one or more members from a set")
+         summary="Remove one or more members from a set",
+         history=(("2.4.0", "Accepts multiple `member` arguments."),))
 def srem(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]
@@ -251,7 +253,8 @@ def smove(ctx: Any, argv: list[bytes]) -> int:
          tips="nondeterministic_output",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of the "
          "passed count.",
-         summary="Remove and return one or multiple random members from a set")
+         summary="Remove and return one or multiple random members from a set",
+         history=(("3.2.0", "Added the `count` argument."),))
 def spop(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) > 3:
         raise CommandError(SYNTAX)
@@ -307,7 +310,8 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
          tips="nondeterministic_output",
          complexity="Without the count argument O(1), otherwise O(N) where N is the absolute "
          "value of the passed count.",
-         summary="Get one or multiple random members from a set")
+         summary="Get one or multiple random members from a set",
+         history=(("2.6.0", "Added the optional `count` argument."),))
 def srandmember(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) > 3:
         raise CommandError(SYNTAX)

@@ -39,7 +39,8 @@ command("slowlog", -2, "", group="server", since="2.2.12", complexity="Depends o
 @command("slowlog|get", -2, _ADMIN, group="server", since="2.2.12",
          complexity="O(N) where N is the number of entries returned",
          tips="request_policy:all_nodes nondeterministic_output",
-         summary="Get the slow log's entries")
+         summary="Get the slow log's entries",
+         history=(("4.0.0", "Added client IP address, port and name to the reply."),))
 def slowlog_get(ctx: Any, argv: list[bytes]) -> list:
     if len(argv) > 3:
         raise CommandError("ERR unknown subcommand or wrong number of arguments for "

@@ -214,7 +214,10 @@ def _parse_add_trim(ctx: Any, argv: list[bytes],
          tips="nondeterministic_output", group="stream", since="5.0.0",
          complexity="O(1) when adding a new entry, O(N) when trimming where N being the number "
          "of entries evicted.",
-         summary="Appends a new entry to a stream")
+         summary="Appends a new entry to a stream",
+         history=(("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the "
+                            "`LIMIT` option."),
+                  ("7.0.0", "Added support for the `<ms>-*` explicit ID form.")))
 def xadd(ctx: Any, argv: list[bytes]) -> Any:
     if argv[2] == b"*" and len(argv) == 5:
         # XADD key * field value, redis-benchmark's form, on an existing stream: the general
@@ -340,7 +343,8 @@ def _rewrite_approx(argv: list[bytes], at: int, s: Stream, trim: Trim) -> None:
          complexity="O(N), with N being the number of evicted entries. Constant times are very "
          "small however, since entries are organized in macro nodes containing multiple entries "
          "that can be released with a single deallocation.",
-         summary="Trims the stream to (approximately if '~' is passed) a certain size")
+         summary="Trims the stream to (approximately if '~' is passed) a certain size",
+         history=(("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."),))
 def xtrim(ctx: Any, argv: list[bytes]) -> int:
     _, trim, trim_at, *_ = _parse_add_trim(ctx, argv, False)
     db = ctx.db
@@ -393,7 +397,8 @@ def _xrange(ctx: Any, argv: list[bytes], rev: bool) -> Any:
          complexity="O(N) with N being the number of elements being returned. If N is constant "
          "(e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
          summary="Return a range of elements in a stream, with IDs matching the specified IDs "
-         "interval")
+         "interval",
+         history=(("6.2.0", "Added exclusive ranges."),))
 def xrange(ctx: Any, argv: list[bytes]) -> Any:
     return _xrange(ctx, argv, False)
 
@@ -402,7 +407,8 @@ def xrange(ctx: Any, argv: list[bytes]) -> Any:
          complexity="O(N) with N being the number of elements returned. If N is constant (e.g. "
          "always asking for the first 10 elements with COUNT), you can consider it O(1).",
          summary="Return a range of elements in a stream, with IDs matching the specified IDs "
-         "interval, in reverse order (from greater to smaller IDs) compared to XRANGE")
+         "interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+         history=(("6.2.0", "Added exclusive ranges."),))
 def xrevrange(ctx: Any, argv: list[bytes]) -> Any:
     return _xrange(ctx, argv, True)
 
@@ -745,7 +751,8 @@ def xack(ctx: Any, argv: list[bytes]) -> int:
          "the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) "
          "time for iterating every consumer.",
          summary="Return information and entries from a stream consumer group pending entries "
-         "list, that are messages fetched but never acknowledged.")
+         "list, that are messages fetched but never acknowledged.",
+         history=(("6.2.0", "Added the `IDLE` option and exclusive range intervals."),))
 def xpending(ctx: Any, argv: list[bytes]) -> Any:
     n = len(argv)
     if n != 3 and not 6 <= n <= 9:
@@ -908,7 +915,9 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
          tips="nondeterministic_output", group="stream", since="6.2.0",
          complexity="O(1) if COUNT is small.",
          summary="Changes (or acquires) ownership of messages in a consumer group, as if the "
-         "messages were delivered to the specified consumer.")
+         "messages were delivered to the specified consumer.",
+         history=(("7.0.0", "Added an element to the reply array, containing deleted entries "
+                            "the command cleared from the PEL"),))
 def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
     minidle = max(parse_int(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM"), 0)
     start = _start_bound(argv[5])
@@ -991,7 +1000,8 @@ def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
 
 @command("xsetid", -3, "write denyoom fast", keys=(1, 1, 1), key_flags="RW update",
          group="stream", since="5.0.0",
-         summary="An internal command for replicating stream values")
+         summary="An internal command for replicating stream values",
+         history=(("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments."),))
 def xsetid(ctx: Any, argv: list[bytes]) -> Any:
     sid = parse_id(argv[2], strict=True)[0]
     entries_added = -1
@@ -1092,7 +1102,8 @@ command("xgroup", -2, categories="slow", group="stream", since="5.0.0",
 
 
 @command("xgroup|create", -5, "write denyoom", keys=(2, 2, 1), key_flags="RW insert",
-         group="stream", since="5.0.0", summary="Create a consumer group.")
+         group="stream", since="5.0.0", summary="Create a consumer group.",
+         history=(("7.0.0", "Added the `entries_read` named argument."),))
 def xgroup_create(ctx: Any, argv: list[bytes]) -> Any:
     s, group, _, entries_read = _xgroup_target(ctx, argv, b"create")
     if len(argv) > 8:
@@ -1118,7 +1129,8 @@ def xgroup_create(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("xgroup|setid", -5, "write", keys=(2, 2, 1), key_flags="RW update", group="stream",
-         since="5.0.0", summary="Set a consumer group to an arbitrary last delivered ID value.")
+         since="5.0.0", summary="Set a consumer group to an arbitrary last delivered ID value.",
+         history=(("7.0.0", "Added the optional `entries_read` argument."),))
 def xgroup_setid(ctx: Any, argv: list[bytes]) -> Any:
     s, group, _, entries_read = _xgroup_target(ctx, argv, b"setid")
     if len(argv) not in (5, 7):
@@ -1221,7 +1233,10 @@ def xinfo_help(ctx: Any, argv: list[bytes]) -> list:
 
 
 @command("xinfo|stream", -3, "readonly", keys=(2, 2, 1), group="stream", since="5.0.0",
-         summary="Get information about a stream")
+         summary="Get information about a stream",
+         history=(("6.0.0", "Added the `FULL` modifier."),
+                  ("7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, "
+                            "`recorded-first-entry-id`, `entries-read` and `lag` fields")))
 def xinfo_stream(ctx: Any, argv: list[bytes]) -> dict:
     s = _info_stream(ctx, argv)
     n = len(argv)
@@ -1282,7 +1297,8 @@ def _full_group(s: Stream, name: bytes, group: Group, count: int) -> dict:
 
 
 @command("xinfo|groups", 3, "readonly", keys=(2, 2, 1), group="stream", since="5.0.0",
-         summary="List the consumer groups of a stream")
+         summary="List the consumer groups of a stream",
+         history=(("7.0.0", "Added the `entries-read` and `lag` fields"),))
 def xinfo_groups(ctx: Any, argv: list[bytes]) -> list:
     s = _info_stream(ctx, argv)
     if not s.groups:

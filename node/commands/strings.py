@@ -123,7 +123,11 @@ def _set_key_flags(argv: list[bytes]) -> str:
 @command("set", -3, "write denyoom", keys=(1, 1, 1), group="string",
          key_flags="RW access update variable_flags", key_flags_fn=_set_key_flags,
          key_notes="RW and ACCESS due to the optional `GET` argument",
-         summary="Set the string value of a key")
+         summary="Set the string value of a key",
+         history=(("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+                  ("6.0.0", "Added the `KEEPTTL` option."),
+                  ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+                  ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")))
 def set_(ctx: Any, argv: list[bytes]) -> Any:
     db = ctx.db
     if len(argv) == 3:
@@ -234,7 +238,10 @@ def getdel(ctx: Any, argv: list[bytes]) -> Any:
 
 
 @command("getset", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
-         key_flags="RW access update", summary="Set the string value of a key and return its old value")
+         key_flags="RW access update",
+         summary="Set the string value of a key and return its old value",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`SET` with the `!GET` argument")
 def getset(ctx: Any, argv: list[bytes]) -> Any:
     old = get_string(ctx.db, argv[1])
     ctx.db.set(argv[1], argv[2])
@@ -399,6 +406,10 @@ def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
 
 @command("append", 3, "write denyoom fast", keys=(1, 1, 1), group="string",
          key_flags="RW insert", since="2.0.0",
+         complexity="O(1). The amortized time complexity is O(1) assuming the appended value is "
+                    "small and the already present value is of any size, since the dynamic "
+                    "string library used by Redis will double the free space available on "
+                    "every reallocation.",
          summary="Append a value to a key")
 def append(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
@@ -446,21 +457,33 @@ def _getrange(ctx: Any, argv: list[bytes]) -> bytes:
 
 
 @command("getrange", 4, "readonly", keys=(1, 1, 1), group="string", since="2.4.0",
-         complexity="O(N) where N is the length of the returned string.",
+         complexity="O(N) where N is the length of the returned string. The complexity is "
+                    "ultimately determined by the returned length, but because creating a "
+                    "substring from an existing string is very cheap, it can be considered "
+                    "O(1) for small strings.",
          summary="Get a substring of the string stored at a key")
 def getrange(ctx: Any, argv: list[bytes]) -> bytes:
     return _getrange(ctx, argv)
 
 
 @command("substr", 4, "readonly", keys=(1, 1, 1), group="string",
-         complexity="O(N) where N is the length of the returned string.",
-         summary="Get a substring of the string stored at a key")
+         complexity="O(N) where N is the length of the returned string. The complexity is "
+                    "ultimately determined by the returned length, but because creating a "
+                    "substring from an existing string is very cheap, it can be considered "
+                    "O(1) for small strings.",
+         summary="Get a substring of the string stored at a key",
+         doc_flags="deprecated", deprecated_since="2.0.0",
+         replaced_by="`GETRANGE`")
 def substr(ctx: Any, argv: list[bytes]) -> bytes:
     return _getrange(ctx, argv)
 
 
 @command("setrange", 4, "write denyoom", keys=(1, 1, 1), group="string",
          key_flags="RW update", since="2.2.0",
+         complexity="O(1), not counting the time taken to copy the new string in place. "
+                    "Usually, this string is very small so the amortized complexity is O(1). "
+                    "Otherwise, complexity is O(M) with M being the length of the value "
+                    "argument.",
          summary="Overwrite part of a string at key starting at the specified offset")
 def setrange(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db

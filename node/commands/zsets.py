@@ -415,7 +415,10 @@ def _zadd(ctx: Any, argv: list[bytes], flags: int) -> Any:
          complexity="O(log(N)) for each item added, where N is the number of elements in the "
          "sorted set.",
          summary="Add one or more members to a sorted set, or update its score if it already "
-         "exists", **_G)
+         "exists",
+         history=(("2.4.0", "Accepts multiple elements."),
+                  ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+                  ("6.2.0", "Added the `GT` and `LT` options.")), **_G)
 def zadd(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) == 4 and argv[2][:1].isdigit():
         # One pair and no options (none starts with a digit), into an existing sorted set:
@@ -455,7 +458,8 @@ def zincrby(ctx: Any, argv: list[bytes]) -> Any:
 @command("zrem", -3, "write fast", keys=(1, 1, 1), key_flags="RW delete", since="1.2.0",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M "
          "the number of elements to be removed.",
-         summary="Remove one or more members from a sorted set", **_G)
+         summary="Remove one or more members from a sorted set",
+         history=(("2.4.0", "Accepts multiple elements."),), **_G)
 def zrem(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     key = argv[1]
@@ -668,7 +672,8 @@ def _zrange(ctx: Any, argv: list[bytes], at: int, store: bool, kind: int | None,
 @command("zrange", -4, "readonly", keys=(1, 1, 1), key_flags="RO access", since="1.2.0",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
          "the number of elements returned.",
-         summary="Return a range of members in a sorted set", **_G)
+         summary="Return a range of members in a sorted set",
+         history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),), **_G)
 def zrange(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) == 4:  # ZRANGE key start stop: the common case, kept short
         start, end = parse_int(argv[2]), parse_int(argv[3])
@@ -702,34 +707,46 @@ _BYSCORE_COMPLEXITY = (
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
          "the number of elements returned.",
          summary="Return a range of members in a sorted set, by index, with scores ordered "
-         "from high to low", **_LEGACY, **_G)
+         "from high to low", **_LEGACY,
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `REV` argument", **_G)
 def zrevrange(ctx: Any, argv: list[bytes]) -> Any:
     return _zrange(ctx, argv, 1, False, RANK, True)
 
 
 @command("zrangebyscore", -4, "readonly", since="1.0.5", complexity=_BYSCORE_COMPLEXITY,
-         summary="Return a range of members in a sorted set, by score", **_LEGACY, **_G)
+         summary="Return a range of members in a sorted set, by score", **_LEGACY,
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `BYSCORE` argument",
+         history=(("2.0.0", "Added the `WITHSCORES` modifier."),), **_G)
 def zrangebyscore(ctx: Any, argv: list[bytes]) -> Any:
     return _zrange(ctx, argv, 1, False, SCORE, False)
 
 
 @command("zrevrangebyscore", -4, "readonly", since="2.2.0", complexity=_BYSCORE_COMPLEXITY,
          summary="Return a range of members in a sorted set, by score, with scores ordered "
-         "from high to low", **_LEGACY, **_G)
+         "from high to low", **_LEGACY,
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
+         history=(("2.1.6", "`min` and `max` can be exclusive."),), **_G)
 def zrevrangebyscore(ctx: Any, argv: list[bytes]) -> Any:
     return _zrange(ctx, argv, 1, False, SCORE, True)
 
 
 @command("zrangebylex", -4, "readonly", since="2.8.9", complexity=_BYSCORE_COMPLEXITY,
          summary="Return a range of members in a sorted set, by lexicographical range",
-         **_LEGACY, **_G)
+         **_LEGACY,
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `BYLEX` argument", **_G)
 def zrangebylex(ctx: Any, argv: list[bytes]) -> Any:
     return _zrange(ctx, argv, 1, False, LEX, False)
 
 
 @command("zrevrangebylex", -4, "readonly", since="2.8.9", complexity=_BYSCORE_COMPLEXITY,
          summary="Return a range of members in a sorted set, by lexicographical range, "
-         "ordered from higher to lower strings.", **_LEGACY, **_G)
+         "ordered from higher to lower strings.", **_LEGACY,
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments", **_G)
 def zrevrangebylex(ctx: Any, argv: list[bytes]) -> Any:
     return _zrange(ctx, argv, 1, False, LEX, True)
 
@@ -857,14 +874,18 @@ _BPOP = dict(keys=(1, -2, 1), key_flags="RW access delete", since="5.0.0",
 
 @command("bzpopmin", -3, "write noscript blocking fast",
          summary="Remove and return the member with the lowest score from one or more sorted "
-         "sets, or block until one is available", **_BPOP)
+         "sets, or block until one is available",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+         **_BPOP)
 def bzpopmin(ctx: Any, argv: list[bytes]) -> Any:
     return _bzpop(ctx, argv, MIN)
 
 
 @command("bzpopmax", -3, "write noscript blocking fast",
          summary="Remove and return the member with the highest score from one or more sorted "
-         "sets, or block until one is available", **_BPOP)
+         "sets, or block until one is available",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+         **_BPOP)
 def bzpopmax(ctx: Any, argv: list[bytes]) -> Any:
     return _bzpop(ctx, argv, MAX)
 
