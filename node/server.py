@@ -578,9 +578,9 @@ class Server:
             cmd.calls = cmd.nsec = cmd.rejected_calls = cmd.failed_calls = 0
         self.keyspace.expired_keys = 0
         self.keyspace.evicted_keys = 0
-        self.evictor.exceeded_total = 0
-        if self.evictor.exceeded_since:
-            self.evictor.exceeded_since = time.monotonic_ns()
+        # As Redis: the running period is dropped too; the next eviction that cannot bring
+        # memory under the limit starts a new one.
+        self.evictor.exceeded_total = self.evictor.exceeded_since = 0
         self.keyspace.hits = self.keyspace.misses = 0
         self.children.forks = 0
         self.latency.reset_histograms()

@@ -494,3 +494,19 @@ def test_table_slack_left_by_deletions_goes_before_keys(start_node: Any) -> None
     assert r.info("stats")["evicted_keys"] == 0
     assert r.dbsize() == 10_001
     assert _used(r) <= r.info("memory")["maxmemory"]
+
+
+def test_resetstat_ends_the_eviction_timer(r: redis.Redis, o: redis.Redis) -> None:
+    # Time over the limit is counted from a write refused under noeviction; CONFIG RESETSTAT
+    # zeroes the total and drops the running period, even with the limit gone meanwhile.
+    for c in (r, o):
+        c.config_set("maxmemory", 1)
+        with pytest.raises(redis.exceptions.OutOfMemoryError):
+            c.set("k", "v")
+        c.config_set("maxmemory", 0)
+        time.sleep(0.03)
+        assert c.info("stats")["current_eviction_exceeded_time"] >= 20
+        c.config_resetstat()
+        time.sleep(0.03)
+        stats = c.info("stats")
+        assert stats["total_eviction_exceeded_time"] == stats["current_eviction_exceeded_time"] == 0
