@@ -166,6 +166,7 @@ class Server:
         self.pause_end = 0.0
         self.pause_writes_only = False
         self.active_expire = True  # DEBUG SET-ACTIVE-EXPIRE 0 leaves expiry to lookups
+        self.cron_paused = False  # DEBUG PAUSE-CRON 1: the cron only keeps the clock
         self.stats = Stats()
         self.slowlog = Slowlog(self)
         self.slowlog_threshold = config["slowlog-log-slower-than"]
@@ -595,6 +596,8 @@ class Server:
         try:
             ks = self.keyspace
             ks.tick()
+            if self.cron_paused:  # as Redis's paused serverCron: the cached clock only
+                return
             # Bound the work per tick (Redis's ACTIVE_EXPIRE_CYCLE budget, scaled by effort).
             if self.active_expire:
                 ks.active_expire_cycle(budget=2000 * self.config["active-expire-effort"])

@@ -17,12 +17,8 @@ import pytest
 
 from node.codec import encode_request
 
-# Differences known and accepted, as (command, field): each says why.
-KNOWN = {
-    # DEBUG lives in node/commands/debug.py, which was not to be edited with this change; Redis
-    # flags it `syscmd`. Remove the entry once its `@command` has doc_flags="syscmd".
-    (b"debug", b"doc_flags"),
-}
+# Differences known and accepted, as (command, field): each says why. (None today.)
+KNOWN: set[tuple[bytes, bytes]] = set()
 
 
 class Reader:

@@ -18,6 +18,9 @@ authentication, as Redis does.
   node of its own (node/commands/lists.py), server-wide as in Redis.
 - POPULATE, LOG, ERROR and LOADAOF (flush the AOF, empty the dataset, load the AOF back:
   node/aof.py) as in Redis; every other subcommand gets Redis's syntax error.
+- PROTOCOL answers Redis's sample reply of each type (attributes and a push message in RESP3),
+  CHANGE-REPL-ID draws a new replication id and forgets the previous one, PAUSE-CRON stops the
+  server cron but for its clock (node/server.py).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from node.config import parse_memory
 from node.errors import NO_SUCH_KEY, CommandError
 from node.keyspace import LRU_EPOCH
 from node.numbers import INT64_MAX, atoi, is_int, parse_int
-from node.replies import OK, Status
+from node.replies import OK, BigNumber, DoubleText, Push, SetReply, Status, Verbatim
 from node.table import command
 
 HELP = [
@@ -336,8 +339,55 @@ def _reload(ctx: Any, options: list[bytes]) -> Any:
     return OK
 
 
+PROTOCOL_TYPES = ("string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|"
+                  "false")
+
+
+def _protocol(ctx: Any, kind: bytes) -> Any:
+    """DEBUG PROTOCOL: one sample reply of each RESP3 type, for client library tests."""
+    if kind == b"string":
+        return b"Hello World"
+    if kind == b"integer":
+        return 12345
+    if kind == b"double":
+        return DoubleText(b"3.141")
+    if kind == b"bignum":
+        return BigNumber(b"1234567999999999999999999999999999999")
+    if kind == b"null":
+        return None
+    if kind == b"array":
+        return [0, 1, 2]
+    if kind == b"set":
+        return SetReply([0, 1, 2])
+    if kind == b"map":
+        return {0: False, 1: True, 2: False}
+    if kind in (b"attrib", b"push"):
+        if kind == b"push" and ctx.protocol < 3:
+            raise CommandError("ERR RESP2 is not supported by this command")
+        # Both go out ahead of the reply they precede, as bytes of their own: Redis writes
+        # them into the output buffer the same way, inside an EXEC's array too, and a RESP2
+        # client gets no attribute at all.
+        if ctx.protocol >= 3 and not ctx.reply_mode:
+            encode = ctx.encode
+            if kind == b"attrib":
+                ctx.out.append(b"|1\r\n" + encode(b"key-popularity") + encode([b"key:123", 90]))
+            else:
+                ctx.out.append(encode(Push([b"server-cpu-usage", 42])))
+        if kind == b"attrib":
+            return b"Some real reply following the attribute"
+        return b"Some real reply following the push reply"
+    if kind == b"verbatim":
+        return Verbatim(b"This is a verbatim\nstring")
+    if kind == b"true":
+        return True
+    if kind == b"false":
+        return False
+    raise CommandError("ERR Wrong protocol type name. Please use one of the following: "
+                       + PROTOCOL_TYPES)
+
+
 @command("debug", -2, "admin noscript loading stale", group="server",
-         protected="enable-debug-command", complexity="Depends on subcommand.",
+         protected="enable-debug-command", complexity="Depends on subcommand.", doc_flags="syscmd",
          summary="A container for debugging commands")
 def debug(ctx: Any, argv: list[bytes]) -> Any:
     sub = argv[1].lower()
@@ -395,6 +445,19 @@ def debug(ctx: Any, argv: list[bytes]) -> Any:
         return OK
     if sub == b"set-skip-checksum-validation" and argc == 3:
         ctx.server.rdb.skip_checksum = atoi(argv[2]) != 0
+        return OK
+    if sub == b"protocol" and argc == 3:
+        return _protocol(ctx, argv[2].lower())
+    if sub == b"change-repl-id" and argc == 2:
+        from replication.manager import NO_ID, new_replid  # (it imports node.rdb: a cycle)
+
+        ctx.server.log("warning", "Changing replication IDs after receiving DEBUG change-repl-id")
+        repl = ctx.server.replication
+        repl.replid = new_replid()
+        repl.replid2, repl.second_offset = NO_ID, -1
+        return OK
+    if sub == b"pause-cron" and argc == 3:
+        ctx.server.cron_paused = atoi(argv[2]) != 0
         return OK
     if sub == b"error" and argc == 3:
         # Sent as given (no ERR prefix) and, as in Redis, not counted in the error stats.
