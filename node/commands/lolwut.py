@@ -138,15 +138,15 @@ def schotter(cols: int, per_row: int, per_col: int) -> str:
     return canvas.render()
 
 
+def _sizes(args: list[bytes], defaults: tuple[int, ...]) -> list[int]:
+    """The optional size arguments, in order, each given or else its default (any past
+    them are ignored, as Redis does)."""
+    return [parse_int(a) for a in args[:len(defaults)]] + list(defaults[len(args):])
+
+
 def lolwut5(args: list[bytes]) -> bytes:
     """LOLWUT VERSION 5 [columns [squares_per_row [squares_per_col]]]: 66 8 12 by default."""
-    cols, per_row, per_col = 66, 8, 12
-    if len(args) > 0:
-        cols = parse_int(args[0])
-    if len(args) > 1:
-        per_row = parse_int(args[1])
-    if len(args) > 2:
-        per_col = parse_int(args[2])
+    cols, per_row, per_col = _sizes(args, (66, 8, 12))
     # Redis's limits, which keep it cheap (mostly).
     cols = min(max(cols, 1), 1000)
     per_row = min(max(per_row, 1), 200)
@@ -224,11 +224,7 @@ def skyline(cols: int, rows: int) -> str:
 
 def lolwut6(args: list[bytes]) -> bytes:
     """LOLWUT VERSION 6 [columns [rows]]: 80 by 20 by default."""
-    cols, rows = 80, 20
-    if len(args) > 0:
-        cols = parse_int(args[0])
-    if len(args) > 1:
-        rows = parse_int(args[1])
+    cols, rows = _sizes(args, (80, 20))
     cols = min(max(cols, 1), 1000)
     rows = min(max(rows, 1), 1000)
     return (f"{skyline(cols, rows)}\nDedicated to the 8 bit game developers of past and present.\n"
