@@ -385,15 +385,16 @@ class Database:
     # -- expiry ------------------------------------------------------------------------------
 
     def _remove(self, key: bytes) -> None:
-        value = self.data.pop(key)
         ks = self.keyspace
         if ks.accounting:
             cost = self.msizes.pop(key, None)
             if cost is None:  # (key_cost, inlined for strings: every eviction at the limit)
+                value = self.data[key]
                 cost = (len(key) + len(value) + STRING_BASE if value.__class__ is bytes
                         else key_cost(key, value))
             self.used -= cost
             ks.used -= cost
+        del self.data[key]  # (no pop: without the account, DEL's path needs no value)
         if self.slots is not None:
             self.slots.remove(key)
         self.access.pop(key, None)

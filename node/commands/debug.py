@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 from node import digest
 from node.lzf import lzf_compress
+from node.client import REPLY_ON
 from node.commands.client import subcommand_syntax_error
 from node.commands.keys import OBJECT_ENCODINGS
 from node.config import parse_memory
@@ -367,7 +368,7 @@ def _protocol(ctx: Any, kind: bytes) -> Any:
         # Both go out ahead of the reply they precede, as bytes of their own: Redis writes
         # them into the output buffer the same way, inside an EXEC's array too, and a RESP2
         # client gets no attribute at all.
-        if ctx.protocol >= 3 and not ctx.reply_mode:
+        if ctx.protocol >= 3 and ctx.reply_mode == REPLY_ON:
             encode = ctx.encode
             if kind == b"attrib":
                 ctx.out.append(b"|1\r\n" + encode(b"key-popularity") + encode([b"key:123", 90]))
